@@ -1,0 +1,105 @@
+# idhub — build, run and test. `make run` and `make check` are the README's quick start.
+#
+# Variants: the default build goes to build/; `VARIANT=asan` (AddressSanitizer + UBSan, used by every
+# C and integration test) to build/asan/; `VARIANT=fuzz` (clang libFuzzer) to build/fuzz/.
+
+VARIANT ?= release
+PKGS := libmicrohttpd lmdb jansson libconfig liboauth2 cjose libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ifeq ($(VARIANT),asan)
+O := build/asan
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT := -O1 -g
+else ifeq ($(VARIANT),fuzz)
+O := build/fuzz
+CC := clang
+SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+OPT := -O1 -g
+else
+O := build
+SAN :=
+OPT := -O2 -g
+endif
+
+CFLAGS_COMMON := -std=gnu17 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 \
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -Iinclude -Ibroker \
+	-DIDHUB_ADAPTER_DIR='"$(abspath $(O))/adapters"'
+ifeq ($(VARIANT),fuzz)
+CFLAGS_COMMON := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS_COMMON))
+endif
+CFLAGS ?=
+CFLAGS += $(CFLAGS_COMMON) $(OPT) $(SAN) $(PKG_CFLAGS) -pthread
+LDFLAGS += $(SAN) -pthread
+LDLIBS := $(PKG_LIBS) -ldl
+
+LIB_SRC := $(filter-out broker/main.c broker/ctl/%,$(wildcard broker/*.c broker/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+CTL_SRC := $(wildcard broker/ctl/*.c)
+ADAPTERS := $(notdir $(wildcard idp-adapters/*))
+ADAPTER_SO := $(ADAPTERS:%=$(O)/adapters/idhub-adapter-%.so)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
+
+.PHONY: all run check deps unit fuzz integration browser clean format bench
+
+all: $(O)/idhub $(O)/idhubctl $(ADAPTER_SO)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/libidhub.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(O)/idhub: $(O)/broker/main.o $(O)/libidhub.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
+
+$(O)/idhubctl: $(CTL_SRC:%.c=$(O)/%.o) $(O)/libidhub.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Adapters are position-independent shared objects that see only the ABI header and their own code.
+
+.SECONDEXPANSION:
+$(O)/adapters/idhub-adapter-%.so: $$(wildcard idp-adapters/%/*.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(filter %.c,$^) $(LDFLAGS) $(LDLIBS)
+$(O)/tests/%: tests/unit/%.c $(O)/libidhub.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(O)/libidhub.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(O)/fuzz/%: tests/fuzz/%.c $(O)/libidhub.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(O)/libidhub.a $(LDFLAGS) $(LDLIBS)
+
+deps:
+	@deploy/install-deps.sh
+
+# Quick start: install what is missing, build, start the hub in sandbox mode on http://127.0.0.1:8080
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p var && chmod 700 var
+	exec $(O)/idhub --config deploy/dev.conf
+
+unit-bins: $(UNIT_BIN)
+fuzz-bins: $(FUZZ_BIN)
+
+check: deps
+	@$(MAKE) --no-print-directory VARIANT=asan all unit-bins
+	@$(MAKE) --no-print-directory VARIANT=fuzz fuzz-bins
+	@$(MAKE) --no-print-directory all
+	tests/run-all.sh
+
+bench: deps all
+	bench/run.sh
+
+format:
+	clang-format -i $(shell git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,94 @@
+/* config.h — the hub's one config file (libconfig syntax), parsed and validated into an immutable
+ * snapshot. Every error names the file and line: "FILE:LINE: what is wrong".
+ *
+ * Sections: hub { ... }, loa = [ acr names, lowest first ], idps = ( { ... }, ... ),
+ * services = ( { ... }, ... ). deploy/idhub.conf.example documents each setting.
+ */
+#ifndef IDHUB_CONFIG_H
+#define IDHUB_CONFIG_H
+#include "../tokens/jws.h"
+#include <idhub/adapter.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+	AUTH_CLIENT_SECRET_BASIC = 0,
+	AUTH_CLIENT_SECRET_POST,
+	AUTH_PRIVATE_KEY_JWT,
+	AUTH_METHOD_COUNT
+} client_auth_method;
+
+const char *client_auth_method_name(client_auth_method m);
+
+typedef struct idp_conf {
+	char *id;           /* [a-z0-9_-]{1,32}: used in URLs (/callback/<id>) */
+	char *adapter;      /* adapter name: loads <adapter_dir>/idhub-adapter-<adapter>.so */
+	char *display_name; /* shown in the picker */
+	char *description;  /* optional hint under the name */
+	int max_loa;        /* highest level this IdP can assert (1-based) */
+	int enabled;
+	idhub_setting *settings; /* the "settings" group, values as strings */
+	size_t nsettings;
+	int line;
+} idp_conf;
+
+typedef struct service_conf {
+	char *client_id;
+	char *name;
+	client_auth_method auth_method;
+	unsigned char secret_hash[32]; /* SHA-256 of the secret; config holds "sha256:<base64url>" */
+	int has_secret;
+	char *jwks_json; /* private_key_jwt: the client's public JWKS, inline JSON */
+	char *jwks_uri;  /* or fetched from here */
+	char **redirect_uris;
+	size_t nredirect_uris;
+	char *sector; /* pairwise sector; defaults to client_id, so sectors are shared only on purpose */
+	int min_loa;
+	jws_alg id_token_alg;
+	char **idps; /* allowed IdP ids; empty = all */
+	size_t nidps;
+	char **scopes; /* allowed scopes; always includes "openid" */
+	size_t nscopes;
+	int line;
+} service_conf;
+
+typedef struct hub_conf {
+	char *file;
+	char *issuer;     /* public base URL, no trailing slash, https or http on loopback */
+	char *listen_host; /* default "127.0.0.1" */
+	int listen_port;   /* default: the issuer's port */
+	char *state_dir;   /* default "./var" */
+	char *adapter_dir; /* default: IDHUB_ADAPTER_DIR */
+	int threads;       /* MHD thread pool size, default 2 */
+	int demo;          /* serve the demo service at /demo (sandbox mode) */
+	int secure_cookies; /* derived: issuer is https */
+	int64_t code_ttl, id_token_ttl, access_token_ttl, journey_ttl, jwks_max_age, clock_leeway;
+	int64_t store_map_mib;
+	char *log_level; /* "error", "warning", "info", "debug" */
+	char **loa_acrs; /* ascending; level = index + 1 */
+	int nloas;
+	idp_conf *idps;
+	size_t nidps;
+	service_conf *services;
+	size_t nservices;
+} hub_conf;
+
+/* Parses and validates path. On error returns NULL and *err = malloc'd "FILE:LINE: message". */
+hub_conf *config_load(const char *path, char **err);
+void config_free(hub_conf *c);
+
+const service_conf *config_service(const hub_conf *c, const char *client_id);
+const idp_conf *config_idp(const hub_conf *c, const char *id);
+/* Level of an acr name (1-based), or 0 if unknown. */
+int config_loa_level(const hub_conf *c, const char *acr);
+/* acr name of a level, or NULL. */
+const char *config_loa_acr(const hub_conf *c, int level);
+/* Whether s is an acceptable registered redirect URI: absolute https (or http on a loopback host),
+ * no fragment, no wildcard, no userinfo. On failure writes the reason to why. */
+int config_redirect_uri_ok(const char *s, char *why, size_t whylen);
+/* Whether service allows IdP id. */
+int service_allows_idp(const service_conf *svc, const char *idp_id);
+/* Whether service allows scope value. */
+int service_allows_scope(const service_conf *svc, const char *scope);
+
+#endif

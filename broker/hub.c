@@ -1,0 +1,156 @@
+/* hub.c — opening and closing the daemon's shared context (see hub.h). */
+#include "hub.h"
+#include "http/csp.h"
+#include "journey/adapters.h"
+#include "journey/services.h"
+#include "oidc/discovery.h"
+#include "util/log.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int64_t hub_now(const hub *h)
+{
+	return store_now(h->st);
+}
+
+const hub_idp *hub_find_idp(const hub *h, const char *id)
+{
+	for (size_t i = 0; i < h->nidps; i++)
+		if (strcmp(h->idps[i].conf->id, id) == 0)
+			return &h->idps[i];
+	return NULL;
+}
+
+const hub_client *hub_find_client(const hub *h, const char *client_id)
+{
+	if (!client_id)
+		return NULL;
+	for (size_t i = 0; i < h->nclients; i++)
+		if (strcmp(h->clients[i].conf->client_id, client_id) == 0)
+			return &h->clients[i];
+	return NULL;
+}
+
+static int make_state_dir(const char *dir, char **err)
+{
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		if (asprintf(err, "cannot create state directory %s: %s", dir, strerror(errno)) < 0)
+			*err = NULL;
+		return -1;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		if (asprintf(err, "state directory %s is not a directory", dir) < 0)
+			*err = NULL;
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		/* private keys and pairwise secrets live here */
+		if (chmod(dir, 0700) != 0) {
+			if (asprintf(err, "state directory %s is readable by others", dir) < 0)
+				*err = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int load_clients(hub *h, char **err)
+{
+	h->clients = calloc(h->cfg->nservices ? h->cfg->nservices : 1, sizeof(*h->clients));
+	if (!h->clients)
+		return -1;
+	h->nclients = h->cfg->nservices;
+	for (size_t i = 0; i < h->cfg->nservices; i++) {
+		const service_conf *s = &h->cfg->services[i];
+		h->clients[i].conf = s;
+		if (s->jwks_json) {
+			h->clients[i].jwks = json_loads(s->jwks_json, JSON_REJECT_DUPLICATES, NULL);
+			if (!json_is_object(h->clients[i].jwks)) {
+				if (asprintf(err, "%s:%d: service '%s': jwks is not a JSON object",
+					     h->cfg->file, s->line, s->client_id) < 0)
+					*err = NULL;
+				return -1;
+			}
+		}
+		if (keys_ensure_current(h->st, s->id_token_alg)) {
+			*err = strdup("cannot create a signing key");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+hub *hub_open(hub_conf *cfg, char **err)
+{
+	*err = NULL;
+	hub *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->cfg = cfg;
+	if (asprintf(&h->token_endpoint, "%s/token", cfg->issuer) < 0 ||
+	    asprintf(&h->userinfo_endpoint, "%s/userinfo", cfg->issuer) < 0)
+		goto fail;
+	if (make_state_dir(cfg->state_dir, err))
+		goto fail;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/store", cfg->state_dir);
+	h->st = store_open(path, (size_t)cfg->store_map_mib, err);
+	if (!h->st)
+		goto fail;
+	if (store_unclean_floor(h->st))
+		log_warn("store: the last run did not stop cleanly; short-lived records were "
+			 "discarded and anything issued before now is refused");
+	/* ES256 always: access tokens are signed with it */
+	if (keys_ensure_current(h->st, JWS_ES256)) {
+		*err = strdup("cannot create the first signing key");
+		goto fail;
+	}
+	if (load_clients(h, err))
+		goto fail;
+	h->keys = keys_cache_new(h->st, err);
+	if (!h->keys)
+		goto fail;
+	if (pairwise_init(&h->pw, h->st, err))
+		goto fail;
+	if (services_init(h)) {
+		*err = strdup("cannot initialise liboauth2");
+		goto fail;
+	}
+	if (adapters_load(h, err))
+		goto fail;
+	h->discovery_json = oidc_discovery_json(h);
+	csp_init(!cfg->secure_cookies);
+	if (store_start_purger(h->st, 30))
+		log_warn("store: cannot start the purge thread; expired records stay until restart");
+	return h;
+fail:
+	if (!*err)
+		*err = strdup("out of memory");
+	hub_close(h);
+	return NULL;
+}
+
+void hub_close(hub *h)
+{
+	if (!h)
+		return;
+	adapters_unload(h);
+	services_shutdown(h);
+	for (size_t i = 0; i < h->nclients; i++)
+		json_decref(h->clients[i].jwks);
+	free(h->clients);
+	if (h->keys)
+		keys_cache_free(h->keys);
+	if (h->st)
+		store_close(h->st);
+	free(h->token_endpoint);
+	free(h->userinfo_endpoint);
+	free(h->discovery_json);
+	config_free(h->cfg);
+	free(h);
+}

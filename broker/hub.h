@@ -1,0 +1,56 @@
+/* hub.h — the daemon's shared context: the config snapshot, the store, the keys, the loaded IdP
+ * adapters and per-service data derived from the config at start. Read-only after hub_open, except
+ * through the thread-safe objects it points to (store, keys cache). */
+#ifndef IDHUB_HUB_H
+#define IDHUB_HUB_H
+#include "config/config.h"
+#include "keys/keys.h"
+#include "pairwise/pairwise.h"
+#include "store/store.h"
+#include <idhub/adapter.h>
+#include <jansson.h>
+
+typedef struct hub_idp {
+	const idp_conf *conf;
+	const idhub_adapter *ops;
+	void *ctx;
+	void *dl;
+	char *callback_url;
+} hub_idp;
+
+typedef struct hub_client {
+	const service_conf *conf;
+	json_t *jwks; /* private_key_jwt with an inline JWKS (parsed once) */
+} hub_client;
+
+typedef struct hub {
+	hub_conf *cfg;
+	store *st;
+	keys_cache *keys;
+	pairwise_ctx pw;
+	hub_idp *idps;
+	size_t nidps;
+	hub_client *clients;
+	size_t nclients;
+	idhub_services services;
+	void *oauth2_log; /* liboauth2 log handle for the HTTP client */
+	char *token_endpoint;   /* issuer + "/token", for client-assertion audiences */
+	char *userinfo_endpoint;
+	char *discovery_json;
+} hub;
+
+/* Opens the store, keys, pairwise secrets and adapters for cfg (which the hub then owns).
+ * Returns NULL with a malloc'd message in *err. */
+hub *hub_open(hub_conf *cfg, char **err);
+void hub_close(hub *h);
+int64_t hub_now(const hub *h);
+
+const hub_idp *hub_find_idp(const hub *h, const char *id);
+const hub_client *hub_find_client(const hub *h, const char *client_id);
+
+/* The request router: dispatches every HTTP request (see router.c for the table). */
+struct http_req;
+struct http_resp;
+void hub_route(hub *h, struct http_req *r, struct http_resp *resp);
+
+#endif

@@ -1,0 +1,16 @@
+/* eligibility.c — the hub-level IdP eligibility rules (see eligibility.h). */
+#include "eligibility.h"
+
+int idp_eligible(const hub_idp *idp, const service_conf *svc, int required_loa)
+{
+	return idp->conf->enabled && idp->ops && service_allows_idp(svc, idp->conf->id) &&
+	       idp->conf->max_loa >= required_loa;
+}
+
+size_t idp_eligible_count(const hub *h, const service_conf *svc, int required_loa)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < h->nidps; i++)
+		n += (size_t)idp_eligible(&h->idps[i], svc, required_loa);
+	return n;
+}

@@ -1,0 +1,218 @@
+/* picker.c — the IdP picker (/login/<journey>): lists the eligible IdPs, takes the citizen's choice
+ * (CSRF-checked), and asks the chosen adapter to start its login; /login/<journey>/cancel returns to
+ * the service with access_denied. */
+#include "picker.h"
+#include "eligibility.h"
+#include "journey.h"
+#include "../oidc/respond.h"
+#include "../pages/pages.h"
+#include "../util/buf.h"
+#include "../util/log.h"
+#include "../util/random.h"
+#include <string.h>
+
+static const char *service_name(hub *h, const journey *j)
+{
+	const service_conf *svc = config_service(h->cfg, j->client_id);
+	return svc ? svc->name : j->client_id;
+}
+
+void journey_gone_page(hub *h, http_req *r, http_resp *resp)
+{
+	(void)h;
+	oidc_error_page(r, resp, 400, "Your sign-in has expired",
+			"For your security, a sign-in must be finished within a few minutes, and "
+			"each link works once. Nothing has been shared with the service.",
+			"<p>Go back to the service you were using and start again.</p>\n");
+}
+
+void journey_other_browser_page(http_req *r, http_resp *resp)
+{
+	oidc_error_page(r, resp, 403, "This sign-in was started in another browser",
+			"To protect you, a sign-in has to be finished in the browser it was started "
+			"in, with cookies allowed.",
+			"<p>Go back to the service and start again in this browser.</p>\n");
+}
+
+const char *journey_actions_html(arena *a, const journey *j, int offer_other)
+{
+	buf b;
+	buf_init(&b, a);
+	buf_puts(&b, "<p>");
+	if (offer_other) {
+		buf_puts(&b, "<a class=\"button\" href=\"/login/");
+		buf_html(&b, j->id);
+		buf_puts(&b, "\">Choose another way to prove your identity</a>");
+	}
+	buf_puts(&b, "<a class=\"button secondary\" href=\"/login/");
+	buf_html(&b, j->id);
+	buf_puts(&b, "/cancel\">Return to the service</a></p>\n");
+	return buf_str(&b);
+}
+
+static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j,
+			  const char *error)
+{
+	const service_conf *svc = config_service(h->cfg, j->client_id);
+	buf b;
+	buf_init(&b, r->a);
+	if (error) {
+		buf_puts(&b, "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" "
+			     "aria-labelledby=\"error-summary-title\">\n<h2 id=\"error-summary-title\">"
+			     "There is a problem</h2>\n<ul><li><a href=\"#idp-0\">");
+		buf_html(&b, error);
+		buf_puts(&b, "</a></li></ul>\n</div>\n");
+	}
+	buf_puts(&b, "<h1>Prove your identity to use ");
+	buf_html(&b, service_name(h, j));
+	buf_puts(&b, "</h1>\n<p>Choose a company or organisation you already use to prove who you "
+		     "are. The service will not learn which one you chose, and the company will not "
+		     "learn which service you are using.</p>\n<form method=\"post\" action=\"/login/");
+	buf_html(&b, j->id);
+	buf_puts(&b, "\" novalidate>\n<input type=\"hidden\" name=\"csrf\" value=\"");
+	buf_html(&b, j->csrf);
+	buf_puts(&b, "\">\n<fieldset");
+	if (error)
+		buf_puts(&b, " aria-describedby=\"idp-error\"");
+	buf_puts(&b, ">\n<legend>Who do you want to use?</legend>\n");
+	if (error) {
+		buf_puts(&b, "<span class=\"error-message\" id=\"idp-error\">");
+		buf_html(&b, error);
+		buf_puts(&b, "</span>\n");
+	}
+	int k = 0;
+	for (size_t i = 0; i < h->nidps; i++) {
+		const hub_idp *idp = &h->idps[i];
+		if (!svc || !idp_eligible(idp, svc, j->required_loa))
+			continue;
+		buf_printf(&b, "<div class=\"option\"><input type=\"radio\" name=\"idp\" id=\"idp-%d\" "
+			       "value=\"",
+			   k);
+		buf_html(&b, idp->conf->id);
+		buf_printf(&b, "\"><label for=\"idp-%d\">", k);
+		buf_html(&b, idp->conf->display_name);
+		if (idp->conf->description) {
+			buf_puts(&b, "<span class=\"hint\">");
+			buf_html(&b, idp->conf->description);
+			buf_puts(&b, "</span>");
+		}
+		buf_puts(&b, "</label></div>\n");
+		k++;
+	}
+	buf_puts(&b, "</fieldset>\n<button class=\"button\" type=\"submit\">Continue</button>\n"
+		     "</form>\n<p><a href=\"/login/");
+	buf_html(&b, j->id);
+	buf_puts(&b, "/cancel\">Cancel and return to the service</a></p>\n");
+	http_html(resp, error ? 400 : 200,
+		  page_render(r->a, error ? "Error: Prove your identity" : "Prove your identity",
+			      buf_str(&b)));
+}
+
+/* Loads the journey named in the path and checks it belongs to this browser; answers otherwise. */
+static int load_bound(hub *h, http_req *r, http_resp *resp, const char *id, journey *j)
+{
+	int rc = journey_load(h, r->a, id, j);
+	if (rc == STORE_NOTFOUND) {
+		journey_gone_page(h, r, resp);
+		return -1;
+	}
+	if (rc) {
+		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
+				"Try again in a few minutes.", NULL);
+		return -1;
+	}
+	if (!journey_bound(j, r)) {
+		journey_other_browser_page(r, resp);
+		return -1;
+	}
+	return 0;
+}
+
+static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, const hub_idp *idp)
+{
+	char *rid = arena_alloc(r->a, 44), *un = arena_alloc(r->a, 44);
+	if (random_token(rid) || random_token(un)) {
+		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
+				"Try again.", NULL);
+		return;
+	}
+	j->idp = idp->conf->id;
+	j->request_id = rid;
+	j->upstream_nonce = un;
+	j->upstream_started = hub_now(h);
+	int64_t ttl = j->created + h->cfg->journey_ttl - j->upstream_started;
+	if (ttl <= 0 || journey_save(h, r->a, j) ||
+	    store_put(h->st, NS_USTATE, rid, strlen(rid), j->id, strlen(j->id), ttl)) {
+		journey_gone_page(h, r, resp);
+		return;
+	}
+	idhub_login_request lr = {.request_id = rid,
+				  .nonce = un,
+				  .callback_url = idp->callback_url,
+				  .min_loa = j->required_loa,
+				  .started_at = j->upstream_started};
+	idhub_start_result out = {0};
+	idhub_error err = {0};
+	if (idp->ops->start(idp->ctx, (idhub_arena *)r->a, &lr, &out, &err) != 0 || !out.url) {
+		log_warn("journey: %s start failed: %s", idp->conf->id, err.message);
+		oidc_error_page(r, resp, 502,
+				arena_printf(r->a, "%s is not available", idp->conf->display_name),
+				"It could not be reached just now. You can choose another way to prove "
+				"your identity, or try again later.",
+				journey_actions_html(r->a, j, 1));
+		return;
+	}
+	if (out.kind == IDHUB_START_POST_FORM)
+		http_html(resp, 200,
+			  page_autopost(r->a, out.url, out.fields, out.nfields,
+					arena_printf(r->a, "Continue to %s", idp->conf->display_name),
+					"Select Continue to go to the identity provider."));
+	else
+		http_redirect(resp, out.url);
+}
+
+void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id)
+{
+	journey j;
+	if (load_bound(h, r, resp, id, &j))
+		return;
+	if (strcmp(r->method, "POST") != 0) {
+		render_picker(h, r, resp, &j, NULL);
+		return;
+	}
+	if (r->body_error) {
+		oidc_error_page(r, resp, 400, "There is a problem with the form",
+				"The form could not be read. Go back and try again.", NULL);
+		return;
+	}
+	int n;
+	const char *csrf = form_get(&r->body, "csrf", &n);
+	if (n != 1 || !journey_token_eq(csrf, j.csrf)) {
+		/* a form not served by us for this journey: possibly cross-site request forgery */
+		oidc_error_page(r, resp, 400, "This form has expired",
+				"Go back, reload the page and choose again.", NULL);
+		return;
+	}
+	const char *choice = form_get(&r->body, "idp", &n);
+	if (!choice || n != 1) {
+		render_picker(h, r, resp, &j, "Select who you want to use to prove your identity");
+		return;
+	}
+	const hub_idp *idp = hub_find_idp(h, choice);
+	const service_conf *svc = config_service(h->cfg, j.client_id);
+	if (!idp || !svc || !idp_eligible(idp, svc, j.required_loa)) {
+		render_picker(h, r, resp, &j, "Select one of the options listed");
+		return;
+	}
+	start_upstream(h, r, resp, &j, idp);
+}
+
+void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id)
+{
+	journey j;
+	if (load_bound(h, r, resp, id, &j))
+		return;
+	journey_delete(h, j.id);
+	oidc_redirect_error(h, r, resp, j.redirect_uri, "access_denied",
+			    "the citizen cancelled the sign-in", j.state);
+}

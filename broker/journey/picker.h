@@ -1,0 +1,17 @@
+/* picker.h — the journey's pages at the hub: the IdP picker, cancel, and the shared refusal pages. */
+#ifndef IDHUB_PICKER_H
+#define IDHUB_PICKER_H
+#include "journey.h"
+
+/* GET shows the picker, POST takes the choice and starts the adapter (/login/<id>). */
+void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id);
+/* /login/<id>/cancel: back to the service with access_denied. */
+void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id);
+/* The page for an unknown, expired or used journey. */
+void journey_gone_page(hub *h, http_req *r, http_resp *resp);
+/* The page for a journey bound to another browser. */
+void journey_other_browser_page(http_req *r, http_resp *resp);
+/* Buttons: "choose another way" (when offer_other) and "return to the service". */
+const char *journey_actions_html(arena *a, const journey *j, int offer_other);
+
+#endif

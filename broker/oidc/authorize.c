@@ -1,0 +1,260 @@
+/* authorize.c — the authorization endpoint: validates an authentication request (RFC 6749 §4.1,
+ * OIDC Core §3.1.2, PKCE RFC 7636) and starts a journey. Until client_id and redirect_uri are
+ * trusted, every error is a page; after that, an OAuth error redirect with state and iss. */
+#include "authorize.h"
+#include "respond.h"
+#include "../journey/eligibility.h"
+#include "../journey/journey.h"
+#include "../util/buf.h"
+#include "../util/log.h"
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const single_params[] = {
+	"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
+	"code_challenge_method", "acr_values", "prompt", "max_age", "login_hint", "response_mode",
+	"ui_locales", "claims", "request", "request_uri", "display", "id_token_hint", NULL};
+
+static int has_word(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	for (const char *p = list; p && *p;) {
+		while (*p == ' ')
+			p++;
+		const char *e = strchr(p, ' ');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == wl && strncmp(p, word, wl) == 0)
+			return 1;
+		p += l;
+	}
+	return 0;
+}
+
+static int is_b64url_of_len(const char *s, size_t min, size_t max)
+{
+	size_t n = strlen(s);
+	if (n < min || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The scopes granted: the requested ones the service allows (unknown ones are dropped, as RFC 6749
+ * §3.3 permits), "openid" first. NULL when openid is missing. */
+static const char *granted_scope(arena *a, const service_conf *svc, const char *scope)
+{
+	if (!has_word(scope, "openid"))
+		return NULL;
+	buf b;
+	buf_init(&b, a);
+	buf_puts(&b, "openid");
+	static const char *const known[] = {"profile", "email", NULL};
+	for (int i = 0; known[i]; i++)
+		if (has_word(scope, known[i]) && service_allows_scope(svc, known[i]))
+			buf_printf(&b, " %s", known[i]);
+	return buf_str(&b);
+}
+
+/* The level required: the service's minimum, raised to the lowest known level the request asks
+ * for. Returns -1 when acr_values names no level the hub knows. */
+static int required_loa(const hub *h, const service_conf *svc, const char *acr_values)
+{
+	int req = 0;
+	if (acr_values && *acr_values) {
+		char *copy = strdup(acr_values), *save = NULL;
+		for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+			int l = config_loa_level(h->cfg, t);
+			if (l > 0 && (req == 0 || l < req))
+				req = l;
+		}
+		free(copy);
+		if (req == 0)
+			return -1;
+	}
+	return req > svc->min_loa ? req : svc->min_loa;
+}
+
+void oidc_authorize(hub *h, http_req *r, http_resp *resp)
+{
+	const form *p;
+	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) {
+		p = &r->query;
+		if (r->query_error) {
+			oidc_error_page(r, resp, 400, "There is a problem with this sign-in link",
+					form_strerror(r->query_error), NULL);
+			return;
+		}
+	} else if (strcmp(r->method, "POST") == 0) {
+		p = &r->body;
+		if (r->body_error) {
+			oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
+					"There is a problem with this sign-in request",
+					"The request was malformed or too large.", NULL);
+			return;
+		}
+	} else {
+		http_text(resp, 405, "method not allowed\n");
+		http_add_header(resp, "Allow", "GET, POST");
+		return;
+	}
+
+	/* 1. client_id and redirect_uri: until both are trusted, never redirect anywhere */
+	int n_cid, n_ruri;
+	const char *client_id = form_get(p, "client_id", &n_cid);
+	const char *redirect_uri = form_get(p, "redirect_uri", &n_ruri);
+	const service_conf *svc = n_cid == 1 ? config_service(h->cfg, client_id) : NULL;
+	if (!svc) {
+		oidc_error_page(r, resp, 400, "The service could not be identified",
+				n_cid > 1 ? "The request names the service more than once."
+					  : "The service that sent you here is not registered with the "
+					    "hub. Go back to the service and try again.",
+				NULL);
+		return;
+	}
+	int uri_ok = 0;
+	if (n_ruri == 1)
+		for (size_t i = 0; i < svc->nredirect_uris; i++)
+			/* exact string match: no prefix, case or normalisation games (OAuth 2.1) */
+			if (strcmp(svc->redirect_uris[i], redirect_uri) == 0)
+				uri_ok = 1;
+	if (!uri_ok) {
+		log_info("authorize: client %s: redirect_uri not registered", svc->client_id);
+		oidc_error_page(r, resp, 400, "The service could not be identified",
+				"The address the service asked to return you to is not registered "
+				"for it. Go back to the service and try again.",
+				NULL);
+		return;
+	}
+
+	/* 2. from here on, errors go back to the service */
+	int n_state;
+	const char *state = form_get(p, "state", &n_state);
+	if (n_state != 1)
+		state = NULL;
+	for (int i = 0; single_params[i]; i++) {
+		int c;
+		form_get(p, single_params[i], &c);
+		if (c > 1) {
+			oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+					    arena_printf(r->a, "parameter %s is repeated",
+							 single_params[i]),
+					    state);
+			return;
+		}
+	}
+	if (form_get(p, "request", NULL)) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "request_not_supported",
+				    "request objects are not supported", state);
+		return;
+	}
+	if (form_get(p, "request_uri", NULL)) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "request_uri_not_supported",
+				    "request_uri is not supported", state);
+		return;
+	}
+	const char *response_type = form_get(p, "response_type", NULL);
+	if (!response_type) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+				    "response_type is required", state);
+		return;
+	}
+	if (strcmp(response_type, "code") != 0) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "unsupported_response_type",
+				    "only response_type=code is supported", state);
+		return;
+	}
+	const char *mode = form_get(p, "response_mode", NULL);
+	if (mode && strcmp(mode, "query") != 0) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+				    "only response_mode=query is supported", state);
+		return;
+	}
+	const char *scope = granted_scope(r->a, svc, form_get(p, "scope", NULL));
+	if (!scope) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_scope",
+				    "scope must include openid", state);
+		return;
+	}
+	if (!state || !*state) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request", "state is required",
+				    NULL);
+		return;
+	}
+	const char *nonce = form_get(p, "nonce", NULL);
+	if (!nonce || !*nonce) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request", "nonce is required",
+				    state);
+		return;
+	}
+	const char *cc = form_get(p, "code_challenge", NULL);
+	const char *ccm = form_get(p, "code_challenge_method", NULL);
+	if (!cc || !ccm || strcmp(ccm, "S256") != 0) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+				    "PKCE with code_challenge_method=S256 is required", state);
+		return;
+	}
+	if (!is_b64url_of_len(cc, 43, 43)) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+				    "code_challenge must be the base64url SHA-256 of the verifier",
+				    state);
+		return;
+	}
+	const char *max_age = form_get(p, "max_age", NULL);
+	if (max_age) {
+		char *end;
+		long v = strtol(max_age, &end, 10);
+		if (!*max_age || *end || v < 0) {
+			oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+					    "max_age must be a non-negative integer", state);
+			return;
+		}
+		/* every journey authenticates afresh, so any max_age is met */
+	}
+	const char *prompt = form_get(p, "prompt", NULL);
+	if (prompt && has_word(prompt, "none")) {
+		/* the hub keeps no sign-in session: it can never answer without the citizen */
+		oidc_redirect_error(h, r, resp, redirect_uri, "login_required",
+				    "the hub cannot sign in without interaction", state);
+		return;
+	}
+	int loa = required_loa(h, svc, form_get(p, "acr_values", NULL));
+	if (loa < 0) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+				    "acr_values names no supported level of assurance", state);
+		return;
+	}
+	if (idp_eligible_count(h, svc, loa) == 0) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "unmet_authentication_requirements",
+				    "no identity provider can reach the requested level of assurance",
+				    state);
+		return;
+	}
+
+	/* 3. start the journey, bound to this browser */
+	const char *browser = journey_browser(h, r, resp, 1);
+	if (!browser) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "server_error", "random source failed",
+				    state);
+		return;
+	}
+	journey j = {.client_id = svc->client_id,
+		     .redirect_uri = redirect_uri,
+		     .state = state,
+		     .nonce = nonce,
+		     .code_challenge = cc,
+		     .scope = scope,
+		     .login_hint = form_get(p, "login_hint", NULL),
+		     .required_loa = loa};
+	journey_binding_hash(browser, j.bh);
+	if (journey_create(h, r->a, &j)) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "temporarily_unavailable",
+				    "the hub cannot store the sign-in now", state);
+		return;
+	}
+	http_redirect(resp, arena_printf(r->a, "%s/login/%s", h->cfg->issuer, j.id));
+}

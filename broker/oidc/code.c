@@ -1,0 +1,66 @@
+/* code.c — authorization-code records (see code.h). */
+#include "code.h"
+#include <string.h>
+
+char *code_record_json(const code_record *c)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:O}", "cid",
+			      c->client_id, "ruri", c->redirect_uri, "cc", c->code_challenge, "nonce",
+			      c->nonce, "scope", c->scope, "sub", c->sub, "idp", c->idp, "loa", c->loa,
+			      "at", (json_int_t)c->auth_time, "iat", (json_int_t)c->issued, "claims",
+			      c->claims);
+	if (!o)
+		return NULL;
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+char *code_tombstone_json(const char *client_id, const char *jti)
+{
+	json_t *o = json_pack("{s:b, s:s, s:s}", "redeemed", 1, "cid", client_id, "jti", jti);
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static const char *str(arena *a, json_t *o, const char *k)
+{
+	return arena_strdup(a, json_string_value(json_object_get(o, k)));
+}
+
+int code_record_parse(arena *a, const char *json, size_t len, code_record *out)
+{
+	memset(out, 0, sizeof *out);
+	json_t *o = json_loadb(json, len, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return -1;
+	}
+	out->client_id = str(a, o, "cid");
+	if (json_is_true(json_object_get(o, "redeemed"))) {
+		out->redeemed = 1;
+		out->jti = str(a, o, "jti");
+		json_decref(o);
+		return out->jti && out->client_id ? 0 : -1;
+	}
+	out->redirect_uri = str(a, o, "ruri");
+	out->code_challenge = str(a, o, "cc");
+	out->nonce = str(a, o, "nonce");
+	out->scope = str(a, o, "scope");
+	out->sub = str(a, o, "sub");
+	out->idp = str(a, o, "idp");
+	out->loa = (int)json_integer_value(json_object_get(o, "loa"));
+	out->auth_time = json_integer_value(json_object_get(o, "at"));
+	out->issued = json_integer_value(json_object_get(o, "iat"));
+	json_t *claims = json_object_get(o, "claims");
+	out->claims = json_is_object(claims) ? json_incref(claims) : json_object();
+	json_decref(o);
+	if (!out->client_id || !out->redirect_uri || !out->code_challenge || !out->sub ||
+	    !out->scope) {
+		json_decref(out->claims);
+		out->claims = NULL;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,81 @@
+/* discovery.c — provider metadata and JWKS (see discovery.h). Both are public and cacheable; the
+ * JWKS max-age is the hub.jwks_max_age the key lifecycle is planned around. */
+#include "discovery.h"
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *strings(const char *const *v)
+{
+	json_t *a = json_array();
+	for (; *v; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+char *oidc_discovery_json(const hub *h)
+{
+	const char *iss = h->cfg->issuer;
+	static const char *const algs[] = {"ES256", "RS256", "PS256", "EdDSA", NULL};
+	static const char *const auth[] = {"client_secret_basic", "client_secret_post",
+					   "private_key_jwt", NULL};
+	static const char *const scopes[] = {"openid", "profile", "email", NULL};
+	static const char *const claims[] = {
+		"iss",  "sub",	       "aud",	      "exp",	     "iat",	      "auth_time",
+		"nonce", "acr",	       "at_hash",     "name",	     "given_name",    "family_name",
+		"middle_name", "birthdate", "email",   "email_verified", NULL};
+	json_t *acrs = json_array();
+	for (int i = 0; i < h->cfg->nloas; i++)
+		json_array_append_new(acrs, json_string(h->cfg->loa_acrs[i]));
+	json_t *o = json_object();
+	json_object_set_new(o, "issuer", json_string(iss));
+	json_object_set_new(o, "authorization_endpoint", json_sprintf("%s/authorize", iss));
+	json_object_set_new(o, "token_endpoint", json_string(h->token_endpoint));
+	json_object_set_new(o, "userinfo_endpoint", json_string(h->userinfo_endpoint));
+	json_object_set_new(o, "jwks_uri", json_sprintf("%s/jwks", iss));
+	json_object_set_new(o, "scopes_supported", strings(scopes));
+	json_object_set_new(o, "response_types_supported", strings((const char *const[]){"code", NULL}));
+	json_object_set_new(o, "response_modes_supported", strings((const char *const[]){"query", NULL}));
+	json_object_set_new(o, "grant_types_supported",
+			    strings((const char *const[]){"authorization_code", NULL}));
+	json_object_set_new(o, "subject_types_supported",
+			    strings((const char *const[]){"pairwise", NULL}));
+	json_object_set_new(o, "id_token_signing_alg_values_supported", strings(algs));
+	json_object_set_new(o, "userinfo_signing_alg_values_supported",
+			    strings((const char *const[]){"none", NULL}));
+	json_object_set_new(o, "token_endpoint_auth_methods_supported", strings(auth));
+	json_object_set_new(o, "token_endpoint_auth_signing_alg_values_supported", strings(algs));
+	json_object_set_new(o, "code_challenge_methods_supported",
+			    strings((const char *const[]){"S256", NULL}));
+	json_object_set_new(o, "claims_supported", strings(claims));
+	json_object_set_new(o, "acr_values_supported", acrs);
+	json_object_set_new(o, "claims_parameter_supported", json_false());
+	json_object_set_new(o, "request_parameter_supported", json_false());
+	json_object_set_new(o, "request_uri_parameter_supported", json_false());
+	json_object_set_new(o, "authorization_response_iss_parameter_supported", json_true());
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+void oidc_discovery(hub *h, http_req *r, http_resp *resp)
+{
+	(void)r;
+	http_json(resp, 200, h->discovery_json);
+	resp->max_age = (int)h->cfg->jwks_max_age > 0 ? (int)h->cfg->jwks_max_age : 1;
+	http_add_header(resp, "Access-Control-Allow-Origin", "*");
+}
+
+void oidc_jwks(hub *h, http_req *r, http_resp *resp)
+{
+	keyring *kr = keys_cache_get(h->keys);
+	if (!kr) {
+		http_json(resp, 503, "{\"error\":\"temporarily_unavailable\"}");
+		return;
+	}
+	http_json(resp, 200, arena_strdup(r->a, kr->jwks_json));
+	keyring_unref(kr);
+	resp->content_type = "application/jwk-set+json";
+	/* RPs cache the JWKS this long: a new key is published at least this long before it signs */
+	resp->max_age = (int)h->cfg->jwks_max_age;
+	http_add_header(resp, "Access-Control-Allow-Origin", "*");
+}

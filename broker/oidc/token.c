@@ -1,0 +1,225 @@
+/* token.c — the token endpoint (RFC 6749 §4.1.3, PKCE RFC 7636 §4.6, OIDC Core §3.1.3). */
+#include "token.h"
+#include "client_auth.h"
+#include "code.h"
+#include "respond.h"
+#include "../tokens/issue.h"
+#include "../util/b64url.h"
+#include "../util/log.h"
+#include "../util/random.h"
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(token_result *out, const char *error, const char *description)
+{
+	out->status = 400;
+	out->error = error;
+	out->description = description;
+	return -1;
+}
+
+/* RFC 7636 §4.1: 43-128 unreserved characters. */
+static int verifier_ok(const char *v)
+{
+	size_t n = strlen(v);
+	if (n < 43 || n > 128)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.' || c == '_' || c == '~'))
+			return 0;
+	}
+	return 1;
+}
+
+static int pkce_matches(const char *verifier, const char *challenge)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	char enc[44];
+	SHA256((const unsigned char *)verifier, strlen(verifier), d);
+	b64url_encode(enc, d, sizeof d);
+	return strlen(challenge) == 43 && CRYPTO_memcmp(enc, challenge, 43) == 0;
+}
+
+/* A replayed code: the token its first redemption issued is revoked (RFC 6749 §4.1.2). */
+static void revoke(hub *h, const char *jti)
+{
+	if (store_put(h->st, NS_REVOKED, jti, strlen(jti), "", 0, h->cfg->access_token_ttl + 60))
+		log_err("token: could not revoke %s", jti);
+	store_del(h->st, NS_USERINFO, jti, strlen(jti));
+	log_warn("token: authorization code replayed; access token %s revoked", jti);
+}
+
+static const char *token_response(arena *a, const char *at, const char *idt, int64_t ttl,
+				  const char *scope)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "access_token", at, "token_type",
+			      "Bearer", "expires_in", (json_int_t)ttl, "id_token", idt, "scope", scope);
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	const char *r = arena_strdup(a, s);
+	free(s);
+	return r;
+}
+
+int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const char *redirect_uri,
+		const char *verifier, token_result *out)
+{
+	memset(out, 0, sizeof *out);
+	if (strlen(code) != 43)
+		return fail(out, "invalid_grant", "unknown or expired code");
+	if (!verifier_ok(verifier))
+		return fail(out, "invalid_grant", "code_verifier is malformed");
+	char jti[44];
+	if (random_token(jti)) {
+		out->status = 500;
+		out->error = "server_error";
+		return -1;
+	}
+	/* one transaction: the code becomes a tombstone naming the token we are about to issue */
+	char *tomb = code_tombstone_json(c->conf->client_id, jti);
+	void *old;
+	size_t oldlen;
+	int rc = store_swap(h->st, NS_CODE, code, strlen(code), tomb, strlen(tomb),
+			    h->cfg->access_token_ttl + 60, &old, &oldlen);
+	free(tomb);
+	if (rc == STORE_NOTFOUND)
+		return fail(out, "invalid_grant", "unknown or expired code");
+	if (rc) {
+		out->status = 503;
+		out->error = "temporarily_unavailable";
+		return -1;
+	}
+	code_record cr;
+	rc = code_record_parse(a, old, oldlen, &cr);
+	free(old);
+	if (rc)
+		return fail(out, "invalid_grant", "unknown or expired code");
+	if (cr.redeemed) {
+		revoke(h, cr.jti);
+		return fail(out, "invalid_grant", "code already used");
+	}
+	int64_t now = hub_now(h);
+	const char *why = NULL;
+	if (strcmp(cr.client_id, c->conf->client_id) != 0)
+		why = "code was issued to another client";
+	else if (strcmp(cr.redirect_uri, redirect_uri) != 0)
+		why = "redirect_uri differs from the authorization request";
+	else if (!pkce_matches(verifier, cr.code_challenge))
+		why = "code_verifier does not match the code_challenge";
+	else if (cr.issued < store_unclean_floor(h->st) || now - cr.issued > h->cfg->code_ttl)
+		why = "unknown or expired code";
+	if (why) {
+		json_decref(cr.claims);
+		return fail(out, "invalid_grant", why);
+	}
+
+	keyring *kr = keys_cache_get(h->keys);
+	token_input in = {.issuer = h->cfg->issuer,
+			  .audience_at = h->userinfo_endpoint,
+			  .client_id = cr.client_id,
+			  .sub = cr.sub,
+			  .nonce = cr.nonce,
+			  .acr = config_loa_acr(h->cfg, cr.loa),
+			  .scope = cr.scope,
+			  .jti = jti,
+			  .now = now,
+			  .auth_time = cr.auth_time,
+			  .id_ttl = h->cfg->id_token_ttl,
+			  .at_ttl = h->cfg->access_token_ttl,
+			  .claims = cr.claims};
+	const char *at = kr ? token_access(a, kr, &in) : NULL;
+	const char *idt = at ? token_id(a, kr, c->conf->id_token_alg, &in, at) : NULL;
+	keyring_unref(kr);
+	/* userinfo answers from this record until the access token expires */
+	json_t *ui = json_deep_copy(cr.claims);
+	json_object_set_new(ui, "sub", json_string(cr.sub));
+	char *uis = json_dumps(ui, JSON_COMPACT);
+	json_decref(ui);
+	json_decref(cr.claims);
+	if (!idt || store_put(h->st, NS_USERINFO, jti, strlen(jti), uis, strlen(uis),
+			      h->cfg->access_token_ttl)) {
+		free(uis);
+		log_err("token: cannot sign or record tokens (is there a current key?)");
+		out->status = 500;
+		out->error = "server_error";
+		return -1;
+	}
+	free(uis);
+	out->status = 200;
+	out->access_token = at;
+	out->id_token = idt;
+	out->json = token_response(a, at, idt, h->cfg->access_token_ttl, cr.scope);
+	return 0;
+}
+
+static const char *const single_params[] = {"grant_type", "code", "redirect_uri", "code_verifier",
+					    "client_id", "client_secret", "client_assertion",
+					    "client_assertion_type", NULL};
+
+void oidc_token(hub *h, http_req *r, http_resp *resp)
+{
+	if (strcmp(r->method, "POST") != 0) {
+		http_add_header(resp, "Allow", "POST");
+		oidc_json_error(r, resp, 405, "invalid_request", "use POST");
+		return;
+	}
+	if (r->body_error == HTTP_BODY_TOO_LARGE) {
+		oidc_json_error(r, resp, 413, "invalid_request", "request body too large");
+		return;
+	}
+	if (r->body_error) {
+		oidc_json_error(r, resp, 400, "invalid_request",
+				r->body_error == HTTP_BODY_NOT_FORM
+					? "the body must be application/x-www-form-urlencoded"
+					: form_strerror(r->body_error));
+		return;
+	}
+	for (int i = 0; single_params[i]; i++) {
+		int c;
+		form_get(&r->body, single_params[i], &c);
+		if (c > 1) {
+			oidc_json_error(r, resp, 400, "invalid_request",
+					arena_printf(r->a, "parameter %s is repeated",
+						     single_params[i]));
+			return;
+		}
+	}
+	client_auth_error ae = {0};
+	const hub_client *c = client_authenticate(h, r, &ae);
+	if (!c) {
+		if (ae.basic_challenge)
+			http_add_header(resp, "WWW-Authenticate", "Basic realm=\"idhub\"");
+		oidc_json_error(r, resp, ae.status, ae.error, ae.message);
+		return;
+	}
+	const char *gt = form_get(&r->body, "grant_type", NULL);
+	if (!gt) {
+		oidc_json_error(r, resp, 400, "invalid_request", "grant_type is required");
+		return;
+	}
+	if (strcmp(gt, "authorization_code") != 0) {
+		oidc_json_error(r, resp, 400, "unsupported_grant_type",
+				"only authorization_code is supported");
+		return;
+	}
+	const char *code = form_get(&r->body, "code", NULL);
+	const char *ruri = form_get(&r->body, "redirect_uri", NULL);
+	const char *verifier = form_get(&r->body, "code_verifier", NULL);
+	if (!code || !ruri || !verifier) {
+		oidc_json_error(r, resp, 400, "invalid_request",
+				"code, redirect_uri and code_verifier are required");
+		return;
+	}
+	token_result tr;
+	if (oidc_redeem(h, r->a, c, code, ruri, verifier, &tr)) {
+		log_info("token: %s refused: %s", c->conf->client_id,
+			 tr.description ? tr.description : tr.error);
+		oidc_json_error(r, resp, tr.status, tr.error, tr.description);
+		return;
+	}
+	http_json(resp, 200, tr.json);
+}

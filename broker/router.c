@@ -1,0 +1,119 @@
+/* router.c — maps each request path to its handler. The table is the hub's whole HTTP surface. */
+#include "hub.h"
+#include "demo/demo.h"
+#include "http/http.h"
+#include "journey/callback.h"
+#include "journey/picker.h"
+#include "oidc/authorize.h"
+#include "oidc/discovery.h"
+#include "oidc/respond.h"
+#include "oidc/token.h"
+#include "oidc/userinfo.h"
+#include "pages/pages.h"
+#include <string.h>
+
+static void not_found(http_req *r, http_resp *resp)
+{
+	oidc_error_page(r, resp, 404, "Page not found",
+			"If you typed the web address, check it is correct.", NULL);
+}
+
+/* If path is prefix + one segment (no further '/'), returns the segment; else NULL. */
+static const char *segment(http_req *r, const char *path, const char *prefix, const char **rest)
+{
+	size_t n = strlen(prefix);
+	if (strncmp(path, prefix, n) != 0 || !path[n])
+		return NULL;
+	const char *s = path + n, *slash = strchr(s, '/');
+	if (rest)
+		*rest = slash ? slash : "";
+	else if (slash)
+		return NULL;
+	return slash ? arena_strndup(r->a, s, (size_t)(slash - s)) : s;
+}
+
+static void adapter_route(hub *h, http_req *r, http_resp *resp, const char *id, const char *rest)
+{
+	const hub_idp *idp = hub_find_idp(h, id);
+	if (!idp || !idp->ops) {
+		not_found(r, resp);
+		return;
+	}
+	if (strcmp(rest, "/metadata") == 0 && idp->ops->metadata) {
+		const char *ct = NULL, *body = NULL;
+		if (idp->ops->metadata(idp->ctx, (idhub_arena *)r->a, &ct, &body) == 0 && body) {
+			http_text(resp, 200, body);
+			resp->content_type = ct ? ct : "application/xml";
+			return;
+		}
+	}
+	if (!idp->ops->serve) {
+		not_found(r, resp);
+		return;
+	}
+	if (r->query_error || (r->body_error && r->body_error != HTTP_BODY_NOT_FORM)) {
+		oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
+				"There is a problem with the request", "It was malformed or too large.",
+				NULL);
+		return;
+	}
+	idhub_http_request areq;
+	journey_adapter_request(r, &areq);
+	areq.path = rest;
+	idhub_http_response ar = {0};
+	if (idp->ops->serve(idp->ctx, (idhub_arena *)r->a, &areq, &ar) != 0 || !ar.status) {
+		not_found(r, resp);
+		return;
+	}
+	resp->status = ar.status;
+	resp->content_type = ar.content_type;
+	resp->body = ar.body ? ar.body : "";
+	resp->body_len = ar.body ? (ar.body_len ? ar.body_len : strlen(ar.body)) : 0;
+	if (ar.location)
+		http_add_header(resp, "Location", ar.location);
+}
+
+void hub_route(hub *h, http_req *r, http_resp *resp)
+{
+	const char *p = r->path, *id, *rest;
+	if (strcmp(p, "/healthz") == 0) {
+		http_text(resp, 200, "ok\n");
+	} else if (strcmp(p, "/.well-known/openid-configuration") == 0) {
+		oidc_discovery(h, r, resp);
+	} else if (strcmp(p, "/jwks") == 0) {
+		oidc_jwks(h, r, resp);
+	} else if (strcmp(p, "/authorize") == 0) {
+		oidc_authorize(h, r, resp);
+	} else if (strcmp(p, "/token") == 0) {
+		oidc_token(h, r, resp);
+	} else if (strcmp(p, "/userinfo") == 0) {
+		oidc_userinfo(h, r, resp);
+	} else if ((id = segment(r, p, "/login/", &rest))) {
+		if (!*rest)
+			journey_picker(h, r, resp, id);
+		else if (strcmp(rest, "/cancel") == 0)
+			journey_cancel(h, r, resp, id);
+		else
+			not_found(r, resp);
+	} else if ((id = segment(r, p, "/callback/", NULL))) {
+		journey_callback(h, r, resp, id);
+	} else if ((id = segment(r, p, "/idp/", &rest))) {
+		adapter_route(h, r, resp, id, rest);
+	} else if (strcmp(p, "/assets/idhub.css") == 0) {
+		http_text(resp, 200, PAGE_CSS);
+		resp->content_type = "text/css; charset=utf-8";
+		resp->max_age = 3600;
+	} else if (h->cfg->demo && strncmp(p, "/demo", 5) == 0) {
+		demo_route(h, r, resp);
+	} else if (strcmp(p, "/") == 0) {
+		if (h->cfg->demo)
+			http_redirect(resp, arena_printf(r->a, "%s/demo", h->cfg->issuer));
+		else
+			http_html(resp, 200,
+				  page_render(r->a, "idhub",
+					      "<h1>idhub</h1>\n<p>This is an identity hub. Services "
+					      "send you here when you sign in to them.</p>\n"));
+	} else {
+		not_found(r, resp);
+	}
+}

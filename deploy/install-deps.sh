@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# install-deps.sh — installs the Debian 12 packages idhub builds, runs and tests with, and the npm
+# packages the tests use (from tests/package-lock.json). Idempotent: installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(
+	build-essential pkg-config clang libclang-rt-14-dev clang-format
+	libssl-dev libmicrohttpd-dev liblmdb-dev lmdb-utils libjansson-dev libconfig-dev
+	liboauth2-dev libcjose-dev libcurl4-openssl-dev libcmocka-dev
+	nodejs chromium curl
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}"
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm ships with nodesource's nodejs; Debian's nodejs needs the separate npm package.
+if ! command -v npm >/dev/null; then
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm
+fi
+
+# Test dependencies, pinned by the lock file; reinstalled only when the lock file changes.
+if [ -f tests/package-lock.json ]; then
+	stamp=tests/node_modules/.lock-stamp
+	if [ ! -f "$stamp" ] || ! cmp -s tests/package-lock.json "$stamp"; then
+		(cd tests && npm ci --no-audit --no-fund --loglevel=error)
+		cp tests/package-lock.json "$stamp"
+	fi
+fi
