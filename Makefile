@@ -50,30 +50,37 @@ all: $(O)/idhub $(O)/idhubctl $(ADAPTER_SO)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(O)/libidhub.a: $(LIB_OBJ)
-	$(AR) rcs $@ $^
+	@echo "  LD      $@"
+	@$(AR) rcs $@ $^
 
 $(O)/idhub: $(O)/broker/main.o $(O)/libidhub.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
 $(O)/idhubctl: $(CTL_SRC:%.c=$(O)/%.o) $(O)/libidhub.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Adapters are position-independent shared objects that see only the ABI header and their own code.
 
 .SECONDEXPANSION:
 $(O)/adapters/idhub-adapter-%.so: $$(wildcard idp-adapters/%/*.c)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(filter %.c,$^) $(LDFLAGS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -fPIC -shared -o $@ $(filter %.c,$^) $(LDFLAGS) $(LDLIBS)
 $(O)/tests/%: tests/unit/%.c $(O)/libidhub.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(O)/libidhub.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(O)/libidhub.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(O)/fuzz/%: tests/fuzz/%.c $(O)/libidhub.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(O)/libidhub.a $(LDFLAGS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(O)/libidhub.a $(LDFLAGS) $(LDLIBS)
 
 deps:
 	@deploy/install-deps.sh

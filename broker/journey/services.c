@@ -20,7 +20,8 @@ static int64_t svc_now(void *hp)
 	return hub_now(hp);
 }
 
-static void svc_log(void *hp, int level, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void svc_log(void *hp, int level, const char *fmt,
+							   ...)
 {
 	(void)hp;
 	char line[768];

@@ -31,7 +31,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
-  await hub?.stop();
+  await hub?.stopAndCheck();
 });
 
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -39,6 +39,10 @@ const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** The submit buttons of the form that holds `field` (a name). */
 const submitOf = (page, field) => page.locator(
   `form:has([name="${field}"]) button:not([type]), form:has([name="${field}"]) button[type="submit"], form:has([name="${field}"]) input[type="submit"]`);
+
+/** The demo page's "Log in" control (a link or a button; its text may say "Sign in"). */
+const loginControl = (page) => page.getByRole('link', { name: /^\s*(log|sign) ?in\s*$/i })
+  .or(page.getByRole('button', { name: /^\s*(log|sign) ?in\s*$/i })).first();
 
 async function pickerChecks(page) {
   assert.equal(await page.locator('h1').count() >= 1, true, 'the picker has an h1');
@@ -65,8 +69,7 @@ test('demo → picker → sandbox (localhost) → Alice → claims, with JavaScr
 
   await page.goto(`${hub.issuer}/demo`);
   await page.screenshot({ path: path.join(OUT, '01-demo.png'), fullPage: true });
-  const loginCtl = page.getByRole('button', { name: /log in/i }).or(page.getByRole('link', { name: /log in/i }));
-  await loginCtl.first().click();
+  await loginControl(page).click();
 
   await page.waitForURL(new RegExp(`^${escapeRe(hub.issuer)}/login/[^/?#]+$`));
   await pickerChecks(page);
@@ -98,7 +101,7 @@ test('the same journey with JavaScript disabled, by the visible buttons', async 
   page.setDefaultTimeout(15000);
 
   await page.goto(`${hub.issuer}/demo`);
-  await page.getByRole('button', { name: /log in/i }).or(page.getByRole('link', { name: /log in/i })).first().click();
+  await loginControl(page).click();
   await page.waitForURL(new RegExp(`^${escapeRe(hub.issuer)}/login/[^/?#]+$`));
   await pickerChecks(page);
   await page.getByLabel('Sandbox identity provider').check();

@@ -14,7 +14,7 @@ before(async () => {
     services: Object.entries(ALGS).map(([id, alg]) => service(id, { id_token_alg: alg, redirect_uris: [cb(id)] })),
   });
 });
-after(async () => { await hub?.stop(); });
+after(async () => { await hub?.stopAndCheck(); });
 
 test('discovery lists every ID token signing algorithm configured', async () => {
   const d = await (await fetch(`${hub.issuer}/.well-known/openid-configuration`)).json();

@@ -10,7 +10,7 @@ let hub;
 before(async () => {
   hub = await startHub({ services: [service('svc-a', { redirect_uris: [CB] }), service('svc-b', { redirect_uris: ['http://127.0.0.1:9/svc-b/cb'] })] });
 });
-after(async () => { await hub?.stop(); });
+after(async () => { await hub?.stopAndCheck(); });
 
 const BASE = () => [
   ['response_type', 'code'], ['client_id', 'svc-a'], ['redirect_uri', CB], ['scope', 'openid profile'],

@@ -36,7 +36,7 @@ test('--check-config: a bad file is "FILE:LINE: message" on stderr, exit 1', asy
   const cases = [
     // an unknown setting in the hub group: line 2 of the written file
     { text: lcFile(config(dir, { no_such_setting: 1 })), line: null, what: 'unknown setting' },
-    { text: 'hub: { issuer = "http://127.0.0.1:1"\n  port = 1; };\n', line: 2, what: 'syntax error' },
+    { text: 'hub: {\n  issuer = "http://127.0.0.1:1";\n  port = = 1;\n};\n', line: 3, what: 'syntax error' },
   ];
   for (const c of cases) {
     const file = path.join(dir, 'bad.conf');

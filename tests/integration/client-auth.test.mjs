@@ -32,7 +32,7 @@ before(async () => {
   cfg.post = await rpConfig(hub, 'svc-post', { auth: 'post' });
   cfg.basic = await rpConfig(hub, 'svc-basic', { auth: 'basic' });
 });
-after(async () => { await hub?.stop(); });
+after(async () => { await hub?.stopAndCheck(); });
 
 async function assertion({ signer = key.privateKey, kid = KID, aud = hub.issuer, iss = 'svc-jwt', sub = 'svc-jwt', jti = randomUUID(), iat, exp } = {}) {
   const now = Math.floor(Date.now() / 1000);

@@ -13,7 +13,7 @@ before(async () => {
   hub = await startHub({ hub: { jwks_max_age: 123 }, services: [service('svc-a', { redirect_uris: [CB] })] });
   cfg = await rpConfig(hub, 'svc-a');
 });
-after(async () => { await hub?.stop(); });
+after(async () => { await hub?.stopAndCheck(); });
 
 test('discovery document', async () => {
   const res = await fetch(`${hub.issuer}/.well-known/openid-configuration`);

@@ -20,7 +20,7 @@ before(async () => {
   cfg.a = await rpConfig(hub, 'svc-a');
   cfg.sub = await rpConfig(hub, 'svc-sub');
 });
-after(async () => { await hub?.stop(); });
+after(async () => { await hub?.stopAndCheck(); });
 
 async function journeyTo(until, { svc = 'a', persona = 'alice', browser, action } = {}) {
   const id = svc === 'a' ? 'svc-a' : 'svc-sub';
@@ -221,7 +221,7 @@ test('same-site IdP (page_base_url defaults to the issuer): no re-post page', as
     services: [service('svc-a', { redirect_uris: [cb('svc-a')] })],
     idps: (port) => [{ ...sandboxIdp(port), settings: {} }],
   });
-  t.after(() => h2.stop());
+  t.after(() => h2.stopAndCheck());
   const c2 = await rpConfig(h2, 'svc-a');
   const { journey, claims } = await loginAndRedeem(c2, { redirectUri: cb('svc-a') });
   assert.equal(new URL(journey.steps.pickerPost.location).origin, h2.issuer);

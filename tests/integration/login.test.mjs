@@ -21,7 +21,7 @@ before(async () => {
   });
   for (const id of ['svc-a', 'svc-b', 'svc-c']) cfg[id] = await rpConfig(hub, id);
 });
-after(async () => { await hub?.stop(); });
+after(async () => { await hub?.stopAndCheck(); });
 
 const subs = {};
 

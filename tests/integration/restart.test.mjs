@@ -1,7 +1,7 @@
 // Restart stability: the same state_dir after SIGTERM + start keeps pairwise subjects and signing keys.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHub, service } from './lib/hub.mjs';
+import { startHub, service, sanitizerReports } from './lib/hub.mjs';
 import { rpConfig, loginAndRedeem, jose } from './lib/rp.mjs';
 
 const CB = 'http://127.0.0.1:9/svc-a/cb';
@@ -10,11 +10,12 @@ const services = [service('svc-a', { redirect_uris: [CB] }), service('svc-b', { 
 test('after stop + start on the same state_dir, alice\'s sub for svc-a is unchanged', async (t) => {
   const hub1 = await startHub({ services, keepDir: true });
   let hub2;
-  t.after(async () => { await hub2?.stop(); await hub1.stop(); await hub1.removeDir(); });
+  t.after(async () => { try { await hub2?.stopAndCheck(); } finally { await hub1.stop(); await hub1.removeDir(); } });
   const before = await loginAndRedeem(await rpConfig(hub1, 'svc-a'), { redirectUri: CB });
   const jwks1 = await (await fetch(`${hub1.issuer}/jwks`)).json();
   const exit = await hub1.stop();
   assert.equal(exit.code, 0, `SIGTERM exits 0 (got ${exit.code} ${exit.signal || ''})\n${hub1.logs().slice(-3000)}`);
+  assert.deepEqual(sanitizerReports(hub1.logs()), [], 'no sanitizer reports from the first run');
 
   hub2 = await startHub({ services, dir: hub1.dir, port: hub1.port });
   const after = await loginAndRedeem(await rpConfig(hub2, 'svc-a'), { redirectUri: CB });

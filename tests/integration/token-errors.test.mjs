@@ -20,7 +20,7 @@ before(async () => {
   cfg.a = await rpConfig(hub, 'svc-a');
   cfg.b = await rpConfig(hub, 'svc-b');
 });
-after(async () => { await hub?.stop(); });
+after(async () => { await hub?.stopAndCheck(); });
 
 const grant = (c, over = {}) => {
   const p = { grant_type: 'authorization_code', code: c.code, redirect_uri: c.req.redirectUri, code_verifier: c.req.verifier, ...over };

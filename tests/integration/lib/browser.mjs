@@ -213,7 +213,7 @@ export function parseForms(html) {
         const close = body.slice(t.end).search(/<\/select\s*>/i);
         const inner = close < 0 ? body.slice(t.end) : body.slice(t.end, t.end + close);
         const options = findTags(inner, ['option']).map((o) => ({
-          value: o.attrs.value ?? innerText(inner, o.end, 'option'), selected: 'selected' in o.attrs,
+          value: o.attrs.value ?? innerText(inner, o.end, 'option'), text: innerText(inner, o.end, 'option'), selected: 'selected' in o.attrs,
         }));
         const sel = options.find((o) => o.selected) || options[0];
         fields.push({ tag: 'select', type: 'select', name: a.name, value: sel ? sel.value : '', options, disabled: 'disabled' in a, attrs: a });
@@ -438,10 +438,11 @@ export async function login(flow) {
   const fields = { persona };
   if (flow.username !== undefined) fields.username = flow.username;
   if (flow.loa !== undefined) {
-    // the select's option values may be the level URIs or short names: match on the last segment
+    // the select's options may carry the level as value or as text (URI or short name)
     const sel = parseForms(s.text).flatMap((f) => f.fields).find((f) => f.tag === 'select' && f.name === 'loa');
     const last = (v) => String(v).split('/').pop().toLowerCase();
-    const opt = sel && (sel.options.find((o) => o.value === flow.loa) || sel.options.find((o) => last(o.value) === last(flow.loa)));
+    const opt = sel && (sel.options.find((o) => o.value === flow.loa) || sel.options.find((o) => o.text === flow.loa)
+      || sel.options.find((o) => last(o.value) === last(flow.loa)) || sel.options.find((o) => last(o.text) === last(flow.loa)));
     fields.loa = opt ? opt.value : flow.loa;
   }
   const action = flow.action ?? 'login';

@@ -111,6 +111,15 @@ export function service(clientId, overrides = {}) {
   };
 }
 
+/** AddressSanitizer / LeakSanitizer / UBSan reports in a log. */
+export function sanitizerReports(log) {
+  const out = [];
+  for (const re of [/ERROR: AddressSanitizer: [^\n]*/g, /ERROR: LeakSanitizer: [^\n]*/g, /runtime error: [^\n]*/g, /SUMMARY: \w*Sanitizer: [^\n]*/g]) {
+    for (const m of log.matchAll(re)) out.push(m[0]);
+  }
+  return [...new Set(out)];
+}
+
 // ---- the daemon ------------------------------------------------------------------------------
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -198,6 +207,16 @@ export async function startHub(opts = {}) {
       }
       if (ownDir && !opts.keepDir) await hub.removeDir();
       return exitInfo;
+    },
+    /** stop(), then throw if the exit was not clean (exit 0 after SIGTERM) or a sanitizer spoke. */
+    async stopAndCheck() {
+      const wasRunning = exitInfo === null;
+      const x = await hub.stop();
+      const problems = sanitizerReports(log);
+      if (wasRunning && x && (x.code !== 0 || x.signal)) problems.unshift(`SIGTERM did not exit 0 (exit ${x.code} ${x.signal || ''})`);
+      if (!wasRunning) problems.unshift(`the daemon had already exited (${x?.code} ${x?.signal || ''}) before the test ended`);
+      if (problems.length) throw new Error(`${problems.join('; ')}\nlog (last 6000 chars):\n${log.slice(-6000)}`);
+      return x;
     },
     async removeDir() {
       await rm(dir, { recursive: true, force: true });
