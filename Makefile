@@ -94,7 +94,8 @@ run: deps
 unit-bins: $(UNIT_BIN)
 fuzz-bins: $(FUZZ_BIN)
 
-check: deps
+check:
+	@deploy/install-deps.sh --with-tests
 	@$(MAKE) --no-print-directory VARIANT=asan all unit-bins
 	@$(MAKE) --no-print-directory VARIANT=fuzz fuzz-bins
 	@$(MAKE) --no-print-directory all

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# install-deps.sh — installs the Debian 12 packages idhub builds, runs and tests with, and the npm
-# packages the tests use (from tests/package-lock.json). Idempotent: installs only what is missing.
+# install-deps.sh [--with-tests] — installs the Debian 12 packages idhub builds and runs with; with
+# --with-tests also what the test suite needs (clang/libFuzzer, cmocka, node, Chromium) and the npm
+# packages pinned by tests/package-lock.json. Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(
-	build-essential pkg-config clang libclang-rt-14-dev clang-format
+	build-essential pkg-config
 	libssl-dev libmicrohttpd-dev liblmdb-dev lmdb-utils libjansson-dev libconfig-dev
-	liboauth2-dev libcjose-dev libcurl4-openssl-dev libcmocka-dev
-	nodejs chromium curl
+	liboauth2-dev libcjose-dev libcurl4-openssl-dev
 )
+with_tests=0
+[ "${1:-}" = "--with-tests" ] && with_tests=1
+if [ $with_tests -eq 1 ]; then
+	PKGS+=(clang libclang-rt-14-dev clang-format libcmocka-dev nodejs chromium)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -23,6 +28,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$SUDO apt-get update -qq
 	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+[ $with_tests -eq 1 ] || exit 0
 
 # npm ships with nodesource's nodejs; Debian's nodejs needs the separate npm package.
 if ! command -v npm >/dev/null; then

@@ -54,6 +54,7 @@ function assertInvalidClient(r, what) {
   assert.equal(r.json?.error, 'invalid_client', `${what}: expected invalid_client, got ${r.status} ${r.text}`);
   assert.ok(r.status === 401 || r.status === 400, `${what}: status ${r.status}`);
   assert.ok(!r.json.access_token && !r.json.id_token, `${what}: no tokens`);
+  assert.equal(typeof r.json.error_description, 'string', `${what}: error_description`);
 }
 
 test('private_key_jwt (ES256, inline JWKS) succeeds through openid-client', async () => {
