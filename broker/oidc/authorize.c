@@ -105,8 +105,8 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 
 	/* 1. client_id and redirect_uri: until both are trusted, never redirect anywhere */
 	int n_cid, n_ruri;
-	const char *client_id = form_get(p, "client_id", &n_cid);
-	const char *redirect_uri = form_get(p, "redirect_uri", &n_ruri);
+	const char *client_id = form_param(p, "client_id", &n_cid);
+	const char *redirect_uri = form_param(p, "redirect_uri", &n_ruri);
 	const service_conf *svc = n_cid == 1 ? config_service(h->cfg, client_id) : NULL;
 	if (!svc) {
 		oidc_error_page(r, resp, 400, "The service could not be identified",
@@ -133,12 +133,12 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 
 	/* 2. from here on, errors go back to the service */
 	int n_state;
-	const char *state = form_get(p, "state", &n_state);
+	const char *state = form_param(p, "state", &n_state);
 	if (n_state != 1)
 		state = NULL;
 	for (int i = 0; single_params[i]; i++) {
 		int c;
-		form_get(p, single_params[i], &c);
+		form_param(p, single_params[i], &c);
 		if (c > 1) {
 			oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
 					    arena_printf(r->a, "parameter %s is repeated",
@@ -147,17 +147,17 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 			return;
 		}
 	}
-	if (form_get(p, "request", NULL)) {
+	if (form_param(p, "request", NULL)) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "request_not_supported",
 				    "request objects are not supported", state);
 		return;
 	}
-	if (form_get(p, "request_uri", NULL)) {
+	if (form_param(p, "request_uri", NULL)) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "request_uri_not_supported",
 				    "request_uri is not supported", state);
 		return;
 	}
-	const char *response_type = form_get(p, "response_type", NULL);
+	const char *response_type = form_param(p, "response_type", NULL);
 	if (!response_type) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
 				    "response_type is required", state);
@@ -168,13 +168,13 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 				    "only response_type=code is supported", state);
 		return;
 	}
-	const char *mode = form_get(p, "response_mode", NULL);
+	const char *mode = form_param(p, "response_mode", NULL);
 	if (mode && strcmp(mode, "query") != 0) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
 				    "only response_mode=query is supported", state);
 		return;
 	}
-	const char *scope = granted_scope(r->a, svc, form_get(p, "scope", NULL));
+	const char *scope = granted_scope(r->a, svc, form_param(p, "scope", NULL));
 	if (!scope) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_scope",
 				    "scope must include openid", state);
@@ -185,14 +185,14 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 				    NULL);
 		return;
 	}
-	const char *nonce = form_get(p, "nonce", NULL);
+	const char *nonce = form_param(p, "nonce", NULL);
 	if (!nonce || !*nonce) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request", "nonce is required",
 				    state);
 		return;
 	}
-	const char *cc = form_get(p, "code_challenge", NULL);
-	const char *ccm = form_get(p, "code_challenge_method", NULL);
+	const char *cc = form_param(p, "code_challenge", NULL);
+	const char *ccm = form_param(p, "code_challenge_method", NULL);
 	if (!cc || !ccm || strcmp(ccm, "S256") != 0) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
 				    "PKCE with code_challenge_method=S256 is required", state);
@@ -204,7 +204,7 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 				    state);
 		return;
 	}
-	const char *max_age = form_get(p, "max_age", NULL);
+	const char *max_age = form_param(p, "max_age", NULL);
 	if (max_age) {
 		char *end;
 		long v = strtol(max_age, &end, 10);
@@ -215,14 +215,14 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		}
 		/* every journey authenticates afresh, so any max_age is met */
 	}
-	const char *prompt = form_get(p, "prompt", NULL);
+	const char *prompt = form_param(p, "prompt", NULL);
 	if (prompt && has_word(prompt, "none")) {
 		/* the hub keeps no sign-in session: it can never answer without the citizen */
 		oidc_redirect_error(h, r, resp, redirect_uri, "login_required",
 				    "the hub cannot sign in without interaction", state);
 		return;
 	}
-	int loa = required_loa(h, svc, form_get(p, "acr_values", NULL));
+	int loa = required_loa(h, svc, form_param(p, "acr_values", NULL));
 	if (loa < 0) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
 				    "acr_values names no supported level of assurance", state);
@@ -248,7 +248,7 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		     .nonce = nonce,
 		     .code_challenge = cc,
 		     .scope = scope,
-		     .login_hint = form_get(p, "login_hint", NULL),
+		     .login_hint = form_param(p, "login_hint", NULL),
 		     .required_loa = loa};
 	journey_binding_hash(browser, j.bh);
 	if (journey_create(h, r->a, &j)) {

@@ -167,10 +167,10 @@ const hub_client *client_authenticate(hub *h, http_req *r, client_auth_error *er
 {
 	const char *authz = http_header(r, "Authorization");
 	int n_secret, n_atype, n_assert, n_cid;
-	const char *secret = form_get(&r->body, "client_secret", &n_secret);
-	const char *atype = form_get(&r->body, "client_assertion_type", &n_atype);
-	const char *assertion = form_get(&r->body, "client_assertion", &n_assert);
-	const char *cid = form_get(&r->body, "client_id", &n_cid);
+	const char *secret = form_param(&r->body, "client_secret", &n_secret);
+	const char *atype = form_param(&r->body, "client_assertion_type", &n_atype);
+	const char *assertion = form_param(&r->body, "client_assertion", &n_assert);
+	const char *cid = form_param(&r->body, "client_id", &n_cid);
 	int methods = (authz != NULL) + (n_secret > 0) + (n_assert > 0 || n_atype > 0);
 	if (methods > 1)
 		return fail(err, 400, "invalid_request", "more than one client authentication method",

@@ -180,7 +180,7 @@ void oidc_token(hub *h, http_req *r, http_resp *resp)
 	}
 	for (int i = 0; single_params[i]; i++) {
 		int c;
-		form_get(&r->body, single_params[i], &c);
+		form_param(&r->body, single_params[i], &c);
 		if (c > 1) {
 			oidc_json_error(r, resp, 400, "invalid_request",
 					arena_printf(r->a, "parameter %s is repeated",
@@ -196,7 +196,7 @@ void oidc_token(hub *h, http_req *r, http_resp *resp)
 		oidc_json_error(r, resp, ae.status, ae.error, ae.message);
 		return;
 	}
-	const char *gt = form_get(&r->body, "grant_type", NULL);
+	const char *gt = form_param(&r->body, "grant_type", NULL);
 	if (!gt) {
 		oidc_json_error(r, resp, 400, "invalid_request", "grant_type is required");
 		return;
@@ -206,9 +206,9 @@ void oidc_token(hub *h, http_req *r, http_resp *resp)
 				"only authorization_code is supported");
 		return;
 	}
-	const char *code = form_get(&r->body, "code", NULL);
-	const char *ruri = form_get(&r->body, "redirect_uri", NULL);
-	const char *verifier = form_get(&r->body, "code_verifier", NULL);
+	const char *code = form_param(&r->body, "code", NULL);
+	const char *ruri = form_param(&r->body, "redirect_uri", NULL);
+	const char *verifier = form_param(&r->body, "code_verifier", NULL);
 	if (!code || !ruri || !verifier) {
 		oidc_json_error(r, resp, 400, "invalid_request",
 				"code, redirect_uri and code_verifier are required");

@@ -94,6 +94,22 @@ const char *form_get(const form *f, const char *name, int *count)
 	return v;
 }
 
+const char *form_param(const form *f, const char *name, int *count)
+{
+	const char *v = NULL;
+	int c = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->kv[i].value[0] && strcmp(f->kv[i].name, name) == 0) {
+			if (!v)
+				v = f->kv[i].value;
+			c++;
+		}
+	}
+	if (count)
+		*count = c;
+	return v;
+}
+
 const char *form_strerror(int code)
 {
 	switch (code) {

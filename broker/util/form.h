@@ -29,6 +29,9 @@ int form_parse(arena *a, form *f, const char *s, size_t len, size_t max_value);
 char *form_decode(arena *a, const char *s, size_t len, int plus_is_space);
 /* The value of name, or NULL. *count (if non-NULL) receives how many times name occurs. */
 const char *form_get(const form *f, const char *name, int *count);
+/* Like form_get, but a parameter with an empty value counts as absent: RFC 6749 §3.1 says
+ * "parameters sent without a value MUST be treated as if they were omitted". For OAuth endpoints. */
+const char *form_param(const form *f, const char *name, int *count);
 /* Human-readable text for a FORM_ code. */
 const char *form_strerror(int code);
 

@@ -17,13 +17,13 @@
 static const struct {
 	const char *plain, *url, *std;
 } vectors[] = {
-	{"", "", ""},
-	{"f", "Zg", "Zg=="},
-	{"fo", "Zm8", "Zm8="},
-	{"foo", "Zm9v", "Zm9v"},
-	{"foob", "Zm9vYg", "Zm9vYg=="},
-	{"fooba", "Zm9vYmE", "Zm9vYmE="},
-	{"foobar", "Zm9vYmFy", "Zm9vYmFy"},
+    {"", "", ""},
+    {"f", "Zg", "Zg=="},
+    {"fo", "Zm8", "Zm8="},
+    {"foo", "Zm9v", "Zm9v"},
+    {"foob", "Zm9vYg", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy", "Zm9vYmFy"},
 };
 
 /* Decodes the NUL-terminated in with the given decoder into a buffer of exactly the documented size
@@ -114,7 +114,8 @@ static void test_noncanonical_trailing_bits(void **state)
 	/* "Zg" is "f"; "Zh".."Zv" carry non-zero unused bits */
 	assert_int_equal(dec(b64url_decode, "Zg", d, sizeof d), 1);
 	assert_int_equal(d[0], 'f');
-	static const char *const bad2[] = {"Zh", "Zi", "Zj", "Zk", "Zl", "Zm", "Zn", "Zo", "Zp", "Zv"};
+	static const char *const bad2[] = {"Zh", "Zi", "Zj", "Zk", "Zl",
+	                                   "Zm", "Zn", "Zo", "Zp", "Zv"};
 	for (size_t i = 0; i < sizeof bad2 / sizeof *bad2; i++)
 		if (dec(b64url_decode, bad2[i], d, sizeof d) != -1)
 			fail_msg("\"%s\" was accepted by b64url_decode", bad2[i]);
@@ -142,7 +143,8 @@ static void test_foreign_characters(void **state)
 {
 	(void)state;
 	unsigned char d[8];
-	static const char *const bad[] = {"Zm9 v", "Zm9v\n", " Zm9v", "Zm.v", "Zm9\xc3\xa9", "Zm*v"};
+	static const char *const bad[] = {"Zm9 v", "Zm9v\n",      " Zm9v",
+	                                  "Zm.v",  "Zm9\xc3\xa9", "Zm*v"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		if (dec(b64url_decode, bad[i], d, sizeof d) != -1)
 			fail_msg("b64url_decode accepted \"%s\"", bad[i]);
@@ -224,16 +226,16 @@ static void test_round_trip_all_lengths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc4648_encode),
-		cmocka_unit_test(test_rfc4648_decode),
-		cmocka_unit_test(test_url_alphabet),
-		cmocka_unit_test(test_url_refuses_padding),
-		cmocka_unit_test(test_noncanonical_trailing_bits),
-		cmocka_unit_test(test_impossible_length),
-		cmocka_unit_test(test_foreign_characters),
-		cmocka_unit_test(test_std_alphabet_and_padding),
-		cmocka_unit_test(test_enc_len),
-		cmocka_unit_test(test_round_trip_all_lengths),
+	    cmocka_unit_test(test_rfc4648_encode),
+	    cmocka_unit_test(test_rfc4648_decode),
+	    cmocka_unit_test(test_url_alphabet),
+	    cmocka_unit_test(test_url_refuses_padding),
+	    cmocka_unit_test(test_noncanonical_trailing_bits),
+	    cmocka_unit_test(test_impossible_length),
+	    cmocka_unit_test(test_foreign_characters),
+	    cmocka_unit_test(test_std_alphabet_and_padding),
+	    cmocka_unit_test(test_enc_len),
+	    cmocka_unit_test(test_round_trip_all_lengths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* test_form.c — unit tests of the x-www-form-urlencoded parser (broker/util/form.c): decoding of
  * pairs, '+' and %XX, bad escapes and NUL bytes, empty names, names without '=', duplicates and
- * form_get, the parameter, name and value limits (including values whose encoding is longer than the
- * limit), appending a body to a query, and form_decode.
+ * form_get, the parameter, name and value limits (including values whose encoding is longer than
+ * the limit), appending a body to a query, and form_decode.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,8 +122,8 @@ static void test_percent_decoding(void **state)
 
 static void test_bad_escapes(void **state)
 {
-	static const char *const bad[] = {"a=%",    "a=%4",  "a=%zz", "a=%4g", "a=%g4",
-					  "a=x%&b", "a=%4&b", "%=1",   "%4=1",  "a%zz=1"};
+	static const char *const bad[] = {"a=%",    "a=%4",   "a=%zz", "a=%4g", "a=%g4",
+	                                  "a=x%&b", "a=%4&b", "%=1",   "%4=1",  "a%zz=1"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		form f;
 		int rc = parse(*state, &f, bad[i]);
@@ -329,7 +329,7 @@ static void test_strerror(void **state)
 {
 	(void)state;
 	const char *ok = form_strerror(FORM_OK), *be = form_strerror(FORM_BAD_ENCODING),
-		   *tm = form_strerror(FORM_TOO_MANY), *tl = form_strerror(FORM_TOO_LONG);
+	           *tm = form_strerror(FORM_TOO_MANY), *tl = form_strerror(FORM_TOO_LONG);
 	assert_non_null(ok);
 	assert_true(*be && *tm && *tl);
 	assert_string_not_equal(be, tm);
@@ -341,24 +341,23 @@ static void test_strerror(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_basic_pairs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_value_keeps_later_equals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_len_bounds_input, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_plus_is_space, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_percent_decoding, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_escapes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nul_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_names_skipped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_name_without_equals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_param_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_append_respects_total_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_value_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_value_limit_counts_decoded_bytes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_name_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_form_decode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_strerror, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_basic_pairs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_value_keeps_later_equals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_len_bounds_input, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plus_is_space, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_percent_decoding, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_escapes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nul_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_names_skipped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_name_without_equals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_param_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_append_respects_total_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_value_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_value_limit_counts_decoded_bytes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_name_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_form_decode, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_strerror, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
