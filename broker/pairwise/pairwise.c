@@ -128,6 +128,9 @@ static void sub_index_key(const char *sector, const char *sub, char *out, size_t
 int pairwise_sub(const pairwise_ctx *pw, store *s, const char *sector, const char *idp,
 		 const char *subject, int64_t now, char out[44])
 {
+	/* bounded by config (sector <= 255, IdP id <= 32); refuse rather than truncate a key */
+	if (strlen(sector) > 255 || strlen(idp) >= sizeof(((pairwise_record *)0)->idp))
+		return STORE_ERR;
 	unsigned char lk[32];
 	keyed_hash(pw->index_key, sector, idp, subject, lk);
 	for (int attempt = 0; attempt < 2; attempt++) {
