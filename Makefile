@@ -66,12 +66,15 @@ $(O)/idhubctl: $(CTL_SRC:%.c=$(O)/%.o) $(O)/libidhub.a
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Adapters are position-independent shared objects that see only the ABI header and their own code.
+# An adapter may add flags in idp-adapters/<name>/adapter.mk: ADAPTER_CFLAGS_<name>, ADAPTER_LIBS_<name>.
+-include $(wildcard idp-adapters/*/adapter.mk)
 
 .SECONDEXPANSION:
 $(O)/adapters/idhub-adapter-%.so: $$(wildcard idp-adapters/%/*.c)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) -fPIC -shared -o $@ $(filter %.c,$^) $(LDFLAGS) $(LDLIBS)
+	@$(CC) $(CFLAGS) $(ADAPTER_CFLAGS_$*) -fPIC -shared -o $@ $(filter %.c,$^) $(LDFLAGS) \
+		$(LDLIBS) $(ADAPTER_LIBS_$*)
 $(O)/tests/%: tests/unit/%.c $(O)/libidhub.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

@@ -5,15 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(
-	build-essential pkg-config
-	libssl-dev libmicrohttpd-dev liblmdb-dev lmdb-utils libjansson-dev libconfig-dev
-	liboauth2-dev libcjose-dev libcurl4-openssl-dev
-)
+# Package lists, one file per concern: deploy/deps/*.build (to build and run) and
+# deploy/deps/*.test (for the test suite and benchmarks); one package per line, # comments.
+read_list() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$@"; }
 with_tests=0
 [ "${1:-}" = "--with-tests" ] && with_tests=1
+mapfile -t PKGS < <(read_list deploy/deps/*.build)
 if [ $with_tests -eq 1 ]; then
-	PKGS+=(clang libclang-rt-14-dev clang-format libcmocka-dev nodejs chromium)
+	mapfile -t -O "${#PKGS[@]}" PKGS < <(read_list deploy/deps/*.test)
 fi
 
 missing=()

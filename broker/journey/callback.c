@@ -117,6 +117,7 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 	journey_adapter_request(r, &areq);
 	idhub_login_request lr = {.request_id = j.request_id,
 				  .nonce = j.upstream_nonce,
+				  .verifier = j.upstream_verifier,
 				  .callback_url = idp->callback_url,
 				  .min_loa = j.required_loa,
 				  .started_at = j.upstream_started};

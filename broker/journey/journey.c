@@ -74,6 +74,7 @@ static char *journey_json(const journey *j)
 	set_str(o, "idp", j->idp);
 	set_str(o, "rid", j->request_id);
 	set_str(o, "unonce", j->upstream_nonce);
+	set_str(o, "uver", j->upstream_verifier);
 	json_object_set_new(o, "ustart", json_integer(j->upstream_started));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -151,6 +152,7 @@ int journey_load(hub *h, arena *a, const char *id, journey *j)
 	j->idp = get_str(a, o, "idp");
 	j->request_id = get_str(a, o, "rid");
 	j->upstream_nonce = get_str(a, o, "unonce");
+	j->upstream_verifier = get_str(a, o, "uver");
 	j->upstream_started = json_integer_value(json_object_get(o, "ustart"));
 	rc = 0;
 	if (copy_fixed(j->bh, sizeof j->bh, json_string_value(json_object_get(o, "bh"))) ||

@@ -23,7 +23,7 @@ typedef struct journey {
 	char csrf[44]; /* CSRF token of the journey's forms */
 	int64_t created;
 	/* set when the citizen picks an IdP */
-	const char *idp, *request_id, *upstream_nonce;
+	const char *idp, *request_id, *upstream_nonce, *upstream_verifier;
 	int64_t upstream_started;
 } journey;
 

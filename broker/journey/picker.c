@@ -130,8 +130,8 @@ static int load_bound(hub *h, http_req *r, http_resp *resp, const char *id, jour
 
 static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, const hub_idp *idp)
 {
-	char *rid = arena_alloc(r->a, 44), *un = arena_alloc(r->a, 44);
-	if (random_token(rid) || random_token(un)) {
+	char *rid = arena_alloc(r->a, 44), *un = arena_alloc(r->a, 44), *uv = arena_alloc(r->a, 44);
+	if (random_token(rid) || random_token(un) || random_token(uv)) {
 		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
 				"Try again.", NULL);
 		return;
@@ -139,6 +139,7 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 	j->idp = idp->conf->id;
 	j->request_id = rid;
 	j->upstream_nonce = un;
+	j->upstream_verifier = uv;
 	j->upstream_started = hub_now(h);
 	int64_t ttl = j->created + h->cfg->journey_ttl - j->upstream_started;
 	if (ttl <= 0 || journey_save(h, r->a, j) ||
@@ -148,6 +149,7 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 	}
 	idhub_login_request lr = {.request_id = rid,
 				  .nonce = un,
+				  .verifier = uv,
 				  .callback_url = idp->callback_url,
 				  .min_loa = j->required_loa,
 				  .started_at = j->upstream_started};

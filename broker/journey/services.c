@@ -146,6 +146,19 @@ static int svc_http(void *hp, const char *url, const idhub_kv *form, size_t nfor
 	return 0;
 }
 
+static const char *svc_sign_jwt(void *hp, idhub_arena *a, const char *alg, const char *claims)
+{
+	hub *h = hp;
+	jws_alg ja = jws_alg_from_name(alg);
+	json_t *payload = json_loads(claims, JSON_REJECT_DUPLICATES, NULL);
+	keyring *kr = ja != JWS_ALG_NONE && json_is_object(payload) ? keys_cache_get(h->keys) : NULL;
+	const signing_key *k = kr ? keyring_current(kr, ja) : NULL;
+	const char *out = k ? jws_sign((arena *)a, k->pkey, k->alg, k->kid, "JWT", payload) : NULL;
+	keyring_unref(kr);
+	json_decref(payload);
+	return out;
+}
+
 static const char *svc_page(void *hp, idhub_arena *a, const char *title, const char *body)
 {
 	(void)hp;
@@ -204,6 +217,7 @@ int services_init(hub *h)
 	s->cache_get = svc_cache_get;
 	s->cache_put = svc_cache_put;
 	s->http = svc_http;
+	s->sign_jwt = svc_sign_jwt;
 	s->page = svc_page;
 	s->html_escape = svc_html_escape;
 	s->b64url_encode = svc_b64url_encode;

@@ -71,6 +71,7 @@ typedef struct idhub_error {
 typedef struct idhub_login_request {
 	const char *request_id;   /* unique, unguessable: use as OIDC state / SAML RelayState */
 	const char *nonce;        /* unguessable: use as OIDC nonce / SAML AuthnRequest ID */
+	const char *verifier;     /* unguessable and never sent in the first leg: PKCE code_verifier */
 	const char *callback_url; /* where the upstream IdP must send the person back */
 	int min_loa;              /* level of assurance required (1-based) */
 	int64_t started_at;       /* when this upstream attempt began (UNIX seconds) */
@@ -136,6 +137,10 @@ typedef struct idhub_services {
 	 * Returns 0 and sets *status and *body (malloc'd, free()) or -1 on a transport error or timeout. */
 	int (*http)(void *hub, const char *url, const idhub_kv *form, size_t nform, const char *basic_user,
 		    const char *basic_pass, int timeout_s, int *status, char **body);
+	/* Signs a JWT with the hub's current key for alg ("ES256", "RS256", "PS256", "EdDSA"), the
+	 * key published in the hub's JWKS (for private_key_jwt towards an upstream IdP). claims_json is
+	 * the payload as JSON text. Returns the compact JWS on the arena, or NULL. */
+	const char *(*sign_jwt)(void *hub, idhub_arena *a, const char *alg, const char *claims_json);
 	/* Renders an HTML page in the hub's layout (title and body fragment, already escaped by the
 	 * adapter with html_escape). */
 	const char *(*page)(void *hub, idhub_arena *a, const char *title, const char *body_html);
