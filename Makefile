@@ -70,7 +70,8 @@ $(O)/idhubctl: $(CTL_SRC:%.c=$(O)/%.o) $(O)/libidhub.a
 -include $(wildcard idp-adapters/*/adapter.mk)
 
 .SECONDEXPANSION:
-$(O)/adapters/idhub-adapter-%.so: $$(wildcard idp-adapters/%/*.c)
+$(O)/adapters/idhub-adapter-%.so: $$(wildcard idp-adapters/%/*.c idp-adapters/%/*.h) \
+		include/idhub/adapter.h
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(ADAPTER_CFLAGS_$*) -fPIC -shared -o $@ $(filter %.c,$^) $(LDFLAGS) \

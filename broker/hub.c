@@ -1,5 +1,6 @@
 /* hub.c — opening and closing the daemon's shared context (see hub.h). */
 #include "hub.h"
+#include "clients/clients.h"
 #include "http/csp.h"
 #include "journey/adapters.h"
 #include "journey/services.h"
@@ -17,6 +18,14 @@ int64_t hub_now(const hub *h)
 	return store_now(h->st);
 }
 
+keys_policy hub_keys_policy(const hub_conf *cfg)
+{
+	int64_t t = cfg->id_token_ttl > cfg->access_token_ttl ? cfg->id_token_ttl
+							       : cfg->access_token_ttl;
+	return (keys_policy){.jwks_max_age = cfg->jwks_max_age,
+			     .token_lifetime = t + cfg->clock_leeway};
+}
+
 const hub_idp *hub_find_idp(const hub *h, const char *id)
 {
 	for (size_t i = 0; i < h->nidps; i++)
@@ -25,14 +34,24 @@ const hub_idp *hub_find_idp(const hub *h, const char *id)
 	return NULL;
 }
 
-const hub_client *hub_find_client(const hub *h, const char *client_id)
+const hub_client *hub_find_client(const hub *h, arena *a, const char *client_id)
 {
 	if (!client_id)
 		return NULL;
 	for (size_t i = 0; i < h->nclients; i++)
 		if (strcmp(h->clients[i].conf->client_id, client_id) == 0)
 			return &h->clients[i];
-	return NULL;
+	const service_conf *sc = clients_lookup(h->cfg, h->st, a, client_id);
+	if (!sc)
+		return NULL;
+	hub_client *c = arena_alloc(a, sizeof(*c));
+	c->conf = sc;
+	return c;
+}
+
+const service_conf *hub_service(const hub *h, arena *a, const char *client_id)
+{
+	return clients_lookup(h->cfg, h->st, a, client_id);
 }
 
 static int make_state_dir(const char *dir, char **err)
@@ -125,6 +144,8 @@ hub *hub_open(hub_conf *cfg, char **err)
 		goto fail;
 	h->discovery_json = oidc_discovery_json(h);
 	csp_init(!cfg->secure_cookies);
+	keys_policy kp = hub_keys_policy(cfg);
+	h->rotation = keys_schedule_start(h->st, &kp, cfg->key_rotation_days, 3600);
 	if (store_start_purger(h->st, 30))
 		log_warn("store: cannot start the purge thread; expired records stay until restart");
 	return h;
@@ -139,6 +160,7 @@ void hub_close(hub *h)
 {
 	if (!h)
 		return;
+	keys_schedule_stop(h->rotation);
 	adapters_unload(h);
 	services_shutdown(h);
 	for (size_t i = 0; i < h->nclients; i++)

@@ -4,7 +4,9 @@
 #ifndef IDHUB_HUB_H
 #define IDHUB_HUB_H
 #include "config/config.h"
+#include "util/arena.h"
 #include "keys/keys.h"
+#include "keys/schedule.h"
 #include "pairwise/pairwise.h"
 #include "store/store.h"
 #include <idhub/adapter.h>
@@ -37,6 +39,7 @@ typedef struct hub {
 	char *token_endpoint;   /* issuer + "/token", for client-assertion audiences */
 	char *userinfo_endpoint;
 	char *discovery_json;
+	keys_schedule *rotation; /* automatic key rotation, when hub.key_rotation_days is set */
 } hub;
 
 /* Opens the store, keys, pairwise secrets and adapters for cfg (which the hub then owns).
@@ -45,8 +48,14 @@ hub *hub_open(hub_conf *cfg, char **err);
 void hub_close(hub *h);
 int64_t hub_now(const hub *h);
 
+/* The key lifecycle's timing from the config: the JWKS max-age, and the longest token lifetime. */
+keys_policy hub_keys_policy(const hub_conf *cfg);
+
 const hub_idp *hub_find_idp(const hub *h, const char *id);
-const hub_client *hub_find_client(const hub *h, const char *client_id);
+/* The service with client_id, from the config file or registered in the store (the latter
+ * allocated on a). NULL when unknown. */
+const hub_client *hub_find_client(const hub *h, arena *a, const char *client_id);
+const service_conf *hub_service(const hub *h, arena *a, const char *client_id);
 
 /* The request router: dispatches every HTTP request (see router.c for the table). */
 struct http_req;

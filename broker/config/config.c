@@ -448,12 +448,14 @@ enum {
 	H_CLOCK_LEEWAY,
 	H_STORE_MAP_MIB,
 	H_LOG_LEVEL,
+	H_KEY_ROTATION_DAYS,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
     "issuer",      "listen",       "port",         "state_dir",     "adapter_dir",
     "threads",     "demo",         "code_ttl",     "id_token_ttl",  "access_token_ttl",
     "journey_ttl", "jwks_max_age", "clock_leeway", "store_map_mib", "log_level",
+    "key_rotation_days",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -522,6 +524,7 @@ static int parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    {H_JWKS_MAX_AGE, 300, 0, 86400, offsetof(hub_conf, jwks_max_age)},
 	    {H_CLOCK_LEEWAY, 30, 0, 300, offsetof(hub_conf, clock_leeway)},
 	    {H_STORE_MAP_MIB, 1024, 16, 1048576, offsetof(hub_conf, store_map_mib)},
+	    {H_KEY_ROTATION_DAYS, 0, 0, 3650, offsetof(hub_conf, key_rotation_days)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,

@@ -38,6 +38,8 @@ typedef struct service_conf {
 	client_auth_method auth_method;
 	unsigned char secret_hash[32]; /* SHA-256 of the secret; config holds "sha256:<base64url>" */
 	int has_secret;
+	unsigned char old_secret_hash[32]; /* idhubctl services rotate-secret: the previous secret */
+	int64_t old_secret_until;          /* ...accepted until this time (0: none) */
 	char *jwks_json; /* private_key_jwt: the client's public JWKS, inline JSON */
 	char *jwks_uri;  /* or fetched from here */
 	char **redirect_uris;
@@ -64,6 +66,7 @@ typedef struct hub_conf {
 	int secure_cookies; /* derived: issuer is https */
 	int64_t code_ttl, id_token_ttl, access_token_ttl, journey_ttl, jwks_max_age, clock_leeway;
 	int64_t store_map_mib;
+	int64_t key_rotation_days; /* 0: off; else the daemon rotates signing keys every N days */
 	char *log_level; /* "error", "warning", "info", "debug" */
 	char **loa_acrs; /* ascending; level = index + 1 */
 	int nloas;

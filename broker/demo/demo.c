@@ -190,7 +190,7 @@ static void finish_login(hub *h, http_req *r, http_resp *resp)
 		return;
 	}
 	const char *code = form_get(&r->query, "code", NULL);
-	const hub_client *c = hub_find_client(h, DEMO_CLIENT);
+	const hub_client *c = hub_find_client(h, r->a, DEMO_CLIENT);
 	token_result tr;
 	if (!code || !nonce || !verifier || !c ||
 	    oidc_redeem(h, r->a, c, code, redirect_uri(h, r->a), verifier, &tr)) {
@@ -243,7 +243,7 @@ static void home(hub *h, http_req *r, http_resp *resp)
 
 void demo_route(hub *h, http_req *r, http_resp *resp)
 {
-	if (!hub_find_client(h, DEMO_CLIENT)) {
+	if (!hub_find_client(h, r->a, DEMO_CLIENT)) {
 		demo_page(r, resp, 500,
 			  "<h1>Demo service not configured</h1><p>Add a service with client_id "
 			  "\"demo\" and the redirect URI ISSUER/demo/callback to the config.</p>");

@@ -51,7 +51,7 @@ static json_t *released_claims(const char *scope, const idhub_identity *id)
 void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, const hub_idp *idp,
 		      const idhub_identity *id)
 {
-	const service_conf *svc = config_service(h->cfg, j->client_id);
+	const service_conf *svc = hub_service(h, r->a, j->client_id);
 	char sub[44];
 	int64_t now = hub_now(h);
 	if (!svc || pairwise_sub(&h->pw, h->st, svc->sector, idp->conf->id, id->subject, now, sub)) {

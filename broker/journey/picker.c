@@ -11,12 +11,6 @@
 #include "../util/random.h"
 #include <string.h>
 
-static const char *service_name(hub *h, const journey *j)
-{
-	const service_conf *svc = config_service(h->cfg, j->client_id);
-	return svc ? svc->name : j->client_id;
-}
-
 void journey_gone_page(hub *h, http_req *r, http_resp *resp)
 {
 	(void)h;
@@ -53,7 +47,7 @@ const char *journey_actions_html(arena *a, const journey *j, int offer_other)
 static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j,
 			  const char *error)
 {
-	const service_conf *svc = config_service(h->cfg, j->client_id);
+	const service_conf *svc = hub_service(h, r->a, j->client_id);
 	buf b;
 	buf_init(&b, r->a);
 	if (error) {
@@ -64,7 +58,7 @@ static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j
 		buf_puts(&b, "</a></li></ul>\n</div>\n");
 	}
 	buf_puts(&b, "<h1>Prove your identity to use ");
-	buf_html(&b, service_name(h, j));
+	buf_html(&b, svc ? svc->name : j->client_id);
 	buf_puts(&b, "</h1>\n<p>Choose a company or organisation you already use to prove who you "
 		     "are. The service will not learn which one you chose, and the company will not "
 		     "learn which service you are using.</p>\n<form method=\"post\" action=\"/login/");
@@ -83,7 +77,7 @@ static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j
 	int k = 0;
 	for (size_t i = 0; i < h->nidps; i++) {
 		const hub_idp *idp = &h->idps[i];
-		if (!svc || !idp_eligible(idp, svc, j->required_loa))
+		if (!svc || !idp_eligible(h, idp, svc, j->required_loa))
 			continue;
 		buf_printf(&b, "<div class=\"option\"><input type=\"radio\" name=\"idp\" id=\"idp-%d\" "
 			       "value=\"",
@@ -201,8 +195,8 @@ void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id)
 		return;
 	}
 	const hub_idp *idp = hub_find_idp(h, choice);
-	const service_conf *svc = config_service(h->cfg, j.client_id);
-	if (!idp || !svc || !idp_eligible(idp, svc, j.required_loa)) {
+	const service_conf *svc = hub_service(h, r->a, j.client_id);
+	if (!idp || !svc || !idp_eligible(h, idp, svc, j.required_loa)) {
 		render_picker(h, r, resp, &j, "Select one of the options listed");
 		return;
 	}

@@ -89,7 +89,7 @@ uint64_t keys_generation(store *s)
 }
 
 /* Adds to b the counter's move from g to g + 1 and the claim that makes it exclusive. */
-static void batch_bump(store_batch *b, uint64_t g)
+void keys_batch_bump(store_batch *b, uint64_t g)
 {
 	unsigned char le[8];
 	uint64_t v = g + 1;
@@ -109,7 +109,7 @@ static int commit_with_bump(store *s, uint64_t g, const char *kid, const char *r
 		return STORE_ERR;
 	if (kid)
 		store_batch_put(b, NS_KEYS, kid, strlen(kid), record, strlen(record), 0);
-	batch_bump(b, g);
+	keys_batch_bump(b, g);
 	return store_batch_commit(s, b);
 }
 

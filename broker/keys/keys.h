@@ -59,5 +59,8 @@ void keys_cache_free(keys_cache *c);
 /* The generation counter idhubctl bumps (in NS_META, key "keys.generation") after any key change. */
 uint64_t keys_generation(store *s);
 int keys_bump_generation(store *s);
+/* Adds to batch b the move of the generation from g (read before) to g + 1; the batch then fails
+ * with STORE_EXISTS if another writer moved it first (re-read and retry). */
+void keys_batch_bump(store_batch *b, uint64_t g);
 
 #endif

@@ -107,7 +107,7 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 	int n_cid, n_ruri;
 	const char *client_id = form_param(p, "client_id", &n_cid);
 	const char *redirect_uri = form_param(p, "redirect_uri", &n_ruri);
-	const service_conf *svc = n_cid == 1 ? config_service(h->cfg, client_id) : NULL;
+	const service_conf *svc = n_cid == 1 ? hub_service(h, r->a, client_id) : NULL;
 	if (!svc) {
 		oidc_error_page(r, resp, 400, "The service could not be identified",
 				n_cid > 1 ? "The request names the service more than once."

@@ -13,13 +13,17 @@
 #define ASSERTION_MAX_LIFETIME 600 /* an assertion may not be valid for longer than 10 minutes */
 #define JWT_BEARER_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-int client_secret_matches(const service_conf *svc, const char *secret)
+int client_secret_matches(const service_conf *svc, const char *secret, int64_t now)
 {
 	unsigned char d[SHA256_DIGEST_LENGTH];
 	if (!svc->has_secret || !secret)
 		return 0;
 	SHA256((const unsigned char *)secret, strlen(secret), d);
-	return CRYPTO_memcmp(d, svc->secret_hash, sizeof d) == 0;
+	int ok = CRYPTO_memcmp(d, svc->secret_hash, sizeof d) == 0;
+	/* during a secret rotation's grace period the previous secret still works */
+	int old = now < svc->old_secret_until &&
+		  CRYPTO_memcmp(d, svc->old_secret_hash, sizeof d) == 0;
+	return ok | old;
 }
 
 static const hub_client *fail(client_auth_error *err, int status, const char *code,
@@ -76,6 +80,13 @@ static EVP_PKEY *client_key(hub *h, const hub_client *c, const char *kid, jws_al
 {
 	if (c->jwks)
 		return jwks_find(c->jwks, kid, alg, why, whylen);
+	if (c->conf->jwks_json) {
+		/* a service registered in the store: its JWKS is parsed per use */
+		json_t *jwks = json_loads(c->conf->jwks_json, JSON_REJECT_DUPLICATES, NULL);
+		EVP_PKEY *k = jwks ? jwks_find(jwks, kid, alg, why, whylen) : NULL;
+		json_decref(jwks);
+		return k;
+	}
 	if (c->conf->jwks_uri) {
 		/* fetched through the hub's HTTP client and cached for five minutes */
 		char *doc = h->services.cache_get(h, "client", c->conf->jwks_uri);
@@ -120,7 +131,7 @@ static const hub_client *auth_private_key_jwt(hub *h, http_req *r, const char *a
 		msg = "client_assertion iss and sub must both be the client_id";
 	else if (client_id_param && strcmp(client_id_param, sub) != 0)
 		msg = "client_id does not match the client_assertion";
-	else if (!(c = hub_find_client(h, sub)))
+	else if (!(c = hub_find_client(h, r->a, sub)))
 		msg = "unknown client";
 	else if (c->conf->auth_method != AUTH_PRIVATE_KEY_JWT)
 		msg = "this client is not registered for private_key_jwt";
@@ -184,9 +195,9 @@ const hub_client *client_authenticate(hub *h, http_req *r, client_auth_error *er
 			return fail(err, 401, "invalid_client", "malformed Basic credentials", 1);
 		if (cid && strcmp(cid, id) != 0)
 			return fail(err, 400, "invalid_request", "client_id does not match", 0);
-		const hub_client *c = hub_find_client(h, id);
+		const hub_client *c = hub_find_client(h, r->a, id);
 		if (!c || c->conf->auth_method != AUTH_CLIENT_SECRET_BASIC ||
-		    !client_secret_matches(c->conf, sec))
+		    !client_secret_matches(c->conf, sec, hub_now(h)))
 			return fail(err, 401, "invalid_client", "client authentication failed", 1);
 		return c;
 	}
@@ -194,9 +205,9 @@ const hub_client *client_authenticate(hub *h, http_req *r, client_auth_error *er
 		if (n_secret != 1 || n_cid != 1)
 			return fail(err, 400, "invalid_request",
 				    "client_id and client_secret must appear once", 0);
-		const hub_client *c = hub_find_client(h, cid);
+		const hub_client *c = hub_find_client(h, r->a, cid);
 		if (!c || c->conf->auth_method != AUTH_CLIENT_SECRET_POST ||
-		    !client_secret_matches(c->conf, secret))
+		    !client_secret_matches(c->conf, secret, hub_now(h)))
 			return fail(err, 401, "invalid_client", "client authentication failed", 0);
 		return c;
 	}

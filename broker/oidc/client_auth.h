@@ -15,7 +15,8 @@ typedef struct client_auth_error {
 
 /* Returns the authenticated client, or NULL with err filled. */
 const hub_client *client_authenticate(hub *h, http_req *r, client_auth_error *err);
-/* SHA-256 of secret compared in constant time with the stored hash. 1 when equal. */
-int client_secret_matches(const service_conf *svc, const char *secret);
+/* SHA-256 of secret compared in constant time with the stored hash (or the previous one, until
+ * its grace period ends). 1 when equal. */
+int client_secret_matches(const service_conf *svc, const char *secret, int64_t now);
 
 #endif

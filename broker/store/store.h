@@ -39,6 +39,8 @@ typedef enum {
 	NS_SECRETS,                    /* named hub secrets (pairwise derivation keys) */
 	NS_META,                       /* store-level metadata (generation counters) */
 	NS_AUDIT,                      /* time-ordered audit records */
+	NS_CLIENTS,                    /* services registered with idhubctl: client_id -> JSON */
+	NS_IDP_STATE,                  /* operator switches per IdP: id -> JSON */
 	NS_COUNT
 } store_ns;
 
@@ -100,6 +102,18 @@ int store_start_purger(store *s, int interval_s);
 /* Statistics for status pages: live-or-expired record count per namespace, and bytes used on disk. */
 long store_count(store *s, store_ns ns);
 int64_t store_disk_bytes(store *s);
+
+/* Backup and restore (the durable environment only: volatile records are short-lived and a
+ * restored hub must not accept codes or journeys from before the restore).
+ * store_backup writes a consistent, compacted hot copy of the durable environment to
+ * <backup_dir>/data.mdb (mode 0600, the directory made 0700), while writers go on. */
+int store_backup(store *s, const char *backup_dir, char **err);
+/* 1 when a process (daemon or idhubctl) has the store under dir open, 0 when not, -1 on error. */
+int store_dir_in_use(const char *dir);
+/* Replaces the durable environment under dir with <backup_dir>/data.mdb (the old one is kept as
+ * durable.replaced-<time>) and empties the volatile one. Refuses (STORE_EXISTS) when the store is
+ * in use. Returns 0 or a STORE_ code with *err set. */
+int store_restore(const char *dir, const char *backup_dir, char **err);
 
 /* The clock every store verb uses; tests may override it with store_set_clock. */
 int64_t store_now(const store *s);

@@ -37,8 +37,9 @@ static const char *const ns_names[NS_COUNT] = {
     [NS_PAIRWISE] = "pairwise", [NS_PAIRWISE_SUB] = "pairwise_sub",
     [NS_KEYS] = "keys",         [NS_SECRETS] = "secrets",
     [NS_META] = "meta",         [NS_AUDIT] = "audit",
+    [NS_CLIENTS] = "clients",   [NS_IDP_STATE] = "idp_state",
 };
-_Static_assert(NS_COUNT == 14, "name every namespace in ns_names");
+_Static_assert(NS_COUNT == 16, "name every namespace in ns_names");
 
 struct lmdb_store {
 	MDB_env *env[ENV_N];
@@ -752,6 +753,130 @@ static int64_t lmdb_disk_bytes(store *s)
 			total += st.st_size;
 	}
 	return total;
+}
+
+/* ---- backup and restore (LMDB-specific: declared in store.h) ---- */
+
+int store_backup(store *s, const char *backup_dir, char **err)
+{
+	if (s->be != &store_lmdb_backend) {
+		set_err(err, "backup: not an LMDB store");
+		return STORE_ERR;
+	}
+	if (mkdir(backup_dir, 0700) != 0 && errno != EEXIST) {
+		set_err(err, "backup: cannot create %s: %s", backup_dir, strerror(errno));
+		return STORE_ERR;
+	}
+	chmod(backup_dir, 0700);
+	char *p = path_join(backup_dir, "data.mdb");
+	if (!p)
+		return STORE_ERR;
+	/* our own fd, so the copy is 0600 whatever the umask (LMDB's own copy would be 0644) */
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		set_err(err, "backup: cannot create %s: %s", p, strerror(errno));
+		free(p);
+		return STORE_ERR;
+	}
+	int rc = mdb_env_copyfd2(ctx(s)->env[ENV_DURABLE], fd, MDB_CP_COMPACT);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = errno;
+	close(fd);
+	if (rc) {
+		set_err(err, "backup: %s", mdb_strerror(rc));
+		unlink(p);
+		free(p);
+		return STORE_ERR;
+	}
+	free(p);
+	return STORE_OK;
+}
+
+int store_dir_in_use(const char *dir)
+{
+	char *v = path_join(dir, "volatile");
+	char *p = v ? path_join(v, "RUNNING") : NULL;
+	free(v);
+	if (!p)
+		return -1;
+	int fd = open(p, O_RDWR | O_CLOEXEC);
+	free(p);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	int busy = flock(fd, LOCK_EX | LOCK_NB) != 0;
+	close(fd);
+	return busy;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	char buf[65536];
+	ssize_t n;
+	int rc = 0;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			rc = -1;
+			break;
+		}
+	if (n < 0 || fsync(out) != 0)
+		rc = -1;
+	close(in);
+	close(out);
+	return rc;
+}
+
+int store_restore(const char *dir, const char *backup_dir, char **err)
+{
+	if (store_dir_in_use(dir) != 0) {
+		set_err(err, "restore: the store in %s is in use (is the daemon running?)", dir);
+		return STORE_EXISTS;
+	}
+	char *src = path_join(backup_dir, "data.mdb");
+	char *dur = path_join(dir, "durable");
+	char *vol = path_join(dir, "volatile");
+	char *old = NULL, *tmp = dur ? path_join(dur, "data.mdb.restoring") : NULL;
+	int rc = STORE_ERR;
+	struct stat st;
+	if (!src || !dur || !vol || !tmp || stat(src, &st) != 0) {
+		set_err(err, "restore: no backup at %s", src ? src : backup_dir);
+		goto out;
+	}
+	if (asprintf(&old, "%s.replaced-%lld", dur, (long long)time(NULL)) < 0) {
+		old = NULL;
+		goto out;
+	}
+	mkdir(dir, 0700);
+	if (rename(dur, old) != 0 && errno != ENOENT) {
+		set_err(err, "restore: cannot move %s aside: %s", dur, strerror(errno));
+		goto out;
+	}
+	char *final = path_join(dur, "data.mdb");
+	if (!final || mkdir(dur, 0700) != 0 || copy_file(src, tmp) != 0 || rename(tmp, final) != 0) {
+		set_err(err, "restore: cannot copy the backup into %s: %s", dur, strerror(errno));
+		free(final);
+		goto out;
+	}
+	free(final);
+	/* journeys, codes and replay caches from before the restore must not survive it */
+	const char *names[] = {"data.mdb", "lock.mdb", "RUNNING"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		unlink_in(vol, names[i], NULL);
+	rc = STORE_OK;
+out:
+	free(src);
+	free(dur);
+	free(vol);
+	free(old);
+	free(tmp);
+	return rc;
 }
 
 const struct store_backend store_lmdb_backend = {

@@ -1,0 +1,398 @@
+/* lifecycle.c — key rotation, retirement, purge and emergency revocation (see lifecycle.h). They
+ * work on the stored JSON records, so private keys are never decoded here. */
+#include "lifecycle.h"
+#include "../util/log.h"
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_KEYS 256
+#define RETRIES 5
+
+typedef struct krec {
+	char kid[48];
+	json_t *rec; /* the whole record; modified in place */
+	int changed, removed;
+} krec;
+
+typedef struct kset {
+	krec k[MAX_KEYS];
+	int n;
+	uint64_t gen;
+} kset;
+
+static int collect(void *arg, const void *key, size_t klen, const void *val, size_t vlen,
+		   int64_t expires)
+{
+	(void)expires;
+	kset *ks = arg;
+	if (ks->n >= MAX_KEYS || klen >= sizeof ks->k[0].kid)
+		return 0;
+	json_t *rec = json_loadb(val, vlen, 0, NULL);
+	if (!json_is_object(rec)) {
+		json_decref(rec);
+		return 0;
+	}
+	krec *k = &ks->k[ks->n++];
+	memset(k, 0, sizeof *k);
+	memcpy(k->kid, key, klen);
+	k->kid[klen] = 0;
+	k->rec = rec;
+	return 0;
+}
+
+static void kset_free(kset *ks)
+{
+	for (int i = 0; i < ks->n; i++) {
+		json_t *pem = json_object_get(ks->k[i].rec, "pem");
+		if (json_is_string(pem))
+			memset((char *)json_string_value(pem), 0, json_string_length(pem));
+		json_decref(ks->k[i].rec);
+	}
+	ks->n = 0;
+}
+
+static int kset_load(store *s, kset *ks)
+{
+	ks->n = 0;
+	ks->gen = keys_generation(s);
+	return store_iter(s, NS_KEYS, collect, ks) < 0 ? STORE_ERR : 0;
+}
+
+static const char *st(const krec *k)
+{
+	return json_string_value(json_object_get(k->rec, "state"));
+}
+
+static const char *alg(const krec *k)
+{
+	return json_string_value(json_object_get(k->rec, "alg"));
+}
+
+static int64_t num(const krec *k, const char *f)
+{
+	return json_integer_value(json_object_get(k->rec, f));
+}
+
+static int is(const krec *k, const char *state)
+{
+	return !k->removed && st(k) && strcmp(st(k), state) == 0;
+}
+
+static void note(keys_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(keys_report *r, const char *fmt, ...)
+{
+	if (!r || r->nnotes >= KEYS_REPORT_MAX)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->note[r->nnotes++], sizeof r->note[0], fmt, ap);
+	va_end(ap);
+}
+
+static void record_change(keys_report *r, const char *kid, const char *a, const char *from,
+			  const char *to)
+{
+	if (!r || r->n >= KEYS_REPORT_MAX)
+		return;
+	snprintf(r->change[r->n].kid, sizeof r->change[0].kid, "%s", kid);
+	snprintf(r->change[r->n].alg, sizeof r->change[0].alg, "%s", a ? a : "");
+	snprintf(r->change[r->n].from, sizeof r->change[0].from, "%s", from ? from : "");
+	snprintf(r->change[r->n].to, sizeof r->change[0].to, "%s", to ? to : "");
+	r->n++;
+}
+
+static void set_state(keys_report *r, krec *k, const char *to, int64_t now)
+{
+	record_change(r, k->kid, alg(k), st(k), to);
+	if (strcmp(to, "current") == 0)
+		json_object_set_new(k->rec, "activates", json_integer(now));
+	if (strcmp(to, "retired") == 0)
+		json_object_set_new(k->rec, "retires", json_integer(now));
+	json_object_set_new(k->rec, "state", json_string(to));
+	k->changed = 1;
+}
+
+static void remove_key(keys_report *r, krec *k)
+{
+	record_change(r, k->kid, alg(k), st(k), "");
+	k->removed = 1;
+}
+
+/* Writes the changed and removed records with the generation bump, in one transaction. */
+static int kset_commit(store *s, kset *ks)
+{
+	store_batch *b = store_batch_new();
+	if (!b)
+		return STORE_ERR;
+	int any = 0;
+	for (int i = 0; i < ks->n; i++) {
+		krec *k = &ks->k[i];
+		if (k->removed) {
+			store_batch_del(b, NS_KEYS, k->kid, strlen(k->kid));
+			any = 1;
+		} else if (k->changed) {
+			char *js = json_dumps(k->rec, JSON_COMPACT);
+			if (!js) {
+				store_batch_free(b);
+				return STORE_ERR;
+			}
+			store_batch_put(b, NS_KEYS, k->kid, strlen(k->kid), js, strlen(js), 0);
+			memset(js, 0, strlen(js));
+			free(js);
+			any = 1;
+		}
+	}
+	if (!any) {
+		store_batch_free(b);
+		return 0;
+	}
+	keys_batch_bump(b, ks->gen);
+	return store_batch_commit(s, b);
+}
+
+typedef int (*plan_fn)(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen_next,
+		       int *ngen, jws_alg *gen_current, int *ngen_current);
+
+/* Loads, plans, commits; retries from a fresh read when another writer committed in between.
+ * Keys the plan asks for are generated after the commit (one transaction each). */
+static int run(store *s, plan_fn plan, const void *arg, keys_report *r)
+{
+	for (int attempt = 0; attempt < RETRIES; attempt++) {
+		kset *ks = calloc(1, sizeof *ks);
+		if (!ks)
+			return STORE_ERR;
+		if (r)
+			memset(r, 0, sizeof *r);
+		jws_alg gen_next[JWS_ALG_COUNT], gen_cur[JWS_ALG_COUNT];
+		int ngen = 0, ncur = 0;
+		int rc = kset_load(s, ks);
+		if (rc == 0)
+			rc = plan(ks, store_now(s), arg, r, gen_next, &ngen, gen_cur, &ncur);
+		if (rc == 0)
+			rc = kset_commit(s, ks);
+		kset_free(ks);
+		free(ks);
+		if (rc == STORE_EXISTS)
+			continue;
+		for (int i = 0; rc == 0 && i < ncur; i++) {
+			char kid[48];
+			rc = keys_generate(s, gen_cur[i], KEY_CURRENT, kid);
+			if (rc == 0)
+				record_change(r, kid, jws_alg_name(gen_cur[i]), "", "current");
+		}
+		for (int i = 0; rc == 0 && i < ngen; i++) {
+			char kid[48];
+			rc = keys_generate(s, gen_next[i], KEY_NEXT, kid);
+			if (rc == 0)
+				record_change(r, kid, jws_alg_name(gen_next[i]), "", "next");
+		}
+		return rc;
+	}
+	return STORE_ERR;
+}
+
+static krec *find_kid(kset *ks, const char *kid)
+{
+	for (int i = 0; i < ks->n; i++)
+		if (!ks->k[i].removed && strcmp(ks->k[i].kid, kid) == 0)
+			return &ks->k[i];
+	return NULL;
+}
+
+static int plan_rotate(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen,
+		       int *ngen, jws_alg *gcur, int *ncur)
+{
+	const keys_policy *p = arg;
+	(void)gcur;
+	(void)ncur;
+	for (int a = 0; a < JWS_ALG_COUNT; a++) {
+		const char *an = jws_alg_name((jws_alg)a);
+		krec *eligible = NULL, *waiting = NULL;
+		int has_current = 0;
+		for (int i = 0; i < ks->n; i++) {
+			krec *k = &ks->k[i];
+			if (!alg(k) || strcmp(alg(k), an) != 0)
+				continue;
+			has_current |= is(k, "current");
+			if (is(k, "next")) {
+				/* published for a whole JWKS cache lifetime: every RP has it now */
+				if (num(k, "created") + p->jwks_max_age <= now) {
+					if (!eligible || num(k, "created") < num(eligible, "created"))
+						eligible = k;
+				} else if (!waiting || num(k, "created") < num(waiting, "created")) {
+					waiting = k;
+				}
+			}
+		}
+		if (!has_current)
+			continue;
+		if (eligible) {
+			for (int i = 0; i < ks->n; i++)
+				if (is(&ks->k[i], "current") && strcmp(alg(&ks->k[i]), an) == 0)
+					set_state(r, &ks->k[i], "retired", now);
+			set_state(r, eligible, "current", now);
+			note(r, "%s: %s signs from now on; the key it replaces stays published until "
+				"its tokens expire",
+			     an, eligible->kid);
+			if (!waiting)
+				gen[(*ngen)++] = (jws_alg)a; /* ready for the next rotation */
+		} else if (waiting) {
+			note(r, "%s: next key %s was published less than %lld s ago; it can sign from "
+				"%lld (run rotate again then)",
+			     an, waiting->kid, (long long)p->jwks_max_age,
+			     (long long)(num(waiting, "created") + p->jwks_max_age));
+		} else {
+			gen[(*ngen)++] = (jws_alg)a;
+			note(r, "%s: a next key is published now; it can sign after %lld s (run rotate "
+				"again then)",
+			     an, (long long)p->jwks_max_age);
+		}
+	}
+	return 0;
+}
+
+int keys_rotate(store *s, const keys_policy *p, keys_report *r)
+{
+	return run(s, plan_rotate, p, r);
+}
+
+static int plan_retire(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen,
+		       int *ngen, jws_alg *gcur, int *ncur)
+{
+	(void)gen;
+	(void)ngen;
+	(void)gcur;
+	(void)ncur;
+	krec *k = find_kid(ks, arg);
+	if (!k) {
+		note(r, "no key %s", (const char *)arg);
+		return STORE_NOTFOUND;
+	}
+	if (is(k, "retired")) {
+		note(r, "%s is already retired", k->kid);
+		return 0;
+	}
+	if (is(k, "current")) {
+		int others = 0;
+		for (int i = 0; i < ks->n; i++)
+			others += &ks->k[i] != k && is(&ks->k[i], "current") &&
+				  strcmp(alg(&ks->k[i]), alg(k)) == 0;
+		if (!others) {
+			note(r, "%s is the only current %s key: use 'keys rotate' (or 'keys rotate "
+				"--now --revoke %s' if it is compromised)",
+			     k->kid, alg(k), k->kid);
+			return STORE_ERR;
+		}
+	}
+	set_state(r, k, "retired", now);
+	return 0;
+}
+
+int keys_retire(store *s, const char *kid, keys_report *r)
+{
+	return run(s, plan_retire, kid, r);
+}
+
+static int plan_purge(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen,
+		      int *ngen, jws_alg *gcur, int *ncur)
+{
+	(void)gen;
+	(void)ngen;
+	(void)gcur;
+	(void)ncur;
+	const keys_policy *p = arg;
+	for (int i = 0; i < ks->n; i++) {
+		krec *k = &ks->k[i];
+		if (!is(k, "retired"))
+			continue;
+		/* every token it signed was issued before it retired, so expired by now */
+		if (num(k, "retires") + p->token_lifetime <= now)
+			remove_key(r, k);
+		else
+			note(r, "%s stays published until %lld (its last tokens expire)", k->kid,
+			     (long long)(num(k, "retires") + p->token_lifetime));
+	}
+	return 0;
+}
+
+int keys_purge(store *s, const keys_policy *p, keys_report *r)
+{
+	return run(s, plan_purge, p, r);
+}
+
+static int plan_revoke(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen,
+		       int *ngen, jws_alg *gcur, int *ncur)
+{
+	(void)gen;
+	(void)ngen;
+	krec *k = find_kid(ks, arg);
+	if (!k) {
+		note(r, "no key %s", (const char *)arg);
+		return STORE_NOTFOUND;
+	}
+	int was_current = is(k, "current");
+	remove_key(r, k);
+	note(r, "%s is no longer published: ID tokens and access tokens it signed fail signature "
+		"checks at every service that refetches the JWKS, and the hub's userinfo refuses its "
+		"access tokens now",
+	     k->kid);
+	note(r, "sessions that services opened with those tokens are theirs to end: the hub keeps "
+		"none; tell them to sign those people out");
+	if (!was_current)
+		return 0;
+	krec *next = NULL;
+	for (int i = 0; i < ks->n; i++) {
+		krec *c = &ks->k[i];
+		if (is(c, "next") && strcmp(alg(c), alg(k)) == 0 &&
+		    (!next || num(c, "created") > num(next, "created")))
+			next = c;
+	}
+	if (next) {
+		set_state(r, next, "current", now);
+		note(r, "%s signs from now on; services that cached the JWKS before it was published "
+			"may fail to verify new tokens until they refetch",
+		     next->kid);
+	} else {
+		gcur[(*ncur)++] = jws_alg_from_name(alg(k));
+		note(r, "a new %s key signs from now on; services fail to verify new tokens until they "
+			"refetch the JWKS (at most hub.jwks_max_age)",
+		     alg(k));
+	}
+	return 0;
+}
+
+int keys_revoke_now(store *s, const char *kid, keys_report *r)
+{
+	return run(s, plan_revoke, kid, r);
+}
+
+static int plan_prepare(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen,
+			int *ngen, jws_alg *gcur, int *ncur)
+{
+	(void)now;
+	(void)arg;
+	(void)r;
+	(void)gcur;
+	(void)ncur;
+	for (int a = 0; a < JWS_ALG_COUNT; a++) {
+		const char *an = jws_alg_name((jws_alg)a);
+		int cur = 0, nxt = 0;
+		for (int i = 0; i < ks->n; i++) {
+			if (!alg(&ks->k[i]) || strcmp(alg(&ks->k[i]), an) != 0)
+				continue;
+			cur |= is(&ks->k[i], "current");
+			nxt |= is(&ks->k[i], "next");
+		}
+		if (cur && !nxt)
+			gen[(*ngen)++] = (jws_alg)a;
+	}
+	return 0;
+}
+
+int keys_prepare_next(store *s, keys_report *r)
+{
+	return run(s, plan_prepare, NULL, r);
+}
