@@ -1,73 +1,102 @@
-/* main.c — idhubctl, the operator CLI. It opens the same store as the running daemon (LMDB is safe
- * across processes), so every change takes effect without a restart or a signal.
- * Exit codes: 0 ok, 1 failed, 2 usage. */
-#include "config/config.h"
-#include "keys/keys.h"
-#include "store/store.h"
+/* main.c — idhubctl, the operator CLI: global options and dispatch to the command files. It opens
+ * the same store as the running daemon (LMDB is safe across processes), so every change takes
+ * effect without a restart or a signal. Exit codes: 0 ok, 1 failed, 2 usage. */
+#include "ctl.h"
+#include "audit/audit.h"
 #include "util/b64url.h"
+#include "util/log.h"
 #include "util/random.h"
 #include <getopt.h>
-#include <jansson.h>
 #include <openssl/sha.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_CONFIG "/etc/idhub/idhub.conf"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: idhubctl [--config FILE | --state-dir DIR] [--json] COMMAND\n\n"
-		   "commands:\n"
-		   "  keys list                      list signing keys and their states\n"
-		   "  keys generate --alg ALG        add a key (ES256, RS256, PS256, EdDSA) as next\n"
-		   "  status                         store size and key states\n"
-		   "  hash-secret                    make a client secret and its config secret_hash\n");
+	fprintf(f,
+		"usage: idhubctl [--config FILE] [--json] COMMAND [ARGS]\n\n"
+		"The config file gives the state directory and the policy (default: $IDHUB_CONFIG,\n"
+		"else " DEFAULT_CONFIG "). Run 'idhubctl COMMAND --help' for a command's options.\n\n"
+		"commands:\n"
+		"  keys list|generate|rotate|retire|purge|export-public   signing keys\n"
+		"  services add|list|show|update|remove|rotate-secret      relying parties\n"
+		"  idps list|show|enable|disable|unavailable|available|window   identity providers\n"
+		"  pairwise lookup|forget                                   pairwise subjects\n"
+		"  backup DIR | restore DIR                                 the store\n"
+		"  status                                                   health, keys, store\n"
+		"  audit [--limit N]                                        the audit log\n"
+		"  hash-secret                                              a secret and its hash\n");
 }
 
-static store *open_store(const char *state_dir)
+store *ctl_store(ctl *c)
 {
+	if (c->st)
+		return c->st;
 	char path[4096], *err = NULL;
-	snprintf(path, sizeof path, "%s/store", state_dir);
-	store *s = store_open(path, 1024, &err);
-	if (!s) {
+	/* as the daemon does: services may be registered before its first start */
+	if (mkdir(c->cfg->state_dir, 0700) != 0 && errno != EEXIST)
+		fprintf(stderr, "idhubctl: cannot create %s: %s\n", c->cfg->state_dir, strerror(errno));
+	snprintf(path, sizeof path, "%s/store", c->cfg->state_dir);
+	c->st = store_open(path, (size_t)c->cfg->store_map_mib, &err);
+	if (!c->st) {
 		fprintf(stderr, "idhubctl: %s\n", err ? err : "cannot open the store");
 		free(err);
 	}
-	return s;
+	return c->st;
 }
 
-static int keys_list(store *s, int as_json)
+int ctl_usage(const char *cmd, const char *fmt, ...)
 {
-	char *err = NULL;
-	keyring *kr = keyring_load(s, &err);
-	if (!kr) {
-		fprintf(stderr, "idhubctl: %s\n", err ? err : "cannot read keys");
-		free(err);
-		return 1;
-	}
-	json_t *arr = json_array();
-	if (!as_json)
-		printf("%-44s %-6s %-8s %s\n", "KID", "ALG", "STATE", "CREATED");
-	for (size_t i = 0; i < kr->nkeys; i++) {
-		const signing_key *k = &kr->keys[i];
-		if (as_json)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "kid",
-							     k->kid, "alg", jws_alg_name(k->alg),
-							     "state", key_state_name(k->state),
-							     "created", (json_int_t)k->created,
-							     "activates", (json_int_t)k->activates,
-							     "retires", (json_int_t)k->retires));
-		else
-			printf("%-44s %-6s %-8s %lld\n", k->kid, jws_alg_name(k->alg),
-			       key_state_name(k->state), (long long)k->created);
-	}
-	if (as_json) {
-		char *out = json_dumps(arr, JSON_INDENT(2));
-		printf("%s\n", out);
-		free(out);
-	}
-	json_decref(arr);
-	keyring_unref(kr);
-	return 0;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "idhubctl %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n(see 'idhubctl %s --help')\n", cmd);
+	va_end(ap);
+	return CTL_USAGE;
+}
+
+int ctl_fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "idhubctl: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	return CTL_FAIL;
+}
+
+void ctl_print_json(json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	json_decref(v);
+}
+
+void ctl_audit(ctl *c, const char *what, const char *target, const json_t *before,
+	       const json_t *after)
+{
+	if (!c->st || audit_append(c->st, c->actor, what, target, before, after) != 0)
+		fprintf(stderr, "idhubctl: warning: could not write the audit record\n");
+}
+
+long ctl_number(const char *s)
+{
+	char *end;
+	if (!s || !*s)
+		return -1;
+	long v = strtol(s, &end, 10);
+	return *end || v < 0 ? -1 : v;
 }
 
 static int hash_secret(void)
@@ -75,87 +104,81 @@ static int hash_secret(void)
 	char secret[44], hash[44];
 	unsigned char d[SHA256_DIGEST_LENGTH];
 	if (random_token(secret))
-		return 1;
+		return CTL_FAIL;
 	SHA256((const unsigned char *)secret, strlen(secret), d);
 	b64url_encode(hash, d, sizeof d);
-	printf("client secret (give it to the service, shown once): %s\n", secret);
-	printf("config:  secret_hash = \"sha256:%s\";\n", hash);
-	return 0;
+	printf("client secret (give it to the service; it is not stored): %s\n", secret);
+	printf("config line:  secret_hash = \"sha256:%s\";\n", hash);
+	return CTL_OK;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"state-dir", required_argument, NULL, 'd'},
 					     {"json", no_argument, NULL, 'j'},
-					     {"alg", required_argument, NULL, 'a'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	const char *config = NULL, *state_dir = NULL, *alg = NULL;
-	int as_json = 0, o;
-	while ((o = getopt_long(argc, argv, "c:d:jh", opts, NULL)) != -1) {
+	ctl c = {0};
+	int o;
+	c.config_path = getenv("IDHUB_CONFIG");
+	/* "+": stop at the command, whose own options follow */
+	while ((o = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': config = optarg; break;
-		case 'd': state_dir = optarg; break;
-		case 'j': as_json = 1; break;
-		case 'a': alg = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c': c.config_path = optarg; break;
+		case 'j': c.json = 1; break;
+		case 'h': usage(stdout); return CTL_OK;
+		default: usage(stderr); return CTL_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return 2;
+		return CTL_USAGE;
 	}
-	const char *cmd = argv[optind], *sub = optind + 1 < argc ? argv[optind + 1] : NULL;
+	const char *cmd = argv[optind];
+	int sargc = argc - optind;
+	char **sargv = argv + optind;
 	if (strcmp(cmd, "hash-secret") == 0)
 		return hash_secret();
-	hub_conf *cfg = NULL;
-	if (config) {
-		char *err = NULL;
-		cfg = config_load(config, &err);
-		if (!cfg) {
-			fprintf(stderr, "%s\n", err ? err : "cannot read config");
-			free(err);
-			return 1;
+	static const struct {
+		const char *name;
+		int (*fn)(ctl *, int, char **);
+		const char *help;
+	} cmds[] = {{"keys", cmd_keys, HELP_KEYS},	     {"services", cmd_services, HELP_SERVICES},
+		    {"idps", cmd_idps, HELP_IDPS},	     {"pairwise", cmd_pairwise, HELP_PAIRWISE},
+		    {"backup", cmd_backup, HELP_BACKUP},     {"restore", cmd_restore, HELP_RESTORE},
+		    {"status", cmd_status, HELP_STATUS},     {"audit", cmd_audit, HELP_AUDIT}};
+	int (*fn)(ctl *, int, char **) = NULL;
+	const char *help = NULL;
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(cmd, cmds[i].name) == 0) {
+			fn = cmds[i].fn;
+			help = cmds[i].help;
 		}
-		state_dir = cfg->state_dir;
-	}
-	if (!state_dir)
-		state_dir = "./var";
-	int rc = 2;
-	if (strcmp(cmd, "keys") == 0 && sub && strcmp(sub, "list") == 0) {
-		store *s = open_store(state_dir);
-		rc = s ? keys_list(s, as_json) : 1;
-		store_close(s);
-	} else if (strcmp(cmd, "keys") == 0 && sub && strcmp(sub, "generate") == 0) {
-		jws_alg a = jws_alg_from_name(alg ? alg : "ES256");
-		if (a == JWS_ALG_NONE) {
-			fprintf(stderr, "idhubctl: --alg must be ES256, RS256, PS256 or EdDSA\n");
-			rc = 2;
-		} else {
-			store *s = open_store(state_dir);
-			char kid[48];
-			rc = s && keys_generate(s, a, KEY_NEXT, kid) == 0 ? 0 : 1;
-			if (rc == 0)
-				printf("%s\n", kid);
-			if (s)
-				store_close(s);
-		}
-	} else if (strcmp(cmd, "status") == 0) {
-		store *s = open_store(state_dir);
-		if (s) {
-			printf("store: %lld bytes on disk\n", (long long)store_disk_bytes(s));
-			printf("pairwise subjects: %ld\n", store_count(s, NS_PAIRWISE));
-			printf("live journeys: %ld\n", store_count(s, NS_JOURNEY));
-			rc = keys_list(s, as_json);
-			store_close(s);
-		} else {
-			rc = 1;
-		}
-	} else {
+	if (!fn) {
+		fprintf(stderr, "idhubctl: unknown command '%s'\n", cmd);
 		usage(stderr);
+		return CTL_USAGE;
 	}
-	config_free(cfg);
+	for (int i = 1; i < sargc; i++)
+		if (strcmp(sargv[i], "--help") == 0 || strcmp(sargv[i], "-h") == 0) {
+			fputs(help, stdout);
+			return CTL_OK;
+		}
+	if (!c.config_path)
+		c.config_path = DEFAULT_CONFIG;
+	char *err = NULL;
+	c.cfg = config_load(c.config_path, &err);
+	if (!c.cfg) {
+		fprintf(stderr, "idhubctl: %s\n", err ? err : "cannot read the config");
+		free(err);
+		return CTL_FAIL;
+	}
+	audit_actor(c.actor, sizeof c.actor);
+	log_set_level(LOG_WARN_); /* the command prints what it did; library chatter stays quiet */
+	optind = 1; /* the command parses its own options from its own argv */
+	int rc = fn(&c, sargc, sargv);
+	if (c.st)
+		store_close(c.st);
+	config_free(c.cfg);
 	return rc;
 }

@@ -73,26 +73,37 @@ int pairwise_init(pairwise_ctx *pw, store *s, char **err)
 }
 
 static void keyed_hash(const unsigned char key[32], const char *sector, const char *idp,
-		       const char *subject, unsigned char out[32])
+		       const char *subject, int gen, unsigned char out[32])
 {
-	/* NUL separators make the encoding injective: ("a","bc") and ("ab","c") differ */
+	/* NUL separators make the encoding injective: ("a","bc") and ("ab","c") differ; after an
+	 * erasure the generation is appended, so the new sub cannot be linked to the old */
+	char g[16] = "";
+	size_t lg = gen > 0 ? (size_t)snprintf(g, sizeof g, "%c%d", 0, gen) : 0;
 	size_t ls = strlen(sector) + 1, li = strlen(idp) + 1, lu = strlen(subject);
-	unsigned char *msg = malloc(ls + li + lu + 1);
+	unsigned char *msg = malloc(ls + li + lu + lg + 1);
 	if (!msg)
 		abort();
 	memcpy(msg, sector, ls);
 	memcpy(msg + ls, idp, li);
 	memcpy(msg + ls + li, subject, lu);
+	memcpy(msg + ls + li + lu, g, lg);
 	unsigned int olen = 32;
-	HMAC(EVP_sha256(), key, 32, msg, ls + li + lu, out, &olen);
+	HMAC(EVP_sha256(), key, 32, msg, ls + li + lu + lg, out, &olen);
 	free(msg);
 }
 
+/* 0 for a live record, 1 for an erasure tombstone (rec->gen set), or STORE_ERR. */
 static int parse_record(const void *v, size_t n, pairwise_record *rec)
 {
 	json_t *j = json_loadb(v, n, 0, NULL);
 	if (!j)
 		return STORE_ERR;
+	memset(rec, 0, sizeof *rec);
+	rec->gen = (int)json_integer_value(json_object_get(j, "gen"));
+	if (json_is_true(json_object_get(j, "erased"))) {
+		json_decref(j);
+		return 1;
+	}
 	const char *sub = json_string_value(json_object_get(j, "sub"));
 	const char *idp = json_string_value(json_object_get(j, "idp"));
 	int rc = STORE_ERR;
@@ -109,8 +120,9 @@ static int parse_record(const void *v, size_t n, pairwise_record *rec)
 
 static char *record_json(const pairwise_record *rec)
 {
-	json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "sub", rec->sub, "idp", rec->idp, "first",
-			      (json_int_t)rec->first_seen, "last", (json_int_t)rec->last_seen);
+	json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:i}", "sub", rec->sub, "idp", rec->idp, "first",
+			      (json_int_t)rec->first_seen, "last", (json_int_t)rec->last_seen, "gen",
+			      rec->gen);
 	char *s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return s;
@@ -132,32 +144,37 @@ int pairwise_sub(const pairwise_ctx *pw, store *s, const char *sector, const cha
 	if (strlen(sector) > 255 || strlen(idp) >= sizeof(((pairwise_record *)0)->idp))
 		return STORE_ERR;
 	unsigned char lk[32];
-	keyed_hash(pw->index_key, sector, idp, subject, lk);
+	keyed_hash(pw->index_key, sector, idp, subject, 0, lk);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		void *v;
 		size_t n;
+		int gen = 0, erased = 0;
+		pairwise_record rec;
 		int rc = store_get(s, NS_PAIRWISE, lk, sizeof lk, &v, &n, NULL);
 		if (rc == 0) {
-			pairwise_record rec;
 			rc = parse_record(v, n, &rec);
 			free(v);
-			if (rc)
+			if (rc < 0)
 				return rc;
-			memcpy(out, rec.sub, 44);
-			if (now - rec.last_seen >= LAST_SEEN_REFRESH) {
-				rec.last_seen = now;
-				char *js = record_json(&rec);
-				if (store_put(s, NS_PAIRWISE, lk, sizeof lk, js, strlen(js), 0))
-					log_warn("pairwise: could not refresh last_seen");
-				free(js);
+			if (rc == 0) {
+				memcpy(out, rec.sub, 44);
+				if (now - rec.last_seen >= LAST_SEEN_REFRESH) {
+					rec.last_seen = now;
+					char *js = record_json(&rec);
+					if (store_put(s, NS_PAIRWISE, lk, sizeof lk, js, strlen(js), 0))
+						log_warn("pairwise: could not refresh last_seen");
+					free(js);
+				}
+				return 0;
 			}
-			return 0;
-		}
-		if (rc != STORE_NOTFOUND)
+			erased = 1; /* an erasure tombstone: derive the next generation */
+			gen = rec.gen;
+		} else if (rc != STORE_NOTFOUND) {
 			return rc;
+		}
 		unsigned char d[32];
-		keyed_hash(pw->derive_key, sector, idp, subject, d);
-		pairwise_record rec = {.first_seen = now, .last_seen = now};
+		keyed_hash(pw->derive_key, sector, idp, subject, gen, d);
+		rec = (pairwise_record){.first_seen = now, .last_seen = now, .gen = gen};
 		b64url_encode(rec.sub, d, sizeof d);
 		snprintf(rec.idp, sizeof rec.idp, "%s", idp);
 		char *js = record_json(&rec);
@@ -166,7 +183,10 @@ int pairwise_sub(const pairwise_ctx *pw, store *s, const char *sector, const cha
 		sub_index_key(sector, rec.sub, ik, sizeof ik, &iklen);
 		/* the record and its operator index are written together, durably */
 		store_batch *b = store_batch_new();
-		store_batch_put_new(b, NS_PAIRWISE, lk, sizeof lk, js, strlen(js), 0);
+		if (erased) /* the tombstone gives way to the new generation's record */
+			store_batch_put(b, NS_PAIRWISE, lk, sizeof lk, js, strlen(js), 0);
+		else
+			store_batch_put_new(b, NS_PAIRWISE, lk, sizeof lk, js, strlen(js), 0);
 		store_batch_put(b, NS_PAIRWISE_SUB, ik, iklen, lk, sizeof lk, 0);
 		rc = store_batch_commit(s, b);
 		free(js);
@@ -201,5 +221,40 @@ int pairwise_lookup(store *s, const char *sector, const char *sub, pairwise_reco
 		return rc;
 	rc = parse_record(v, vn, rec);
 	free(v);
+	return rc == 1 ? STORE_NOTFOUND : rc;
+}
+
+int pairwise_forget(store *s, const char *sector, const char *sub, int64_t now)
+{
+	char ik[512];
+	size_t iklen;
+	if (strlen(sector) + strlen(sub) + 2 > sizeof ik)
+		return STORE_NOTFOUND;
+	sub_index_key(sector, sub, ik, sizeof ik, &iklen);
+	void *lk, *v;
+	size_t n, vn;
+	int rc = store_get(s, NS_PAIRWISE_SUB, ik, iklen, &lk, &n, NULL);
+	if (rc)
+		return rc;
+	pairwise_record rec;
+	rc = store_get(s, NS_PAIRWISE, lk, n, &v, &vn, NULL);
+	if (rc == 0) {
+		rc = parse_record(v, vn, &rec);
+		free(v);
+	}
+	if (rc) {
+		free(lk);
+		return rc < 0 ? rc : STORE_NOTFOUND;
+	}
+	json_t *t = json_pack("{s:b, s:i, s:I}", "erased", 1, "gen", rec.gen + 1, "erased_at",
+			      (json_int_t)now);
+	char *js = json_dumps(t, JSON_COMPACT);
+	json_decref(t);
+	store_batch *b = store_batch_new();
+	store_batch_put(b, NS_PAIRWISE, lk, n, js, strlen(js), 0);
+	store_batch_del(b, NS_PAIRWISE_SUB, ik, iklen);
+	rc = store_batch_commit(s, b);
+	free(js);
+	free(lk);
 	return rc;
 }

@@ -23,6 +23,7 @@ typedef struct pairwise_record {
 	char sub[44];
 	char idp[40];
 	int64_t first_seen, last_seen;
+	int gen; /* erasures so far: each one derives a new, unlinkable sub */
 } pairwise_record;
 
 /* The pairwise sub (43 chars + NUL) for (sector, idp, subject), recording it on first sight and
@@ -32,5 +33,9 @@ int pairwise_sub(const pairwise_ctx *pw, store *s, const char *sector, const cha
 		 const char *subject, int64_t now, char out[44]);
 /* Operator look-up by (sector, sub). Returns 0 and fills rec, or STORE_NOTFOUND. */
 int pairwise_lookup(store *s, const char *sector, const char *sub, pairwise_record *rec);
+/* A citizen's erasure request: the sub and its record are deleted, and a tombstone (the keyed
+ * hash only, no sub, no subject) makes the citizen's next login in this sector derive a new sub
+ * that cannot be linked to the erased one. Returns 0 or STORE_NOTFOUND. */
+int pairwise_forget(store *s, const char *sector, const char *sub, int64_t now);
 
 #endif

@@ -1,0 +1,190 @@
+/* cmd_store.c — idhubctl backup, restore, status and audit: the store as a whole. */
+#include "ctl.h"
+#include "audit/audit.h"
+#include "keys/keys.h"
+#include <curl/curl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int cmd_backup(ctl *c, int argc, char **argv)
+{
+	if (argc != 2 || argv[1][0] == '-')
+		return ctl_usage("backup", "one argument: the directory to write the backup into");
+	char *err = NULL;
+	if (!ctl_store(c))
+		return CTL_FAIL;
+	if (store_backup(c->st, argv[1], &err) != 0) {
+		int rc = ctl_fail("%s", err ? err : "backup failed");
+		free(err);
+		return rc;
+	}
+	char path[4096];
+	snprintf(path, sizeof path, "%s/data.mdb", argv[1]);
+	struct stat st;
+	long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+	json_t *o = json_pack("{s:s, s:I}", "backup", path, "bytes", (json_int_t)size);
+	ctl_audit(c, "store.backup", argv[1], NULL, o);
+	if (c->json)
+		ctl_print_json(o);
+	else {
+		printf("backup written to %s (%lld bytes, mode 0600)\n", path, size);
+		json_decref(o);
+	}
+	return CTL_OK;
+}
+
+int cmd_restore(ctl *c, int argc, char **argv)
+{
+	if (argc != 2 || argv[1][0] == '-')
+		return ctl_usage("restore", "one argument: the directory holding the backup");
+	char dir[4096], *err = NULL;
+	snprintf(dir, sizeof dir, "%s/store", c->cfg->state_dir);
+	/* not opened first: opening would itself hold the store that restore must find unused */
+	int rc = store_restore(dir, argv[1], &err);
+	if (rc != 0) {
+		int r = ctl_fail("%s", err ? err : "restore failed");
+		free(err);
+		return r;
+	}
+	json_t *o = json_pack("{s:s, s:s}", "restored_from", argv[1], "store", dir);
+	if (ctl_store(c))
+		ctl_audit(c, "store.restore", argv[1], NULL, o);
+	if (c->json)
+		ctl_print_json(o);
+	else {
+		printf("restored %s from %s; the previous durable store was kept beside it\n", dir,
+		       argv[1]);
+		json_decref(o);
+	}
+	return CTL_OK;
+}
+
+static size_t discard(void *p, size_t size, size_t n, void *u)
+{
+	(void)p;
+	(void)u;
+	return size * n;
+}
+
+/* 1 when the daemon answers /healthz on its listen address. */
+static int daemon_up(const hub_conf *cfg)
+{
+	CURL *h = curl_easy_init();
+	if (!h)
+		return 0;
+	char url[512];
+	snprintf(url, sizeof url, strchr(cfg->listen_host, ':') ? "http://[%s]:%d/healthz"
+								 : "http://%s:%d/healthz",
+		 cfg->listen_host, cfg->listen_port);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 3L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	long code = 0;
+	int ok = curl_easy_perform(h) == CURLE_OK &&
+		 curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200;
+	curl_easy_cleanup(h);
+	return ok;
+}
+
+int cmd_status(ctl *c, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return ctl_usage("status", "no arguments");
+	int up = daemon_up(c->cfg);
+	if (!ctl_store(c))
+		return CTL_FAIL;
+	char *err = NULL;
+	keyring *kr = keyring_load(c->st, &err);
+	free(err);
+	json_t *keys = json_object();
+	for (size_t i = 0; kr && i < kr->nkeys; i++) {
+		char k[32];
+		snprintf(k, sizeof k, "%s %s", jws_alg_name(kr->keys[i].alg),
+			 key_state_name(kr->keys[i].state));
+		json_object_set_new(keys, k,
+				    json_integer(json_integer_value(json_object_get(keys, k)) + 1));
+	}
+	keyring_unref(kr);
+	json_t *o = json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:o}", "daemon_up", up, "issuer",
+			      c->cfg->issuer, "store_bytes", (json_int_t)store_disk_bytes(c->st),
+			      "pairwise_subjects", (json_int_t)store_count(c->st, NS_PAIRWISE),
+			      "journeys", (json_int_t)store_count(c->st, NS_JOURNEY),
+			      "registered_services", (json_int_t)store_count(c->st, NS_CLIENTS),
+			      "keys", keys);
+	if (c->json) {
+		ctl_print_json(o);
+	} else {
+		printf("daemon:    %s (%s:%d)\n", up ? "up" : "not answering", c->cfg->listen_host,
+		       c->cfg->listen_port);
+		printf("issuer:    %s\n", c->cfg->issuer);
+		printf("store:     %lld bytes on disk\n", (long long)store_disk_bytes(c->st));
+		printf("pairwise:  %ld subjects\n", store_count(c->st, NS_PAIRWISE));
+		printf("journeys:  %ld (live or awaiting purge)\n", store_count(c->st, NS_JOURNEY));
+		printf("services:  %zu in the config, %ld registered\n", c->cfg->nservices,
+		       store_count(c->st, NS_CLIENTS));
+		const char *k;
+		json_t *v;
+		json_object_foreach(keys, k, v)
+		{
+			printf("keys:      %lld %s\n", (long long)json_integer_value(v), k);
+		}
+		json_decref(o);
+	}
+	return up ? CTL_OK : CTL_FAIL;
+}
+
+struct audit_ctx {
+	json_t *all;
+};
+
+static int collect(void *arg, const json_t *rec)
+{
+	json_array_append(((struct audit_ctx *)arg)->all, (json_t *)rec);
+	return 0;
+}
+
+int cmd_audit(ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"limit", required_argument, NULL, 'l'},
+					     {NULL, 0, NULL, 0}};
+	long limit = 50;
+	int o;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 'l' || (limit = ctl_number(optarg)) < 1)
+			return ctl_usage("audit", "--limit takes a positive number");
+	}
+	if (optind != argc)
+		return ctl_usage("audit", "unexpected argument %s", argv[optind]);
+	if (!ctl_store(c))
+		return CTL_FAIL;
+	struct audit_ctx a = {json_array()};
+	audit_each(c->st, collect, &a);
+	size_t n = json_array_size(a.all), from = n > (size_t)limit ? n - (size_t)limit : 0;
+	json_t *out = json_array();
+	for (size_t i = from; i < n; i++)
+		json_array_append(out, json_array_get(a.all, i));
+	json_decref(a.all);
+	if (c->json) {
+		ctl_print_json(out);
+		return CTL_OK;
+	}
+	size_t i;
+	json_t *r;
+	json_array_foreach(out, i, r)
+	{
+		char when[32];
+		time_t t = (time_t)json_integer_value(json_object_get(r, "at"));
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		printf("%s  %-24s %-22s %s\n", when, json_string_value(json_object_get(r, "who")),
+		       json_string_value(json_object_get(r, "what")),
+		       json_string_value(json_object_get(r, "target")));
+	}
+	json_decref(out);
+	return CTL_OK;
+}
