@@ -79,12 +79,13 @@ $(O)/adapters/idhub-adapter-%.so: $$(wildcard idp-adapters/%/*.c idp-adapters/%/
 $(O)/tests/%: tests/unit/%.c $(O)/libidhub.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) -o $@ $< $(O)/libidhub.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	@$(CC) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(O)/libidhub.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(O)/fuzz/%: tests/fuzz/%.c $(O)/libidhub.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(O)/libidhub.a $(LDFLAGS) $(LDLIBS)
+	@$(CC) $(CFLAGS) -MMD -MP -MF $@.d -fsanitize=fuzzer -o $@ $< $(O)/libidhub.a $(LDFLAGS) \
+		$(LDLIBS)
 
 deps:
 	@deploy/install-deps.sh
