@@ -1,0 +1,277 @@
+/* saml_precheck.c — what the adapter checks on a SAMLResponse before lasso sees it: strict base64,
+ * no DTD (so no entity expansion: billion laughs, external entities), no comments or processing
+ * instructions (the CVE-2017-11427 class: a comment splits NameID text, c14n drops it, and the
+ * signature still verifies over a different reading), one Response root, exactly one assertion
+ * (plain or encrypted) in the whole document and placed as a child of the Response, signatures only
+ * as direct children of the Response or the Assertion with one Reference to their parent's ID,
+ * unique IDs, and no SHA-1 unless allowed. Together these refuse every signature-wrapping shape of
+ * Somorovsky et al. (a second copy of the signed element hidden elsewhere) before lasso's own
+ * reference-to-parent check is even reached. */
+#include "saml_int.h"
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const xmlChar P_NS[] = "urn:oasis:names:tc:SAML:2.0:protocol";
+static const xmlChar A_NS[] = "urn:oasis:names:tc:SAML:2.0:assertion";
+static const xmlChar DS_NS[] = "http://www.w3.org/2000/09/xmldsig#";
+
+static int b64val(unsigned char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/* Standard base64 with padding; line breaks and spaces between groups are allowed (IdPs wrap). */
+int saml_b64_decode_strict(const char *in, size_t inlen, unsigned char **out, size_t *outlen)
+{
+	unsigned char *o = malloc(inlen / 4 * 3 + 4);
+	if (!o)
+		return -1;
+	size_t n = 0, q = 0, pad = 0;
+	unsigned v = 0;
+	for (size_t i = 0; i < inlen; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
+			continue;
+		if (ch == '=') {
+			pad++;
+			if (pad > 2 || q < 2)
+				goto bad;
+			v <<= 6;
+			q++;
+		} else {
+			int d = b64val(ch);
+			if (d < 0 || pad)
+				goto bad;
+			v = (v << 6) | (unsigned)d;
+			q++;
+		}
+		if (q == 4) {
+			o[n++] = (unsigned char)(v >> 16);
+			if (pad < 2)
+				o[n++] = (unsigned char)(v >> 8);
+			if (pad < 1)
+				o[n++] = (unsigned char)v;
+			q = 0;
+			v = 0;
+			if (pad)
+				break;
+		}
+	}
+	/* after padding only whitespace may follow; a partial group is malformed */
+	if (q != 0 || n == 0)
+		goto bad;
+	for (size_t i = 0; i < inlen; i++)
+		if (in[i] == '=' && i + 1 < inlen) {
+			for (size_t k = i + 1; k < inlen; k++)
+				if (in[k] != '=' && in[k] != ' ' && in[k] != '\r' &&
+				    in[k] != '\n' && in[k] != '\t')
+					goto bad;
+			break;
+		}
+	o[n] = 0;
+	*out = o;
+	*outlen = n;
+	return 0;
+bad:
+	free(o);
+	return -1;
+}
+
+static int is_el(const xmlNode *n, const xmlChar *ns, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && n->ns && xmlStrEqual(n->ns->href, ns) &&
+	       xmlStrEqual(n->name, (const xmlChar *)name);
+}
+
+typedef struct walk {
+	int assertions, responses, bad_sig, weak, comments, entities;
+	int allow_sha1;
+	const char *why;
+	xmlChar *ids[64];
+	int nids, dup_id;
+} walk;
+
+static int weak_alg(const xmlChar *alg)
+{
+	return alg &&
+	       (xmlStrstr(alg, (const xmlChar *)"sha1") || xmlStrstr(alg, (const xmlChar *)"md5"));
+}
+
+static xmlNode *only_child(xmlNode *n, const xmlChar *ns, const char *name, int *count)
+{
+	xmlNode *f = NULL;
+	*count = 0;
+	for (xmlNode *x = n ? n->children : NULL; x; x = x->next)
+		if (is_el(x, ns, name)) {
+			f = f ? f : x;
+			(*count)++;
+		}
+	return f;
+}
+
+/* A ds:Signature: its parent must be a Response or an Assertion, it must be the only one there,
+ * and its single Reference must name the parent's ID (what lasso verifies, spelled out). */
+static void check_signature(walk *w, xmlNode *sig)
+{
+	xmlNode *parent = sig->parent;
+	if (!(is_el(parent, P_NS, "Response") || is_el(parent, A_NS, "Assertion"))) {
+		w->bad_sig = 1;
+		return;
+	}
+	int k;
+	only_child(parent, DS_NS, "Signature", &k);
+	xmlNode *si = only_child(sig, DS_NS, "SignedInfo", &k);
+	if (k != 1) {
+		w->bad_sig = 1;
+		return;
+	}
+	int nref;
+	xmlNode *ref = only_child(si, DS_NS, "Reference", &nref);
+	if (nref != 1 || k != 1) {
+		w->bad_sig = 1;
+		return;
+	}
+	xmlChar *uri = xmlGetProp(ref, (const xmlChar *)"URI");
+	xmlChar *id = xmlGetProp(parent, (const xmlChar *)"ID");
+	if (!uri || !id || uri[0] != '#' || !xmlStrEqual(uri + 1, id))
+		w->bad_sig = 1;
+	xmlFree(uri);
+	xmlFree(id);
+	int n;
+	xmlNode *sm = only_child(si, DS_NS, "SignatureMethod", &n);
+	xmlNode *dm = only_child(ref, DS_NS, "DigestMethod", &n);
+	xmlChar *sa = sm ? xmlGetProp(sm, (const xmlChar *)"Algorithm") : NULL;
+	xmlChar *da = dm ? xmlGetProp(dm, (const xmlChar *)"Algorithm") : NULL;
+	if (weak_alg(sa) || weak_alg(da))
+		w->weak = 1;
+	xmlFree(sa);
+	xmlFree(da);
+}
+
+static void visit(walk *w, xmlNode *n)
+{
+	for (; n; n = n->next) {
+		switch (n->type) {
+		case XML_COMMENT_NODE:
+		case XML_PI_NODE:
+			w->comments = 1;
+			continue;
+		case XML_ENTITY_REF_NODE:
+		case XML_ENTITY_NODE:
+		case XML_ENTITY_DECL:
+		case XML_DTD_NODE:
+			w->entities = 1;
+			continue;
+		case XML_ELEMENT_NODE:
+			break;
+		default:
+			continue;
+		}
+		if (is_el(n, A_NS, "Assertion") || is_el(n, A_NS, "EncryptedAssertion")) {
+			w->assertions++;
+			if (!is_el(n->parent, P_NS, "Response"))
+				w->assertions += 100; /* an assertion anywhere else: wrapping */
+		}
+		if (is_el(n, P_NS, "Response"))
+			w->responses++;
+		if (is_el(n, DS_NS, "Signature"))
+			check_signature(w, n);
+		xmlAttr *id = xmlHasProp(n, (const xmlChar *)"ID");
+		if (id) {
+			xmlChar *v = xmlNodeGetContent((xmlNode *)id);
+			for (int i = 0; v && i < w->nids; i++)
+				if (xmlStrEqual(w->ids[i], v))
+					w->dup_id = 1;
+			if (v && w->nids < 64)
+				w->ids[w->nids++] = v;
+			else
+				xmlFree(v);
+		}
+		visit(w, n->children);
+	}
+}
+
+static int verdict(walk *w, int whole, idhub_error *err)
+{
+	const char *why = NULL;
+	if (w->entities)
+		why = "the response contains a DTD or entity references";
+	else if (w->comments)
+		why = "the response contains XML comments or processing instructions";
+	else if (whole && w->responses != 1)
+		why = "the message holds more than one Response (signature wrapping)";
+	else if (whole && w->assertions != 1)
+		why = "the response must hold exactly one assertion, as a child of the Response";
+	else if (w->bad_sig)
+		why = "a signature is misplaced or does not reference its parent (signature "
+		      "wrapping)";
+	else if (w->dup_id)
+		why = "the response repeats an ID (signature wrapping)";
+	else if (w->weak && !w->allow_sha1)
+		why = "the response is signed with SHA-1, which this IdP is not allowed to use";
+	for (int i = 0; i < w->nids; i++)
+		xmlFree(w->ids[i]);
+	if (why) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err)
+{
+	/* Refused before parsing: libxml2 then never reads a DTD, so it never expands or fetches an
+	 * entity (the "billion laughs" and external-entity attacks). */
+	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8) ||
+	    memmem(xml, len, "<!doctype", 9)) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "the response contains a DTD (refused)");
+		return -1;
+	}
+	if (len > 0x7fffffff) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "the response is too large");
+		return -1;
+	}
+	xmlDoc *doc = xmlReadMemory(xml, (int)len, NULL, NULL,
+	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root || doc->intSubset || doc->extSubset) {
+		xmlFreeDoc(doc);
+		saml_set_err(err, IDHUB_ERR_INVALID, "the response is not well-formed XML");
+		return -1;
+	}
+	if (!is_el(root, P_NS, "Response")) {
+		xmlFreeDoc(doc);
+		saml_set_err(err, IDHUB_ERR_INVALID, "the message is not a SAML 2.0 Response");
+		return -1;
+	}
+	walk w = {.allow_sha1 = allow_sha1};
+	visit(&w, doc->children);
+	xmlFreeDoc(doc);
+	return verdict(&w, 1, err);
+}
+
+/* The same checks on a decrypted assertion (lasso's copy of its XML), minus the document counts. */
+int saml_precheck_node(void *xml_node, int allow_sha1, idhub_error *err)
+{
+	xmlNode *n = xml_node;
+	if (!n)
+		return 0;
+	walk w = {.allow_sha1 = allow_sha1};
+	xmlNode *save = n->next;
+	n->next = NULL; /* visit this subtree only */
+	visit(&w, n);
+	n->next = save;
+	return verdict(&w, 0, err);
+}

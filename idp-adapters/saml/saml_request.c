@@ -1,0 +1,90 @@
+/* saml_request.c — start(): the AuthnRequest, sent over HTTP-Redirect and signed (RSA-SHA256). Its
+ * ID is derived from the journey's nonce (checked as InResponseTo in finish), the RelayState is the
+ * hub's request id, and RequestedAuthnContext asks for the IdP's context of the required level. */
+#include "saml_int.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *saml_request_id(idhub_arena *a, const idhub_services *svc, const char *nonce)
+{
+	/* The nonce is base64url: with a leading "_" it is an NCName, as xs:ID must be. */
+	size_t n = strlen(nonce) + 2;
+	char *id = svc->alloc(a, n);
+	snprintf(id, n, "_%s", nonce);
+	return id;
+}
+
+int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_start_result *out,
+               idhub_error *err)
+{
+	saml_ctx *c = ctx;
+	if (req->min_loa < 1 || req->min_loa > c->nloas) {
+		saml_set_err(err, IDHUB_ERR_LOA, "no authentication context for level %d",
+		             req->min_loa);
+		return -1;
+	}
+	/* The IdP's context for the required level; with "minimum" the lowest level at or above it
+	 * that the IdP has. */
+	const char *ctxref = NULL;
+	for (int l = req->min_loa; l <= c->nloas && !ctxref; l++) {
+		ctxref = c->authn_contexts[l - 1];
+		if (strcmp(c->comparison, "exact") == 0)
+			break;
+	}
+	if (!ctxref) {
+		saml_set_err(err, IDHUB_ERR_LOA,
+		             "the IdP has no authentication context for level %d", req->min_loa);
+		return -1;
+	}
+	char *idp = NULL;
+	LassoServer *s = saml_server_get(c, &idp);
+	if (!s) {
+		saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
+		return -1;
+	}
+	LassoLogin *login = lasso_login_new(s);
+	LassoProfile *p = LASSO_PROFILE(login);
+	int rc =
+	    login ? lasso_login_init_authn_request(login, idp, LASSO_HTTP_METHOD_REDIRECT) : -1;
+	if (rc == 0) {
+		LassoSamlp2AuthnRequest *ar = LASSO_SAMLP2_AUTHN_REQUEST(p->request);
+		LassoSamlp2RequestAbstract *ra = LASSO_SAMLP2_REQUEST_ABSTRACT(ar);
+		g_free(ra->ID);
+		ra->ID = g_strdup(saml_request_id(a, c->svc, req->nonce));
+		ar->ForceAuthn = c->force_authn ? TRUE : FALSE;
+		ar->IsPassive = FALSE;
+		g_free(ar->ProtocolBinding);
+		ar->ProtocolBinding = g_strdup(LASSO_SAML2_METADATA_BINDING_POST);
+		if (ar->NameIDPolicy) {
+			g_free(ar->NameIDPolicy->Format);
+			ar->NameIDPolicy->Format = g_strdup(c->name_id_format);
+			ar->NameIDPolicy->AllowCreate = TRUE;
+		}
+		LassoSamlp2RequestedAuthnContext *rac = LASSO_SAMLP2_REQUESTED_AUTHN_CONTEXT(
+		    lasso_samlp2_requested_authn_context_new());
+		rac->AuthnContextClassRef = g_list_append(NULL, g_strdup(ctxref));
+		rac->Comparison = g_strdup(c->comparison);
+		if (ar->RequestedAuthnContext)
+			g_object_unref(ar->RequestedAuthnContext);
+		ar->RequestedAuthnContext = rac;
+		g_free(p->msg_relayState);
+		p->msg_relayState = g_strdup(req->request_id);
+		lasso_profile_set_signature_hint(p, c->sign_requests
+		                                        ? LASSO_PROFILE_SIGNATURE_HINT_FORCE
+		                                        : LASSO_PROFILE_SIGNATURE_HINT_FORBID);
+		rc = lasso_login_build_authn_request_msg(login);
+	}
+	if (rc == 0 && p->msg_url) {
+		out->kind = IDHUB_START_REDIRECT;
+		out->url = c->svc->strdup(a, p->msg_url);
+	} else {
+		saml_set_err(err, IDHUB_ERR_INTERNAL, "cannot build the AuthnRequest: %s",
+		             lasso_strerror(rc));
+	}
+	if (login)
+		g_object_unref(login);
+	g_object_unref(s);
+	free(idp);
+	return rc == 0 && out->url ? 0 : -1;
+}

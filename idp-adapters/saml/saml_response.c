@@ -1,0 +1,289 @@
+/* saml_response.c — finish(): the SAMLResponse posted to our ACS. The Response-processing entry
+ * point saml_process_response() runs, in order: size, strict base64, the structural pre-checks
+ * (saml_precheck.c), lasso (parse, decrypt, signatures with verification forced), then the checks
+ * lasso leaves to the SP, as mod_auth_mellon does them: status, one assertion, Destination,
+ * InResponseTo, issuers, bearer SubjectConfirmation (Recipient, NotBefore, NotOnOrAfter),
+ * Conditions (times, AudienceRestriction), the replay cache, then attributes and the level. */
+#include "saml_int.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define BEARER "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+
+static const char *param(const idhub_http_request *r, const char *name, int *count)
+{
+	const char *v = NULL;
+	*count = 0;
+	for (size_t i = 0; i < r->nparams; i++)
+		if (strcmp(r->params[i].name, name) == 0) {
+			v = v ? v : r->params[i].value;
+			(*count)++;
+		}
+	return v;
+}
+
+/* A non-success status: the person cancelled, could not sign in, or the IdP refused. */
+static int status_error(LassoProfile *p, idhub_error *err)
+{
+	const char *top = NULL, *sub = NULL;
+	if (LASSO_IS_SAMLP2_STATUS_RESPONSE(p->response)) {
+		LassoSamlp2Status *st = LASSO_SAMLP2_STATUS_RESPONSE(p->response)->Status;
+		if (st && st->StatusCode) {
+			top = st->StatusCode->Value;
+			if (st->StatusCode->StatusCode)
+				sub = st->StatusCode->StatusCode->Value;
+		}
+	}
+	if (sub && strcmp(sub, LASSO_SAML2_STATUS_CODE_NO_PASSIVE) == 0)
+		saml_set_err(err, IDHUB_ERR_LOGIN_REQUIRED,
+		             "the IdP needs an interaction (NoPassive)");
+	else if (sub && strcmp(sub, LASSO_SAML2_STATUS_CODE_NO_AUTHN_CONTEXT) == 0)
+		saml_set_err(err, IDHUB_ERR_LOA,
+		             "the IdP cannot authenticate at the requested level (NoAuthnContext)");
+	else
+		saml_set_err(err, IDHUB_ERR_ACCESS_DENIED,
+		             "the IdP did not sign the person in (%s%s%s)", top ? top : "no status",
+		             sub ? " / " : "", sub ? sub : "");
+	return -1;
+}
+
+/* One time window: NotBefore (optional) and NotOnOrAfter (required when must_end), with leeway. */
+static int window_ok(saml_ctx *c, int64_t now, const char *nb, const char *noa, int must_end,
+                     int64_t *end)
+{
+	if (nb) {
+		int64_t t = saml_parse_time(nb);
+		if (t < 0 || now + c->leeway < t)
+			return 0;
+	}
+	if (!noa)
+		return !must_end;
+	int64_t t = saml_parse_time(noa);
+	if (t < 0 || now - c->leeway >= t)
+		return 0;
+	if (end && (*end == 0 || t < *end))
+		*end = t;
+	return 1;
+}
+
+static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *idp,
+                  const idhub_login_request *req, idhub_identity *out, idhub_error *err)
+{
+	LassoProfile *p = LASSO_PROFILE(login);
+	int64_t now = c->svc->now(c->svc->hub);
+	LassoSamlp2Response *resp =
+	    LASSO_IS_SAMLP2_RESPONSE(p->response) ? LASSO_SAMLP2_RESPONSE(p->response) : NULL;
+	LassoSamlp2StatusResponse *sr = resp ? &resp->parent : NULL;
+	if (!sr) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "not a SAML Response");
+		return -1;
+	}
+	const char *want_irt = saml_request_id(a, c->svc, req->nonce);
+	/* Destination is required: it binds the message to our ACS (an assertion for another SP
+	 * posted to us fails here or at the Recipient below). */
+	if (!sr->Destination || strcmp(sr->Destination, c->callback_url) != 0) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "wrong or missing Destination");
+		return -1;
+	}
+	if (!sr->InResponseTo || strcmp(sr->InResponseTo, want_irt) != 0) {
+		saml_set_err(err, IDHUB_ERR_INVALID,
+		             "InResponseTo does not match the request of this journey");
+		return -1;
+	}
+	if (sr->Issuer && (!sr->Issuer->content || strcmp(sr->Issuer->content, idp) != 0)) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "the Response's Issuer is not the IdP");
+		return -1;
+	}
+	/* lasso (verification forced) has verified the Response's signature; check it once more on
+	 * the very node we read, so that no lasso code path that tolerates a missing signature can
+	 * slip through. */
+	LassoProvider *prov = lasso_server_get_provider(p->server, idp);
+	if (!prov ||
+	    lasso_provider_verify_single_node_signature(prov, LASSO_NODE(p->response), "ID") != 0) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "the Response is not signed by the IdP");
+		return -1;
+	}
+	if (g_list_length(resp->Assertion) != 1 || g_list_length(resp->EncryptedAssertion) > 1) {
+		saml_set_err(err, IDHUB_ERR_INVALID,
+		             "the response must hold exactly one assertion");
+		return -1;
+	}
+	LassoSaml2Assertion *as = resp->Assertion->data;
+	if (!LASSO_IS_SAML2_ASSERTION(as) || !as->ID || !as->Issuer || !as->Issuer->content ||
+	    strcmp(as->Issuer->content, idp) != 0) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "the assertion's Issuer is not the IdP");
+		return -1;
+	}
+	/* A decrypted assertion was not visible to the pre-checks: run them on lasso's copy. */
+	if (resp->EncryptedAssertion &&
+	    saml_precheck_node(lasso_node_get_original_xmlnode(LASSO_NODE(as)), c->allow_sha1, err))
+		return -1;
+	LassoSaml2Subject *subj = as->Subject;
+	LassoSaml2SubjectConfirmation *sc = subj ? subj->SubjectConfirmation : NULL;
+	LassoSaml2SubjectConfirmationData *scd = sc ? sc->SubjectConfirmationData : NULL;
+	if (!sc || !sc->Method || strcmp(sc->Method, BEARER) != 0 || !scd) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "no bearer SubjectConfirmation");
+		return -1;
+	}
+	if (!scd->Recipient || strcmp(scd->Recipient, c->callback_url) != 0) {
+		saml_set_err(err, IDHUB_ERR_INVALID,
+		             "SubjectConfirmation Recipient is not our ACS");
+		return -1;
+	}
+	if (!scd->InResponseTo || strcmp(scd->InResponseTo, want_irt) != 0) {
+		saml_set_err(err, IDHUB_ERR_INVALID,
+		             "SubjectConfirmation InResponseTo does not match this journey");
+		return -1;
+	}
+	int64_t end = 0;
+	if (!window_ok(c, now, scd->NotBefore, scd->NotOnOrAfter, 1, &end)) {
+		saml_set_err(err, IDHUB_ERR_INVALID,
+		             "the assertion has expired or is not yet valid (SubjectConfirmation)");
+		return -1;
+	}
+	LassoSaml2Conditions *cond = as->Conditions;
+	if (!cond || !window_ok(c, now, cond->NotBefore, cond->NotOnOrAfter, 0, &end)) {
+		saml_set_err(err, IDHUB_ERR_INVALID,
+		             "the assertion has expired or is not yet valid (Conditions)");
+		return -1;
+	}
+	/* Every AudienceRestriction must name us, and there must be at least one. */
+	int audiences = 0;
+	for (GList *i = cond->AudienceRestriction; i; i = i->next) {
+		LassoSaml2AudienceRestriction *ar = i->data;
+		if (!LASSO_IS_SAML2_AUDIENCE_RESTRICTION(ar) || !ar->Audience ||
+		    strcmp(ar->Audience, c->sp_entity_id) != 0) {
+			audiences = -1;
+			break;
+		}
+		audiences++;
+	}
+	if (audiences <= 0) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "the assertion's Audience is not us");
+		return -1;
+	}
+	int64_t issued = saml_parse_time(as->IssueInstant);
+	if (issued < 0 || issued > now + c->leeway || issued < c->svc->replay_floor(c->svc->hub) ||
+	    issued < req->started_at - c->leeway) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "the assertion was not issued for this login");
+		return -1;
+	}
+	/* Single use: the assertion ID is remembered until it could no longer be accepted. */
+	int seen = c->svc->replay_seen(c->svc->hub, c->instance_id, as->ID, end + c->leeway);
+	if (seen != 0) {
+		saml_set_err(err, seen < 0 ? IDHUB_ERR_INTERNAL : IDHUB_ERR_INVALID,
+		             seen < 0 ? "the replay cache is not available" : "assertion replayed");
+		return -1;
+	}
+
+	/* The level: from the AuthnContextClassRef of the (one) AuthnStatement. */
+	LassoSaml2AuthnStatement *st =
+	    as->AuthnStatement && !as->AuthnStatement->next ? as->AuthnStatement->data : NULL;
+	if (!LASSO_IS_SAML2_AUTHN_STATEMENT(st) || !st->AuthnContext) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "the assertion has no single AuthnStatement");
+		return -1;
+	}
+	const char *cref = st->AuthnContext->AuthnContextClassRef;
+	int loa = saml_level_of(c, cref);
+	if (loa < 1) {
+		saml_set_err(err, IDHUB_ERR_LOA, "unknown authentication context %.120s",
+		             cref ? cref : "(none)");
+		return -1;
+	}
+	if (loa < req->min_loa) {
+		saml_set_err(err, IDHUB_ERR_LOA, "the IdP asserted level %d, %d required", loa,
+		             req->min_loa);
+		return -1;
+	}
+	int64_t at = saml_parse_time(st->AuthnInstant);
+	const char *sattr = NULL;
+	saml_map_attributes(c, a, as, out, &sattr);
+	const char *subject = NULL;
+	if (c->subject_attribute) {
+		subject = sattr;
+	} else if (subj->NameID && subj->NameID->content && *subj->NameID->content) {
+		const char *fmt = subj->NameID->Format;
+		if (fmt && strcmp(fmt, LASSO_SAML2_NAME_IDENTIFIER_FORMAT_TRANSIENT) == 0) {
+			saml_set_err(err, IDHUB_ERR_INVALID,
+			             "a transient NameID cannot name a person (set "
+			             "subject_attribute)");
+			return -1;
+		}
+		subject = subj->NameID->content;
+	}
+	if (!subject || !*subject || strlen(subject) > 1024) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "the assertion names nobody");
+		return -1;
+	}
+	out->subject = c->svc->strdup(a, subject);
+	out->loa = loa;
+	out->auth_time = at > 0 && at <= now + c->leeway ? at : now;
+	out->upstream_id = c->svc->strdup(a, as->ID);
+	return 0;
+}
+
+int saml_process_response(saml_ctx *c, idhub_arena *a, const char *b64,
+                          const idhub_login_request *req, idhub_identity *out, idhub_error *err)
+{
+	size_t len = strlen(b64);
+	if ((long)len > c->max_response) {
+		saml_set_err(err, IDHUB_ERR_INVALID,
+		             "the response is over the size limit (%ld bytes)", c->max_response);
+		return -1;
+	}
+	unsigned char *xml;
+	size_t xlen;
+	if (saml_b64_decode_strict(b64, len, &xml, &xlen)) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "SAMLResponse is not valid base64");
+		return -1;
+	}
+	int rc = saml_precheck((const char *)xml, xlen, c->allow_sha1, err);
+	free(xml);
+	if (rc)
+		return -1;
+	char *idp = NULL;
+	LassoServer *s = saml_server_get(c, &idp);
+	if (!s) {
+		saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
+		return -1;
+	}
+	/* One LassoLogin per request, on the shared read-only server. */
+	LassoLogin *login = lasso_login_new(s);
+	LassoProfile *p = LASSO_PROFILE(login);
+	lasso_profile_set_signature_verify_hint(p, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
+	char *msg = g_strdup(b64);
+	int lrc = lasso_login_process_authn_response_msg(login, msg);
+	g_free(msg);
+	if (lrc == LASSO_LOGIN_ERROR_STATUS_NOT_SUCCESS ||
+	    lrc == LASSO_LOGIN_ERROR_REQUEST_DENIED || lrc == LASSO_LOGIN_ERROR_UNKNOWN_PRINCIPAL ||
+	    lrc == LASSO_LOGIN_ERROR_FEDERATION_NOT_FOUND) {
+		rc = status_error(p, err);
+	} else if (lrc != 0) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "lasso refused the response: %s",
+		             lasso_strerror(lrc));
+		rc = -1;
+	} else {
+		rc = verify(c, a, login, idp, req, out, err);
+	}
+	g_object_unref(login);
+	g_object_unref(s);
+	free(idp);
+	return rc;
+}
+
+int saml_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
+                const idhub_login_request *req, idhub_identity *out, idhub_error *err)
+{
+	saml_ctx *c = ctx;
+	int n;
+	const char *b64 = param(cb, "SAMLResponse", &n);
+	if (!b64 || n != 1 || strcmp(cb->method, "POST") != 0) {
+		saml_set_err(err, IDHUB_ERR_INVALID, "expected one SAMLResponse over HTTP-POST");
+		return -1;
+	}
+	int rc = saml_process_response(c, a, b64, req, out, err);
+	if (rc)
+		c->svc->log(c->svc->hub, 6, "saml %s: response refused: %s", c->instance_id,
+		            err->message);
+	return rc;
+}
