@@ -106,7 +106,10 @@ check:
 	@$(MAKE) --no-print-directory all
 	tests/run-all.sh
 
-bench: deps all
+# The benchmark: needs the test dependencies too (node, the oidc-provider peer, wrk).
+bench:
+	@deploy/install-deps.sh --with-tests
+	@$(MAKE) --no-print-directory all
 	bench/run.sh
 
 format:
