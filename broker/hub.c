@@ -144,6 +144,10 @@ hub *hub_open(hub_conf *cfg, char **err)
 		goto fail;
 	h->discovery_json = oidc_discovery_json(h);
 	csp_init(!cfg->secure_cookies);
+	/* Pairwise records are group-committed: a sub is a keyed hash of durable secrets, so one lost
+	 * in an OS crash is derived again identically; keys and secrets sync on every change. */
+	if (store_group_commit(h->st, 100))
+		log_warn("store: group commit unavailable; every pairwise record is fsync'd");
 	keys_policy kp = hub_keys_policy(cfg);
 	h->rotation = keys_schedule_start(h->st, &kp, cfg->key_rotation_days, 3600);
 	if (store_start_purger(h->st, 30))

@@ -21,7 +21,7 @@ struct http_server {
 typedef struct req_ctx {
 	http_req req;
 	char *body;
-	size_t body_len, body_max;
+	size_t body_len, body_cap, body_max, body_hint;
 	int too_large;
 	int uri_too_long;
 	const char *raw_query;
@@ -177,8 +177,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		c->req.conn = con;
 		c->body_max = is_callback_path(url) ? HTTP_MAX_CALLBACK_BODY : HTTP_MAX_BODY;
 		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > c->body_max)
+		unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+		if (declared > c->body_max)
 			c->too_large = 1; /* refuse early, but still drain what the client sends */
+		else
+			c->body_hint = (size_t)declared;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -186,8 +189,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 			if (c->body_len + *upload_data_size > c->body_max) {
 				c->too_large = 1;
 			} else {
-				if (!c->body)
-					c->body = arena_alloc(c->req.a, c->body_max + 1);
+				size_t need = c->body_len + *upload_data_size + 1;
+				if (need > c->body_cap) {
+					/* sized from Content-Length, grown if the client sends more */
+					size_t cap = c->body_cap ? c->body_cap * 2 : 1024;
+					if (cap < c->body_hint + 1)
+						cap = c->body_hint + 1;
+					if (cap < need)
+						cap = need;
+					if (cap > c->body_max + 1)
+						cap = c->body_max + 1;
+					char *nb = arena_alloc_uninit(c->req.a, cap);
+					if (c->body_len)
+						memcpy(nb, c->body, c->body_len);
+					c->body = nb;
+					c->body_cap = cap;
+				}
 				memcpy(c->body + c->body_len, upload_data, *upload_data_size);
 				c->body_len += *upload_data_size;
 			}

@@ -100,16 +100,18 @@ int journey_create(hub *h, arena *a, journey *j)
 	return rc;
 }
 
-int journey_save(hub *h, arena *a, const journey *j)
+int journey_save_upstream(hub *h, const journey *j)
 {
-	(void)a;
 	int64_t ttl = journey_ttl_left(h, j);
 	if (ttl <= 0)
 		return STORE_NOTFOUND;
 	char *s = journey_json(j);
-	int rc = store_put(h->st, NS_JOURNEY, j->id, strlen(j->id), s, strlen(s), ttl);
+	store_batch *b = store_batch_new();
+	store_batch_put(b, NS_JOURNEY, j->id, strlen(j->id), s, strlen(s), ttl);
+	store_batch_put(b, NS_USTATE, j->request_id, strlen(j->request_id), j->id, strlen(j->id),
+			ttl);
 	free(s);
-	return rc;
+	return store_batch_commit(h->st, b);
 }
 
 static const char *get_str(arena *a, json_t *o, const char *k)

@@ -29,8 +29,8 @@ typedef struct journey {
 
 /* Creates a journey id and CSRF token and stores j (TTL hub.journey_ttl from j->created). */
 int journey_create(hub *h, arena *a, journey *j);
-/* Rewrites j, keeping its original expiry. */
-int journey_save(hub *h, arena *a, const journey *j);
+/* Rewrites j and maps its upstream request id (NS_USTATE) to it, in one transaction. */
+int journey_save_upstream(hub *h, const journey *j);
 /* Loads a live journey; STORE_NOTFOUND when unknown or expired. */
 int journey_load(hub *h, arena *a, const char *id, journey *j);
 int journey_delete(hub *h, const char *id);

@@ -135,9 +135,7 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 	j->upstream_nonce = un;
 	j->upstream_verifier = uv;
 	j->upstream_started = hub_now(h);
-	int64_t ttl = j->created + h->cfg->journey_ttl - j->upstream_started;
-	if (ttl <= 0 || journey_save(h, r->a, j) ||
-	    store_put(h->st, NS_USTATE, rid, strlen(rid), j->id, strlen(j->id), ttl)) {
+	if (journey_save_upstream(h, j)) {
 		journey_gone_page(h, r, resp);
 		return;
 	}

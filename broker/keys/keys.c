@@ -110,7 +110,11 @@ static int commit_with_bump(store *s, uint64_t g, const char *kid, const char *r
 	if (kid)
 		store_batch_put(b, NS_KEYS, kid, strlen(kid), record, strlen(record), 0);
 	keys_batch_bump(b, g);
-	return store_batch_commit(s, b);
+	int rc = store_batch_commit(s, b);
+	/* keys must survive an OS crash even when the daemon group-commits its durable writes */
+	if (rc == STORE_OK)
+		store_sync(s);
+	return rc;
 }
 
 int keys_bump_generation(store *s)
@@ -167,6 +171,21 @@ static void free_secret(char *s)
 		OPENSSL_cleanse(s, strlen(s));
 		free(s);
 	}
+}
+
+char *keys_new_record(jws_alg alg, key_state state, int64_t now, char kid_out[48])
+{
+	EVP_PKEY *pkey = keys_new_pkey(alg);
+	char *rec = NULL;
+	if (pkey && jwk_thumbprint(pkey, kid_out) == 0)
+		rec = make_record(pkey, kid_out, alg, state, now);
+	EVP_PKEY_free(pkey);
+	return rec;
+}
+
+void keys_free_record(char *rec)
+{
+	free_secret(rec);
 }
 
 /* Writes a new key for alg in state, tied to counter value g; STORE_EXISTS if g is stale. */

@@ -24,6 +24,10 @@ typedef struct signing_key {
 
 /* Generates a fresh key pair for alg (P-256, RSA-3072, Ed25519). Returns NULL on error. */
 EVP_PKEY *keys_new_pkey(jws_alg alg);
+/* A new key's stored record (JSON with the private key; free with keys_free_record, which wipes
+ * it), for writers that add it to a batch of their own. NULL on error. */
+char *keys_new_record(jws_alg alg, key_state state, int64_t now, char kid_out[48]);
+void keys_free_record(char *rec);
 /* Generates a key and stores it in the given state. kid_out (48 bytes) receives its kid if non-NULL. */
 int keys_generate(store *s, jws_alg alg, key_state state, char *kid_out);
 /* Makes sure a current key exists for alg, generating one if the store has none (first start).

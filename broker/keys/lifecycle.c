@@ -10,6 +10,9 @@
 
 #define MAX_KEYS 256
 #define RETRIES 5
+/* A daemon rereads the keys at most once a second and times are whole seconds: a next key counts
+ * as published this much after its creation time, so no RP's fresh JWKS copy can lack it. */
+#define PUBLISH_SLACK 2
 
 typedef struct krec {
 	char kid[48];
@@ -121,13 +124,48 @@ static void remove_key(keys_report *r, krec *k)
 	k->removed = 1;
 }
 
-/* Writes the changed and removed records with the generation bump, in one transaction. */
-static int kset_commit(store *s, kset *ks)
+/* New keys a plan asks for, made before the commit so they join its transaction. */
+typedef struct newkeys {
+	int n;
+	char kid[2 * JWS_ALG_COUNT][48];
+	char *rec[2 * JWS_ALG_COUNT];
+	jws_alg alg[2 * JWS_ALG_COUNT];
+	key_state state[2 * JWS_ALG_COUNT];
+} newkeys;
+
+static int newkeys_make(newkeys *nk, const jws_alg *algs, int n, key_state st, int64_t now)
+{
+	for (int i = 0; i < n; i++) {
+		int k = nk->n;
+		nk->rec[k] = keys_new_record(algs[i], st, now, nk->kid[k]);
+		if (!nk->rec[k])
+			return STORE_ERR;
+		nk->alg[k] = algs[i];
+		nk->state[k] = st;
+		nk->n++;
+	}
+	return 0;
+}
+
+static void newkeys_free(newkeys *nk)
+{
+	for (int i = 0; i < nk->n; i++)
+		keys_free_record(nk->rec[i]);
+	nk->n = 0;
+}
+
+/* Writes the changed, removed and new records with the generation bump, in one transaction:
+ * a concurrent writer's plan fails on the generation and is made again from what we wrote (so
+ * two processes never both add a next key). */
+static int kset_commit(store *s, kset *ks, const newkeys *nk)
 {
 	store_batch *b = store_batch_new();
 	if (!b)
 		return STORE_ERR;
-	int any = 0;
+	int any = nk->n > 0;
+	for (int i = 0; i < nk->n; i++)
+		store_batch_put(b, NS_KEYS, nk->kid[i], strlen(nk->kid[i]), nk->rec[i],
+				strlen(nk->rec[i]), 0);
 	for (int i = 0; i < ks->n; i++) {
 		krec *k = &ks->k[i];
 		if (k->removed) {
@@ -150,14 +188,16 @@ static int kset_commit(store *s, kset *ks)
 		return 0;
 	}
 	keys_batch_bump(b, ks->gen);
-	return store_batch_commit(s, b);
+	int rc = store_batch_commit(s, b);
+	if (rc == 0)
+		store_sync(s); /* key changes are never left to a group commit */
+	return rc;
 }
 
 typedef int (*plan_fn)(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen_next,
 		       int *ngen, jws_alg *gen_current, int *ngen_current);
 
-/* Loads, plans, commits; retries from a fresh read when another writer committed in between.
- * Keys the plan asks for are generated after the commit (one transaction each). */
+/* Loads, plans, commits; retries from a fresh read when another writer committed in between. */
 static int run(store *s, plan_fn plan, const void *arg, keys_report *r)
 {
 	for (int attempt = 0; attempt < RETRIES; attempt++) {
@@ -168,28 +208,26 @@ static int run(store *s, plan_fn plan, const void *arg, keys_report *r)
 			memset(r, 0, sizeof *r);
 		jws_alg gen_next[JWS_ALG_COUNT], gen_cur[JWS_ALG_COUNT];
 		int ngen = 0, ncur = 0;
+		newkeys nk = {0};
+		int64_t now = store_now(s);
 		int rc = kset_load(s, ks);
 		if (rc == 0)
-			rc = plan(ks, store_now(s), arg, r, gen_next, &ngen, gen_cur, &ncur);
+			rc = plan(ks, now, arg, r, gen_next, &ngen, gen_cur, &ncur);
 		if (rc == 0)
-			rc = kset_commit(s, ks);
+			rc = newkeys_make(&nk, gen_cur, ncur, KEY_CURRENT, now);
+		if (rc == 0)
+			rc = newkeys_make(&nk, gen_next, ngen, KEY_NEXT, now);
+		if (rc == 0)
+			rc = kset_commit(s, ks, &nk);
+		if (rc == 0)
+			for (int i = 0; i < nk.n; i++)
+				record_change(r, nk.kid[i], jws_alg_name(nk.alg[i]), "",
+					      key_state_name(nk.state[i]));
+		newkeys_free(&nk);
 		kset_free(ks);
 		free(ks);
-		if (rc == STORE_EXISTS)
-			continue;
-		for (int i = 0; rc == 0 && i < ncur; i++) {
-			char kid[48];
-			rc = keys_generate(s, gen_cur[i], KEY_CURRENT, kid);
-			if (rc == 0)
-				record_change(r, kid, jws_alg_name(gen_cur[i]), "", "current");
-		}
-		for (int i = 0; rc == 0 && i < ngen; i++) {
-			char kid[48];
-			rc = keys_generate(s, gen_next[i], KEY_NEXT, kid);
-			if (rc == 0)
-				record_change(r, kid, jws_alg_name(gen_next[i]), "", "next");
-		}
-		return rc;
+		if (rc != STORE_EXISTS)
+			return rc;
 	}
 	return STORE_ERR;
 }
@@ -219,7 +257,7 @@ static int plan_rotate(kset *ks, int64_t now, const void *arg, keys_report *r, j
 			has_current |= is(k, "current");
 			if (is(k, "next")) {
 				/* published for a whole JWKS cache lifetime: every RP has it now */
-				if (num(k, "created") + p->jwks_max_age <= now) {
+				if (num(k, "created") + PUBLISH_SLACK + p->jwks_max_age <= now) {
 					if (!eligible || num(k, "created") < num(eligible, "created"))
 						eligible = k;
 				} else if (!waiting || num(k, "created") < num(waiting, "created")) {
@@ -243,12 +281,12 @@ static int plan_rotate(kset *ks, int64_t now, const void *arg, keys_report *r, j
 			note(r, "%s: next key %s was published less than %lld s ago; it can sign from "
 				"%lld (run rotate again then)",
 			     an, waiting->kid, (long long)p->jwks_max_age,
-			     (long long)(num(waiting, "created") + p->jwks_max_age));
+			     (long long)(num(waiting, "created") + PUBLISH_SLACK + p->jwks_max_age));
 		} else {
 			gen[(*ngen)++] = (jws_alg)a;
 			note(r, "%s: a next key is published now; it can sign after %lld s (run rotate "
 				"again then)",
-			     an, (long long)p->jwks_max_age);
+			     an, (long long)(p->jwks_max_age + PUBLISH_SLACK));
 		}
 	}
 	return 0;

@@ -59,6 +59,7 @@ int pairwise_init(pairwise_ctx *pw, store *s, char **err)
 		store_batch_put_new(bt, NS_SECRETS, SECRET_DERIVE, strlen(SECRET_DERIVE), dk, 32, 0);
 		int rc = store_batch_commit(s, bt);
 		if (rc == 0) {
+			store_sync(s);
 			log_info("pairwise: created the derivation secrets (first start)");
 			continue; /* read them back */
 		}

@@ -103,6 +103,15 @@ int store_start_purger(store *s, int interval_s);
 long store_count(store *s, store_ns ns);
 int64_t store_disk_bytes(store *s);
 
+/* Group commit for the durable environment: from this call on, durable commits return without
+ * waiting for their fsync, and a background thread syncs every interval_ms (and at close). Only
+ * for records that can be rebuilt identically if the last interval is lost in an OS crash (the
+ * daemon's pairwise records: a sub is a keyed hash of durable secrets). Writers of records that
+ * cannot (keys, secrets) call store_sync after committing. */
+int store_group_commit(store *s, int interval_ms);
+/* Flushes the durable environment to disk now. */
+int store_sync(store *s);
+
 /* Backup and restore (the durable environment only: volatile records are short-lived and a
  * restored hub must not accept codes or journeys from before the restore).
  * store_backup writes a consistent, compacted hot copy of the durable environment to

@@ -49,7 +49,19 @@ void arena_free(arena *a)
 	free(a);
 }
 
+static void *alloc(arena *a, size_t size, int zero);
+
 void *arena_alloc(arena *a, size_t size)
+{
+	return alloc(a, size, 1);
+}
+
+void *arena_alloc_uninit(arena *a, size_t size)
+{
+	return alloc(a, size, 0);
+}
+
+static void *alloc(arena *a, size_t size, int zero)
 {
 	size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (need < size)
@@ -62,7 +74,8 @@ void *arena_alloc(arena *a, size_t size)
 			big->used = need;
 			big->next = c->next;
 			c->next = big;
-			memset(big->data, 0, need);
+			if (zero)
+				memset(big->data, 0, need);
 			return big->data;
 		}
 		c = chunk_new(ARENA_CHUNK);
@@ -71,7 +84,8 @@ void *arena_alloc(arena *a, size_t size)
 	}
 	void *p = c->data + c->used;
 	c->used += need;
-	memset(p, 0, need);
+	if (zero)
+		memset(p, 0, need);
 	return p;
 }
 

@@ -12,6 +12,8 @@ arena *arena_new(void);
 void arena_free(arena *a);
 /* Returns size bytes aligned for any type, zeroed; aborts on out-of-memory (a request cannot go on). */
 void *arena_alloc(arena *a, size_t size);
+/* Like arena_alloc, but the memory is not zeroed (large buffers that are about to be filled). */
+void *arena_alloc_uninit(arena *a, size_t size);
 /* Copies n bytes and appends a NUL. */
 char *arena_strndup(arena *a, const char *s, size_t n);
 /* Copies a NUL-terminated string; NULL stays NULL. */
