@@ -441,51 +441,17 @@ static int lmdb_put(store *s, store_ns ns, const void *key, size_t klen, const v
 	return commit(txn, "put: commit");
 }
 
-static int lmdb_take(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen,
-                     int64_t now)
+/* Reads a live record and, in the same write transaction, deletes it (val == NULL: take) or
+ * replaces it (swap). The old value goes to *old as a malloc'd copy. */
+static int read_and_replace(store *s, store_ns ns, const void *key, size_t klen, const void *val,
+                            size_t vlen, int64_t expires, void **old, size_t *oldlen, int64_t now,
+                            const char *what)
 {
 	MDB_txn *txn;
 	MDB_dbi dbi = ctx(s)->dbi[ns];
 	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, &txn);
 	if (rc)
-		return mdb_fail(rc, "take: begin");
-	MDB_val d;
-	int live = lookup_live(txn, dbi, key, klen, now, &d);
-	if (live <= 0) {
-		mdb_txn_abort(txn);
-		return live == 0 ? STORE_NOTFOUND : live;
-	}
-	void *copy = NULL;
-	size_t n;
-	if ((rc = rec_copy(&d, val ? &copy : NULL, &n))) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	MDB_val k = {klen, (void *)key};
-	if ((rc = mdb_del(txn, dbi, &k, NULL))) {
-		mdb_txn_abort(txn);
-		free(copy);
-		return mdb_fail(rc, "take: del");
-	}
-	if ((rc = commit(txn, "take: commit"))) {
-		free(copy);
-		return rc;
-	}
-	if (val)
-		*val = copy;
-	if (vlen)
-		*vlen = n;
-	return STORE_OK;
-}
-
-static int lmdb_swap(store *s, store_ns ns, const void *key, size_t klen, const void *val,
-                     size_t vlen, int64_t expires, void **old, size_t *oldlen, int64_t now)
-{
-	MDB_txn *txn;
-	MDB_dbi dbi = ctx(s)->dbi[ns];
-	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, &txn);
-	if (rc)
-		return mdb_fail(rc, "swap: begin");
+		return mdb_fail(rc, what);
 	MDB_val d;
 	int live = lookup_live(txn, dbi, key, klen, now, &d);
 	if (live <= 0) {
@@ -498,12 +464,14 @@ static int lmdb_swap(store *s, store_ns ns, const void *key, size_t klen, const 
 		mdb_txn_abort(txn);
 		return rc;
 	}
-	if ((rc = rec_write(txn, dbi, key, klen, val, vlen, expires))) {
+	MDB_val k = {klen, (void *)key};
+	rc = val ? rec_write(txn, dbi, key, klen, val, vlen, expires) : mdb_del(txn, dbi, &k, NULL);
+	if (rc) {
 		mdb_txn_abort(txn);
 		free(copy);
-		return mdb_fail(rc, "swap: put");
+		return mdb_fail(rc, what);
 	}
-	if ((rc = commit(txn, "swap: commit"))) {
+	if ((rc = commit(txn, what))) {
 		free(copy);
 		return rc;
 	}
@@ -512,6 +480,20 @@ static int lmdb_swap(store *s, store_ns ns, const void *key, size_t klen, const 
 	if (oldlen)
 		*oldlen = n;
 	return STORE_OK;
+}
+
+static int lmdb_take(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen,
+                     int64_t now)
+{
+	return read_and_replace(s, ns, key, klen, NULL, 0, 0, val, vlen, now, "take");
+}
+
+static int lmdb_swap(store *s, store_ns ns, const void *key, size_t klen, const void *val,
+                     size_t vlen, int64_t expires, void **old, size_t *oldlen, int64_t now)
+{
+	/* a zero-length value is still a value: rec_write gets a non-NULL pointer */
+	return read_and_replace(s, ns, key, klen, val ? val : "", vlen, expires, old, oldlen, now,
+	                        "swap");
 }
 
 static int lmdb_del(store *s, store_ns ns, const void *key, size_t klen, int64_t now)

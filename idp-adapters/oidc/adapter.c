@@ -116,20 +116,6 @@ static void put_param(sbuf *b, const char *name, const char *value)
 	put_enc(b, value);
 }
 
-static const char *param(const idhub_http_request *r, const char *name, int *count)
-{
-	const char *v = NULL;
-	int c = 0;
-	for (size_t i = 0; i < r->nparams; i++)
-		if (strcmp(r->params[i].name, name) == 0) {
-			if (!v)
-				v = r->params[i].value;
-			c++;
-		}
-	*count = c;
-	return v;
-}
-
 /* ---- init / destroy ---- */
 
 static void oidc_destroy(void *ctx)
@@ -365,9 +351,9 @@ static int oidc_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	oidc_ctx *c = ctx;
 	const idhub_services *svc = c->svc;
 	int n_err, n_code, n_iss;
-	const char *e = param(cb, "error", &n_err);
-	const char *code = param(cb, "code", &n_code);
-	const char *iss = param(cb, "iss", &n_iss);
+	const char *e = idhub_param(cb, "error", &n_err);
+	const char *code = idhub_param(cb, "code", &n_code);
+	const char *iss = idhub_param(cb, "iss", &n_iss);
 	if (n_err > 1 || n_code > 1 || n_iss > 1)
 		return set_err(err, IDHUB_ERR_INVALID, "repeated parameters in the IdP's answer");
 	oidc_disco *d = oidc_disco_get(c);

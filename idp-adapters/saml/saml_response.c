@@ -10,18 +10,6 @@
 
 #define BEARER "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 
-static const char *param(const idhub_http_request *r, const char *name, int *count)
-{
-	const char *v = NULL;
-	*count = 0;
-	for (size_t i = 0; i < r->nparams; i++)
-		if (strcmp(r->params[i].name, name) == 0) {
-			v = v ? v : r->params[i].value;
-			(*count)++;
-		}
-	return v;
-}
-
 /* A non-success status: the person cancelled, could not sign in, or the IdP refused. */
 static int status_error(LassoProfile *p, idhub_error *err)
 {
@@ -276,7 +264,7 @@ int saml_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 {
 	saml_ctx *c = ctx;
 	int n;
-	const char *b64 = param(cb, "SAMLResponse", &n);
+	const char *b64 = idhub_param(cb, "SAMLResponse", &n);
 	if (!b64 || n != 1 || strcmp(cb->method, "POST") != 0) {
 		saml_set_err(err, IDHUB_ERR_INVALID, "expected one SAMLResponse over HTTP-POST");
 		return -1;

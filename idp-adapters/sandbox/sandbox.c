@@ -176,21 +176,6 @@ static int sb_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 	return 0;
 }
 
-static const char *param(const idhub_http_request *r, const char *name, int *count)
-{
-	const char *v = NULL;
-	int c = 0;
-	for (size_t i = 0; i < r->nparams; i++)
-		if (strcmp(r->params[i].name, name) == 0) {
-			if (!v)
-				v = r->params[i].value;
-			c++;
-		}
-	if (count)
-		*count = c;
-	return v;
-}
-
 /* A small arena string builder for the pages. */
 typedef struct sbuf {
 	const idhub_services *svc;
@@ -315,13 +300,13 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 		return error_page(sb, a, resp, "The request is not valid.");
 	json_t *as = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", id, "irt", rid, "nonce", nonce,
 			       "iat", (json_int_t)now, "exp", (json_int_t)(now + sb->assertion_ttl));
-	const char *action = param(r, "action", NULL);
-	const char *who = param(r, "persona", NULL);
+	const char *action = idhub_param(r, "action", NULL);
+	const char *who = idhub_param(r, "persona", NULL);
 	if (action && strcmp(action, "cancel") == 0) {
 		json_object_set_new(as, "error", json_string("access_denied"));
 	} else if (who && strcmp(who, "other") == 0) {
-		const char *u = param(r, "username", NULL);
-		const char *l = param(r, "loa", NULL);
+		const char *u = idhub_param(r, "username", NULL);
+		const char *l = idhub_param(r, "loa", NULL);
 		int loa = l ? atoi(l) : 0;
 		if (!username_ok(u) || loa < 1 || loa > sb->nloas) {
 			json_decref(as);
@@ -374,7 +359,7 @@ static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
 	if (strcmp(r->path, "/login") != 0)
 		return -1;
 	int n;
-	const char *req = param(r, "req", &n);
+	const char *req = idhub_param(r, "req", &n);
 	json_t *rq = n == 1 ? unseal(sb, a, req) : NULL;
 	int64_t now = sb->svc->now(sb->svc->hub);
 	if (!rq || json_integer_value(json_object_get(rq, "exp")) < now) {
@@ -394,7 +379,7 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 {
 	sandbox *sb = ctx;
 	int n;
-	const char *tok = param(cb, "assertion", &n);
+	const char *tok = idhub_param(cb, "assertion", &n);
 	if (!tok || n != 1) {
 		set_err(err, IDHUB_ERR_INVALID, "no assertion, or more than one");
 		return -1;

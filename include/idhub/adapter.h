@@ -171,6 +171,27 @@ typedef struct idhub_adapter {
 	void (*destroy)(void *ctx);
 } idhub_adapter;
 
+/* The value of parameter name in r (query then form fields), or NULL; *count (if non-NULL) gets
+ * how many times it occurs, so an adapter can refuse a repeated protocol parameter. */
+static inline const char *idhub_param(const idhub_http_request *r, const char *name, int *count)
+{
+	const char *v = 0;
+	int c = 0;
+	for (size_t i = 0; i < r->nparams; i++) {
+		const char *a = r->params[i].name, *b = name;
+		while (*a && *a == *b)
+			a++, b++;
+		if (*a == *b) {
+			if (!v)
+				v = r->params[i].value;
+			c++;
+		}
+	}
+	if (count)
+		*count = c;
+	return v;
+}
+
 /* The one symbol an adapter exports. */
 const idhub_adapter *idhub_adapter_entry(void);
 #define IDHUB_ADAPTER_ENTRY "idhub_adapter_entry"
