@@ -61,5 +61,8 @@ const service_conf *hub_service(const hub *h, arena *a, const char *client_id);
 struct http_req;
 struct http_resp;
 void hub_route(hub *h, struct http_req *r, struct http_resp *resp);
+/* Whether r's handler may wait on an upstream IdP (its adapter has IDHUB_ADAPTER_NETWORK):
+ * the picker's POST and the callback of such an IdP. */
+int hub_route_blocks(hub *h, const struct http_req *r);
 
 #endif

@@ -73,6 +73,17 @@ static void adapter_route(hub *h, http_req *r, http_resp *resp, const char *id, 
 		http_add_header(resp, "Location", ar.location);
 }
 
+int hub_route_blocks(hub *h, const http_req *r)
+{
+	const char *p = r->path, *id = NULL;
+	if (strncmp(p, "/callback/", 10) == 0)
+		id = p + 10;
+	else if (strncmp(p, "/login/", 7) == 0 && strcmp(r->method, "POST") == 0)
+		id = form_get(&r->body, "idp", NULL);
+	const hub_idp *idp = id ? hub_find_idp(h, id) : NULL;
+	return idp && idp->ops && (idp->ops->flags & IDHUB_ADAPTER_NETWORK);
+}
+
 void hub_route(hub *h, http_req *r, http_resp *resp)
 {
 	const char *p = r->path, *id, *rest;

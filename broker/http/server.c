@@ -2,6 +2,7 @@
  * handler once, and sends its response with the security headers every response carries. */
 #include "server.h"
 #include "csp.h"
+#include "workers.h"
 #include "../util/log.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -10,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 struct http_server {
 	struct MHD_Daemon *d;
 	struct hub *hub;
 	http_handler handler;
+	http_blocks_fn blocks;
+	workers *pool;
 };
 
 /* Per-request state: created by the URI log callback (which sees the raw URI with its query). */
@@ -27,6 +31,11 @@ typedef struct req_ctx {
 	const char *raw_query;
 	size_t raw_query_len;
 	int started;
+	int parsed;       /* query and body parsed into req */
+	int done;         /* an offloaded handler finished: resp is ready */
+	http_resp resp;   /* the offloaded handler's response */
+	http_server *srv;
+	struct MHD_Connection *con;
 } req_ctx;
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
@@ -154,6 +163,18 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, http_req *r, http_r
 	return ret;
 }
 
+/* Runs an offloaded handler and hands the connection back to its event loop, which then calls
+ * on_request again and sends c->resp. */
+static void run_offloaded(void *arg)
+{
+	req_ctx *c = arg;
+	c->srv->handler(c->srv->hub, &c->req, &c->resp);
+	if (!c->resp.status)
+		http_text(&c->resp, 500, "internal error\n");
+	c->done = 1;
+	MHD_resume_connection(c->con);
+}
+
 static int is_form_content(const char *ct)
 {
 	if (!ct)
@@ -214,6 +235,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	}
 
 	http_req *r = &c->req;
+	if (c->done)
+		return send_resp(con, r, &c->resp);
 	http_resp resp = {0};
 	r->method = method;
 	r->path = url;
@@ -221,21 +244,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		http_text(&resp, 414, "URI too long\n");
 		return send_resp(con, r, &resp);
 	}
-	size_t vmax = is_callback_path(url) ? HTTP_MAX_CALLBACK_VALUE : FORM_MAX_VALUE;
-	if (c->raw_query)
-		r->query_error = form_parse(r->a, &r->query, c->raw_query, c->raw_query_len, vmax);
-	if (c->too_large) {
-		r->body_error = HTTP_BODY_TOO_LARGE;
-	} else if (c->body_len || strcmp(method, "POST") == 0) {
-		r->raw_body = c->body ? c->body : "";
-		r->body_len = c->body_len;
-		if (c->body)
-			c->body[c->body_len] = 0;
-		const char *ct = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
-		if (is_form_content(ct))
-			r->body_error = form_parse(r->a, &r->body, r->raw_body, r->body_len, vmax);
-		else
-			r->body_error = HTTP_BODY_NOT_FORM;
+	if (!c->parsed) {
+		c->parsed = 1;
+		size_t vmax = is_callback_path(url) ? HTTP_MAX_CALLBACK_VALUE : FORM_MAX_VALUE;
+		if (c->raw_query)
+			r->query_error =
+				form_parse(r->a, &r->query, c->raw_query, c->raw_query_len, vmax);
+		if (c->too_large) {
+			r->body_error = HTTP_BODY_TOO_LARGE;
+		} else if (c->body_len || strcmp(method, "POST") == 0) {
+			r->raw_body = c->body ? c->body : "";
+			r->body_len = c->body_len;
+			if (c->body)
+				c->body[c->body_len] = 0;
+			const char *ct =
+				MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
+			if (is_form_content(ct))
+				r->body_error =
+					form_parse(r->a, &r->body, r->raw_body, r->body_len, vmax);
+			else
+				r->body_error = HTTP_BODY_NOT_FORM;
+		}
+	}
+	if (s->pool && s->blocks && s->blocks(s->hub, r)) {
+		/* the handler may wait on an upstream IdP: run it off this event-loop thread */
+		c->srv = s;
+		c->con = con;
+		MHD_suspend_connection(con);
+		if (workers_submit(s->pool, run_offloaded, c) == 0)
+			return MHD_YES;
+		run_offloaded(c); /* the pool is stopping: run it here, then resume at once */
+		return MHD_YES;
 	}
 	s->handler(s->hub, r, &resp);
 	if (!resp.status)
@@ -243,9 +282,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	return send_resp(con, r, &resp);
 }
 
-/* libmicrohttpd hands us its own format strings: the one place a non-literal format is expected */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
@@ -259,12 +295,13 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 #pragma GCC diagnostic pop
 
 http_server *http_server_start(struct hub *h, const char *host, int port, int threads,
-			       http_handler handler, char **err)
+			       http_handler handler, http_blocks_fn blocks, int blocking_threads,
+			       char **err)
 {
 	struct sockaddr_in6 a6 = {0};
 	struct sockaddr_in a4 = {0};
 	struct sockaddr *sa;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
 		a4.sin_family = AF_INET;
 		a4.sin_port = htons((uint16_t)port);
@@ -284,6 +321,12 @@ http_server *http_server_start(struct hub *h, const char *host, int port, int th
 		return NULL;
 	s->hub = h;
 	s->handler = handler;
+	s->blocks = blocks;
+	if (blocks && blocking_threads > 0 && !(s->pool = workers_new(blocking_threads))) {
+		*err = strdup("cannot start the worker threads");
+		free(s);
+		return NULL;
+	}
 	s->d = MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 		NULL, MHD_OPTION_SOCK_ADDR, sa,
@@ -295,6 +338,7 @@ http_server *http_server_start(struct hub *h, const char *host, int port, int th
 	if (!s->d) {
 		if (asprintf(err, "cannot listen on %s:%d (in use, or not permitted)", host, port) < 0)
 			*err = NULL;
+		workers_free(s->pool);
 		free(s);
 		return NULL;
 	}
@@ -305,6 +349,12 @@ void http_server_stop(http_server *s)
 {
 	if (!s)
 		return;
+	/* no new connections; then every offloaded handler finishes and resumes its connection,
+	 * since stopping the daemon with a suspended connection is not allowed */
+	MHD_socket ls = MHD_quiesce_daemon(s->d);
+	workers_free(s->pool);
 	MHD_stop_daemon(s->d);
+	if (ls != MHD_INVALID_SOCKET)
+		close(ls); /* quiesce hands the listening socket to us */
 	free(s);
 }

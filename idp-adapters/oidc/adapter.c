@@ -462,6 +462,7 @@ static const idhub_adapter oidc_adapter = {
     .start = oidc_start,
     .finish = oidc_finish,
     .destroy = oidc_destroy,
+    .flags = IDHUB_ADAPTER_NETWORK,
 };
 
 const idhub_adapter *idhub_adapter_entry(void)

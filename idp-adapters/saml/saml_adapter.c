@@ -177,6 +177,7 @@ static const idhub_adapter saml_adapter = {
     .finish = saml_finish,
     .metadata = saml_metadata,
     .destroy = saml_destroy,
+    .flags = IDHUB_ADAPTER_NETWORK,
 };
 
 const idhub_adapter *idhub_adapter_entry(void)

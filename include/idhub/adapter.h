@@ -169,7 +169,12 @@ typedef struct idhub_adapter {
 	/* Optional (NULL): handles requests under /idp/<id>/. Returns 0, or -1 for 404. */
 	int (*serve)(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_http_response *resp);
 	void (*destroy)(void *ctx);
+	uint32_t flags; /* IDHUB_ADAPTER_* */
 } idhub_adapter;
+
+/* start or finish may wait on the network (an upstream IdP): the hub runs them on its blocking
+ * pool, off the event-loop threads, so a slow IdP never stalls other citizens' connections. */
+#define IDHUB_ADAPTER_NETWORK 1u
 
 /* The value of parameter name in r (query then form fields), or NULL; *count (if non-NULL) gets
  * how many times it occurs, so an adapter can refuse a repeated protocol parameter. */
