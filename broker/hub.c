@@ -3,10 +3,12 @@
 #include "clients/clients.h"
 #include "http/csp.h"
 #include "journey/adapters.h"
+#include "journey/journey.h"
 #include "journey/services.h"
 #include "oidc/discovery.h"
 #include "util/log.h"
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,7 +136,7 @@ hub *hub_open(hub_conf *cfg, char **err)
 	h->keys = keys_cache_new(h->st, err);
 	if (!h->keys)
 		goto fail;
-	if (pairwise_init(&h->pw, h->st, err))
+	if (pairwise_init(&h->pw, h->st, err) || journey_init_secret(h, err))
 		goto fail;
 	if (services_init(h)) {
 		*err = strdup("cannot initialise liboauth2");
@@ -178,5 +180,6 @@ void hub_close(hub *h)
 	free(h->userinfo_endpoint);
 	free(h->discovery_json);
 	config_free(h->cfg);
+	OPENSSL_cleanse(h->seal_key, sizeof h->seal_key);
 	free(h);
 }

@@ -30,6 +30,7 @@ typedef struct hub {
 	store *st;
 	keys_cache *keys;
 	pairwise_ctx pw;
+	unsigned char seal_key[32]; /* seals journey tokens (journey.h) */
 	hub_idp *idps;
 	size_t nidps;
 	hub_client *clients;

@@ -86,7 +86,7 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 		return;
 	}
 	journey j;
-	int rc = journey_load(h, r->a, jid, &j);
+	int rc = journey_load_key(h, r->a, jid, &j);
 	free(jid);
 	if (rc || !j.idp || strcmp(j.idp, idp->conf->id) != 0 ||
 	    !journey_token_eq(j.request_id, rid)) {

@@ -81,7 +81,7 @@ void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, co
 	json_decref(c.claims);
 	store_batch *b = store_batch_new();
 	store_batch_put_new(b, NS_CODE, code, strlen(code), js, strlen(js), h->cfg->code_ttl);
-	store_batch_del(b, NS_JOURNEY, j->id, strlen(j->id));
+	journey_spend(h, b, j); /* one code per authorization request */
 	int rc = store_batch_commit(h->st, b);
 	free(js);
 	if (rc) {

@@ -1,9 +1,11 @@
-/* journey.c — journey records in the store and their binding to the browser (see journey.h). */
+/* journey.c — journeys: sealed tokens for the first leg, records in the store once an IdP is
+ * picked, spent markers, and the binding to the browser (see journey.h). */
 #include "journey.h"
 #include "../util/b64url.h"
 #include "../util/random.h"
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +48,9 @@ const char *journey_browser(hub *h, http_req *r, http_resp *resp, int create)
 	if (random_token(tok))
 		return NULL;
 	http_add_header(resp, "Set-Cookie",
-			arena_printf(r->a, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", JOURNEY_COOKIE,
-				     tok, h->cfg->secure_cookies ? "; Secure" : ""));
+	                arena_printf(r->a, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
+	                             JOURNEY_COOKIE, tok,
+	                             h->cfg->secure_cookies ? "; Secure" : ""));
 	return tok;
 }
 
@@ -57,9 +60,11 @@ static void set_str(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
-static char *journey_json(const journey *j)
+static char *journey_json(const journey *j, int with_token)
 {
 	json_t *o = json_object();
+	if (with_token)
+		set_str(o, "tok", j->token);
 	set_str(o, "cid", j->client_id);
 	set_str(o, "ruri", j->redirect_uri);
 	set_str(o, "state", j->state);
@@ -75,7 +80,8 @@ static char *journey_json(const journey *j)
 	set_str(o, "rid", j->request_id);
 	set_str(o, "unonce", j->upstream_nonce);
 	set_str(o, "uver", j->upstream_verifier);
-	json_object_set_new(o, "ustart", json_integer(j->upstream_started));
+	if (j->upstream_started)
+		json_object_set_new(o, "ustart", json_integer(j->upstream_started));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -87,17 +93,114 @@ static int64_t journey_ttl_left(hub *h, const journey *j)
 	return left > 0 ? left : 0;
 }
 
+#define SEAL_SECRET "journey.seal"
+#define IV_LEN 12
+#define TAG_LEN 16
+#define TOKEN_MAX 6144 /* a sealed request: what the URL limit leaves for it */
+
+int journey_init_secret(hub *h, char **err)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		void *v;
+		size_t n;
+		int rc =
+		    store_get(h->st, NS_SECRETS, SEAL_SECRET, strlen(SEAL_SECRET), &v, &n, NULL);
+		if (rc == 0 && n == sizeof h->seal_key) {
+			memcpy(h->seal_key, v, n);
+			OPENSSL_cleanse(v, n);
+			free(v);
+			return 0;
+		}
+		if (rc == 0)
+			free(v);
+		if (rc != STORE_NOTFOUND)
+			break;
+		/* a new secret only invalidates journeys in flight, so it may be made at any start
+		 */
+		unsigned char k[32];
+		if (random_bytes(k, sizeof k))
+			break;
+		rc = store_put_new(h->st, NS_SECRETS, SEAL_SECRET, strlen(SEAL_SECRET), k, sizeof k,
+		                   0);
+		OPENSSL_cleanse(k, sizeof k);
+		if (rc && rc != STORE_EXISTS)
+			break;
+		store_sync(h->st);
+	}
+	*err = strdup("cannot load or create the journey sealing secret");
+	return -1;
+}
+
+static void key_of(const char *token, char key[44])
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)token, strlen(token), d);
+	b64url_encode(key, d, sizeof d);
+}
+
+/* AES-256-GCM: iv || ciphertext || tag, base64url. The AAD binds the token to this purpose. */
+static const char *seal(hub *h, arena *a, const char *plain)
+{
+	static const unsigned char aad[] = "idhub journey v1";
+	size_t n = strlen(plain);
+	unsigned char *out = arena_alloc_uninit(a, IV_LEN + n + TAG_LEN);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len = 0,
+	    ok = c && random_bytes(out, IV_LEN) == 0 &&
+	         EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, h->seal_key, out) == 1 &&
+	         EVP_EncryptUpdate(c, NULL, &len, aad, sizeof aad - 1) == 1 &&
+	         EVP_EncryptUpdate(c, out + IV_LEN, &len, (const unsigned char *)plain, (int)n) ==
+	             1 &&
+	         EVP_EncryptFinal_ex(c, out + IV_LEN + len, &len) == 1 &&
+	         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, out + IV_LEN + n) == 1;
+	EVP_CIPHER_CTX_free(c);
+	if (!ok)
+		return NULL;
+	char *tok = arena_alloc_uninit(a, b64url_enc_len(IV_LEN + n + TAG_LEN) + 1);
+	b64url_encode(tok, out, IV_LEN + n + TAG_LEN);
+	return tok;
+}
+
+/* The plaintext of a token, or NULL when it is not one of ours (any change fails the tag). */
+static char *unseal(hub *h, arena *a, const char *token, size_t *outlen)
+{
+	static const unsigned char aad[] = "idhub journey v1";
+	size_t tl = strlen(token);
+	if (tl > TOKEN_MAX)
+		return NULL;
+	unsigned char *raw = arena_alloc_uninit(a, tl * 3 / 4 + 2);
+	long rn = b64url_decode(raw, token, tl);
+	if (rn < IV_LEN + TAG_LEN + 2)
+		return NULL;
+	size_t n = (size_t)rn - IV_LEN - TAG_LEN;
+	char *plain = arena_alloc_uninit(a, n + 1);
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int len = 0,
+	    ok = c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, h->seal_key, raw) == 1 &&
+	         EVP_DecryptUpdate(c, NULL, &len, aad, sizeof aad - 1) == 1 &&
+	         EVP_DecryptUpdate(c, (unsigned char *)plain, &len, raw + IV_LEN, (int)n) == 1 &&
+	         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, raw + IV_LEN + n) == 1 &&
+	         EVP_DecryptFinal_ex(c, (unsigned char *)plain + len, &len) == 1;
+	EVP_CIPHER_CTX_free(c);
+	if (!ok)
+		return NULL;
+	plain[n] = 0;
+	*outlen = n;
+	return plain;
+}
+
 int journey_create(hub *h, arena *a, journey *j)
 {
-	if (random_token(j->id) || random_token(j->csrf))
+	if (random_token(j->csrf))
 		return STORE_ERR;
 	j->created = hub_now(h);
-	char *s = journey_json(j);
-	int rc = store_put_new(h->st, NS_JOURNEY, j->id, strlen(j->id), s, strlen(s),
-			       h->cfg->journey_ttl);
+	char *s = journey_json(j, 0);
+	j->token = s ? seal(h, a, s) : NULL;
 	free(s);
-	(void)a;
-	return rc;
+	if (!j->token)
+		return STORE_ERR;
+	key_of(j->token, j->key);
+	return 0;
 }
 
 int journey_save_upstream(hub *h, const journey *j)
@@ -105,13 +208,21 @@ int journey_save_upstream(hub *h, const journey *j)
 	int64_t ttl = journey_ttl_left(h, j);
 	if (ttl <= 0)
 		return STORE_NOTFOUND;
-	char *s = journey_json(j);
+	char *s = journey_json(j, 1);
 	store_batch *b = store_batch_new();
-	store_batch_put(b, NS_JOURNEY, j->id, strlen(j->id), s, strlen(s), ttl);
-	store_batch_put(b, NS_USTATE, j->request_id, strlen(j->request_id), j->id, strlen(j->id),
-			ttl);
+	store_batch_put(b, NS_JOURNEY, j->key, strlen(j->key), s, strlen(s), ttl);
+	store_batch_put(b, NS_USTATE, j->request_id, strlen(j->request_id), j->key, strlen(j->key),
+	                ttl);
 	free(s);
 	return store_batch_commit(h->st, b);
+}
+
+void journey_spend(hub *h, store_batch *b, const journey *j)
+{
+	int64_t ttl = journey_ttl_left(h, j);
+	static const char spent[] = "{\"spent\":true}";
+	store_batch_put(b, NS_JOURNEY, j->key, strlen(j->key), spent, sizeof spent - 1,
+	                ttl > 0 ? ttl : 1);
 }
 
 static const char *get_str(arena *a, json_t *o, const char *k)
@@ -127,21 +238,21 @@ static int copy_fixed(char *dst, size_t n, const char *src)
 	return 0;
 }
 
-int journey_load(hub *h, arena *a, const char *id, journey *j)
+/* Fills j from a record's JSON (sealed or stored). STORE_NOTFOUND for a spent marker. */
+static int from_json(arena *a, const char *text, size_t n, journey *j)
 {
-	memset(j, 0, sizeof *j);
-	if (!id || strlen(id) != 43)
-		return STORE_NOTFOUND;
-	void *v;
-	size_t n;
-	int rc = store_get(h->st, NS_JOURNEY, id, strlen(id), &v, &n, NULL);
-	if (rc)
-		return rc;
-	json_t *o = json_loadb(v, n, 0, NULL);
-	free(v);
-	if (!o)
+	json_t *o = json_loadb(text, n, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
 		return STORE_ERR;
-	memcpy(j->id, id, 44);
+	}
+	if (json_is_true(json_object_get(o, "spent"))) {
+		json_decref(o);
+		return STORE_NOTFOUND;
+	}
+	const char *tok = get_str(a, o, "tok");
+	if (tok)
+		j->token = tok;
 	j->client_id = get_str(a, o, "cid");
 	j->redirect_uri = get_str(a, o, "ruri");
 	j->state = get_str(a, o, "state");
@@ -156,16 +267,52 @@ int journey_load(hub *h, arena *a, const char *id, journey *j)
 	j->upstream_nonce = get_str(a, o, "unonce");
 	j->upstream_verifier = get_str(a, o, "uver");
 	j->upstream_started = json_integer_value(json_object_get(o, "ustart"));
-	rc = 0;
+	int rc = 0;
 	if (copy_fixed(j->bh, sizeof j->bh, json_string_value(json_object_get(o, "bh"))) ||
 	    copy_fixed(j->csrf, sizeof j->csrf, json_string_value(json_object_get(o, "csrf"))) ||
-	    !j->client_id || !j->redirect_uri)
+	    !j->client_id || !j->redirect_uri || !j->token)
 		rc = STORE_ERR;
 	json_decref(o);
 	return rc;
 }
 
-int journey_delete(hub *h, const char *id)
+int journey_load_key(hub *h, arena *a, const char *key, journey *j)
 {
-	return store_del(h->st, NS_JOURNEY, id, strlen(id));
+	memset(j, 0, sizeof *j);
+	if (!key || strlen(key) != 43)
+		return STORE_NOTFOUND;
+	void *v;
+	size_t n;
+	int rc = store_get(h->st, NS_JOURNEY, key, strlen(key), &v, &n, NULL);
+	if (rc)
+		return rc;
+	memcpy(j->key, key, 44);
+	rc = from_json(a, v, n, j);
+	free(v);
+	return rc;
+}
+
+int journey_load(hub *h, arena *a, const char *token, journey *j)
+{
+	memset(j, 0, sizeof *j);
+	if (!token || !*token || strlen(token) > TOKEN_MAX)
+		return STORE_NOTFOUND;
+	char key[44];
+	key_of(token, key);
+	/* a stored record (IdP picked) or a spent marker wins over the token itself */
+	int rc = journey_load_key(h, a, key, j);
+	if (rc != STORE_NOTFOUND ||
+	    store_get(h->st, NS_JOURNEY, key, strlen(key), NULL, NULL, NULL) == 0)
+		return rc;
+	memset(j, 0, sizeof *j);
+	size_t len;
+	char *plain = unseal(h, a, token, &len);
+	if (!plain)
+		return STORE_NOTFOUND;
+	j->token = arena_strdup(a, token);
+	memcpy(j->key, key, 44);
+	rc = from_json(a, plain, len, j);
+	if (rc == 0 && journey_ttl_left(h, j) <= 0)
+		rc = STORE_NOTFOUND; /* expired: the seal carries its creation time */
+	return rc;
 }

@@ -1,10 +1,17 @@
-/* journey.h — the login journey record (one per /authorize), stored in NS_JOURNEY until the code is
- * issued or it expires, and its binding to the browser.
+/* journey.h — the login journey (one per /authorize) and its binding to the browser.
+ *
+ * The first leg keeps no server state: /authorize seals the validated request (AES-256-GCM under a
+ * hub secret, with its creation time) into the journey token that travels in the picker's URL
+ * (/login/<token>), so a flood of /authorize requests cannot fill the store. When the citizen picks
+ * an IdP, the journey is stored in NS_JOURNEY under SHA-256 of the token, and from then on the
+ * stored record wins over the token. When the code is issued (or the citizen cancels) the record
+ * becomes "spent" until the token would have expired, so one authorization request yields at most
+ * one code.
  *
  * Binding: the browser carries one random cookie, idhub_browser (HttpOnly, SameSite=Lax, Secure on
- * https), reused across journeys so several tabs work; each journey stores SHA-256 of it and every
- * step compares in constant time. The journey id travels in URLs (/login/<id>), the upstream
- * request id in state/RelayState; neither is enough without the cookie.
+ * https), reused across journeys so several tabs work; each journey holds SHA-256 of it and every
+ * step compares in constant time. Neither the token nor the upstream request id is enough without
+ * the cookie.
  */
 #ifndef IDHUB_JOURNEY_H
 #define IDHUB_JOURNEY_H
@@ -13,9 +20,12 @@
 #include <stdint.h>
 
 #define JOURNEY_COOKIE "idhub_browser"
+/* The longest state or nonce a service may send: both travel sealed in the picker's URL. */
+#define JOURNEY_MAX_PARAM 1024
 
 typedef struct journey {
-	char id[44];
+	const char *token; /* sealed request, in URLs */
+	char key[44];      /* base64url SHA-256 of the token: the store key */
 	const char *client_id, *redirect_uri, *state, *nonce, *code_challenge, *scope;
 	const char *login_hint;
 	int required_loa;
@@ -27,13 +37,20 @@ typedef struct journey {
 	int64_t upstream_started;
 } journey;
 
-/* Creates a journey id and CSRF token and stores j (TTL hub.journey_ttl from j->created). */
+/* Loads (creating on a first start) the hub secret that seals journey tokens. 0 or -1 + *err. */
+int journey_init_secret(hub *h, char **err);
+/* Fills j's CSRF token and creation time and seals it into j->token (arena). No store write. */
 int journey_create(hub *h, arena *a, journey *j);
-/* Rewrites j and maps its upstream request id (NS_USTATE) to it, in one transaction. */
+/* Stores j under its key and maps its upstream request id (NS_USTATE) to that key, in one
+ * transaction, until the journey expires. */
 int journey_save_upstream(hub *h, const journey *j);
-/* Loads a live journey; STORE_NOTFOUND when unknown or expired. */
-int journey_load(hub *h, arena *a, const char *id, journey *j);
-int journey_delete(hub *h, const char *id);
+/* The journey of a token: the stored record if the citizen has picked an IdP, else the unsealed
+ * token. STORE_NOTFOUND when forged, expired or spent. */
+int journey_load(hub *h, arena *a, const char *token, journey *j);
+/* The stored journey under key (from NS_USTATE). STORE_NOTFOUND when absent or spent. */
+int journey_load_key(hub *h, arena *a, const char *key, journey *j);
+/* Adds to b the marking of j as spent (no second code, no reuse of its token). */
+void journey_spend(hub *h, store_batch *b, const journey *j);
 
 /* The browser cookie's value; when absent and create is set, makes one and adds Set-Cookie to resp.
  * Returns NULL when absent (and not created). */

@@ -35,11 +35,11 @@ const char *journey_actions_html(arena *a, const journey *j, int offer_other)
 	buf_puts(&b, "<p>");
 	if (offer_other) {
 		buf_puts(&b, "<a class=\"button\" href=\"/login/");
-		buf_html(&b, j->id);
+		buf_html(&b, j->token);
 		buf_puts(&b, "\">Choose another way to prove your identity</a>");
 	}
 	buf_puts(&b, "<a class=\"button secondary\" href=\"/login/");
-	buf_html(&b, j->id);
+	buf_html(&b, j->token);
 	buf_puts(&b, "/cancel\">Return to the service</a></p>\n");
 	return buf_str(&b);
 }
@@ -62,7 +62,7 @@ static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j
 	buf_puts(&b, "</h1>\n<p>Choose a company or organisation you already use to prove who you "
 		     "are. The service will not learn which one you chose, and the company will not "
 		     "learn which service you are using.</p>\n<form method=\"post\" action=\"/login/");
-	buf_html(&b, j->id);
+	buf_html(&b, j->token);
 	buf_puts(&b, "\" novalidate>\n<input type=\"hidden\" name=\"csrf\" value=\"");
 	buf_html(&b, j->csrf);
 	buf_puts(&b, "\">\n<fieldset");
@@ -95,7 +95,7 @@ static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j
 	}
 	buf_puts(&b, "</fieldset>\n<button class=\"button\" type=\"submit\">Continue</button>\n"
 		     "</form>\n<p><a href=\"/login/");
-	buf_html(&b, j->id);
+	buf_html(&b, j->token);
 	buf_puts(&b, "/cancel\">Cancel and return to the service</a></p>\n");
 	http_html(resp, error ? 400 : 200,
 		  page_render(r->a, error ? "Error: Prove your identity" : "Prove your identity",
@@ -206,7 +206,13 @@ void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id)
 	journey j;
 	if (load_bound(h, r, resp, id, &j))
 		return;
-	journey_delete(h, j.id);
+	store_batch *b = store_batch_new();
+	journey_spend(h, b, &j); /* the authorization request cannot be resumed after this */
+	if (store_batch_commit(h->st, b)) {
+		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
+				"Try again in a few minutes.", NULL);
+		return;
+	}
 	oidc_redirect_error(h, r, resp, j.redirect_uri, "access_denied",
 			    "the citizen cancelled the sign-in", j.state);
 }

@@ -191,6 +191,12 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 				    state);
 		return;
 	}
+	if (strlen(state) > JOURNEY_MAX_PARAM || strlen(nonce) > JOURNEY_MAX_PARAM) {
+		/* both travel sealed in the picker's URL, which has a length limit */
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+				    "state and nonce may be at most 1024 characters", NULL);
+		return;
+	}
 	const char *cc = form_param(p, "code_challenge", NULL);
 	const char *ccm = form_param(p, "code_challenge_method", NULL);
 	if (!cc || !ccm || strcmp(ccm, "S256") != 0) {
@@ -252,9 +258,9 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		     .required_loa = loa};
 	journey_binding_hash(browser, j.bh);
 	if (journey_create(h, r->a, &j)) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "temporarily_unavailable",
-				    "the hub cannot store the sign-in now", state);
+		oidc_redirect_error(h, r, resp, redirect_uri, "server_error",
+				    "the hub cannot start the sign-in now", state);
 		return;
 	}
-	http_redirect(resp, arena_printf(r->a, "%s/login/%s", h->cfg->issuer, j.id));
+	http_redirect(resp, arena_printf(r->a, "%s/login/%s", h->cfg->issuer, j.token));
 }
