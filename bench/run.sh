@@ -193,7 +193,7 @@ mkdir -p bench/results
 	echo "| JWKS | $(f hub_jwks rate) req/s, p99 $(f hub_jwks p99_ms) ms | $(f hub_jwks server_cpu_us) µs/request | \`wrk -t1 -c$VUS -d5s\` |"
 	echo "| hub peak RSS after all the runs above | $(f hub_mem hwm_mb) MB | | |"
 	echo "| oidc-provider discovery / JWKS | $(f peer_discovery rate) / $(f peer_jwks rate) req/s | $(f peer_discovery server_cpu_us) / $(f peer_jwks server_cpu_us) µs/request | \`wrk -t1 -c$VUS -d5s\` |"
-	echo "| 100,000 live journeys (GET /authorize) | $(f hub_journeys rate)/s; RSS $(f hub_journeys_mem rss_mb) MB (anonymous $(f hub_journeys_mem anon_mb) MB, LMDB map and other file pages $(f hub_journeys_mem file_mb) MB; peak $(f hub_journeys_mem hwm_mb) MB); store $(f hub_journeys_mem store_mb) MB on disk | $(f hub_journeys server_cpu_ms) ms/request | \`loadgen --mode authorize --logins 100000\` |"
+	echo "| 100,000 live journeys in the store (authorize, picker, IdP chosen) | $(f hub_journeys rate)/s; RSS $(f hub_journeys_mem rss_mb) MB (anonymous $(f hub_journeys_mem anon_mb) MB, LMDB map and other file pages $(f hub_journeys_mem file_mb) MB; peak $(f hub_journeys_mem hwm_mb) MB); store $(f hub_journeys_mem store_mb) MB on disk | $(f hub_journeys server_cpu_ms) ms/request | \`loadgen --mode authorize --logins 100000\` |"
 	echo "| syscalls per login (strace -f -c, 500 logins) | fdatasync $(f strace fdatasync), fsync $(f strace fsync), msync $(f strace msync), pwrite64 $(f strace pwrite64); $(f strace total) syscalls in all; most frequent: $(f strace top | tr ',' ' ') | | \`strace -f -c -p PID\` |"
 	echo
 	echo "## Targets (issue 6; 2 cores, ES256)"

@@ -12,8 +12,8 @@
  *          GET /auth/<uid> -> 303 redirect_uri?code=..; POST /token (Basic).
  *
  * Modes: login (whole logins, timed from the first request to the token response), token (mint
- * codes first, then time the token endpoint alone), authorize (only GET /authorize: creates live
- * journeys, for the memory figure). Every --verify-every'th ID token's ES256 signature is checked
+ * codes first, then time the token endpoint alone), authorize (GET /authorize, the picker and the
+ * IdP choice, after which the hub stores the journey: creates live journeys, for the memory figure). Every --verify-every'th ID token's ES256 signature is checked
  * against the target's /jwks with OpenSSL.
  *
  * With --pid, the server's CPU (utime+stime from /proc/PID/stat) and memory (VmHWM, VmRSS) are read
@@ -622,7 +622,7 @@ static int journey_to_code(conn *c, long i, const char *verifier, const char *ch
 		FAIL("authorize: I/O");
 	if (c->status != 303 && c->status != 302)
 		FAIL("authorize: not a redirect");
-	if (opt.mode == M_AUTHORIZE)
+	if (opt.mode == M_AUTHORIZE && opt.target != T_IDHUB)
 		return 0;
 	char login[4096];
 	snprintf(login, sizeof login, "%s", loc_path(c->location));
@@ -636,6 +636,9 @@ static int journey_to_code(conn *c, long i, const char *verifier, const char *ch
 		snprintf(body, sizeof body, "csrf=%s&idp=sandbox", a);
 		if (http(c, "POST", login, body, 0, 1) || c->status != 303)
 			FAIL("picker POST");
+		/* the hub stores a journey only once an IdP is picked: that is a live journey */
+		if (opt.mode == M_AUTHORIZE)
+			return 0;
 		if (extract(c->location, "req=", '&', a, sizeof a))
 			FAIL("picker POST: no req");
 		/* the sandbox IdP's own login page is skipped: its POST needs only req */

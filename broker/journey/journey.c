@@ -60,11 +60,9 @@ static void set_str(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
-static char *journey_json(const journey *j, int with_token)
+static char *journey_json(const journey *j)
 {
 	json_t *o = json_object();
-	if (with_token)
-		set_str(o, "tok", j->token);
 	set_str(o, "cid", j->client_id);
 	set_str(o, "ruri", j->redirect_uri);
 	set_str(o, "state", j->state);
@@ -194,7 +192,7 @@ int journey_create(hub *h, arena *a, journey *j)
 	if (random_token(j->csrf))
 		return STORE_ERR;
 	j->created = hub_now(h);
-	char *s = journey_json(j, 0);
+	char *s = journey_json(j);
 	j->token = s ? seal(h, a, s) : NULL;
 	free(s);
 	if (!j->token)
@@ -208,7 +206,7 @@ int journey_save_upstream(hub *h, const journey *j)
 	int64_t ttl = journey_ttl_left(h, j);
 	if (ttl <= 0)
 		return STORE_NOTFOUND;
-	char *s = journey_json(j, 1);
+	char *s = journey_json(j);
 	store_batch *b = store_batch_new();
 	store_batch_put(b, NS_JOURNEY, j->key, strlen(j->key), s, strlen(s), ttl);
 	store_batch_put(b, NS_USTATE, j->request_id, strlen(j->request_id), j->key, strlen(j->key),
@@ -250,9 +248,6 @@ static int from_json(arena *a, const char *text, size_t n, journey *j)
 		json_decref(o);
 		return STORE_NOTFOUND;
 	}
-	const char *tok = get_str(a, o, "tok");
-	if (tok)
-		j->token = tok;
 	j->client_id = get_str(a, o, "cid");
 	j->redirect_uri = get_str(a, o, "ruri");
 	j->state = get_str(a, o, "state");
@@ -270,7 +265,7 @@ static int from_json(arena *a, const char *text, size_t n, journey *j)
 	int rc = 0;
 	if (copy_fixed(j->bh, sizeof j->bh, json_string_value(json_object_get(o, "bh"))) ||
 	    copy_fixed(j->csrf, sizeof j->csrf, json_string_value(json_object_get(o, "csrf"))) ||
-	    !j->client_id || !j->redirect_uri || !j->token)
+	    !j->client_id || !j->redirect_uri)
 		rc = STORE_ERR;
 	json_decref(o);
 	return rc;
@@ -287,6 +282,7 @@ int journey_load_key(hub *h, arena *a, const char *key, journey *j)
 	if (rc)
 		return rc;
 	memcpy(j->key, key, 44);
+	j->token = arena_strdup(a, key); /* a stored journey's pages link to it by its key */
 	rc = from_json(a, v, n, j);
 	free(v);
 	return rc;
@@ -297,6 +293,8 @@ int journey_load(hub *h, arena *a, const char *token, journey *j)
 	memset(j, 0, sizeof *j);
 	if (!token || !*token || strlen(token) > TOKEN_MAX)
 		return STORE_NOTFOUND;
+	if (strlen(token) == 43) /* a stored journey's key (a sealed token is much longer) */
+		return journey_load_key(h, a, token, j);
 	char key[44];
 	key_of(token, key);
 	/* a stored record (IdP picked) or a spent marker wins over the token itself */

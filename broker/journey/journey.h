@@ -3,8 +3,8 @@
  * The first leg keeps no server state: /authorize seals the validated request (AES-256-GCM under a
  * hub secret, with its creation time) into the journey token that travels in the picker's URL
  * (/login/<token>), so a flood of /authorize requests cannot fill the store. When the citizen picks
- * an IdP, the journey is stored in NS_JOURNEY under SHA-256 of the token, and from then on the
- * stored record wins over the token. When the code is issued (or the citizen cancels) the record
+ * an IdP, the journey is stored in NS_JOURNEY under SHA-256 of the token (its key), and from then
+ * on the stored record wins over the token; pages then link to /login/<key>. When the code is issued (or the citizen cancels) the record
  * becomes "spent" until the token would have expired, so one authorization request yields at most
  * one code.
  *
@@ -24,7 +24,7 @@
 #define JOURNEY_MAX_PARAM 1024
 
 typedef struct journey {
-	const char *token; /* sealed request, in URLs */
+	const char *token; /* in URLs: the sealed request, or the key once the journey is stored */
 	char key[44];      /* base64url SHA-256 of the token: the store key */
 	const char *client_id, *redirect_uri, *state, *nonce, *code_challenge, *scope;
 	const char *login_hint;
@@ -44,8 +44,8 @@ int journey_create(hub *h, arena *a, journey *j);
 /* Stores j under its key and maps its upstream request id (NS_USTATE) to that key, in one
  * transaction, until the journey expires. */
 int journey_save_upstream(hub *h, const journey *j);
-/* The journey of a token: the stored record if the citizen has picked an IdP, else the unsealed
- * token. STORE_NOTFOUND when forged, expired or spent. */
+/* The journey of a token or key: the stored record if the citizen has picked an IdP, else the
+ * unsealed token. STORE_NOTFOUND when forged, expired or spent. */
 int journey_load(hub *h, arena *a, const char *token, journey *j);
 /* The stored journey under key (from NS_USTATE). STORE_NOTFOUND when absent or spent. */
 int journey_load_key(hub *h, arena *a, const char *key, journey *j);

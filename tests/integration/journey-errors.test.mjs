@@ -5,6 +5,11 @@ import assert from 'node:assert/strict';
 import { startHub, service, sandboxIdp, LOA_SUBSTANTIAL } from './lib/hub.mjs';
 import { Browser, login, postCallback, parseForms, links, findTags, isRepostPage, radioValues, redirectParams, isPickerForm, isSandboxForm } from './lib/browser.mjs';
 import { rpConfig, authRequest, loginAndRedeem } from './lib/rp.mjs';
+import { createHash } from 'node:crypto';
+
+/** Once an IdP is picked the hub stores the journey under SHA-256 of its token, and its pages
+ *  link to /login/<that key> (the sealed token is only the first leg's). */
+const journeyKey = (token) => createHash('sha256').update(token).digest('base64url');
 
 const cb = (id) => `http://127.0.0.1:9/${id}/cb`;
 let hub;
@@ -159,10 +164,11 @@ test('bob (low) for a service needing substantial: refusal offering another way;
   const r = j.steps.callback;
   assertRefusalPage(r, 'level too low');
   const ls = links(r.text, r.url);
-  const another = ls.find((l) => new URL(l.href).pathname === `/login/${j.journeyId}`);
-  assert.ok(another, `a "choose another way" link to /login/${j.journeyId}: ${JSON.stringify(ls)}`);
-  const hasReturn = ls.some((l) => new URL(l.href).pathname === `/login/${j.journeyId}/cancel`)
-    || parseForms(r.text).some((f) => new URL(f.action || r.url, r.url).pathname === `/login/${j.journeyId}/cancel`);
+  const key = journeyKey(j.journeyId);
+  const another = ls.find((l) => new URL(l.href).pathname === `/login/${key}`);
+  assert.ok(another, `a "choose another way" link to this journey, /login/${key}: ${JSON.stringify(ls)}`);
+  const hasReturn = ls.some((l) => new URL(l.href).pathname === `/login/${key}/cancel`)
+    || parseForms(r.text).some((f) => new URL(f.action || r.url, r.url).pathname === `/login/${key}/cancel`);
   assert.ok(hasReturn, 'a "return to the service" link or button');
   // choose another way, as alice this time: the same journey goes on to a code
   const p = await ua.get(another.href, { initiator: r.url });
@@ -188,11 +194,12 @@ test('cancel at the sandbox: a page; "return to the service" sends error=access_
   const { j, ua, req } = await journeyTo('callback', { action: 'cancel' });
   const r = j.steps.callback;
   assertRefusalPage(r, 'cancelled');
-  const ret = links(r.text, r.url).find((l) => new URL(l.href).pathname === `/login/${j.journeyId}/cancel`);
+  const key = journeyKey(j.journeyId);
+  const ret = links(r.text, r.url).find((l) => new URL(l.href).pathname === `/login/${key}/cancel`);
   let res;
   if (ret) res = await ua.get(ret.href, { initiator: r.url });
   else {
-    const fi = parseForms(r.text).findIndex((f) => new URL(f.action || r.url, r.url).pathname === `/login/${j.journeyId}/cancel`);
+    const fi = parseForms(r.text).findIndex((f) => new URL(f.action || r.url, r.url).pathname === `/login/${key}/cancel`);
     assert.ok(fi >= 0, 'a "return to the service" link or form');
     res = await ua.submitForm(r.text, r.url, {}, { formIndex: fi });
   }
