@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,7 @@ static int64_t journey_ttl_left(hub *h, const journey *j)
 
 #define SEAL_SECRET "journey.seal"
 #define IV_LEN 12
+#define SALT_LEN 16
 #define TAG_LEN 16
 #define TOKEN_MAX 6144 /* a sealed request: what the URL limit leaves for it */
 
@@ -136,50 +138,64 @@ static void key_of(const char *token, char key[44])
 	b64url_encode(key, d, sizeof d);
 }
 
-/* AES-256-GCM: iv || ciphertext || tag, base64url. The AAD binds the token to this purpose. */
+/* Each token is sealed under its own key, HMAC-SHA256(seal secret, 16 random bytes of salt), so
+ * no AES-GCM key ever sees more than one message and the random-IV limit of GCM (about 2^32
+ * messages a key) never applies, however many sign-ins a busy hub starts. */
+static const unsigned char seal_aad[] = "idhub journey v1";
+static const unsigned char zero_iv[IV_LEN];
+
+static int token_key(const hub *h, const unsigned char salt[SALT_LEN], unsigned char key[32])
+{
+	unsigned int n = 32;
+	return HMAC(EVP_sha256(), h->seal_key, sizeof h->seal_key, salt, SALT_LEN, key, &n) ? 0
+	                                                                                    : -1;
+}
+
+/* salt || ciphertext || tag, base64url. The AAD binds the token to this purpose. */
 static const char *seal(hub *h, arena *a, const char *plain)
 {
-	static const unsigned char aad[] = "idhub journey v1";
 	size_t n = strlen(plain);
-	unsigned char *out = arena_alloc_uninit(a, IV_LEN + n + TAG_LEN);
+	unsigned char *out = arena_alloc_uninit(a, SALT_LEN + n + TAG_LEN), key[32];
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int len = 0,
-	    ok = c && random_bytes(out, IV_LEN) == 0 &&
-	         EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, h->seal_key, out) == 1 &&
-	         EVP_EncryptUpdate(c, NULL, &len, aad, sizeof aad - 1) == 1 &&
-	         EVP_EncryptUpdate(c, out + IV_LEN, &len, (const unsigned char *)plain, (int)n) ==
+	    ok = c && random_bytes(out, SALT_LEN) == 0 && token_key(h, out, key) == 0 &&
+	         EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, zero_iv) == 1 &&
+	         EVP_EncryptUpdate(c, NULL, &len, seal_aad, sizeof seal_aad - 1) == 1 &&
+	         EVP_EncryptUpdate(c, out + SALT_LEN, &len, (const unsigned char *)plain, (int)n) ==
 	             1 &&
-	         EVP_EncryptFinal_ex(c, out + IV_LEN + len, &len) == 1 &&
-	         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, out + IV_LEN + n) == 1;
+	         EVP_EncryptFinal_ex(c, out + SALT_LEN + len, &len) == 1 &&
+	         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, out + SALT_LEN + n) == 1;
 	EVP_CIPHER_CTX_free(c);
+	OPENSSL_cleanse(key, sizeof key);
 	if (!ok)
 		return NULL;
-	char *tok = arena_alloc_uninit(a, b64url_enc_len(IV_LEN + n + TAG_LEN) + 1);
-	b64url_encode(tok, out, IV_LEN + n + TAG_LEN);
+	char *tok = arena_alloc_uninit(a, b64url_enc_len(SALT_LEN + n + TAG_LEN) + 1);
+	b64url_encode(tok, out, SALT_LEN + n + TAG_LEN);
 	return tok;
 }
 
 /* The plaintext of a token, or NULL when it is not one of ours (any change fails the tag). */
 static char *unseal(hub *h, arena *a, const char *token, size_t *outlen)
 {
-	static const unsigned char aad[] = "idhub journey v1";
 	size_t tl = strlen(token);
 	if (tl > TOKEN_MAX)
 		return NULL;
-	unsigned char *raw = arena_alloc_uninit(a, tl * 3 / 4 + 2);
+	unsigned char *raw = arena_alloc_uninit(a, tl * 3 / 4 + 2), key[32];
 	long rn = b64url_decode(raw, token, tl);
-	if (rn < IV_LEN + TAG_LEN + 2)
+	if (rn < SALT_LEN + TAG_LEN + 2)
 		return NULL;
-	size_t n = (size_t)rn - IV_LEN - TAG_LEN;
+	size_t n = (size_t)rn - SALT_LEN - TAG_LEN;
 	char *plain = arena_alloc_uninit(a, n + 1);
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int len = 0,
-	    ok = c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, h->seal_key, raw) == 1 &&
-	         EVP_DecryptUpdate(c, NULL, &len, aad, sizeof aad - 1) == 1 &&
-	         EVP_DecryptUpdate(c, (unsigned char *)plain, &len, raw + IV_LEN, (int)n) == 1 &&
-	         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, raw + IV_LEN + n) == 1 &&
+	    ok = c && token_key(h, raw, key) == 0 &&
+	         EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, zero_iv) == 1 &&
+	         EVP_DecryptUpdate(c, NULL, &len, seal_aad, sizeof seal_aad - 1) == 1 &&
+	         EVP_DecryptUpdate(c, (unsigned char *)plain, &len, raw + SALT_LEN, (int)n) == 1 &&
+	         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, raw + SALT_LEN + n) == 1 &&
 	         EVP_DecryptFinal_ex(c, (unsigned char *)plain + len, &len) == 1;
 	EVP_CIPHER_CTX_free(c);
+	OPENSSL_cleanse(key, sizeof key);
 	if (!ok)
 		return NULL;
 	plain[n] = 0;
