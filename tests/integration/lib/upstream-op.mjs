@@ -164,11 +164,21 @@ const b64j = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
  * authorization endpoint that answers at once with a code (or an error), and a token endpoint that
  * checks client_secret_basic, the code's single use and PKCE, then answers test.idToken(ctx), where
  * ctx = {claims (a correct claim set), sign(claims, opts), key, issuer, clientId}.
+ * Outages and moves on demand: discoveryFail / jwksFail = an HTTP status to answer (e.g. 500) or
+ * 'drop' (the connection is closed without an answer), null = serve; tokenPath = where the token
+ * endpoint is (and what discovery announces). discoveryHits, jwksHits and tokenHitsByPath count
+ * requests, failed ones included.
  */
 export async function startFakeOp({ clientId, clientSecret }) {
   const op = {
     jwksHits: 0, tokenHits: 0, authorizeError: null, tokenDelayMs: 0,
     idToken: null, codes: new Map(), lastAuthorize: null,
+    discoveryHits: 0, discoveryFail: null, jwksFail: null, tokenPath: '/token', tokenHitsByPath: {},
+  };
+  const fail = (how, res) => {
+    if (how === 'drop') return res.socket.destroy();
+    res.writeHead(how, { 'content-type': 'text/plain' });
+    return res.end('unavailable');
   };
   const sockets = new Set();
   const { server, port } = await listen(async (req, res) => {
@@ -178,10 +188,12 @@ export async function startFakeOp({ clientId, clientSecret }) {
       res.end(JSON.stringify(body));
     };
     if (url.pathname === '/.well-known/openid-configuration') {
+      op.discoveryHits++;
+      if (op.discoveryFail) return fail(op.discoveryFail, res);
       return json(200, {
         issuer: op.issuer,
         authorization_endpoint: `${op.issuer}/authorize`,
-        token_endpoint: `${op.issuer}/token`,
+        token_endpoint: `${op.issuer}${op.tokenPath}`,
         jwks_uri: `${op.issuer}/jwks`,
         response_types_supported: ['code'],
         subject_types_supported: ['public'],
@@ -192,6 +204,7 @@ export async function startFakeOp({ clientId, clientSecret }) {
     }
     if (url.pathname === '/jwks') {
       op.jwksHits++;
+      if (op.jwksFail) return fail(op.jwksFail, res);
       return json(200, { keys: op.published.map(publicJwk) });
     }
     if (url.pathname === '/authorize') {
@@ -210,8 +223,9 @@ export async function startFakeOp({ clientId, clientSecret }) {
       res.writeHead(302, { location: back.href });
       return res.end();
     }
-    if (url.pathname === '/token' && req.method === 'POST') {
+    if (url.pathname === op.tokenPath && req.method === 'POST') {
       op.tokenHits++;
+      op.tokenHitsByPath[url.pathname] = (op.tokenHitsByPath[url.pathname] || 0) + 1;
       let body = '';
       for await (const chunk of req) body += chunk;
       const form = Object.fromEntries(new URLSearchParams(body));
