@@ -13,8 +13,8 @@
 
 /* ---- errors ------------------------------------------------------------------------------- */
 
-__attribute__((format(printf, 4, 0))) int cfg_vfail_at(loader *l, const char *file, int line,
-                                                       const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int cfg_vfail_at(loader *l, const char *file, int line,
+                                                              const char *fmt, va_list ap)
 {
 	char msg[512];
 	if (l->err)
@@ -198,8 +198,8 @@ int cfg_opt_str(loader *l, config_setting_t *s, const char *where, const char *d
 	return v ? cfg_dup_into(l, v, out) : 0;
 }
 
-int cfg_get_int(loader *l, config_setting_t *s, const char *where, int64_t lo, int64_t hi,
-                int64_t *out)
+static int cfg_get_int(loader *l, config_setting_t *s, const char *where, int64_t lo, int64_t hi,
+                       int64_t *out)
 {
 	int t = config_setting_type(s);
 	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)

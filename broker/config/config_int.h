@@ -24,8 +24,6 @@ typedef struct loader {
 	hub_conf *c;
 } loader;
 
-__attribute__((format(printf, 4, 0))) int cfg_vfail_at(loader *l, const char *file, int line,
-                                                       const char *fmt, va_list ap);
 __attribute__((format(printf, 4, 5))) int cfg_fail_at(loader *l, const char *file, int line,
                                                       const char *fmt, ...);
 __attribute__((format(printf, 3, 4))) int cfg_fail(loader *l, const config_setting_t *s,
@@ -35,8 +33,6 @@ const char *cfg_shown(char buf[static 72], const char *s);
 const char *cfg_name_of(const config_setting_t *s);
 int cfg_charset_ok(const char *s, int cls, size_t min, size_t max);
 long cfg_text_chars(const char *s);
-int cfg_why_set(char *why, size_t whylen, const char *msg);
-int cfg_is_host_char(char ch);
 int cfg_uri_check(const char *s, int *port, char *why, size_t whylen);
 int cfg_issuer_ok(const char *s, int *port, char *why, size_t whylen);
 int cfg_collect(loader *l, config_setting_t *grp, const char *where, const char *const *names,
@@ -45,8 +41,6 @@ int cfg_missing(loader *l, config_setting_t *grp, const char *name, const char *
 int cfg_get_str(loader *l, config_setting_t *s, const char *where, const char **out);
 int cfg_dup_into(loader *l, const char *v, char **out);
 int cfg_opt_str(loader *l, config_setting_t *s, const char *where, const char *def, char **out);
-int cfg_get_int(loader *l, config_setting_t *s, const char *where, int64_t lo, int64_t hi,
-                int64_t *out);
 int cfg_opt_int(loader *l, config_setting_t *s, const char *where, int64_t def, int64_t lo,
                 int64_t hi, int64_t *out);
 int cfg_opt_bool(loader *l, config_setting_t *s, const char *where, int def, int *out);

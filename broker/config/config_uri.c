@@ -13,14 +13,14 @@
 
 /* ---- URIs --------------------------------------------------------------------------------- */
 
-int cfg_why_set(char *why, size_t whylen, const char *msg)
+static int cfg_why_set(char *why, size_t whylen, const char *msg)
 {
 	if (why && whylen)
 		snprintf(why, whylen, "%s", msg);
 	return 0;
 }
 
-int cfg_is_host_char(char ch)
+static int cfg_is_host_char(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 	       ch == '.' || ch == '-' || ch == '_' || ch == '~';

@@ -252,7 +252,9 @@ static int copy_fixed(char *dst, size_t n, const char *src)
 	return 0;
 }
 
-/* Fills j from a record's JSON (sealed or stored). STORE_NOTFOUND for a spent marker. */
+#define JOURNEY_SPENT 1 /* load_stored's answer for a spent marker */
+
+/* Fills j from a record's JSON (sealed or stored). JOURNEY_SPENT for a spent marker. */
 static int from_json(arena *a, const char *text, size_t n, journey *j)
 {
 	json_t *o = json_loadb(text, n, 0, NULL);
@@ -262,7 +264,7 @@ static int from_json(arena *a, const char *text, size_t n, journey *j)
 	}
 	if (json_is_true(json_object_get(o, "spent"))) {
 		json_decref(o);
-		return STORE_NOTFOUND;
+		return JOURNEY_SPENT;
 	}
 	j->client_id = get_str(a, o, "cid");
 	j->redirect_uri = get_str(a, o, "ruri");
@@ -287,11 +289,10 @@ static int from_json(arena *a, const char *text, size_t n, journey *j)
 	return rc;
 }
 
-int journey_load_key(hub *h, arena *a, const char *key, journey *j)
+/* The stored record under key: 0, STORE_NOTFOUND when absent, JOURNEY_SPENT, or an error. */
+static int load_stored(hub *h, arena *a, const char *key, journey *j)
 {
 	memset(j, 0, sizeof *j);
-	if (!key || strlen(key) != 43)
-		return STORE_NOTFOUND;
 	void *v;
 	size_t n;
 	int rc = store_get(h->st, NS_JOURNEY, key, strlen(key), &v, &n, NULL);
@@ -304,6 +305,16 @@ int journey_load_key(hub *h, arena *a, const char *key, journey *j)
 	return rc;
 }
 
+int journey_load_key(hub *h, arena *a, const char *key, journey *j)
+{
+	if (!key || strlen(key) != 43) {
+		memset(j, 0, sizeof *j);
+		return STORE_NOTFOUND;
+	}
+	int rc = load_stored(h, a, key, j);
+	return rc == JOURNEY_SPENT ? STORE_NOTFOUND : rc;
+}
+
 int journey_load(hub *h, arena *a, const char *token, journey *j)
 {
 	memset(j, 0, sizeof *j);
@@ -314,9 +325,10 @@ int journey_load(hub *h, arena *a, const char *token, journey *j)
 	char key[44];
 	key_of(token, key);
 	/* a stored record (IdP picked) or a spent marker wins over the token itself */
-	int rc = journey_load_key(h, a, key, j);
-	if (rc != STORE_NOTFOUND ||
-	    store_get(h->st, NS_JOURNEY, key, strlen(key), NULL, NULL, NULL) == 0)
+	int rc = load_stored(h, a, key, j);
+	if (rc == JOURNEY_SPENT)
+		return STORE_NOTFOUND;
+	if (rc != STORE_NOTFOUND)
 		return rc;
 	memset(j, 0, sizeof *j);
 	size_t len;

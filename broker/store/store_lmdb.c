@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int lmdb_mdb_fail(int rc, const char *what)
+static int lmdb_mdb_fail(int rc, const char *what)
 {
 	if (rc == MDB_MAP_FULL) {
 		log_warn("store: %s: the map is full", what);

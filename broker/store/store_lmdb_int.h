@@ -42,8 +42,6 @@ static inline MDB_env *env_for(store *s, store_ns ns)
 	return ctx(s)->env[env_of(ns)];
 }
 
-/* Maps an LMDB error to a STORE_ code (MAP_FULL is STORE_FULL), logging what failed. */
-int lmdb_mdb_fail(int rc, const char *what);
 /* Sets *err (if unset) to a formatted malloc'd message. */
 void lmdb_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* dir "/" name, malloc'd; NULL when out of memory. */
