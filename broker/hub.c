@@ -22,10 +22,10 @@ int64_t hub_now(const hub *h)
 
 keys_policy hub_keys_policy(const hub_conf *cfg)
 {
-	int64_t t = cfg->id_token_ttl > cfg->access_token_ttl ? cfg->id_token_ttl
-							       : cfg->access_token_ttl;
+	int64_t t =
+	    cfg->id_token_ttl > cfg->access_token_ttl ? cfg->id_token_ttl : cfg->access_token_ttl;
 	return (keys_policy){.jwks_max_age = cfg->jwks_max_age,
-			     .token_lifetime = t + cfg->clock_leeway};
+	                     .token_lifetime = t + cfg->clock_leeway};
 }
 
 const hub_idp *hub_find_idp(const hub *h, const char *id)
@@ -93,7 +93,7 @@ static int load_clients(hub *h, char **err)
 			h->clients[i].jwks = json_loads(s->jwks_json, JSON_REJECT_DUPLICATES, NULL);
 			if (!json_is_object(h->clients[i].jwks)) {
 				if (asprintf(err, "%s:%d: service '%s': jwks is not a JSON object",
-					     h->cfg->file, s->line, s->client_id) < 0)
+				             h->cfg->file, s->line, s->client_id) < 0)
 					*err = NULL;
 				return -1;
 			}
@@ -125,7 +125,7 @@ hub *hub_open(hub_conf *cfg, char **err)
 		goto fail;
 	if (store_unclean_floor(h->st))
 		log_warn("store: the last run did not stop cleanly; short-lived records were "
-			 "discarded and anything issued before now is refused");
+		         "discarded and anything issued before now is refused");
 	/* ES256 always: access tokens are signed with it */
 	if (keys_ensure_current(h->st, JWS_ES256)) {
 		*err = strdup("cannot create the first signing key");
@@ -146,14 +146,16 @@ hub *hub_open(hub_conf *cfg, char **err)
 		goto fail;
 	h->discovery_json = oidc_discovery_json(h);
 	csp_init(!cfg->secure_cookies);
-	/* Pairwise records are group-committed: a sub is a keyed hash of durable secrets, so one lost
-	 * in an OS crash is derived again identically; keys and secrets sync on every change. */
+	/* Pairwise records are group-committed: a sub is a keyed hash of durable secrets, so one
+	 * lost in an OS crash is derived again identically; keys and secrets sync on every change.
+	 */
 	if (store_group_commit(h->st, 100))
 		log_warn("store: group commit unavailable; every pairwise record is fsync'd");
 	keys_policy kp = hub_keys_policy(cfg);
 	h->rotation = keys_schedule_start(h->st, &kp, cfg->key_rotation_days, 3600);
 	if (store_start_purger(h->st, 30))
-		log_warn("store: cannot start the purge thread; expired records stay until restart");
+		log_warn(
+		    "store: cannot start the purge thread; expired records stay until restart");
 	return h;
 fail:
 	if (!*err)

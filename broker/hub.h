@@ -36,8 +36,8 @@ typedef struct hub {
 	hub_client *clients;
 	size_t nclients;
 	idhub_services services;
-	void *oauth2_log; /* liboauth2 log handle for the HTTP client */
-	char *token_endpoint;   /* issuer + "/token", for client-assertion audiences */
+	void *oauth2_log;     /* liboauth2 log handle for the HTTP client */
+	char *token_endpoint; /* issuer + "/token", for client-assertion audiences */
 	char *userinfo_endpoint;
 	char *discovery_json;
 	keys_schedule *rotation; /* automatic key rotation, when hub.key_rotation_days is set */

@@ -16,8 +16,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: idhub --config FILE        serve\n"
-		   "       idhub --check-config FILE  validate a config file and exit\n"
-		   "       idhub --version\n");
+	           "       idhub --check-config FILE  validate a config file and exit\n"
+	           "       idhub --version\n");
 }
 
 static int log_level_of(const char *name)
@@ -34,19 +34,29 @@ static int log_level_of(const char *name)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"check-config", required_argument, NULL, 'k'},
-					     {"version", no_argument, NULL, 'V'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"check-config", required_argument, NULL, 'k'},
+	                                     {"version", no_argument, NULL, 'V'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *config = NULL, *check = NULL;
 	int o;
 	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': config = optarg; break;
-		case 'k': check = optarg; break;
-		case 'V': printf("idhub %s\n", IDHUB_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			check = optarg;
+			break;
+		case 'V':
+			printf("idhub %s\n", IDHUB_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc || (!config && !check)) {
@@ -89,9 +99,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* upstream IdP calls wait on the network: they get a pool of their own */
-	http_server *srv = http_server_start(h, h->cfg->listen_host, h->cfg->listen_port,
-					     h->cfg->threads, hub_route, hub_route_blocks,
-					     UPSTREAM_THREADS, &err);
+	http_server *srv =
+	    http_server_start(h, h->cfg->listen_host, h->cfg->listen_port, h->cfg->threads,
+	                      hub_route, hub_route_blocks, UPSTREAM_THREADS, &err);
 	if (!srv) {
 		fprintf(stderr, "idhub: %s\n", err ? err : "cannot listen");
 		free(err);
@@ -99,7 +109,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_info("idhub %s listening on %s:%d, issuer %s", IDHUB_VERSION, h->cfg->listen_host,
-		 h->cfg->listen_port, h->cfg->issuer);
+	         h->cfg->listen_port, h->cfg->issuer);
 	if (h->cfg->demo)
 		log_info("sandbox mode: open %s/demo", h->cfg->issuer);
 	int sig = 0;

@@ -15,7 +15,7 @@
 static void not_found(http_req *r, http_resp *resp)
 {
 	oidc_error_page(r, resp, 404, "Page not found",
-			"If you typed the web address, check it is correct.", NULL);
+	                "If you typed the web address, check it is correct.", NULL);
 }
 
 /* If path is prefix + one segment (no further '/'), returns the segment; else NULL. */
@@ -53,8 +53,8 @@ static void adapter_route(hub *h, http_req *r, http_resp *resp, const char *id, 
 	}
 	if (r->query_error || (r->body_error && r->body_error != HTTP_BODY_NOT_FORM)) {
 		oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
-				"There is a problem with the request", "It was malformed or too large.",
-				NULL);
+		                "There is a problem with the request",
+		                "It was malformed or too large.", NULL);
 		return;
 	}
 	idhub_http_request areq;
@@ -120,10 +120,11 @@ void hub_route(hub *h, http_req *r, http_resp *resp)
 		if (h->cfg->demo)
 			http_redirect(resp, arena_printf(r->a, "%s/demo", h->cfg->issuer));
 		else
-			http_html(resp, 200,
-				  page_render(r->a, "idhub",
-					      "<h1>idhub</h1>\n<p>This is an identity hub. Services "
-					      "send you here when you sign in to them.</p>\n"));
+			http_html(
+			    resp, 200,
+			    page_render(r->a, "idhub",
+			                "<h1>idhub</h1>\n<p>This is an identity hub. Services "
+			                "send you here when you sign in to them.</p>\n"));
 	} else {
 		not_found(r, resp);
 	}

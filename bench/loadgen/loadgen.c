@@ -1,6 +1,6 @@
-/* loadgen.c — the benchmark's load generator: complete OpenID Connect authorization-code logins with
- * PKCE, driven by N virtual users (one thread and one keep-alive HTTP/1.1 connection each, plain
- * blocking sockets, so the generator costs little CPU next to the server it measures).
+/* loadgen.c — the benchmark's load generator: complete OpenID Connect authorization-code logins
+ * with PKCE, driven by N virtual users (one thread and one keep-alive HTTP/1.1 connection each,
+ * plain blocking sockets, so the generator costs little CPU next to the server it measures).
  *
  * Targets:
  *   idhub  GET /authorize -> 303 /login/<id> (+ cookie); GET /login/<id> (picker, csrf);
@@ -13,8 +13,9 @@
  *
  * Modes: login (whole logins, timed from the first request to the token response), token (mint
  * codes first, then time the token endpoint alone), authorize (GET /authorize, the picker and the
- * IdP choice, after which the hub stores the journey: creates live journeys, for the memory figure). Every --verify-every'th ID token's ES256 signature is checked
- * against the target's /jwks with OpenSSL.
+ * IdP choice, after which the hub stores the journey: creates live journeys, for the memory
+ * figure). Every --verify-every'th ID token's ES256 signature is checked against the target's /jwks
+ * with OpenSSL.
  *
  * With --pid, the server's CPU (utime+stime from /proc/PID/stat) and memory (VmHWM, VmRSS) are read
  * just before and after the measured phase. Output: one "key=value ..." line on stdout (for
@@ -54,8 +55,15 @@ static struct {
 	double seconds;
 	const char *host, *client_id, *secret, *redirect_uri, *label, *user_prefix;
 	int port;
-} opt = {.target = T_IDHUB, .mode = M_LOGIN, .vus = 16, .logins = 1000, .seconds = 60,
-	 .verify_every = 100, .host = "127.0.0.1", .label = "run", .user_prefix = "u"};
+} opt = {.target = T_IDHUB,
+         .mode = M_LOGIN,
+         .vus = 16,
+         .logins = 1000,
+         .seconds = 60,
+         .verify_every = 100,
+         .host = "127.0.0.1",
+         .label = "run",
+         .user_prefix = "u"};
 
 static char basic_auth[512];
 static char redirect_enc[1024];
@@ -182,7 +190,7 @@ static proc_sample proc_read(int pid)
 		char *p = strrchr(buf, ')'); /* fields after comm: state is field 3 */
 		unsigned long ut = 0, st = 0;
 		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-				&st) == 2)
+		                &st) == 2)
 			s.cpu_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 	}
 	snprintf(path, sizeof path, "/proc/%d/status", pid);
@@ -325,14 +333,16 @@ static int read_response(conn *c, int *close_after)
 	int chunked = 0;
 	*close_after = 0;
 	c->location[0] = 0;
-	for (char *line = strstr(c->rbuf, "\r\n"); line && line < hend; line = strstr(line, "\r\n")) {
+	for (char *line = strstr(c->rbuf, "\r\n"); line && line < hend;
+	     line = strstr(line, "\r\n")) {
 		line += 2;
 		char *eol = strstr(line, "\r\n");
 		if (eol)
 			*eol = 0;
 		if (!strncasecmp(line, "content-length:", 15))
 			clen = atol(line + 15);
-		else if (!strncasecmp(line, "transfer-encoding:", 18) && strcasestr(line, "chunked"))
+		else if (!strncasecmp(line, "transfer-encoding:", 18) &&
+		         strcasestr(line, "chunked"))
 			chunked = 1;
 		else if (!strncasecmp(line, "connection:", 11) && strcasestr(line, "close"))
 			*close_after = 1;
@@ -392,28 +402,29 @@ static int read_response(conn *c, int *close_after)
 
 static __thread char reqbuf[16384];
 
-/* Sends one request and reads its answer, reconnecting once if a kept-alive connection was closed. */
+/* Sends one request and reads its answer, reconnecting once if a kept-alive connection was closed.
+ */
 static int http(conn *c, const char *method, const char *path, const char *body, int with_basic,
-		int with_cookies)
+                int with_cookies)
 {
 	size_t blen = body ? strlen(body) : 0;
 	int n = snprintf(reqbuf, sizeof reqbuf, "%s %s HTTP/1.1\r\nHost: %s:%d\r\n", method, path,
-			 opt.host, opt.port);
+	                 opt.host, opt.port);
 	if (with_basic)
 		n += snprintf(reqbuf + n, sizeof reqbuf - (size_t)n, "Authorization: Basic %s\r\n",
-			      basic_auth);
+		              basic_auth);
 	if (with_cookies && c->ncookies) {
 		n += snprintf(reqbuf + n, sizeof reqbuf - (size_t)n, "Cookie: ");
 		for (int i = 0; i < c->ncookies; i++)
 			n += snprintf(reqbuf + n, sizeof reqbuf - (size_t)n, "%s%s=%s",
-				      i ? "; " : "", c->jar[i].name, c->jar[i].value);
+			              i ? "; " : "", c->jar[i].name, c->jar[i].value);
 		n += snprintf(reqbuf + n, sizeof reqbuf - (size_t)n, "\r\n");
 	}
 	if (body)
 		n += snprintf(reqbuf + n, sizeof reqbuf - (size_t)n,
-			      "Content-Type: application/x-www-form-urlencoded\r\n"
-			      "Content-Length: %zu\r\n",
-			      blen);
+		              "Content-Type: application/x-www-form-urlencoded\r\n"
+		              "Content-Length: %zu\r\n",
+		              blen);
 	n += snprintf(reqbuf + n, sizeof reqbuf - (size_t)n, "\r\n");
 	if ((size_t)n + blen >= sizeof reqbuf)
 		return -1;
@@ -468,7 +479,8 @@ static EVP_PKEY *ec_pub(const char *x, const char *y)
 {
 	unsigned char pt[65];
 	pt[0] = 4;
-	if (b64url_dec(x, strlen(x), pt + 1, 32) != 32 || b64url_dec(y, strlen(y), pt + 33, 32) != 32)
+	if (b64url_dec(x, strlen(x), pt + 1, 32) != 32 ||
+	    b64url_dec(y, strlen(y), pt + 33, 32) != 32)
 		return NULL;
 	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
 	OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
@@ -503,8 +515,8 @@ static void load_jwks(void)
 		if (n < sizeof obj) {
 			memcpy(obj, p, n);
 			obj[n] = 0;
-			if (!extract(obj, "\"crv\":\"", '"', crv, sizeof crv) && !strcmp(crv, "P-256") &&
-			    !extract(obj, "\"x\":\"", '"', x, sizeof x) &&
+			if (!extract(obj, "\"crv\":\"", '"', crv, sizeof crv) &&
+			    !strcmp(crv, "P-256") && !extract(obj, "\"x\":\"", '"', x, sizeof x) &&
 			    !extract(obj, "\"y\":\"", '"', y, sizeof y) &&
 			    !extract(obj, "\"kid\":\"", '"', jwks[njwks].kid, sizeof jwks[0].kid)) {
 				jwks[njwks].pk = ec_pub(x, y);
@@ -549,8 +561,8 @@ static int verify_es256(const char *jwt)
 	ECDSA_SIG_free(sig);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
-		 EVP_DigestVerify(md, der, (size_t)dl, (const unsigned char *)jwt,
-				  (size_t)(d2 - jwt)) == 1;
+	         EVP_DigestVerify(md, der, (size_t)dl, (const unsigned char *)jwt,
+	                          (size_t)(d2 - jwt)) == 1;
 	EVP_MD_CTX_free(md);
 	return ok;
 }
@@ -574,8 +586,9 @@ static void record_error(const char *what, const conn *c)
 	atomic_fetch_add(&errors, 1);
 	pthread_mutex_lock(&err_lock);
 	if (!first_error[0])
-		snprintf(first_error, sizeof first_error, "%s (status %d, location '%.80s', body '%.120s')",
-			 what, c->status, c->location, c->body ? c->body : "");
+		snprintf(first_error, sizeof first_error,
+		         "%s (status %d, location '%.80s', body '%.120s')", what, c->status,
+		         c->location, c->body ? c->body : "");
 	pthread_mutex_unlock(&err_lock);
 }
 
@@ -604,7 +617,7 @@ static void username(long i, char *out, size_t cap)
 
 /* Runs a journey up to the code. 0 and the code in code_out, or -1 (error recorded). */
 static int journey_to_code(conn *c, long i, const char *verifier, const char *challenge,
-			   char *code_out, size_t code_cap)
+                           char *code_out, size_t code_cap)
 {
 	static __thread char path[8192], body[8192], a[4096], b[4096], user[96];
 	char state[32], nonce[32];
@@ -615,9 +628,9 @@ static int journey_to_code(conn *c, long i, const char *verifier, const char *ch
 	c->ncookies = 0; /* every login is a new browser */
 	const char *ep = opt.target == T_PEER ? "/auth" : "/authorize";
 	snprintf(path, sizeof path,
-		 "%s?response_type=code&client_id=%s&redirect_uri=%s&scope=openid&state=%s&nonce=%s"
-		 "&code_challenge=%s&code_challenge_method=S256",
-		 ep, opt.client_id, redirect_enc, state, nonce, challenge);
+	         "%s?response_type=code&client_id=%s&redirect_uri=%s&scope=openid&state=%s&nonce=%s"
+	         "&code_challenge=%s&code_challenge_method=S256",
+	         ep, opt.client_id, redirect_enc, state, nonce, challenge);
 	if (http(c, "GET", path, NULL, 0, 1))
 		FAIL("authorize: I/O");
 	if (c->status != 303 && c->status != 302)
@@ -642,8 +655,8 @@ static int journey_to_code(conn *c, long i, const char *verifier, const char *ch
 		if (extract(c->location, "req=", '&', a, sizeof a))
 			FAIL("picker POST: no req");
 		/* the sandbox IdP's own login page is skipped: its POST needs only req */
-		snprintf(body, sizeof body, "req=%s&persona=other&username=%s&loa=1&action=login", a,
-			 user);
+		snprintf(body, sizeof body, "req=%s&persona=other&username=%s&loa=1&action=login",
+		         a, user);
 		if (http(c, "POST", "/idp/sandbox/login", body, 0, 1) || c->status != 200)
 			FAIL("sandbox IdP POST");
 		if (extract(c->body, "name=\"assertion\" value=\"", '"', a, sizeof a) ||
@@ -676,8 +689,8 @@ static int redeem(conn *c, const char *code, const char *verifier, int check)
 {
 	static __thread char body[2400], idt[4096];
 	snprintf(body, sizeof body,
-		 "grant_type=authorization_code&code=%s&redirect_uri=%s&code_verifier=%s", code,
-		 redirect_enc, verifier);
+	         "grant_type=authorization_code&code=%s&redirect_uri=%s&code_verifier=%s", code,
+	         redirect_enc, verifier);
 	if (http(c, "POST", "/token", body, 1, 0) || c->status != 200)
 		FAIL("token");
 	if (extract(c->body, "\"id_token\":\"", '"', idt, sizeof idt))
@@ -792,12 +805,13 @@ static double pct(const double *s, long n, double p)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: loadgen --port P --client-id ID --secret S --redirect-uri URI [--target "
-		"idhub|peer]\n"
-		"               [--mode login|token|authorize] [--vus N] [--logins N] [--seconds T]\n"
-		"               [--warmup N] [--repeat-users K] [--user-prefix P] [--verify-every K]\n"
-		"               [--pid SERVER_PID] [--label NAME]\n");
+	fprintf(
+	    stderr,
+	    "usage: loadgen --port P --client-id ID --secret S --redirect-uri URI [--target "
+	    "idhub|peer]\n"
+	    "               [--mode login|token|authorize] [--vus N] [--logins N] [--seconds T]\n"
+	    "               [--warmup N] [--repeat-users K] [--user-prefix P] [--verify-every K]\n"
+	    "               [--pid SERVER_PID] [--label NAME]\n");
 	exit(2);
 }
 
@@ -811,9 +825,9 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "--target"))
 			opt.target = !strcmp(v, "peer") ? T_PEER : T_IDHUB;
 		else if (!strcmp(a, "--mode"))
-			opt.mode = !strcmp(v, "token") ? M_TOKEN
-				   : !strcmp(v, "authorize") ? M_AUTHORIZE
-							     : M_LOGIN;
+			opt.mode = !strcmp(v, "token")       ? M_TOKEN
+			           : !strcmp(v, "authorize") ? M_AUTHORIZE
+			                                     : M_LOGIN;
 		else if (!strcmp(a, "--port"))
 			opt.port = atoi(v);
 		else if (!strcmp(a, "--client-id"))
@@ -860,7 +874,8 @@ int main(int argc, char **argv)
 		vus[k].cap = opt.logins + 16;
 		vus[k].lat = calloc((size_t)vus[k].cap, sizeof(double));
 	}
-	/* warm-up: whole logins, not measured (in repeat mode this creates the users' pairwise records) */
+	/* warm-up: whole logins, not measured (in repeat mode this creates the users' pairwise
+	 * records) */
 	if (opt.warmup > 0) {
 		int mode = opt.mode;
 		opt.mode = mode == M_AUTHORIZE ? M_AUTHORIZE : M_LOGIN;
@@ -868,20 +883,21 @@ int main(int argc, char **argv)
 		opt.mode = mode;
 		if (atomic_load(&errors))
 			fprintf(stderr, "loadgen: %ld errors in the warm-up: %s\n",
-				atomic_load(&errors), first_error);
+			        atomic_load(&errors), first_error);
 		atomic_store(&errors, 0);
 		first_error[0] = 0;
 	}
 	if (opt.mode == M_TOKEN) {
-		/* mint the codes with whole journeys up to the code (not measured), redeem them timed */
+		/* mint the codes with whole journeys up to the code (not measured), redeem them
+		 * timed */
 		codes = calloc((size_t)opt.logins, sizeof *codes);
 		double t0 = now_s();
 		run_phase(vus, vu_login, opt.logins, 40, 0);
 		fprintf(stderr, "loadgen: minted %ld codes in %.1f s\n", atomic_load(&ncodes),
-			now_s() - t0);
+		        now_s() - t0);
 		if (atomic_load(&errors))
 			fprintf(stderr, "loadgen: %ld errors while minting: %s\n",
-				atomic_load(&errors), first_error);
+			        atomic_load(&errors), first_error);
 		atomic_store(&errors, 0);
 		first_error[0] = 0;
 	}
@@ -916,21 +932,26 @@ int main(int argc, char **argv)
 	       "gen_cpu_ms=%.3f server_cpu_s=%.2f hwm_mb=%.1f rss_mb=%.1f verified=%ld "
 	       "verify_failed=%ld\n",
 	       opt.label, opt.target == T_PEER ? "peer" : "idhub",
-	       opt.mode == M_TOKEN ? "token" : opt.mode == M_AUTHORIZE ? "authorize" : "login",
+	       opt.mode == M_TOKEN       ? "token"
+	       : opt.mode == M_AUTHORIZE ? "authorize"
+	                                 : "login",
 	       opt.vus, n, wall, rate, pct(all, n, 50) * 1e3, pct(all, n, 95) * 1e3,
 	       pct(all, n, 99) * 1e3, atomic_load(&errors), n ? (double)reqs / n : 0,
 	       n && opt.server_pid ? srv_cpu * 1e3 / n : 0, n ? gen_cpu * 1e3 / n : 0, srv_cpu,
 	       s1.hwm_kb / 1024.0, s1.rss_kb / 1024.0, atomic_load(&verified),
 	       atomic_load(&verify_failed));
 	fprintf(stderr,
-		"loadgen %s: %ld %s in %.2f s = %.0f/s; p50 %.2f ms, p95 %.2f ms, p99 %.2f ms; "
-		"%ld errors; %.2f requests each; server CPU %.3f ms each; generator CPU %.3f ms "
-		"each; server peak RSS %.1f MB; %ld ID tokens verified\n",
-		opt.label, n, opt.mode == M_TOKEN ? "token requests" : opt.mode == M_AUTHORIZE ? "authorize requests" : "logins",
-		wall, rate, pct(all, n, 50) * 1e3, pct(all, n, 95) * 1e3, pct(all, n, 99) * 1e3,
-		atomic_load(&errors), n ? (double)reqs / n : 0,
-		n && opt.server_pid ? srv_cpu * 1e3 / n : 0, n ? gen_cpu * 1e3 / n : 0,
-		s1.hwm_kb / 1024.0, atomic_load(&verified));
+	        "loadgen %s: %ld %s in %.2f s = %.0f/s; p50 %.2f ms, p95 %.2f ms, p99 %.2f ms; "
+	        "%ld errors; %.2f requests each; server CPU %.3f ms each; generator CPU %.3f ms "
+	        "each; server peak RSS %.1f MB; %ld ID tokens verified\n",
+	        opt.label, n,
+	        opt.mode == M_TOKEN       ? "token requests"
+	        : opt.mode == M_AUTHORIZE ? "authorize requests"
+	                                  : "logins",
+	        wall, rate, pct(all, n, 50) * 1e3, pct(all, n, 95) * 1e3, pct(all, n, 99) * 1e3,
+	        atomic_load(&errors), n ? (double)reqs / n : 0,
+	        n && opt.server_pid ? srv_cpu * 1e3 / n : 0, n ? gen_cpu * 1e3 / n : 0,
+	        s1.hwm_kb / 1024.0, atomic_load(&verified));
 	if (first_error[0])
 		fprintf(stderr, "loadgen %s: first error: %s\n", opt.label, first_error);
 	return atomic_load(&errors) || atomic_load(&verify_failed) ? 1 : 0;

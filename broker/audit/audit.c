@@ -21,7 +21,7 @@ const char *audit_actor(char *buf, size_t len)
 }
 
 int audit_append(store *s, const char *who, const char *what, const char *target,
-		 const json_t *before, const json_t *after)
+                 const json_t *before, const json_t *after)
 {
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
@@ -32,7 +32,7 @@ int audit_append(store *s, const char *who, const char *what, const char *target
 	if (random_bytes(key + 8, 8))
 		return STORE_ERR;
 	json_t *rec = json_pack("{s:I, s:s, s:s, s:s}", "at", (json_int_t)tv.tv_sec, "who", who,
-				"what", what, "target", target ? target : "");
+	                        "what", what, "target", target ? target : "");
 	if (before)
 		json_object_set(rec, "before", (json_t *)before);
 	if (after)
@@ -52,7 +52,7 @@ struct each_ctx {
 };
 
 static int each_one(void *arg, const void *key, size_t klen, const void *val, size_t vlen,
-		    int64_t expires)
+                    int64_t expires)
 {
 	(void)key;
 	(void)klen;

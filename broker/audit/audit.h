@@ -12,7 +12,7 @@ const char *audit_actor(char *buf, size_t len);
 /* Appends a record {at, who, what, target, before, after}; before/after may be NULL (borrowed).
  * Returns 0 or a STORE_ code. */
 int audit_append(store *s, const char *who, const char *what, const char *target,
-		 const json_t *before, const json_t *after);
+                 const json_t *before, const json_t *after);
 /* Calls fn with each record (parsed JSON, borrowed) from oldest to newest; stops when fn returns
  * non-zero. */
 int audit_each(store *s, int (*fn)(void *arg, const json_t *rec), void *arg);

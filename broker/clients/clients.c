@@ -41,7 +41,7 @@ static int hash_from(const char *s, unsigned char out[32])
 	} while (0)
 
 service_conf *client_record_parse(arena *a, const hub_conf *cfg, const char *json, size_t len,
-				  char *why, size_t whylen)
+                                  char *why, size_t whylen)
 {
 	json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
 	service_conf *s = arena_alloc(a, sizeof(*s));
@@ -73,10 +73,11 @@ service_conf *client_record_parse(arena *a, const hub_conf *cfg, const char *jso
 			if (hash_from(old, s->old_secret_hash))
 				BAD("old_secret_hash must be sha256:<base64url>");
 			s->old_secret_until =
-				json_integer_value(json_object_get(o, "old_secret_until"));
+			    json_integer_value(json_object_get(o, "old_secret_until"));
 		}
 	}
-	s->redirect_uris = str_array(a, json_object_get(o, "redirect_uris"), &s->nredirect_uris, 16);
+	s->redirect_uris =
+	    str_array(a, json_object_get(o, "redirect_uris"), &s->nredirect_uris, 16);
 	if (!s->redirect_uris || !s->nredirect_uris)
 		BAD("redirect_uris must list 1 to 16 URIs");
 	for (size_t i = 0; i < s->nredirect_uris; i++) {
@@ -127,9 +128,9 @@ static json_t *hash_json(const unsigned char h[32])
 json_t *client_record_json(const hub_conf *cfg, const service_conf *s)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "client_id", s->client_id, "name",
-			      s->name, "auth_method", client_auth_method_name(s->auth_method),
-			      "sector", s->sector, "min_loa", config_loa_acr(cfg, s->min_loa),
-			      "id_token_alg", jws_alg_name(s->id_token_alg));
+	                      s->name, "auth_method", client_auth_method_name(s->auth_method),
+	                      "sector", s->sector, "min_loa", config_loa_acr(cfg, s->min_loa),
+	                      "id_token_alg", jws_alg_name(s->id_token_alg));
 	if (s->has_secret)
 		json_object_set_new(o, "secret_hash", hash_json(s->secret_hash));
 	if (s->old_secret_until) {

@@ -12,7 +12,7 @@
 /* Parses a stored record into an arena-allocated service_conf, validating it as the config file
  * would (redirect URIs, algorithm, method, levels). NULL with a reason in why when invalid. */
 service_conf *client_record_parse(arena *a, const hub_conf *cfg, const char *json, size_t len,
-				  char *why, size_t whylen);
+                                  char *why, size_t whylen);
 /* The record of svc (secrets only as hashes). New reference. */
 json_t *client_record_json(const hub_conf *cfg, const service_conf *svc);
 /* The service with client_id: the config file's, else the store's; NULL if neither. */

@@ -36,15 +36,18 @@ typedef struct service_conf {
 	char *client_id;
 	char *name;
 	client_auth_method auth_method;
-	unsigned char secret_hash[32]; /* SHA-256 of the secret; config holds "sha256:<base64url>" */
+	unsigned char
+	    secret_hash[32]; /* SHA-256 of the secret; config holds "sha256:<base64url>" */
 	int has_secret;
-	unsigned char old_secret_hash[32]; /* idhubctl services rotate-secret: the previous secret */
-	int64_t old_secret_until;          /* ...accepted until this time (0: none) */
-	char *jwks_json; /* private_key_jwt: the client's public JWKS, inline JSON */
-	char *jwks_uri;  /* or fetched from here */
+	unsigned char
+	    old_secret_hash[32];  /* idhubctl services rotate-secret: the previous secret */
+	int64_t old_secret_until; /* ...accepted until this time (0: none) */
+	char *jwks_json;          /* private_key_jwt: the client's public JWKS, inline JSON */
+	char *jwks_uri;           /* or fetched from here */
 	char **redirect_uris;
 	size_t nredirect_uris;
-	char *sector; /* pairwise sector; defaults to client_id, so sectors are shared only on purpose */
+	char *sector; /* pairwise sector; defaults to client_id, so sectors are shared only on
+	                 purpose */
 	int min_loa;
 	jws_alg id_token_alg;
 	char **idps; /* allowed IdP ids; empty = all */
@@ -56,19 +59,19 @@ typedef struct service_conf {
 
 typedef struct hub_conf {
 	char *file;
-	char *issuer;     /* public base URL, no trailing slash, https or http on loopback */
-	char *listen_host; /* default "127.0.0.1" */
-	int listen_port;   /* default: the issuer's port */
-	char *state_dir;   /* default "./var" */
-	char *adapter_dir; /* default: IDHUB_ADAPTER_DIR */
-	int threads;       /* MHD thread pool size, default 2 */
-	int demo;          /* serve the demo service at /demo (sandbox mode) */
+	char *issuer;       /* public base URL, no trailing slash, https or http on loopback */
+	char *listen_host;  /* default "127.0.0.1" */
+	int listen_port;    /* default: the issuer's port */
+	char *state_dir;    /* default "./var" */
+	char *adapter_dir;  /* default: IDHUB_ADAPTER_DIR */
+	int threads;        /* MHD thread pool size, default 2 */
+	int demo;           /* serve the demo service at /demo (sandbox mode) */
 	int secure_cookies; /* derived: issuer is https */
 	int64_t code_ttl, id_token_ttl, access_token_ttl, journey_ttl, jwks_max_age, clock_leeway;
 	int64_t store_map_mib;
 	int64_t key_rotation_days; /* 0: off; else the daemon rotates signing keys every N days */
-	char *log_level; /* "error", "warning", "info", "debug" */
-	char **loa_acrs; /* ascending; level = index + 1 */
+	char *log_level;           /* "error", "warning", "info", "debug" */
+	char **loa_acrs;           /* ascending; level = index + 1 */
 	int nloas;
 	idp_conf *idps;
 	size_t nidps;

@@ -19,7 +19,7 @@ static json_t *idp_json(ctl *c, const idp_conf *ic)
 	json_object_set_new(o, "max_loa", json_string(config_loa_acr(c->cfg, ic->max_loa)));
 	json_object_set_new(o, "config_enabled", json_boolean(ic->enabled));
 	json_object_set_new(o, "offered_now",
-			    json_boolean(idp_state_offerable(&st, ic->enabled, time(NULL))));
+	                    json_boolean(idp_state_offerable(&st, ic->enabled, time(NULL))));
 	return o;
 }
 
@@ -38,8 +38,8 @@ static void print_idp(json_t *o)
 int cmd_idps(ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"note", required_argument, NULL, 'n'},
-					     {"clear", no_argument, NULL, 'c'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"clear", no_argument, NULL, 'c'},
+	                                     {NULL, 0, NULL, 0}};
 	if (argc < 2)
 		return ctl_usage("idps", "a subcommand is required");
 	const char *sub = argv[1], *note = NULL;
@@ -66,11 +66,12 @@ int cmd_idps(ctl *c, int argc, char **argv)
 			json_t *j = idp_json(c, &c->cfg->idps[i]);
 			if (!c->json) {
 				const char *w = json_string_value(json_object_get(j, "window"));
-				printf("%-16s %-10s %-8s %-12s %-12s %s\n", c->cfg->idps[i].id,
-				       c->cfg->idps[i].adapter,
-				       json_is_true(json_object_get(j, "offered_now")) ? "yes" : "no",
-				       json_is_true(json_object_get(j, "unavailable")) ? "yes" : "no",
-				       w ? w : "always", c->cfg->idps[i].display_name);
+				printf(
+				    "%-16s %-10s %-8s %-12s %-12s %s\n", c->cfg->idps[i].id,
+				    c->cfg->idps[i].adapter,
+				    json_is_true(json_object_get(j, "offered_now")) ? "yes" : "no",
+				    json_is_true(json_object_get(j, "unavailable")) ? "yes" : "no",
+				    w ? w : "always", c->cfg->idps[i].display_name);
 			}
 			json_array_append_new(arr, j);
 		}
@@ -117,7 +118,8 @@ int cmd_idps(ctl *c, int argc, char **argv)
 			st.window_from = st.window_to = -1;
 		else if (idp_state_parse_window(args[1], &st.window_from, &st.window_to))
 			return json_decref(before),
-			       ctl_usage("idps", "the window must be HH:MM-HH:MM (UTC), e.g. 07:00-22:00");
+			       ctl_usage("idps",
+			                 "the window must be HH:MM-HH:MM (UTC), e.g. 07:00-22:00");
 	} else {
 		json_decref(before);
 		return ctl_usage("idps", "unknown subcommand or wrong arguments: %s", sub);

@@ -24,16 +24,17 @@ static int list(ctl *c)
 	for (size_t i = 0; i < kr->nkeys; i++) {
 		const signing_key *k = &kr->keys[i];
 		if (c->json)
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "kid",
-							     k->kid, "alg", jws_alg_name(k->alg),
-							     "state", key_state_name(k->state),
-							     "created", (json_int_t)k->created,
-							     "activates", (json_int_t)k->activates,
-							     "retires", (json_int_t)k->retires));
+			json_array_append_new(
+			    arr,
+			    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "kid", k->kid, "alg",
+			              jws_alg_name(k->alg), "state", key_state_name(k->state),
+			              "created", (json_int_t)k->created, "activates",
+			              (json_int_t)k->activates, "retires", (json_int_t)k->retires));
 		else
-			printf("%-44s %-6s %-8s %-11lld %-11lld %lld\n", k->kid, jws_alg_name(k->alg),
-			       key_state_name(k->state), (long long)k->created,
-			       (long long)k->activates, (long long)k->retires);
+			printf("%-44s %-6s %-8s %-11lld %-11lld %lld\n", k->kid,
+			       jws_alg_name(k->alg), key_state_name(k->state),
+			       (long long)k->created, (long long)k->activates,
+			       (long long)k->retires);
 	}
 	if (c->json)
 		ctl_print_json(arr);
@@ -48,8 +49,8 @@ static json_t *report_json(const keys_report *r)
 	json_t *o = json_object(), *ch = json_array(), *notes = json_array();
 	for (int i = 0; i < r->n; i++)
 		json_array_append_new(ch, json_pack("{s:s, s:s, s:s, s:s}", "kid", r->change[i].kid,
-						    "alg", r->change[i].alg, "from",
-						    r->change[i].from, "to", r->change[i].to));
+		                                    "alg", r->change[i].alg, "from",
+		                                    r->change[i].from, "to", r->change[i].to));
 	for (int i = 0; i < r->nnotes; i++)
 		json_array_append_new(notes, json_string(r->note[i]));
 	json_object_set_new(o, "changes", ch);
@@ -98,9 +99,9 @@ static int export_public(ctl *c)
 int cmd_keys(ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"alg", required_argument, NULL, 'a'},
-					     {"now", no_argument, NULL, 'n'},
-					     {"revoke", required_argument, NULL, 'r'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"now", no_argument, NULL, 'n'},
+	                                     {"revoke", required_argument, NULL, 'r'},
+	                                     {NULL, 0, NULL, 0}};
 	if (argc < 2)
 		return ctl_usage("keys", "a subcommand is required");
 	const char *sub = argv[1], *alg = "ES256", *revoke = NULL;
@@ -108,10 +109,17 @@ int cmd_keys(ctl *c, int argc, char **argv)
 	optind = 0; /* glibc: 0 resets getopt's state; scanning starts after the subcommand */
 	while ((o = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'a': alg = optarg; break;
-		case 'n': now = 1; break;
-		case 'r': revoke = optarg; break;
-		default: return ctl_usage("keys", "unknown option");
+		case 'a':
+			alg = optarg;
+			break;
+		case 'n':
+			now = 1;
+			break;
+		case 'r':
+			revoke = optarg;
+			break;
+		default:
+			return ctl_usage("keys", "unknown option");
 		}
 	}
 	int rest = argc - 1 - optind;
@@ -135,25 +143,27 @@ int cmd_keys(ctl *c, int argc, char **argv)
 		snprintf(r.change[0].to, sizeof r.change[0].to, "next");
 		r.nnotes = 1;
 		snprintf(r.note[0], sizeof r.note[0],
-			 "published now; 'keys rotate' can make it sign after %lld s",
-			 (long long)p.jwks_max_age);
+		         "published now; 'keys rotate' can make it sign after %lld s",
+		         (long long)p.jwks_max_age);
 		return report(c, "keys.generate", kid, &r, 0);
 	}
 	if (strcmp(sub, "rotate") == 0 && rest == 0) {
 		if (now != !!revoke)
-			return ctl_usage("keys", "--now and --revoke KID go together (emergency rotation)");
+			return ctl_usage("keys",
+			                 "--now and --revoke KID go together (emergency rotation)");
 		if (!ctl_store(c))
 			return CTL_FAIL;
 		if (revoke)
-			return report(c, "keys.revoke", revoke, &r, keys_revoke_now(c->st, revoke, &r));
+			return report(c, "keys.revoke", revoke, &r,
+			              keys_revoke_now(c->st, revoke, &r));
 		return report(c, "keys.rotate", NULL, &r, keys_rotate(c->st, &p, &r));
 	}
 	if (strcmp(sub, "retire") == 0 && rest == 1)
-		return ctl_store(c) ? report(c, "keys.retire", args[0], &r,
-					     keys_retire(c->st, args[0], &r))
-				    : CTL_FAIL;
+		return ctl_store(c)
+		           ? report(c, "keys.retire", args[0], &r, keys_retire(c->st, args[0], &r))
+		           : CTL_FAIL;
 	if (strcmp(sub, "purge") == 0 && rest == 0)
 		return ctl_store(c) ? report(c, "keys.purge", NULL, &r, keys_purge(c->st, &p, &r))
-				    : CTL_FAIL;
+		                    : CTL_FAIL;
 	return ctl_usage("keys", "unknown subcommand or wrong arguments: %s", sub);
 }

@@ -13,8 +13,8 @@
 int cmd_pairwise(ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"service", required_argument, NULL, 's'},
-					     {"sub", required_argument, NULL, 'u'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"sub", required_argument, NULL, 'u'},
+	                                     {NULL, 0, NULL, 0}};
 	if (argc < 2)
 		return ctl_usage("pairwise", "a subcommand is required");
 	const char *sub_cmd = argv[1], *service = NULL, *sub = NULL;
@@ -44,7 +44,7 @@ int cmd_pairwise(ctl *c, int argc, char **argv)
 	pairwise_record rec;
 	int rc = pairwise_lookup(c->st, svc->sector, sub, &rec);
 	json_t *o2 = json_pack("{s:s, s:s, s:s, s:b}", "service", service, "sector", svc->sector,
-			       "sub", sub, "exists", rc == 0);
+	                       "sub", sub, "exists", rc == 0);
 	if (rc == 0) {
 		json_object_set_new(o2, "idp", json_string(rec.idp));
 		json_object_set_new(o2, "first_seen", json_integer(rec.first_seen));
@@ -64,15 +64,17 @@ int cmd_pairwise(ctl *c, int argc, char **argv)
 		ctl_print_json(o2);
 	} else {
 		if (rc == 0)
-			printf("sub %s exists for %s (sector %s): via IdP %s, first seen %lld, last "
-			       "seen %lld%s\n",
-			       sub, service, svc->sector, rec.idp, (long long)rec.first_seen,
-			       (long long)rec.last_seen,
-			       json_is_true(json_object_get(o2, "erased"))
-				       ? "; erased: the citizen's next sign-in gets a new sub"
-				       : "");
+			printf(
+			    "sub %s exists for %s (sector %s): via IdP %s, first seen %lld, last "
+			    "seen %lld%s\n",
+			    sub, service, svc->sector, rec.idp, (long long)rec.first_seen,
+			    (long long)rec.last_seen,
+			    json_is_true(json_object_get(o2, "erased"))
+			        ? "; erased: the citizen's next sign-in gets a new sub"
+			        : "");
 		else if (!forget)
-			printf("sub %s does not exist for %s (sector %s)\n", sub, service, svc->sector);
+			printf("sub %s does not exist for %s (sector %s)\n", sub, service,
+			       svc->sector);
 		json_decref(o2);
 	}
 	arena_free(a);

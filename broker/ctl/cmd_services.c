@@ -24,27 +24,48 @@ typedef struct svc_args {
 
 static int parse_args(int argc, char **argv, svc_args *a, int *rest)
 {
-	static const struct option opts[] = {
-		{"id", required_argument, NULL, 'i'},	     {"name", required_argument, NULL, 'n'},
-		{"auth-method", required_argument, NULL, 'm'}, {"jwks", required_argument, NULL, 'j'},
-		{"jwks-uri", required_argument, NULL, 'J'},    {"sector", required_argument, NULL, 's'},
-		{"min-loa", required_argument, NULL, 'l'},     {"alg", required_argument, NULL, 'a'},
-		{"redirect-uri", required_argument, NULL, 'r'}, {"scope", required_argument, NULL, 'S'},
-		{"idp", required_argument, NULL, 'p'},	       {"grace", required_argument, NULL, 'g'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"id", required_argument, NULL, 'i'},
+	                                     {"name", required_argument, NULL, 'n'},
+	                                     {"auth-method", required_argument, NULL, 'm'},
+	                                     {"jwks", required_argument, NULL, 'j'},
+	                                     {"jwks-uri", required_argument, NULL, 'J'},
+	                                     {"sector", required_argument, NULL, 's'},
+	                                     {"min-loa", required_argument, NULL, 'l'},
+	                                     {"alg", required_argument, NULL, 'a'},
+	                                     {"redirect-uri", required_argument, NULL, 'r'},
+	                                     {"scope", required_argument, NULL, 'S'},
+	                                     {"idp", required_argument, NULL, 'p'},
+	                                     {"grace", required_argument, NULL, 'g'},
+	                                     {NULL, 0, NULL, 0}};
 	int o;
 	a->grace = 86400;
 	optind = 0; /* glibc: 0 resets getopt's state; scanning starts after the subcommand */
 	while ((o = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'i': a->id = optarg; break;
-		case 'n': a->name = optarg; break;
-		case 'm': a->auth = optarg; break;
-		case 'j': a->jwks_file = optarg; break;
-		case 'J': a->jwks_uri = optarg; break;
-		case 's': a->sector = optarg; break;
-		case 'l': a->min_loa = optarg; break;
-		case 'a': a->alg = optarg; break;
+		case 'i':
+			a->id = optarg;
+			break;
+		case 'n':
+			a->name = optarg;
+			break;
+		case 'm':
+			a->auth = optarg;
+			break;
+		case 'j':
+			a->jwks_file = optarg;
+			break;
+		case 'J':
+			a->jwks_uri = optarg;
+			break;
+		case 's':
+			a->sector = optarg;
+			break;
+		case 'l':
+			a->min_loa = optarg;
+			break;
+		case 'a':
+			a->alg = optarg;
+			break;
 		case 'r':
 		case 'S':
 		case 'p': {
@@ -58,9 +79,11 @@ static int parse_args(int argc, char **argv, svc_args *a, int *rest)
 		case 'g':
 			a->grace = ctl_number(optarg);
 			if (a->grace < 0 || a->grace > 30 * 86400)
-				return ctl_usage("services", "--grace must be 0 to 2592000 seconds");
+				return ctl_usage("services",
+				                 "--grace must be 0 to 2592000 seconds");
 			break;
-		default: return ctl_usage("services", "unknown option");
+		default:
+			return ctl_usage("services", "unknown option");
 		}
 	}
 	*rest = optind + 1;
@@ -73,7 +96,8 @@ static int valid_id(const char *s)
 	if (n < 1 || n > 64)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-", s[i]))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-",
+		            s[i]))
 			return 0;
 	return 1;
 }
@@ -110,7 +134,7 @@ static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
 				m = i;
 		if (m < 0)
 			return ctl_usage("services", "--auth-method must be client_secret_basic, "
-						     "client_secret_post or private_key_jwt");
+			                             "client_secret_post or private_key_jwt");
 		s->auth_method = (client_auth_method)m;
 	}
 	if (a->jwks_file) {
@@ -119,8 +143,9 @@ static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
 		if (!json_is_array(json_object_get(j, "keys")) || strstr(doc, "\"d\"")) {
 			free(doc);
 			json_decref(j);
-			return ctl_usage("services", "--jwks must name a file holding a public JWKS "
-						     "({\"keys\": [...]}, no private members)");
+			return ctl_usage("services",
+			                 "--jwks must name a file holding a public JWKS "
+			                 "({\"keys\": [...]}, no private members)");
 		}
 		char *compact = json_dumps(j, JSON_COMPACT);
 		s->jwks_json = arena_strdup(ar, compact);
@@ -144,7 +169,7 @@ static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
 		s->min_loa = config_loa_level(c->cfg, a->min_loa);
 		if (s->min_loa < 1)
 			return ctl_usage("services", "--min-loa '%s' is not a level in the config",
-					 a->min_loa);
+			                 a->min_loa);
 	}
 	if (a->alg) {
 		s->id_token_alg = jws_alg_from_name(a->alg);
@@ -154,9 +179,11 @@ static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
 	if (a->nuris) {
 		s->redirect_uris = arena_alloc(ar, (size_t)a->nuris * sizeof(char *));
 		for (int i = 0; i < a->nuris; i++) {
-			/* https except loopback, no fragment, no wildcard: the config file's rules */
+			/* https except loopback, no fragment, no wildcard: the config file's rules
+			 */
 			if (!config_redirect_uri_ok(a->uris[i], why, sizeof why))
-				return ctl_usage("services", "--redirect-uri %s: %s", a->uris[i], why);
+				return ctl_usage("services", "--redirect-uri %s: %s", a->uris[i],
+				                 why);
 			s->redirect_uris[i] = arena_strdup(ar, a->uris[i]);
 		}
 		s->nredirect_uris = (size_t)a->nuris;
@@ -168,7 +195,8 @@ static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
 		for (int i = 0; i < a->nscopes; i++) {
 			if (strcmp(a->scopes[i], "profile") && strcmp(a->scopes[i], "email") &&
 			    strcmp(a->scopes[i], "openid"))
-				return ctl_usage("services", "--scope must be openid, profile or email");
+				return ctl_usage("services",
+				                 "--scope must be openid, profile or email");
 			if (strcmp(a->scopes[i], "openid"))
 				s->scopes[s->nscopes++] = arena_strdup(ar, a->scopes[i]);
 		}
@@ -177,8 +205,9 @@ static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
 		s->idps = arena_alloc(ar, (size_t)a->nidps * sizeof(char *));
 		for (int i = 0; i < a->nidps; i++) {
 			if (!config_idp(c->cfg, a->idps[i]))
-				return ctl_usage("services", "--idp '%s' is not an IdP in the config",
-						 a->idps[i]);
+				return ctl_usage("services",
+				                 "--idp '%s' is not an IdP in the config",
+				                 a->idps[i]);
 			s->idps[i] = arena_strdup(ar, a->idps[i]);
 		}
 		s->nidps = (size_t)a->nidps;
@@ -208,9 +237,9 @@ static int save(ctl *c, const service_conf *s, int is_new, const json_t *before,
 	json_object_set_new(rec, "updated", json_integer((json_int_t)time(NULL)));
 	char *js = json_dumps(rec, JSON_COMPACT);
 	int rc = is_new ? store_put_new(c->st, NS_CLIENTS, s->client_id, strlen(s->client_id), js,
-					strlen(js), 0)
-			: store_put(c->st, NS_CLIENTS, s->client_id, strlen(s->client_id), js,
-				    strlen(js), 0);
+	                                strlen(js), 0)
+	                : store_put(c->st, NS_CLIENTS, s->client_id, strlen(s->client_id), js,
+	                            strlen(js), 0);
 	free(js);
 	if (rc == STORE_EXISTS) {
 		json_decref(rec);
@@ -242,7 +271,8 @@ static void print_secret(ctl *c, const service_conf *s, const char *secret, cons
 	} else {
 		printf("service %s %s\n", s->client_id, what);
 		if (secret)
-			printf("client secret (shown once; the hub keeps only its hash): %s\n", secret);
+			printf("client secret (shown once; the hub keeps only its hash): %s\n",
+			       secret);
 	}
 }
 
@@ -265,7 +295,7 @@ static int in_config(ctl *c, const char *id)
 	if (!config_service(c->cfg, id))
 		return 0;
 	fprintf(stderr, "idhubctl: service %s is defined in the config file %s; change it there\n",
-		id, c->config_path);
+	        id, c->config_path);
 	return 1;
 }
 
@@ -327,7 +357,7 @@ struct list_ctx {
 };
 
 static int list_one(void *arg, const void *key, size_t klen, const void *val, size_t vlen,
-		    int64_t expires)
+                    int64_t expires)
 {
 	(void)expires;
 	struct list_ctx *l = arg;
@@ -356,11 +386,11 @@ static int list(ctl *c)
 	for (size_t i = 0; i < c->cfg->nservices; i++) {
 		const service_conf *s = &c->cfg->services[i];
 		if (c->json)
-			json_array_append_new(l.arr, json_pack("{s:s, s:s, s:s, s:s}", "client_id",
-							       s->client_id, "name", s->name,
-							       "auth_method",
-							       client_auth_method_name(s->auth_method),
-							       "source", "config"));
+			json_array_append_new(
+			    l.arr,
+			    json_pack("{s:s, s:s, s:s, s:s}", "client_id", s->client_id, "name",
+			              s->name, "auth_method",
+			              client_auth_method_name(s->auth_method), "source", "config"));
 		else
 			printf("%-24s %-8s %-20s %s\n", s->client_id, "config",
 			       client_auth_method_name(s->auth_method), s->name);
@@ -395,8 +425,8 @@ int cmd_services(ctl *c, int argc, char **argv)
 	} else if (strcmp(sub, "list") == 0 && rest == 0) {
 		rc = list(c);
 	} else if ((strcmp(sub, "show") == 0 || strcmp(sub, "remove") == 0 ||
-		    strcmp(sub, "update") == 0 || strcmp(sub, "rotate-secret") == 0) &&
-		   rest == 1) {
+	            strcmp(sub, "update") == 0 || strcmp(sub, "rotate-secret") == 0) &&
+	           rest == 1) {
 		const char *id = args[0];
 		const service_conf *cs = config_service(c->cfg, id);
 		json_t *before = NULL;
@@ -414,8 +444,9 @@ int cmd_services(ctl *c, int argc, char **argv)
 			print_service(c, s, "store");
 			rc = CTL_OK;
 		} else if (strcmp(sub, "remove") == 0) {
-			rc = store_del(c->st, NS_CLIENTS, id, strlen(id)) ? ctl_fail("cannot remove %s", id)
-									  : CTL_OK;
+			rc = store_del(c->st, NS_CLIENTS, id, strlen(id))
+			         ? ctl_fail("cannot remove %s", id)
+			         : CTL_OK;
 			if (rc == CTL_OK) {
 				json_object_del(before, "secret_hash");
 				json_object_del(before, "old_secret_hash");
@@ -425,15 +456,17 @@ int cmd_services(ctl *c, int argc, char **argv)
 		} else if (strcmp(sub, "update") == 0) {
 			if (a.id)
 				rc = ctl_usage("services", "--id cannot be changed");
-			else if (!(rc = apply(c, ar, &a, s)) && !(rc = save(c, s, 0, before, "services.update")))
+			else if (!(rc = apply(c, ar, &a, s)) &&
+			         !(rc = save(c, s, 0, before, "services.update")))
 				print_secret(c, s, NULL, "updated");
 		} else {
 			char secret[44];
 			if (!s->has_secret) {
-				rc = ctl_fail("service %s uses private_key_jwt: it has no secret", id);
+				rc = ctl_fail("service %s uses private_key_jwt: it has no secret",
+				              id);
 			} else {
-				/* the old secret keeps working for the grace period, so the service can
-				 * roll out the new one without failed logins */
+				/* the old secret keeps working for the grace period, so the service
+				 * can roll out the new one without failed logins */
 				memcpy(s->old_secret_hash, s->secret_hash, 32);
 				s->old_secret_until = a.grace ? (int64_t)time(NULL) + a.grace : 0;
 				if (new_secret(s, secret))

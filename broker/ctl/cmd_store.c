@@ -77,15 +77,15 @@ static int daemon_up(const hub_conf *cfg)
 	if (!h)
 		return 0;
 	char url[512];
-	snprintf(url, sizeof url, strchr(cfg->listen_host, ':') ? "http://[%s]:%d/healthz"
-								 : "http://%s:%d/healthz",
-		 cfg->listen_host, cfg->listen_port);
+	snprintf(url, sizeof url,
+	         strchr(cfg->listen_host, ':') ? "http://[%s]:%d/healthz" : "http://%s:%d/healthz",
+	         cfg->listen_host, cfg->listen_port);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 3L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
 	long code = 0;
 	int ok = curl_easy_perform(h) == CURLE_OK &&
-		 curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200;
+	         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200;
 	curl_easy_cleanup(h);
 	return ok;
 }
@@ -105,17 +105,17 @@ int cmd_status(ctl *c, int argc, char **argv)
 	for (size_t i = 0; kr && i < kr->nkeys; i++) {
 		char k[32];
 		snprintf(k, sizeof k, "%s %s", jws_alg_name(kr->keys[i].alg),
-			 key_state_name(kr->keys[i].state));
+		         key_state_name(kr->keys[i].state));
 		json_object_set_new(keys, k,
-				    json_integer(json_integer_value(json_object_get(keys, k)) + 1));
+		                    json_integer(json_integer_value(json_object_get(keys, k)) + 1));
 	}
 	keyring_unref(kr);
-	json_t *o = json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:o}", "daemon_up", up, "issuer",
-			      c->cfg->issuer, "store_bytes", (json_int_t)store_disk_bytes(c->st),
-			      "pairwise_subjects", (json_int_t)store_count(c->st, NS_PAIRWISE),
-			      "journeys", (json_int_t)store_count(c->st, NS_JOURNEY),
-			      "registered_services", (json_int_t)store_count(c->st, NS_CLIENTS),
-			      "keys", keys);
+	json_t *o =
+	    json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:o}", "daemon_up", up, "issuer",
+	              c->cfg->issuer, "store_bytes", (json_int_t)store_disk_bytes(c->st),
+	              "pairwise_subjects", (json_int_t)store_count(c->st, NS_PAIRWISE), "journeys",
+	              (json_int_t)store_count(c->st, NS_JOURNEY), "registered_services",
+	              (json_int_t)store_count(c->st, NS_CLIENTS), "keys", keys);
 	if (c->json) {
 		ctl_print_json(o);
 	} else {
@@ -151,7 +151,7 @@ static int collect(void *arg, const json_t *rec)
 int cmd_audit(ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"limit", required_argument, NULL, 'l'},
-					     {NULL, 0, NULL, 0}};
+	                                     {NULL, 0, NULL, 0}};
 	long limit = 50;
 	int o;
 	optind = 0;

@@ -27,38 +27,42 @@ int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ctl_print_json(json_t *v);
 /* Appends to the audit log; a failure is reported but does not undo the change. */
 void ctl_audit(ctl *c, const char *what, const char *target, const json_t *before,
-	       const json_t *after);
+               const json_t *after);
 /* Parses a strictly positive or zero integer argument; -1 if invalid. */
 long ctl_number(const char *s);
 
 #define HELP_KEYS                                                                                  \
-	"usage: idhubctl keys list\n"                                                             \
-	"       idhubctl keys generate [--alg ES256|RS256|PS256|EdDSA]   add a next key (published, " \
-	"not signing)\n"                                                                          \
-	"       idhubctl keys rotate                 promote next keys published for a JWKS max-age\n" \
-	"       idhubctl keys rotate --now --revoke KID   emergency: stop using and publishing KID\n" \
+	"usage: idhubctl keys list\n"                                                              \
+	"       idhubctl keys generate [--alg ES256|RS256|PS256|EdDSA]   add a next key "          \
+	"(published, "                                                                             \
+	"not signing)\n"                                                                           \
+	"       idhubctl keys rotate                 promote next keys published for a JWKS "      \
+	"max-age\n"                                                                                \
+	"       idhubctl keys rotate --now --revoke KID   emergency: stop using and publishing "   \
+	"KID\n"                                                                                    \
 	"       idhubctl keys retire KID             stop signing with KID (stays published)\n"    \
 	"       idhubctl keys purge                  remove retired keys whose tokens expired\n"   \
 	"       idhubctl keys export-public          print the published JWKS\n"
 #define HELP_SERVICES                                                                              \
-	"usage: idhubctl services list | show ID | remove ID\n"                                   \
-	"       idhubctl services add --id ID --name NAME --redirect-uri URI [--redirect-uri URI]..\n" \
-	"           [--auth-method client_secret_basic|client_secret_post|private_key_jwt]\n"       \
-	"           [--jwks FILE | --jwks-uri URL] [--sector S] [--scope openid|profile|email]..\n" \
-	"           [--min-loa ACR] [--alg ES256|RS256|PS256|EdDSA] [--idp ID]..\n"               \
+	"usage: idhubctl services list | show ID | remove ID\n"                                    \
+	"       idhubctl services add --id ID --name NAME --redirect-uri URI [--redirect-uri "     \
+	"URI]..\n"                                                                                 \
+	"           [--auth-method client_secret_basic|client_secret_post|private_key_jwt]\n"      \
+	"           [--jwks FILE | --jwks-uri URL] [--sector S] [--scope "                         \
+	"openid|profile|email]..\n"                                                                \
+	"           [--min-loa ACR] [--alg ES256|RS256|PS256|EdDSA] [--idp ID]..\n"                \
 	"       idhubctl services update ID [the same options; lists replace the old ones]\n"      \
 	"       idhubctl services rotate-secret ID [--grace SECONDS]   (default 86400)\n"
 #define HELP_IDPS                                                                                  \
-	"usage: idhubctl idps list | show ID\n"                                                   \
+	"usage: idhubctl idps list | show ID\n"                                                    \
 	"       idhubctl idps enable ID | disable ID        override the config's enabled flag\n"  \
-	"       idhubctl idps unavailable ID [--note TEXT] | available ID\n"                      \
+	"       idhubctl idps unavailable ID [--note TEXT] | available ID\n"                       \
 	"       idhubctl idps window ID HH:MM-HH:MM | window ID --clear   daily window, UTC\n"
 #define HELP_PAIRWISE                                                                              \
-	"usage: idhubctl pairwise lookup --service ID --sub SUB\n"                                \
+	"usage: idhubctl pairwise lookup --service ID --sub SUB\n"                                 \
 	"       idhubctl pairwise forget --service ID --sub SUB   (a citizen's erasure request)\n"
 #define HELP_BACKUP "usage: idhubctl backup DIR   (hot, consistent, compacted copy; mode 0600)\n"
-#define HELP_RESTORE                                                                               \
-	"usage: idhubctl restore DIR   (the daemon must be stopped)\n"
+#define HELP_RESTORE "usage: idhubctl restore DIR   (the daemon must be stopped)\n"
 #define HELP_STATUS "usage: idhubctl status   (daemon health, key states, store size)\n"
 #define HELP_AUDIT "usage: idhubctl audit [--limit N]   (newest last)\n"
 

@@ -20,19 +20,20 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: idhubctl [--config FILE] [--json] COMMAND [ARGS]\n\n"
-		"The config file gives the state directory and the policy (default: $IDHUB_CONFIG,\n"
-		"else " DEFAULT_CONFIG "). Run 'idhubctl COMMAND --help' for a command's options.\n\n"
-		"commands:\n"
-		"  keys list|generate|rotate|retire|purge|export-public   signing keys\n"
-		"  services add|list|show|update|remove|rotate-secret      relying parties\n"
-		"  idps list|show|enable|disable|unavailable|available|window   identity providers\n"
-		"  pairwise lookup|forget                                   pairwise subjects\n"
-		"  backup DIR | restore DIR                                 the store\n"
-		"  status                                                   health, keys, store\n"
-		"  audit [--limit N]                                        the audit log\n"
-		"  hash-secret                                              a secret and its hash\n");
+	fprintf(
+	    f,
+	    "usage: idhubctl [--config FILE] [--json] COMMAND [ARGS]\n\n"
+	    "The config file gives the state directory and the policy (default: $IDHUB_CONFIG,\n"
+	    "else " DEFAULT_CONFIG "). Run 'idhubctl COMMAND --help' for a command's options.\n\n"
+	    "commands:\n"
+	    "  keys list|generate|rotate|retire|purge|export-public   signing keys\n"
+	    "  services add|list|show|update|remove|rotate-secret      relying parties\n"
+	    "  idps list|show|enable|disable|unavailable|available|window   identity providers\n"
+	    "  pairwise lookup|forget                                   pairwise subjects\n"
+	    "  backup DIR | restore DIR                                 the store\n"
+	    "  status                                                   health, keys, store\n"
+	    "  audit [--limit N]                                        the audit log\n"
+	    "  hash-secret                                              a secret and its hash\n");
 }
 
 store *ctl_store(ctl *c)
@@ -42,7 +43,8 @@ store *ctl_store(ctl *c)
 	char path[4096], *err = NULL;
 	/* as the daemon does: services may be registered before its first start */
 	if (mkdir(c->cfg->state_dir, 0700) != 0 && errno != EEXIST)
-		fprintf(stderr, "idhubctl: cannot create %s: %s\n", c->cfg->state_dir, strerror(errno));
+		fprintf(stderr, "idhubctl: cannot create %s: %s\n", c->cfg->state_dir,
+		        strerror(errno));
 	snprintf(path, sizeof path, "%s/store", c->cfg->state_dir);
 	c->st = store_open(path, (size_t)c->cfg->store_map_mib, &err);
 	if (!c->st) {
@@ -84,7 +86,7 @@ void ctl_print_json(json_t *v)
 }
 
 void ctl_audit(ctl *c, const char *what, const char *target, const json_t *before,
-	       const json_t *after)
+               const json_t *after)
 {
 	if (!c->st || audit_append(c->st, c->actor, what, target, before, after) != 0)
 		fprintf(stderr, "idhubctl: warning: could not write the audit record\n");
@@ -115,19 +117,27 @@ static int hash_secret(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	ctl c = {0};
 	int o;
 	c.config_path = getenv("IDHUB_CONFIG");
 	/* "+": stop at the command, whose own options follow */
 	while ((o = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': c.config_path = optarg; break;
-		case 'j': c.json = 1; break;
-		case 'h': usage(stdout); return CTL_OK;
-		default: usage(stderr); return CTL_USAGE;
+		case 'c':
+			c.config_path = optarg;
+			break;
+		case 'j':
+			c.json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return CTL_OK;
+		default:
+			usage(stderr);
+			return CTL_USAGE;
 		}
 	}
 	if (optind >= argc) {
@@ -143,10 +153,10 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(ctl *, int, char **);
 		const char *help;
-	} cmds[] = {{"keys", cmd_keys, HELP_KEYS},	     {"services", cmd_services, HELP_SERVICES},
-		    {"idps", cmd_idps, HELP_IDPS},	     {"pairwise", cmd_pairwise, HELP_PAIRWISE},
-		    {"backup", cmd_backup, HELP_BACKUP},     {"restore", cmd_restore, HELP_RESTORE},
-		    {"status", cmd_status, HELP_STATUS},     {"audit", cmd_audit, HELP_AUDIT}};
+	} cmds[] = {{"keys", cmd_keys, HELP_KEYS},       {"services", cmd_services, HELP_SERVICES},
+	            {"idps", cmd_idps, HELP_IDPS},       {"pairwise", cmd_pairwise, HELP_PAIRWISE},
+	            {"backup", cmd_backup, HELP_BACKUP}, {"restore", cmd_restore, HELP_RESTORE},
+	            {"status", cmd_status, HELP_STATUS}, {"audit", cmd_audit, HELP_AUDIT}};
 	int (*fn)(ctl *, int, char **) = NULL;
 	const char *help = NULL;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
@@ -175,7 +185,7 @@ int main(int argc, char **argv)
 	}
 	audit_actor(c.actor, sizeof c.actor);
 	log_set_level(LOG_WARN_); /* the command prints what it did; library chatter stays quiet */
-	optind = 1; /* the command parses its own options from its own argv */
+	optind = 1;               /* the command parses its own options from its own argv */
 	int rc = fn(&c, sargc, sargv);
 	if (c.st)
 		store_close(c.st);

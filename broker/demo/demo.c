@@ -34,14 +34,17 @@ static void show_start(hub *h, http_req *r, http_resp *resp, const char *notice)
 	buf_init(&b, r->a);
 	buf_puts(&b, "<h1>Demo service</h1>\n");
 	if (notice) {
-		buf_puts(&b, "<div class=\"error-summary\" role=\"alert\"><h2>There is a problem</h2><p>");
+		buf_puts(
+		    &b,
+		    "<div class=\"error-summary\" role=\"alert\"><h2>There is a problem</h2><p>");
 		buf_html(&b, notice);
 		buf_puts(&b, "</p></div>\n");
 	}
-	buf_puts(&b, "<p>This is a pretend public service. To use it you prove who you are through "
-		     "the hub, with the sandbox identity provider's test people.</p>\n"
-		     "<p><a class=\"button\" id=\"login\" href=\"/demo/login\">Sign in</a>"
-		     "<a class=\"button secondary\" id=\"login-substantial\" href=\"/demo/login?acr=");
+	buf_puts(&b,
+	         "<p>This is a pretend public service. To use it you prove who you are through "
+	         "the hub, with the sandbox identity provider's test people.</p>\n"
+	         "<p><a class=\"button\" id=\"login\" href=\"/demo/login\">Sign in</a>"
+	         "<a class=\"button secondary\" id=\"login-substantial\" href=\"/demo/login?acr=");
 	buf_urlenc(&b, config_loa_acr(h->cfg, 2) ? config_loa_acr(h->cfg, 2) : "");
 	buf_puts(&b, "\">Sign in at level substantial</a></p>\n");
 	demo_page(r, resp, notice ? 400 : 200, buf_str(&b));
@@ -52,9 +55,9 @@ static void show_claims(http_req *r, http_resp *resp, json_t *claims)
 	buf b;
 	buf_init(&b, r->a);
 	buf_puts(&b, "<h1>You are signed in to the demo service</h1>\n<p>The hub verified your "
-		     "identity and sent these claims in a signed ID token. The <code>sub</code> is "
-		     "your pairwise identifier: another service gets a different one.</p>\n"
-		     "<dl class=\"claims\">\n");
+	             "identity and sent these claims in a signed ID token. The <code>sub</code> is "
+	             "your pairwise identifier: another service gets a different one.</p>\n"
+	             "<dl class=\"claims\">\n");
 	const char *k;
 	json_t *v;
 	json_object_foreach(claims, k, v)
@@ -73,16 +76,18 @@ static void show_claims(http_req *r, http_resp *resp, json_t *claims)
 		}
 		buf_puts(&b, "</dd>\n");
 	}
-	buf_puts(&b, "</dl>\n<p><a class=\"button secondary\" href=\"/demo/logout\">Sign out</a></p>\n");
+	buf_puts(
+	    &b, "</dl>\n<p><a class=\"button secondary\" href=\"/demo/logout\">Sign out</a></p>\n");
 	demo_page(r, resp, 200, buf_str(&b));
 }
 
 static void set_cookie(hub *h, http_req *r, http_resp *resp, const char *name, const char *value,
-		       int max_age)
+                       int max_age)
 {
-	http_add_header(resp, "Set-Cookie",
-			arena_printf(r->a, "%s=%s; Path=/demo; HttpOnly; SameSite=Lax; Max-Age=%d%s",
-				     name, value, max_age, h->cfg->secure_cookies ? "; Secure" : ""));
+	http_add_header(
+	    resp, "Set-Cookie",
+	    arena_printf(r->a, "%s=%s; Path=/demo; HttpOnly; SameSite=Lax; Max-Age=%d%s", name,
+	                 value, max_age, h->cfg->secure_cookies ? "; Secure" : ""));
 }
 
 static void start_login(hub *h, http_req *r, http_resp *resp)
@@ -108,12 +113,14 @@ static void start_login(hub *h, http_req *r, http_resp *resp)
 	set_cookie(h, r, resp, LOGIN_COOKIE, state, (int)h->cfg->journey_ttl);
 	buf b;
 	buf_init(&b, r->a);
-	buf_printf(&b, "%s/authorize?response_type=code&client_id=" DEMO_CLIENT "&scope=openid%%20profile"
-		       "&redirect_uri=",
-		   h->cfg->issuer);
+	buf_printf(&b,
+	           "%s/authorize?response_type=code&client_id=" DEMO_CLIENT
+	           "&scope=openid%%20profile"
+	           "&redirect_uri=",
+	           h->cfg->issuer);
 	buf_urlenc(&b, redirect_uri(h, r->a));
-	buf_printf(&b, "&state=%s&nonce=%s&code_challenge=%s&code_challenge_method=S256", state, nonce,
-		   challenge);
+	buf_printf(&b, "&state=%s&nonce=%s&code_challenge=%s&code_challenge_method=S256", state,
+	           nonce, challenge);
 	const char *acr = form_get(&r->query, "acr", NULL);
 	if (acr && config_loa_level(h->cfg, acr)) {
 		buf_puts(&b, "&acr_values=");
@@ -124,7 +131,7 @@ static void start_login(hub *h, http_req *r, http_resp *resp)
 
 /* Checks the ID token as a relying party must (OIDC Core §3.1.3.7). Returns its claims or NULL. */
 static json_t *verify_id_token(hub *h, http_req *r, const char *idt, const char *nonce,
-			       const char **why)
+                               const char **why)
 {
 	jws_parsed p;
 	if (jws_parse(r->a, idt, 16384, &p)) {
@@ -144,7 +151,7 @@ static json_t *verify_id_token(hub *h, http_req *r, const char *idt, const char 
 	else if (!(s = json_string_value(json_object_get(c, "aud"))) || strcmp(s, DEMO_CLIENT))
 		*why = "the ID token is for another service";
 	else if (!(s = json_string_value(json_object_get(c, "nonce"))) ||
-		 !journey_token_eq(s, nonce))
+	         !journey_token_eq(s, nonce))
 		*why = "the ID token's nonce does not match";
 	else if (!json_is_integer(exp) || json_integer_value(exp) <= hub_now(h))
 		*why = "the ID token has expired";
@@ -178,15 +185,17 @@ static void finish_login(hub *h, http_req *r, http_resp *resp)
 	json_t *rec = json_loadb(v, n, 0, NULL);
 	free(v);
 	const char *nonce = arena_strdup(r->a, json_string_value(json_object_get(rec, "nonce")));
-	const char *verifier = arena_strdup(r->a, json_string_value(json_object_get(rec, "verifier")));
+	const char *verifier =
+	    arena_strdup(r->a, json_string_value(json_object_get(rec, "verifier")));
 	json_decref(rec);
 	set_cookie(h, r, resp, LOGIN_COOKIE, "", 0);
 	const char *err = form_get(&r->query, "error", NULL);
 	if (err) {
 		show_start(h, r, resp,
-			   arena_printf(r->a, "The hub answered: %s", strcmp(err, "access_denied") == 0
-									   ? "you cancelled the sign-in"
-									   : err));
+		           arena_printf(r->a, "The hub answered: %s",
+		                        strcmp(err, "access_denied") == 0
+		                            ? "you cancelled the sign-in"
+		                            : err));
 		return;
 	}
 	const char *code = form_get(&r->query, "code", NULL);
@@ -245,8 +254,8 @@ void demo_route(hub *h, http_req *r, http_resp *resp)
 {
 	if (!hub_find_client(h, r->a, DEMO_CLIENT)) {
 		demo_page(r, resp, 500,
-			  "<h1>Demo service not configured</h1><p>Add a service with client_id "
-			  "\"demo\" and the redirect URI ISSUER/demo/callback to the config.</p>");
+		          "<h1>Demo service not configured</h1><p>Add a service with client_id "
+		          "\"demo\" and the redirect URI ISSUER/demo/callback to the config.</p>");
 		return;
 	}
 	if (strcmp(r->path, "/demo") == 0 || strcmp(r->path, "/demo/") == 0)

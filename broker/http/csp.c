@@ -11,9 +11,9 @@ static const char *form_sources = "https:";
 
 void csp_init(int allow_http)
 {
-	/* Forms may lead anywhere a journey goes: an upstream IdP, then (through redirects that Chrome
-	 * checks against form-action) the service. So form-action allows the scheme, not an origin list;
-	 * scripts, styles and framing stay locked down. */
+	/* Forms may lead anywhere a journey goes: an upstream IdP, then (through redirects that
+	 * Chrome checks against form-action) the service. So form-action allows the scheme, not an
+	 * origin list; scripts, styles and framing stay locked down. */
 	form_sources = allow_http ? "https: http:" : "https:";
 	unsigned char d[SHA256_DIGEST_LENGTH];
 	SHA256((const unsigned char *)CSP_AUTOSUBMIT_SCRIPT, strlen(CSP_AUTOSUBMIT_SCRIPT), d);
@@ -22,9 +22,10 @@ void csp_init(int allow_http)
 
 const char *csp_header(arena *a)
 {
-	return arena_printf(a,
-			    "default-src 'none'; style-src 'self'; img-src 'self'; "
-			    "script-src 'sha256-%s'; form-action 'self' %s; frame-ancestors 'none'; "
-			    "base-uri 'none'",
-			    script_hash, form_sources);
+	return arena_printf(
+	    a,
+	    "default-src 'none'; style-src 'self'; img-src 'self'; "
+	    "script-src 'sha256-%s'; form-action 'self' %s; frame-ancestors 'none'; "
+	    "base-uri 'none'",
+	    script_hash, form_sources);
 }

@@ -1,5 +1,5 @@
-/* csp.h — the Content-Security-Policy of the hub's HTML pages, and the one inline script they may run
- * (the auto-submit of a POST form, allowed by its hash so no other inline script can run). */
+/* csp.h — the Content-Security-Policy of the hub's HTML pages, and the one inline script they may
+ * run (the auto-submit of a POST form, allowed by its hash so no other inline script can run). */
 #ifndef IDHUB_CSP_H
 #define IDHUB_CSP_H
 #include "../util/arena.h"

@@ -25,7 +25,8 @@ typedef struct http_req {
 	form query;         /* parsed query string */
 	form body;          /* parsed body when it is application/x-www-form-urlencoded */
 	int query_error;    /* FORM_ code of the query parse (0 = ok) */
-	int body_error;     /* FORM_ code of the body parse, or HTTP_BODY_TOO_LARGE, or HTTP_BODY_NOT_FORM */
+	int body_error;     /* FORM_ code of the body parse, or HTTP_BODY_TOO_LARGE, or
+	                       HTTP_BODY_NOT_FORM */
 	const char *raw_body;
 	size_t body_len;
 	void *conn; /* the server's connection handle, for headers */
@@ -41,7 +42,7 @@ typedef struct http_resp {
 	const char *hdr_name[HTTP_MAX_HEADERS_OUT];
 	const char *hdr_value[HTTP_MAX_HEADERS_OUT];
 	int nhdr;
-	int max_age;             /* >0: Cache-Control public, max-age; otherwise no-store */
+	int max_age; /* >0: Cache-Control public, max-age; otherwise no-store */
 } http_resp;
 
 /* A request header's value, or NULL. */

@@ -31,9 +31,9 @@ typedef struct req_ctx {
 	const char *raw_query;
 	size_t raw_query_len;
 	int started;
-	int parsed;       /* query and body parsed into req */
-	int done;         /* an offloaded handler finished: resp is ready */
-	http_resp resp;   /* the offloaded handler's response */
+	int parsed;     /* query and body parsed into req */
+	int done;       /* an offloaded handler finished: resp is ready */
+	http_resp resp; /* the offloaded handler's response */
 	http_server *srv;
 	struct MHD_Connection *con;
 } req_ctx;
@@ -61,7 +61,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
 }
 
 static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
-		      enum MHD_RequestTerminationCode toe)
+                      enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
 	(void)con;
@@ -133,8 +133,8 @@ static int is_callback_path(const char *url)
 
 static enum MHD_Result send_resp(struct MHD_Connection *con, http_req *r, http_resp *resp)
 {
-	struct MHD_Response *mr = MHD_create_response_from_buffer(resp->body_len, (void *)resp->body,
-								   MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *mr = MHD_create_response_from_buffer(
+	    resp->body_len, (void *)resp->body, MHD_RESPMEM_MUST_COPY);
 	if (!mr)
 		return MHD_NO;
 	if (resp->content_type)
@@ -153,11 +153,10 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, http_req *r, http_r
 	MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(mr, "X-Frame-Options", "DENY");
 	if (resp->content_type && strncmp(resp->content_type, "text/html", 9) == 0)
-		MHD_add_response_header(mr, "Content-Security-Policy",
-					csp_header(r->a));
+		MHD_add_response_header(mr, "Content-Security-Policy", csp_header(r->a));
 	else
 		MHD_add_response_header(mr, "Content-Security-Policy",
-					"default-src 'none'; frame-ancestors 'none'");
+		                        "default-src 'none'; frame-ancestors 'none'");
 	enum MHD_Result ret = MHD_queue_response(con, (unsigned)resp->status, mr);
 	MHD_destroy_response(mr);
 	return ret;
@@ -185,8 +184,8 @@ static int is_form_content(const char *ct)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
 	http_server *s = cls;
 	req_ctx *c = *req_cls;
@@ -197,7 +196,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		c->started = 1;
 		c->req.conn = con;
 		c->body_max = is_callback_path(url) ? HTTP_MAX_CALLBACK_BODY : HTTP_MAX_BODY;
-		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+		const char *cl =
+		    MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
 		unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
 		if (declared > c->body_max)
 			c->too_large = 1; /* refuse early, but still drain what the client sends */
@@ -212,7 +212,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 			} else {
 				size_t need = c->body_len + *upload_data_size + 1;
 				if (need > c->body_cap) {
-					/* sized from Content-Length, grown if the client sends more */
+					/* sized from Content-Length, grown if the client sends more
+					 */
 					size_t cap = c->body_cap ? c->body_cap * 2 : 1024;
 					if (cap < c->body_hint + 1)
 						cap = c->body_hint + 1;
@@ -249,7 +250,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		size_t vmax = is_callback_path(url) ? HTTP_MAX_CALLBACK_VALUE : FORM_MAX_VALUE;
 		if (c->raw_query)
 			r->query_error =
-				form_parse(r->a, &r->query, c->raw_query, c->raw_query_len, vmax);
+			    form_parse(r->a, &r->query, c->raw_query, c->raw_query_len, vmax);
 		if (c->too_large) {
 			r->body_error = HTTP_BODY_TOO_LARGE;
 		} else if (c->body_len || strcmp(method, "POST") == 0) {
@@ -258,10 +259,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 			if (c->body)
 				c->body[c->body_len] = 0;
 			const char *ct =
-				MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
+			    MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
 			if (is_form_content(ct))
 				r->body_error =
-					form_parse(r->a, &r->body, r->raw_body, r->body_len, vmax);
+				    form_parse(r->a, &r->body, r->raw_body, r->body_len, vmax);
 			else
 				r->body_error = HTTP_BODY_NOT_FORM;
 		}
@@ -298,13 +299,14 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 #pragma GCC diagnostic pop
 
 http_server *http_server_start(struct hub *h, const char *host, int port, int threads,
-			       http_handler handler, http_blocks_fn blocks, int blocking_threads,
-			       char **err)
+                               http_handler handler, http_blocks_fn blocks, int blocking_threads,
+                               char **err)
 {
 	struct sockaddr_in6 a6 = {0};
 	struct sockaddr_in a4 = {0};
 	struct sockaddr *sa;
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned flags =
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
 		a4.sin_family = AF_INET;
 		a4.sin_port = htons((uint16_t)port);
@@ -331,15 +333,15 @@ http_server *http_server_start(struct hub *h, const char *host, int port, int th
 		return NULL;
 	}
 	s->d = MHD_start_daemon(
-		flags, (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-		NULL, MHD_OPTION_SOCK_ADDR, sa,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_URI_LOG_CALLBACK,
-		uri_logger, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_END);
+	    flags, (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+	    NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
+	    NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_END);
 	if (!s->d) {
-		if (asprintf(err, "cannot listen on %s:%d (in use, or not permitted)", host, port) < 0)
+		if (asprintf(err, "cannot listen on %s:%d (in use, or not permitted)", host, port) <
+		    0)
 			*err = NULL;
 		workers_free(s->pool);
 		free(s);

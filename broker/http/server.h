@@ -17,8 +17,8 @@ typedef int (*http_blocks_fn)(struct hub *h, const http_req *r);
 /* Starts listening on host:port with threads event-loop threads and, if blocks is set,
  * blocking_threads threads for blocking handlers. Returns NULL with a message in *err. */
 http_server *http_server_start(struct hub *h, const char *host, int port, int threads,
-			       http_handler handler, http_blocks_fn blocks, int blocking_threads,
-			       char **err);
+                               http_handler handler, http_blocks_fn blocks, int blocking_threads,
+                               char **err);
 void http_server_stop(http_server *s);
 
 #endif

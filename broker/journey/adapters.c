@@ -25,35 +25,35 @@ static int load_one(hub *h, const idp_conf *ic, hub_idp *out, char **err)
 	out->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!out->dl) {
 		if (asprintf(err, "%s:%d: idp '%s': cannot load adapter '%s': %s", h->cfg->file,
-			     ic->line, ic->id, ic->adapter, dlerror()) < 0)
+		             ic->line, ic->id, ic->adapter, dlerror()) < 0)
 			*err = NULL;
 		return -1;
 	}
 	const idhub_adapter *(*entry)(void) =
-		(const idhub_adapter *(*)(void))dlsym(out->dl, IDHUB_ADAPTER_ENTRY);
+	    (const idhub_adapter *(*)(void))dlsym(out->dl, IDHUB_ADAPTER_ENTRY);
 	const idhub_adapter *ops = entry ? entry() : NULL;
 	if (!ops || ops->abi_version != IDHUB_ADAPTER_ABI_VERSION || !ops->init || !ops->start ||
 	    !ops->finish || !ops->destroy || !ops->state_param) {
 		if (asprintf(err, "%s:%d: idp '%s': %s is not an idhub adapter of ABI version %d",
-			     h->cfg->file, ic->line, ic->id, path, IDHUB_ADAPTER_ABI_VERSION) < 0)
+		             h->cfg->file, ic->line, ic->id, path, IDHUB_ADAPTER_ABI_VERSION) < 0)
 			*err = NULL;
 		return -1;
 	}
 	if (asprintf(&out->callback_url, "%s/callback/%s", h->cfg->issuer, ic->id) < 0)
 		return -1;
 	idhub_adapter_config ac = {.instance_id = ic->id,
-				   .config_file = h->cfg->file,
-				   .hub_base_url = h->cfg->issuer,
-				   .callback_url = out->callback_url,
-				   .settings = ic->settings,
-				   .nsettings = ic->nsettings,
-				   .loa_acrs = (const char *const *)h->cfg->loa_acrs,
-				   .nloas = h->cfg->nloas};
+	                           .config_file = h->cfg->file,
+	                           .hub_base_url = h->cfg->issuer,
+	                           .callback_url = out->callback_url,
+	                           .settings = ic->settings,
+	                           .nsettings = ic->nsettings,
+	                           .loa_acrs = (const char *const *)h->cfg->loa_acrs,
+	                           .nloas = h->cfg->nloas};
 	idhub_error e = {0};
 	out->ctx = ops->init(&ac, &h->services, &e);
 	if (!out->ctx) {
 		if (asprintf(err, "%s:%d: idp '%s': %s", h->cfg->file, error_line(ic, e.message),
-			     ic->id, e.message[0] ? e.message : "adapter failed to start") < 0)
+		             ic->id, e.message[0] ? e.message : "adapter failed to start") < 0)
 			*err = NULL;
 		return -1;
 	}

@@ -1,5 +1,5 @@
-/* adapters.h — loading IdP adapters (dlopen of <adapter_dir>/idhub-adapter-<name>.so), checking their
- * ABI version, and creating one instance per configured IdP. */
+/* adapters.h — loading IdP adapters (dlopen of <adapter_dir>/idhub-adapter-<name>.so), checking
+ * their ABI version, and creating one instance per configured IdP. */
 #ifndef IDHUB_ADAPTERS_H
 #define IDHUB_ADAPTERS_H
 #include "../hub.h"

@@ -1,7 +1,7 @@
 /* callback.c — /callback/<idp>: where an upstream IdP sends the citizen back. Finds the journey by
- * the hub-owned state/RelayState, checks the browser binding (re-posting once when a cross-site POST
- * dropped the SameSite=Lax cookie), consumes the upstream state (single use), and asks the adapter
- * to verify the response. */
+ * the hub-owned state/RelayState, checks the browser binding (re-posting once when a cross-site
+ * POST dropped the SameSite=Lax cookie), consumes the upstream state (single use), and asks the
+ * adapter to verify the response. */
 #include "callback.h"
 #include "complete.h"
 #include "journey.h"
@@ -40,19 +40,24 @@ static void repost_page(hub *h, http_req *r, http_resp *resp)
 	kv[r->body.n].name = "idhub_repost";
 	kv[r->body.n].value = "1";
 	http_html(resp, 200,
-		  page_autopost(r->a, arena_printf(r->a, "%s%s", h->cfg->issuer, r->path), kv,
-				r->body.n + 1, "Continue signing in",
-				"Select Continue to return to the hub."));
+	          page_autopost(r->a, arena_printf(r->a, "%s%s", h->cfg->issuer, r->path), kv,
+	                        r->body.n + 1, "Continue signing in",
+	                        "Select Continue to return to the hub."));
 }
 
 static const char *refusal_heading(idhub_status st)
 {
 	switch (st) {
-	case IDHUB_ERR_ACCESS_DENIED: return "You did not finish proving your identity";
-	case IDHUB_ERR_LOGIN_REQUIRED: return "The identity provider needs you to sign in";
-	case IDHUB_ERR_UNAVAILABLE: return "The identity provider is not available";
-	case IDHUB_ERR_LOA: return "That identity provider could not prove your identity well enough";
-	default: return "We could not confirm your identity";
+	case IDHUB_ERR_ACCESS_DENIED:
+		return "You did not finish proving your identity";
+	case IDHUB_ERR_LOGIN_REQUIRED:
+		return "The identity provider needs you to sign in";
+	case IDHUB_ERR_UNAVAILABLE:
+		return "The identity provider is not available";
+	case IDHUB_ERR_LOA:
+		return "That identity provider could not prove your identity well enough";
+	default:
+		return "We could not confirm your identity";
 	}
 }
 
@@ -64,11 +69,12 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 		return;
 	}
 	if (r->query_error || r->body_error) {
-		oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
-				"We could not read the identity provider's answer",
-				"The answer was malformed or too large. Nothing has been shared with "
-				"the service.",
-				NULL);
+		oidc_error_page(
+		    r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
+		    "We could not read the identity provider's answer",
+		    "The answer was malformed or too large. Nothing has been shared with "
+		    "the service.",
+		    NULL);
 		return;
 	}
 	const form *f = strcmp(r->method, "POST") == 0 ? &r->body : &r->query;
@@ -96,8 +102,9 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 	if (!journey_bound(&j, r)) {
 		if (strcmp(r->method, "POST") == 0 && !http_cookie(r, JOURNEY_COOKIE) &&
 		    !form_get(&r->body, "idhub_repost", NULL)) {
-			/* A cross-site POST (SAML HTTP-POST binding) does not carry our SameSite=Lax
-			 * cookie. Re-post the same fields from our own origin: a same-site POST does. */
+			/* A cross-site POST (SAML HTTP-POST binding) does not carry our
+			 * SameSite=Lax cookie. Re-post the same fields from our own origin: a
+			 * same-site POST does. */
 			repost_page(h, r, resp);
 			return;
 		}
@@ -116,39 +123,41 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 	idhub_http_request areq;
 	journey_adapter_request(r, &areq);
 	idhub_login_request lr = {.request_id = j.request_id,
-				  .nonce = j.upstream_nonce,
-				  .verifier = j.upstream_verifier,
-				  .callback_url = idp->callback_url,
-				  .min_loa = j.required_loa,
-				  .started_at = j.upstream_started};
+	                          .nonce = j.upstream_nonce,
+	                          .verifier = j.upstream_verifier,
+	                          .callback_url = idp->callback_url,
+	                          .min_loa = j.required_loa,
+	                          .started_at = j.upstream_started};
 	idhub_identity id = {0};
 	idhub_error err = {0};
 	if (idp->ops->finish(idp->ctx, (idhub_arena *)r->a, &areq, &lr, &id, &err) != 0) {
 		if (err.status == IDHUB_OK)
 			err.status = IDHUB_ERR_INVALID;
 		log_info("journey: %s refused: %s", idp->conf->id, err.message);
-		oidc_error_page(r, resp, err.status == IDHUB_ERR_UNAVAILABLE ? 502 : 400,
-				refusal_heading(err.status),
-				err.status == IDHUB_ERR_ACCESS_DENIED
-					? "Nothing has been shared with the service."
-					: "The identity provider's answer could not be accepted. Nothing "
-					  "has been shared with the service.",
-				journey_actions_html(r->a, &j, 1));
+		oidc_error_page(
+		    r, resp, err.status == IDHUB_ERR_UNAVAILABLE ? 502 : 400,
+		    refusal_heading(err.status),
+		    err.status == IDHUB_ERR_ACCESS_DENIED
+		        ? "Nothing has been shared with the service."
+		        : "The identity provider's answer could not be accepted. Nothing "
+		          "has been shared with the service.",
+		    journey_actions_html(r->a, &j, 1));
 		return;
 	}
 	if (!id.subject || !*id.subject) {
 		oidc_error_page(r, resp, 400, refusal_heading(IDHUB_ERR_INVALID),
-				"The identity provider's answer named nobody.",
-				journey_actions_html(r->a, &j, 1));
+		                "The identity provider's answer named nobody.",
+		                journey_actions_html(r->a, &j, 1));
 		return;
 	}
 	if (id.loa < j.required_loa) {
 		log_info("journey: %s asserted level %d, %d required", idp->conf->id, id.loa,
-			 j.required_loa);
-		oidc_error_page(r, resp, 403, refusal_heading(IDHUB_ERR_LOA),
-				"The service needs a higher level of assurance than that identity "
-				"provider confirmed. You can choose another way to prove your identity.",
-				journey_actions_html(r->a, &j, 1));
+		         j.required_loa);
+		oidc_error_page(
+		    r, resp, 403, refusal_heading(IDHUB_ERR_LOA),
+		    "The service needs a higher level of assurance than that identity "
+		    "provider confirmed. You can choose another way to prove your identity.",
+		    journey_actions_html(r->a, &j, 1));
 		return;
 	}
 	journey_complete(h, r, resp, &j, idp, &id);

@@ -1,6 +1,6 @@
 /* complete.c — issues the authorization code (see complete.h). The code record holds what the token
- * endpoint needs and the claims the scope allows; the journey is deleted in the same transaction, so
- * personal attributes live only until the code is redeemed or expires. */
+ * endpoint needs and the claims the scope allows; the journey is deleted in the same transaction,
+ * so personal attributes live only until the code is redeemed or expires. */
 #include "complete.h"
 #include "picker.h"
 #include "../oidc/code.h"
@@ -16,9 +16,9 @@ static const struct {
 	const char *scope;
 	const char *claim;
 } scope_claims[] = {
-	{"profile", "name"},          {"profile", "given_name"}, {"profile", "family_name"},
-	{"profile", "middle_name"},   {"profile", "birthdate"},  {"email", "email"},
-	{"email", "email_verified"},
+    {"profile", "name"},         {"profile", "given_name"}, {"profile", "family_name"},
+    {"profile", "middle_name"},  {"profile", "birthdate"},  {"email", "email"},
+    {"email", "email_verified"},
 };
 
 static int scope_has(const char *scope, const char *word)
@@ -39,44 +39,45 @@ static json_t *released_claims(const char *scope, const idhub_identity *id)
 			    scope_has(scope, scope_claims[k].scope) && id->attrs[i].value) {
 				if (strcmp(id->attrs[i].name, "email_verified") == 0)
 					json_object_set_new(
-						c, "email_verified",
-						json_boolean(strcmp(id->attrs[i].value, "true") == 0));
+					    c, "email_verified",
+					    json_boolean(strcmp(id->attrs[i].value, "true") == 0));
 				else
 					json_object_set_new(c, id->attrs[i].name,
-							    json_string(id->attrs[i].value));
+					                    json_string(id->attrs[i].value));
 			}
 	return c;
 }
 
 void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, const hub_idp *idp,
-		      const idhub_identity *id)
+                      const idhub_identity *id)
 {
 	const service_conf *svc = hub_service(h, r->a, j->client_id);
 	char sub[44];
 	int64_t now = hub_now(h);
-	if (!svc || pairwise_sub(&h->pw, h->st, svc->sector, idp->conf->id, id->subject, now, sub)) {
+	if (!svc ||
+	    pairwise_sub(&h->pw, h->st, svc->sector, idp->conf->id, id->subject, now, sub)) {
 		log_err("journey: cannot record the pairwise subject");
 		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-				"Try again in a few minutes.", NULL);
+		                "Try again in a few minutes.", NULL);
 		return;
 	}
 	char code[44];
 	if (random_token(code)) {
 		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-				"Try again.", NULL);
+		                "Try again.", NULL);
 		return;
 	}
 	code_record c = {.client_id = j->client_id,
-			 .redirect_uri = j->redirect_uri,
-			 .code_challenge = j->code_challenge,
-			 .nonce = j->nonce,
-			 .scope = j->scope,
-			 .sub = sub,
-			 .idp = idp->conf->id,
-			 .loa = id->loa < idp->conf->max_loa ? id->loa : idp->conf->max_loa,
-			 .auth_time = id->auth_time ? id->auth_time : now,
-			 .issued = now,
-			 .claims = released_claims(j->scope, id)};
+	                 .redirect_uri = j->redirect_uri,
+	                 .code_challenge = j->code_challenge,
+	                 .nonce = j->nonce,
+	                 .scope = j->scope,
+	                 .sub = sub,
+	                 .idp = idp->conf->id,
+	                 .loa = id->loa < idp->conf->max_loa ? id->loa : idp->conf->max_loa,
+	                 .auth_time = id->auth_time ? id->auth_time : now,
+	                 .issued = now,
+	                 .claims = released_claims(j->scope, id)};
 	char *js = code_record_json(&c);
 	json_decref(c.claims);
 	store_batch *b = store_batch_new();
@@ -86,10 +87,10 @@ void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, co
 	free(js);
 	if (rc) {
 		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-				"Try again in a few minutes.", NULL);
+		                "Try again in a few minutes.", NULL);
 		return;
 	}
 	log_info("journey: %s signed in to %s through %s at level %d", sub, svc->client_id,
-		 idp->conf->id, c.loa);
+	         idp->conf->id, c.loa);
 	oidc_redirect_code(h, r, resp, j->redirect_uri, code, j->state);
 }

@@ -1,5 +1,6 @@
 /* eligibility.h — which IdPs a journey may offer: the hub-level rules (enabled, available now,
- * allowed for the service, able to reach the level of assurance required), as the Verify hub applied them. */
+ * allowed for the service, able to reach the level of assurance required), as the Verify hub
+ * applied them. */
 #ifndef IDHUB_ELIGIBILITY_H
 #define IDHUB_ELIGIBILITY_H
 #include "../hub.h"

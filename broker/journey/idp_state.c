@@ -39,13 +39,14 @@ void idp_state_get(store *s, const char *id, idp_state *out)
 json_t *idp_state_json(const idp_state *st)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "enabled", st->enabled < 0 ? json_null() : json_boolean(st->enabled));
+	json_object_set_new(o, "enabled",
+	                    st->enabled < 0 ? json_null() : json_boolean(st->enabled));
 	json_object_set_new(o, "unavailable", json_boolean(st->unavailable));
 	if (st->window_from >= 0)
 		json_object_set_new(o, "window",
-				    json_sprintf("%02d:%02d-%02d:%02d", st->window_from / 60,
-						 st->window_from % 60, st->window_to / 60,
-						 st->window_to % 60));
+		                    json_sprintf("%02d:%02d-%02d:%02d", st->window_from / 60,
+		                                 st->window_from % 60, st->window_to / 60,
+		                                 st->window_to % 60));
 	else
 		json_object_set_new(o, "window", json_null());
 	json_object_set_new(o, "note", json_string(st->note));
@@ -87,5 +88,5 @@ int idp_state_offerable(const idp_state *st, int config_enabled, int64_t now)
 	int m = (int)((now % 86400 + 86400) % 86400 / 60);
 	/* a window may wrap midnight: 22:00-06:00 */
 	return st->window_from < st->window_to ? m >= st->window_from && m < st->window_to
-					       : m >= st->window_from || m < st->window_to;
+	                                       : m >= st->window_from || m < st->window_to;
 }

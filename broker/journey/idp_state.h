@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 typedef struct idp_state {
-	int enabled;     /* -1: as the config says; 0 or 1: the operator's override */
-	int unavailable; /* temporarily unavailable */
+	int enabled;                /* -1: as the config says; 0 or 1: the operator's override */
+	int unavailable;            /* temporarily unavailable */
 	int window_from, window_to; /* minutes after 00:00 UTC; -1: always */
-	char note[160];  /* shown to operators, not citizens */
+	char note[160];             /* shown to operators, not citizens */
 	int64_t updated;
 } idp_state;
 

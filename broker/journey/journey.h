@@ -4,9 +4,9 @@
  * hub secret, with its creation time) into the journey token that travels in the picker's URL
  * (/login/<token>), so a flood of /authorize requests cannot fill the store. When the citizen picks
  * an IdP, the journey is stored in NS_JOURNEY under SHA-256 of the token (its key), and from then
- * on the stored record wins over the token; pages then link to /login/<key>. When the code is issued (or the citizen cancels) the record
- * becomes "spent" until the token would have expired, so one authorization request yields at most
- * one code.
+ * on the stored record wins over the token; pages then link to /login/<key>. When the code is
+ * issued (or the citizen cancels) the record becomes "spent" until the token would have expired, so
+ * one authorization request yields at most one code.
  *
  * Binding: the browser carries one random cookie, idhub_browser (HttpOnly, SameSite=Lax, Secure on
  * https), reused across journeys so several tabs work; each journey holds SHA-256 of it and every

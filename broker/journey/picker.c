@@ -1,6 +1,6 @@
 /* picker.c — the IdP picker (/login/<journey>): lists the eligible IdPs, takes the citizen's choice
- * (CSRF-checked), and asks the chosen adapter to start its login; /login/<journey>/cancel returns to
- * the service with access_denied. */
+ * (CSRF-checked), and asks the chosen adapter to start its login; /login/<journey>/cancel returns
+ * to the service with access_denied. */
 #include "picker.h"
 #include "eligibility.h"
 #include "journey.h"
@@ -15,17 +15,18 @@ void journey_gone_page(hub *h, http_req *r, http_resp *resp)
 {
 	(void)h;
 	oidc_error_page(r, resp, 400, "Your sign-in has expired",
-			"For your security, a sign-in must be finished within a few minutes, and "
-			"each link works once. Nothing has been shared with the service.",
-			"<p>Go back to the service you were using and start again.</p>\n");
+	                "For your security, a sign-in must be finished within a few minutes, and "
+	                "each link works once. Nothing has been shared with the service.",
+	                "<p>Go back to the service you were using and start again.</p>\n");
 }
 
 void journey_other_browser_page(http_req *r, http_resp *resp)
 {
-	oidc_error_page(r, resp, 403, "This sign-in was started in another browser",
-			"To protect you, a sign-in has to be finished in the browser it was started "
-			"in, with cookies allowed.",
-			"<p>Go back to the service and start again in this browser.</p>\n");
+	oidc_error_page(
+	    r, resp, 403, "This sign-in was started in another browser",
+	    "To protect you, a sign-in has to be finished in the browser it was started "
+	    "in, with cookies allowed.",
+	    "<p>Go back to the service and start again in this browser.</p>\n");
 }
 
 const char *journey_actions_html(arena *a, const journey *j, int offer_other)
@@ -44,24 +45,25 @@ const char *journey_actions_html(arena *a, const journey *j, int offer_other)
 	return buf_str(&b);
 }
 
-static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j,
-			  const char *error)
+static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j, const char *error)
 {
 	const service_conf *svc = hub_service(h, r->a, j->client_id);
 	buf b;
 	buf_init(&b, r->a);
 	if (error) {
-		buf_puts(&b, "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" "
-			     "aria-labelledby=\"error-summary-title\">\n<h2 id=\"error-summary-title\">"
-			     "There is a problem</h2>\n<ul><li><a href=\"#idp-0\">");
+		buf_puts(&b,
+		         "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" "
+		         "aria-labelledby=\"error-summary-title\">\n<h2 id=\"error-summary-title\">"
+		         "There is a problem</h2>\n<ul><li><a href=\"#idp-0\">");
 		buf_html(&b, error);
 		buf_puts(&b, "</a></li></ul>\n</div>\n");
 	}
 	buf_puts(&b, "<h1>Prove your identity to use ");
 	buf_html(&b, svc ? svc->name : j->client_id);
-	buf_puts(&b, "</h1>\n<p>Choose a company or organisation you already use to prove who you "
-		     "are. The service will not learn which one you chose, and the company will not "
-		     "learn which service you are using.</p>\n<form method=\"post\" action=\"/login/");
+	buf_puts(&b,
+	         "</h1>\n<p>Choose a company or organisation you already use to prove who you "
+	         "are. The service will not learn which one you chose, and the company will not "
+	         "learn which service you are using.</p>\n<form method=\"post\" action=\"/login/");
 	buf_html(&b, j->token);
 	buf_puts(&b, "\" novalidate>\n<input type=\"hidden\" name=\"csrf\" value=\"");
 	buf_html(&b, j->csrf);
@@ -79,9 +81,10 @@ static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j
 		const hub_idp *idp = &h->idps[i];
 		if (!svc || !idp_eligible(h, idp, svc, j->required_loa))
 			continue;
-		buf_printf(&b, "<div class=\"option\"><input type=\"radio\" name=\"idp\" id=\"idp-%d\" "
-			       "value=\"",
-			   k);
+		buf_printf(&b,
+		           "<div class=\"option\"><input type=\"radio\" name=\"idp\" id=\"idp-%d\" "
+		           "value=\"",
+		           k);
 		buf_html(&b, idp->conf->id);
 		buf_printf(&b, "\"><label for=\"idp-%d\">", k);
 		buf_html(&b, idp->conf->display_name);
@@ -94,12 +97,12 @@ static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j
 		k++;
 	}
 	buf_puts(&b, "</fieldset>\n<button class=\"button\" type=\"submit\">Continue</button>\n"
-		     "</form>\n<p><a href=\"/login/");
+	             "</form>\n<p><a href=\"/login/");
 	buf_html(&b, j->token);
 	buf_puts(&b, "/cancel\">Cancel and return to the service</a></p>\n");
 	http_html(resp, error ? 400 : 200,
-		  page_render(r->a, error ? "Error: Prove your identity" : "Prove your identity",
-			      buf_str(&b)));
+	          page_render(r->a, error ? "Error: Prove your identity" : "Prove your identity",
+	                      buf_str(&b)));
 }
 
 /* Loads the journey named in the path and checks it belongs to this browser; answers otherwise. */
@@ -112,7 +115,7 @@ static int load_bound(hub *h, http_req *r, http_resp *resp, const char *id, jour
 	}
 	if (rc) {
 		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-				"Try again in a few minutes.", NULL);
+		                "Try again in a few minutes.", NULL);
 		return -1;
 	}
 	if (!journey_bound(j, r)) {
@@ -127,7 +130,7 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 	char *rid = arena_alloc(r->a, 44), *un = arena_alloc(r->a, 44), *uv = arena_alloc(r->a, 44);
 	if (random_token(rid) || random_token(un) || random_token(uv)) {
 		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-				"Try again.", NULL);
+		                "Try again.", NULL);
 		return;
 	}
 	j->idp = idp->conf->id;
@@ -140,27 +143,29 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 		return;
 	}
 	idhub_login_request lr = {.request_id = rid,
-				  .nonce = un,
-				  .verifier = uv,
-				  .callback_url = idp->callback_url,
-				  .min_loa = j->required_loa,
-				  .started_at = j->upstream_started};
+	                          .nonce = un,
+	                          .verifier = uv,
+	                          .callback_url = idp->callback_url,
+	                          .min_loa = j->required_loa,
+	                          .started_at = j->upstream_started};
 	idhub_start_result out = {0};
 	idhub_error err = {0};
 	if (idp->ops->start(idp->ctx, (idhub_arena *)r->a, &lr, &out, &err) != 0 || !out.url) {
 		log_warn("journey: %s start failed: %s", idp->conf->id, err.message);
-		oidc_error_page(r, resp, 502,
-				arena_printf(r->a, "%s is not available", idp->conf->display_name),
-				"It could not be reached just now. You can choose another way to prove "
-				"your identity, or try again later.",
-				journey_actions_html(r->a, j, 1));
+		oidc_error_page(
+		    r, resp, 502,
+		    arena_printf(r->a, "%s is not available", idp->conf->display_name),
+		    "It could not be reached just now. You can choose another way to prove "
+		    "your identity, or try again later.",
+		    journey_actions_html(r->a, j, 1));
 		return;
 	}
 	if (out.kind == IDHUB_START_POST_FORM)
-		http_html(resp, 200,
-			  page_autopost(r->a, out.url, out.fields, out.nfields,
-					arena_printf(r->a, "Continue to %s", idp->conf->display_name),
-					"Select Continue to go to the identity provider."));
+		http_html(
+		    resp, 200,
+		    page_autopost(r->a, out.url, out.fields, out.nfields,
+		                  arena_printf(r->a, "Continue to %s", idp->conf->display_name),
+		                  "Select Continue to go to the identity provider."));
 	else
 		http_redirect(resp, out.url);
 }
@@ -176,7 +181,7 @@ void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id)
 	}
 	if (r->body_error) {
 		oidc_error_page(r, resp, 400, "There is a problem with the form",
-				"The form could not be read. Go back and try again.", NULL);
+		                "The form could not be read. Go back and try again.", NULL);
 		return;
 	}
 	int n;
@@ -184,7 +189,7 @@ void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id)
 	if (n != 1 || !journey_token_eq(csrf, j.csrf)) {
 		/* a form not served by us for this journey: possibly cross-site request forgery */
 		oidc_error_page(r, resp, 400, "This form has expired",
-				"Go back, reload the page and choose again.", NULL);
+		                "Go back, reload the page and choose again.", NULL);
 		return;
 	}
 	const char *choice = form_get(&r->body, "idp", &n);
@@ -210,9 +215,9 @@ void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id)
 	journey_spend(h, b, &j); /* the authorization request cannot be resumed after this */
 	if (store_batch_commit(h->st, b)) {
 		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-				"Try again in a few minutes.", NULL);
+		                "Try again in a few minutes.", NULL);
 		return;
 	}
 	oidc_redirect_error(h, r, resp, j.redirect_uri, "access_denied",
-			    "the citizen cancelled the sign-in", j.state);
+	                    "the citizen cancelled the sign-in", j.state);
 }

@@ -1,4 +1,5 @@
-/* picker.h — the journey's pages at the hub: the IdP picker, cancel, and the shared refusal pages. */
+/* picker.h — the journey's pages at the hub: the IdP picker, cancel, and the shared refusal pages.
+ */
 #ifndef IDHUB_PICKER_H
 #define IDHUB_PICKER_H
 #include "journey.h"

@@ -20,8 +20,7 @@ static int64_t svc_now(void *hp)
 	return hub_now(hp);
 }
 
-__attribute__((format(printf, 3, 4))) static void svc_log(void *hp, int level, const char *fmt,
-							   ...)
+__attribute__((format(printf, 3, 4))) static void svc_log(void *hp, int level, const char *fmt, ...)
 {
 	(void)hp;
 	char line[768];
@@ -91,15 +90,14 @@ static char *svc_cache_get(void *hp, const char *instance, const char *key)
 	size_t klen, vlen;
 	char *k = scoped_key(instance, key, &klen);
 	void *v = NULL;
-	if (!k || klen > 400 ||
-	    store_get(((hub *)hp)->st, NS_CACHE, k, klen, &v, &vlen, NULL) != 0)
+	if (!k || klen > 400 || store_get(((hub *)hp)->st, NS_CACHE, k, klen, &v, &vlen, NULL) != 0)
 		v = NULL;
 	free(k);
 	return v;
 }
 
 static int svc_cache_put(void *hp, const char *instance, const char *key, const char *val,
-			 int64_t ttl)
+                         int64_t ttl)
 {
 	size_t klen;
 	char *k = scoped_key(instance, key, &klen);
@@ -113,8 +111,8 @@ static int svc_cache_put(void *hp, const char *instance, const char *key, const 
 }
 
 static int svc_http(void *hp, const char *url, const idhub_kv *form, size_t nform,
-		    const char *basic_user, const char *basic_pass, int timeout_s, int *status,
-		    char **body)
+                    const char *basic_user, const char *basic_pass, int timeout_s, int *status,
+                    char **body)
 {
 	hub *h = hp;
 	oauth2_log_t *lg = h->oauth2_log;
@@ -131,7 +129,7 @@ static int svc_http(void *hp, const char *url, const idhub_kv *form, size_t nfor
 	char *resp = NULL;
 	oauth2_http_status_code_t code = 0;
 	bool ok = form ? oauth2_http_post_form(lg, url, params, ctx, &resp, &code)
-		       : oauth2_http_get(lg, url, NULL, ctx, &resp, &code);
+	               : oauth2_http_get(lg, url, NULL, ctx, &resp, &code);
 	if (params)
 		oauth2_nv_list_free(lg, params);
 	oauth2_http_call_ctx_free(lg, ctx);
@@ -151,7 +149,8 @@ static const char *svc_sign_jwt(void *hp, idhub_arena *a, const char *alg, const
 	hub *h = hp;
 	jws_alg ja = jws_alg_from_name(alg);
 	json_t *payload = json_loads(claims, JSON_REJECT_DUPLICATES, NULL);
-	keyring *kr = ja != JWS_ALG_NONE && json_is_object(payload) ? keys_cache_get(h->keys) : NULL;
+	keyring *kr =
+	    ja != JWS_ALG_NONE && json_is_object(payload) ? keys_cache_get(h->keys) : NULL;
 	const signing_key *k = kr ? keyring_current(kr, ja) : NULL;
 	const char *out = k ? jws_sign((arena *)a, k->pkey, k->alg, k->kid, "JWT", payload) : NULL;
 	keyring_unref(kr);
@@ -189,7 +188,7 @@ static long svc_b64url_decode(idhub_arena *a, const char *s, unsigned char **out
 
 /* liboauth2's log lines at warning and above only: its debug output can include whole tokens. */
 static void oauth2_sink(oauth2_log_sink_t *sink, const char *file, unsigned long line,
-			const char *fn, oauth2_log_level_t level, const char *msg)
+                        const char *fn, oauth2_log_level_t level, const char *msg)
 {
 	(void)sink;
 	(void)file;

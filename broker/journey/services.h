@@ -1,5 +1,5 @@
-/* services.h — the idhub_services table the hub hands to IdP adapters (see include/idhub/adapter.h),
- * and the liboauth2 logger behind its HTTP client. */
+/* services.h — the idhub_services table the hub hands to IdP adapters (see
+ * include/idhub/adapter.h), and the liboauth2 logger behind its HTTP client. */
 #ifndef IDHUB_SERVICES_H
 #define IDHUB_SERVICES_H
 #include "../hub.h"

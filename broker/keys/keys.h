@@ -1,9 +1,11 @@
-/* keys.h — the hub's signing keys: generation, storage in the store (NS_KEYS), lifecycle state, and an
- * in-memory keyring the daemon refreshes when idhubctl changes the store (no restart, no signal).
+/* keys.h — the hub's signing keys: generation, storage in the store (NS_KEYS), lifecycle state, and
+ * an in-memory keyring the daemon refreshes when idhubctl changes the store (no restart, no
+ * signal).
  *
  * Lifecycle: next (published in JWKS, not signing) -> current (signing) -> retired (published, not
  * signing) -> removed. One current key per algorithm. Record (JSON): {kid, alg, state, created,
- * activates, retires, pem}. pem is the PKCS#8 private key; the store's files are 0600 in a 0700 dir.
+ * activates, retires, pem}. pem is the PKCS#8 private key; the store's files are 0600 in a 0700
+ * dir.
  */
 #ifndef IDHUB_KEYS_H
 #define IDHUB_KEYS_H
@@ -28,7 +30,8 @@ EVP_PKEY *keys_new_pkey(jws_alg alg);
  * it), for writers that add it to a batch of their own. NULL on error. */
 char *keys_new_record(jws_alg alg, key_state state, int64_t now, char kid_out[48]);
 void keys_free_record(char *rec);
-/* Generates a key and stores it in the given state. kid_out (48 bytes) receives its kid if non-NULL. */
+/* Generates a key and stores it in the given state. kid_out (48 bytes) receives its kid if
+ * non-NULL. */
 int keys_generate(store *s, jws_alg alg, key_state state, char *kid_out);
 /* Makes sure a current key exists for alg, generating one if the store has none (first start).
  * Returns 0 or a negative error. */
@@ -60,7 +63,8 @@ keys_cache *keys_cache_new(store *s, char **err);
 keyring *keys_cache_get(keys_cache *c);
 void keys_cache_free(keys_cache *c);
 
-/* The generation counter idhubctl bumps (in NS_META, key "keys.generation") after any key change. */
+/* The generation counter idhubctl bumps (in NS_META, key "keys.generation") after any key change.
+ */
 uint64_t keys_generation(store *s);
 int keys_bump_generation(store *s);
 /* Adds to batch b the move of the generation from g (read before) to g + 1; the batch then fails

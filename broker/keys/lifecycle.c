@@ -27,7 +27,7 @@ typedef struct kset {
 } kset;
 
 static int collect(void *arg, const void *key, size_t klen, const void *val, size_t vlen,
-		   int64_t expires)
+                   int64_t expires)
 {
 	(void)expires;
 	kset *ks = arg;
@@ -96,7 +96,7 @@ static void note(keys_report *r, const char *fmt, ...)
 }
 
 static void record_change(keys_report *r, const char *kid, const char *a, const char *from,
-			  const char *to)
+                          const char *to)
 {
 	if (!r || r->n >= KEYS_REPORT_MAX)
 		return;
@@ -165,7 +165,7 @@ static int kset_commit(store *s, kset *ks, const newkeys *nk)
 	int any = nk->n > 0;
 	for (int i = 0; i < nk->n; i++)
 		store_batch_put(b, NS_KEYS, nk->kid[i], strlen(nk->kid[i]), nk->rec[i],
-				strlen(nk->rec[i]), 0);
+		                strlen(nk->rec[i]), 0);
 	for (int i = 0; i < ks->n; i++) {
 		krec *k = &ks->k[i];
 		if (k->removed) {
@@ -195,7 +195,7 @@ static int kset_commit(store *s, kset *ks, const newkeys *nk)
 }
 
 typedef int (*plan_fn)(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen_next,
-		       int *ngen, jws_alg *gen_current, int *ngen_current);
+                       int *ngen, jws_alg *gen_current, int *ngen_current);
 
 /* Loads, plans, commits; retries from a fresh read when another writer committed in between. */
 static int run(store *s, plan_fn plan, const void *arg, keys_report *r)
@@ -222,7 +222,7 @@ static int run(store *s, plan_fn plan, const void *arg, keys_report *r)
 		if (rc == 0)
 			for (int i = 0; i < nk.n; i++)
 				record_change(r, nk.kid[i], jws_alg_name(nk.alg[i]), "",
-					      key_state_name(nk.state[i]));
+				              key_state_name(nk.state[i]));
 		newkeys_free(&nk);
 		kset_free(ks);
 		free(ks);
@@ -241,7 +241,7 @@ static krec *find_kid(kset *ks, const char *kid)
 }
 
 static int plan_rotate(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen,
-		       int *ngen, jws_alg *gcur, int *ncur)
+                       int *ngen, jws_alg *gcur, int *ncur)
 {
 	const keys_policy *p = arg;
 	(void)gcur;
@@ -258,9 +258,11 @@ static int plan_rotate(kset *ks, int64_t now, const void *arg, keys_report *r, j
 			if (is(k, "next")) {
 				/* published for a whole JWKS cache lifetime: every RP has it now */
 				if (num(k, "created") + PUBLISH_SLACK + p->jwks_max_age <= now) {
-					if (!eligible || num(k, "created") < num(eligible, "created"))
+					if (!eligible ||
+					    num(k, "created") < num(eligible, "created"))
 						eligible = k;
-				} else if (!waiting || num(k, "created") < num(waiting, "created")) {
+				} else if (!waiting ||
+				           num(k, "created") < num(waiting, "created")) {
 					waiting = k;
 				}
 			}
@@ -272,21 +274,26 @@ static int plan_rotate(kset *ks, int64_t now, const void *arg, keys_report *r, j
 				if (is(&ks->k[i], "current") && strcmp(alg(&ks->k[i]), an) == 0)
 					set_state(r, &ks->k[i], "retired", now);
 			set_state(r, eligible, "current", now);
-			note(r, "%s: %s signs from now on; the key it replaces stays published until "
-				"its tokens expire",
+			note(r,
+			     "%s: %s signs from now on; the key it replaces stays published until "
+			     "its tokens expire",
 			     an, eligible->kid);
 			if (!waiting)
 				gen[(*ngen)++] = (jws_alg)a; /* ready for the next rotation */
 		} else if (waiting) {
-			note(r, "%s: next key %s was published less than %lld s ago; it can sign from "
-				"%lld (run rotate again then)",
-			     an, waiting->kid, (long long)p->jwks_max_age,
-			     (long long)(num(waiting, "created") + PUBLISH_SLACK + p->jwks_max_age));
+			note(
+			    r,
+			    "%s: next key %s was published less than %lld s ago; it can sign from "
+			    "%lld (run rotate again then)",
+			    an, waiting->kid, (long long)p->jwks_max_age,
+			    (long long)(num(waiting, "created") + PUBLISH_SLACK + p->jwks_max_age));
 		} else {
 			gen[(*ngen)++] = (jws_alg)a;
-			note(r, "%s: a next key is published now; it can sign after %lld s (run rotate "
-				"again then)",
-			     an, (long long)(p->jwks_max_age + PUBLISH_SLACK));
+			note(
+			    r,
+			    "%s: a next key is published now; it can sign after %lld s (run rotate "
+			    "again then)",
+			    an, (long long)(p->jwks_max_age + PUBLISH_SLACK));
 		}
 	}
 	return 0;
@@ -298,7 +305,7 @@ int keys_rotate(store *s, const keys_policy *p, keys_report *r)
 }
 
 static int plan_retire(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen,
-		       int *ngen, jws_alg *gcur, int *ncur)
+                       int *ngen, jws_alg *gcur, int *ncur)
 {
 	(void)gen;
 	(void)ngen;
@@ -317,10 +324,11 @@ static int plan_retire(kset *ks, int64_t now, const void *arg, keys_report *r, j
 		int others = 0;
 		for (int i = 0; i < ks->n; i++)
 			others += &ks->k[i] != k && is(&ks->k[i], "current") &&
-				  strcmp(alg(&ks->k[i]), alg(k)) == 0;
+			          strcmp(alg(&ks->k[i]), alg(k)) == 0;
 		if (!others) {
-			note(r, "%s is the only current %s key: use 'keys rotate' (or 'keys rotate "
-				"--now --revoke %s' if it is compromised)",
+			note(r,
+			     "%s is the only current %s key: use 'keys rotate' (or 'keys rotate "
+			     "--now --revoke %s' if it is compromised)",
 			     k->kid, alg(k), k->kid);
 			return STORE_ERR;
 		}
@@ -335,7 +343,7 @@ int keys_retire(store *s, const char *kid, keys_report *r)
 }
 
 static int plan_purge(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen,
-		      int *ngen, jws_alg *gcur, int *ncur)
+                      int *ngen, jws_alg *gcur, int *ncur)
 {
 	(void)gen;
 	(void)ngen;
@@ -362,7 +370,7 @@ int keys_purge(store *s, const keys_policy *p, keys_report *r)
 }
 
 static int plan_revoke(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen,
-		       int *ngen, jws_alg *gcur, int *ncur)
+                       int *ngen, jws_alg *gcur, int *ncur)
 {
 	(void)gen;
 	(void)ngen;
@@ -373,12 +381,13 @@ static int plan_revoke(kset *ks, int64_t now, const void *arg, keys_report *r, j
 	}
 	int was_current = is(k, "current");
 	remove_key(r, k);
-	note(r, "%s is no longer published: ID tokens and access tokens it signed fail signature "
-		"checks at every service that refetches the JWKS, and the hub's userinfo refuses its "
-		"access tokens now",
+	note(r,
+	     "%s is no longer published: ID tokens and access tokens it signed fail signature "
+	     "checks at every service that refetches the JWKS, and the hub's userinfo refuses its "
+	     "access tokens now",
 	     k->kid);
 	note(r, "sessions that services opened with those tokens are theirs to end: the hub keeps "
-		"none; tell them to sign those people out");
+	        "none; tell them to sign those people out");
 	if (!was_current)
 		return 0;
 	krec *next = NULL;
@@ -390,14 +399,17 @@ static int plan_revoke(kset *ks, int64_t now, const void *arg, keys_report *r, j
 	}
 	if (next) {
 		set_state(r, next, "current", now);
-		note(r, "%s signs from now on; services that cached the JWKS before it was published "
-			"may fail to verify new tokens until they refetch",
+		note(r,
+		     "%s signs from now on; services that cached the JWKS before it was published "
+		     "may fail to verify new tokens until they refetch",
 		     next->kid);
 	} else {
 		gcur[(*ncur)++] = jws_alg_from_name(alg(k));
-		note(r, "a new %s key signs from now on; services fail to verify new tokens until they "
-			"refetch the JWKS (at most hub.jwks_max_age)",
-		     alg(k));
+		note(
+		    r,
+		    "a new %s key signs from now on; services fail to verify new tokens until they "
+		    "refetch the JWKS (at most hub.jwks_max_age)",
+		    alg(k));
 	}
 	return 0;
 }
@@ -408,7 +420,7 @@ int keys_revoke_now(store *s, const char *kid, keys_report *r)
 }
 
 static int plan_prepare(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen,
-			int *ngen, jws_alg *gcur, int *ncur)
+                        int *ngen, jws_alg *gcur, int *ncur)
 {
 	(void)now;
 	(void)arg;

@@ -40,9 +40,9 @@ int keys_schedule_tick(store *s, const keys_policy *p, int64_t period_s)
 		return 0;
 	}
 	for (int i = 0; i < r.n; i++)
-		log_info("keys: scheduled rotation: %s %s %s -> %s", r.change[i].alg, r.change[i].kid,
-			 r.change[i].from[0] ? r.change[i].from : "(new)",
-			 r.change[i].to[0] ? r.change[i].to : "(removed)");
+		log_info("keys: scheduled rotation: %s %s %s -> %s", r.change[i].alg,
+		         r.change[i].kid, r.change[i].from[0] ? r.change[i].from : "(new)",
+		         r.change[i].to[0] ? r.change[i].to : "(removed)");
 	keys_purge(s, p, &r);
 	return 1;
 }

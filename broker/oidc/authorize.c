@@ -11,9 +11,11 @@
 #include <string.h>
 
 static const char *const single_params[] = {
-	"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
-	"code_challenge_method", "acr_values", "prompt", "max_age", "login_hint", "response_mode",
-	"ui_locales", "claims", "request", "request_uri", "display", "id_token_hint", NULL};
+    "response_type", "client_id",  "redirect_uri",   "scope",
+    "state",         "nonce",      "code_challenge", "code_challenge_method",
+    "acr_values",    "prompt",     "max_age",        "login_hint",
+    "response_mode", "ui_locales", "claims",         "request",
+    "request_uri",   "display",    "id_token_hint",  NULL};
 
 static int has_word(const char *list, const char *word)
 {
@@ -86,15 +88,15 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		p = &r->query;
 		if (r->query_error) {
 			oidc_error_page(r, resp, 400, "There is a problem with this sign-in link",
-					form_strerror(r->query_error), NULL);
+			                form_strerror(r->query_error), NULL);
 			return;
 		}
 	} else if (strcmp(r->method, "POST") == 0) {
 		p = &r->body;
 		if (r->body_error) {
 			oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
-					"There is a problem with this sign-in request",
-					"The request was malformed or too large.", NULL);
+			                "There is a problem with this sign-in request",
+			                "The request was malformed or too large.", NULL);
 			return;
 		}
 	} else {
@@ -110,10 +112,11 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 	const service_conf *svc = n_cid == 1 ? hub_service(h, r->a, client_id) : NULL;
 	if (!svc) {
 		oidc_error_page(r, resp, 400, "The service could not be identified",
-				n_cid > 1 ? "The request names the service more than once."
-					  : "The service that sent you here is not registered with the "
-					    "hub. Go back to the service and try again.",
-				NULL);
+		                n_cid > 1
+		                    ? "The request names the service more than once."
+		                    : "The service that sent you here is not registered with the "
+		                      "hub. Go back to the service and try again.",
+		                NULL);
 		return;
 	}
 	int uri_ok = 0;
@@ -125,9 +128,9 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 	if (!uri_ok) {
 		log_info("authorize: client %s: redirect_uri not registered", svc->client_id);
 		oidc_error_page(r, resp, 400, "The service could not be identified",
-				"The address the service asked to return you to is not registered "
-				"for it. Go back to the service and try again.",
-				NULL);
+		                "The address the service asked to return you to is not registered "
+		                "for it. Go back to the service and try again.",
+		                NULL);
 		return;
 	}
 
@@ -140,74 +143,74 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		int c;
 		form_param(p, single_params[i], &c);
 		if (c > 1) {
-			oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-					    arena_printf(r->a, "parameter %s is repeated",
-							 single_params[i]),
-					    state);
+			oidc_redirect_error(
+			    h, r, resp, redirect_uri, "invalid_request",
+			    arena_printf(r->a, "parameter %s is repeated", single_params[i]),
+			    state);
 			return;
 		}
 	}
 	if (form_param(p, "request", NULL)) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "request_not_supported",
-				    "request objects are not supported", state);
+		                    "request objects are not supported", state);
 		return;
 	}
 	if (form_param(p, "request_uri", NULL)) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "request_uri_not_supported",
-				    "request_uri is not supported", state);
+		                    "request_uri is not supported", state);
 		return;
 	}
 	const char *response_type = form_param(p, "response_type", NULL);
 	if (!response_type) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-				    "response_type is required", state);
+		                    "response_type is required", state);
 		return;
 	}
 	if (strcmp(response_type, "code") != 0) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "unsupported_response_type",
-				    "only response_type=code is supported", state);
+		                    "only response_type=code is supported", state);
 		return;
 	}
 	const char *mode = form_param(p, "response_mode", NULL);
 	if (mode && strcmp(mode, "query") != 0) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-				    "only response_mode=query is supported", state);
+		                    "only response_mode=query is supported", state);
 		return;
 	}
 	const char *scope = granted_scope(r->a, svc, form_param(p, "scope", NULL));
 	if (!scope) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_scope",
-				    "scope must include openid", state);
+		                    "scope must include openid", state);
 		return;
 	}
 	if (!state || !*state) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request", "state is required",
-				    NULL);
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+		                    "state is required", NULL);
 		return;
 	}
 	const char *nonce = form_param(p, "nonce", NULL);
 	if (!nonce || !*nonce) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request", "nonce is required",
-				    state);
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+		                    "nonce is required", state);
 		return;
 	}
 	if (strlen(state) > JOURNEY_MAX_PARAM || strlen(nonce) > JOURNEY_MAX_PARAM) {
 		/* both travel sealed in the picker's URL, which has a length limit */
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-				    "state and nonce may be at most 1024 characters", NULL);
+		                    "state and nonce may be at most 1024 characters", NULL);
 		return;
 	}
 	const char *cc = form_param(p, "code_challenge", NULL);
 	const char *ccm = form_param(p, "code_challenge_method", NULL);
 	if (!cc || !ccm || strcmp(ccm, "S256") != 0) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-				    "PKCE with code_challenge_method=S256 is required", state);
+		                    "PKCE with code_challenge_method=S256 is required", state);
 		return;
 	}
 	if (!is_b64url_of_len(cc, 43, 43)) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-				    "code_challenge must be the base64url SHA-256 of the verifier",
-				    state);
+		                    "code_challenge must be the base64url SHA-256 of the verifier",
+		                    state);
 		return;
 	}
 	const char *max_age = form_param(p, "max_age", NULL);
@@ -216,7 +219,7 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		long v = strtol(max_age, &end, 10);
 		if (!*max_age || *end || v < 0) {
 			oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-					    "max_age must be a non-negative integer", state);
+			                    "max_age must be a non-negative integer", state);
 			return;
 		}
 		/* every journey authenticates afresh, so any max_age is met */
@@ -225,41 +228,41 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 	if (prompt && has_word(prompt, "none")) {
 		/* the hub keeps no sign-in session: it can never answer without the citizen */
 		oidc_redirect_error(h, r, resp, redirect_uri, "login_required",
-				    "the hub cannot sign in without interaction", state);
+		                    "the hub cannot sign in without interaction", state);
 		return;
 	}
 	int loa = required_loa(h, svc, form_param(p, "acr_values", NULL));
 	if (loa < 0) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-				    "acr_values names no supported level of assurance", state);
+		                    "acr_values names no supported level of assurance", state);
 		return;
 	}
 	if (idp_eligible_count(h, svc, loa) == 0) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "unmet_authentication_requirements",
-				    "no identity provider can reach the requested level of assurance",
-				    state);
+		oidc_redirect_error(
+		    h, r, resp, redirect_uri, "unmet_authentication_requirements",
+		    "no identity provider can reach the requested level of assurance", state);
 		return;
 	}
 
 	/* 3. start the journey, bound to this browser */
 	const char *browser = journey_browser(h, r, resp, 1);
 	if (!browser) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "server_error", "random source failed",
-				    state);
+		oidc_redirect_error(h, r, resp, redirect_uri, "server_error",
+		                    "random source failed", state);
 		return;
 	}
 	journey j = {.client_id = svc->client_id,
-		     .redirect_uri = redirect_uri,
-		     .state = state,
-		     .nonce = nonce,
-		     .code_challenge = cc,
-		     .scope = scope,
-		     .login_hint = form_param(p, "login_hint", NULL),
-		     .required_loa = loa};
+	             .redirect_uri = redirect_uri,
+	             .state = state,
+	             .nonce = nonce,
+	             .code_challenge = cc,
+	             .scope = scope,
+	             .login_hint = form_param(p, "login_hint", NULL),
+	             .required_loa = loa};
 	journey_binding_hash(browser, j.bh);
 	if (journey_create(h, r->a, &j)) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "server_error",
-				    "the hub cannot start the sign-in now", state);
+		                    "the hub cannot start the sign-in now", state);
 		return;
 	}
 	http_redirect(resp, arena_printf(r->a, "%s/login/%s", h->cfg->issuer, j.token));

@@ -21,13 +21,13 @@ int client_secret_matches(const service_conf *svc, const char *secret, int64_t n
 	SHA256((const unsigned char *)secret, strlen(secret), d);
 	int ok = CRYPTO_memcmp(d, svc->secret_hash, sizeof d) == 0;
 	/* during a secret rotation's grace period the previous secret still works */
-	int old = now < svc->old_secret_until &&
-		  CRYPTO_memcmp(d, svc->old_secret_hash, sizeof d) == 0;
+	int old =
+	    now < svc->old_secret_until && CRYPTO_memcmp(d, svc->old_secret_hash, sizeof d) == 0;
 	return ok | old;
 }
 
-static const hub_client *fail(client_auth_error *err, int status, const char *code,
-			      const char *msg, int basic)
+static const hub_client *fail(client_auth_error *err, int status, const char *code, const char *msg,
+                              int basic)
 {
 	err->status = status;
 	err->error = code;
@@ -76,7 +76,7 @@ static int aud_ok(hub *h, json_t *aud)
 }
 
 static EVP_PKEY *client_key(hub *h, const hub_client *c, const char *kid, jws_alg alg, char *why,
-			    size_t whylen)
+                            size_t whylen)
 {
 	if (c->jwks)
 		return jwks_find(c->jwks, kid, alg, why, whylen);
@@ -93,7 +93,7 @@ static EVP_PKEY *client_key(hub *h, const hub_client *c, const char *kid, jws_al
 		if (!doc) {
 			int status = 0;
 			if (h->services.http(h, c->conf->jwks_uri, NULL, 0, NULL, NULL, 5, &status,
-					     &doc) != 0 ||
+			                     &doc) != 0 ||
 			    status != 200) {
 				free(doc);
 				snprintf(why, whylen, "cannot fetch the client's jwks_uri");
@@ -112,7 +112,7 @@ static EVP_PKEY *client_key(hub *h, const hub_client *c, const char *kid, jws_al
 }
 
 static const hub_client *auth_private_key_jwt(hub *h, http_req *r, const char *assertion,
-					      const char *client_id_param, client_auth_error *err)
+                                              const char *client_id_param, client_auth_error *err)
 {
 	jws_parsed p;
 	if (jws_parse(r->a, assertion, ASSERTION_MAX, &p))
@@ -184,8 +184,8 @@ const hub_client *client_authenticate(hub *h, http_req *r, client_auth_error *er
 	const char *cid = form_param(&r->body, "client_id", &n_cid);
 	int methods = (authz != NULL) + (n_secret > 0) + (n_assert > 0 || n_atype > 0);
 	if (methods > 1)
-		return fail(err, 400, "invalid_request", "more than one client authentication method",
-			    0);
+		return fail(err, 400, "invalid_request",
+		            "more than one client authentication method", 0);
 	if (methods == 0)
 		return fail(err, 401, "invalid_client", "client authentication required", 1);
 
@@ -204,7 +204,7 @@ const hub_client *client_authenticate(hub *h, http_req *r, client_auth_error *er
 	if (n_secret > 0) {
 		if (n_secret != 1 || n_cid != 1)
 			return fail(err, 400, "invalid_request",
-				    "client_id and client_secret must appear once", 0);
+			            "client_id and client_secret must appear once", 0);
 		const hub_client *c = hub_find_client(h, r->a, cid);
 		if (!c || c->conf->auth_method != AUTH_CLIENT_SECRET_POST ||
 		    !client_secret_matches(c->conf, secret, hub_now(h)))
@@ -213,6 +213,6 @@ const hub_client *client_authenticate(hub *h, http_req *r, client_auth_error *er
 	}
 	if (n_atype != 1 || n_assert != 1 || n_cid > 1 || strcmp(atype, JWT_BEARER_TYPE) != 0)
 		return fail(err, 400, "invalid_request",
-			    "client_assertion_type must be " JWT_BEARER_TYPE, 0);
+		            "client_assertion_type must be " JWT_BEARER_TYPE, 0);
 	return auth_private_key_jwt(h, r, assertion, cid, err);
 }

@@ -5,10 +5,10 @@
 char *code_record_json(const code_record *c)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:O}", "cid",
-			      c->client_id, "ruri", c->redirect_uri, "cc", c->code_challenge, "nonce",
-			      c->nonce, "scope", c->scope, "sub", c->sub, "idp", c->idp, "loa", c->loa,
-			      "at", (json_int_t)c->auth_time, "iat", (json_int_t)c->issued, "claims",
-			      c->claims);
+	                      c->client_id, "ruri", c->redirect_uri, "cc", c->code_challenge,
+	                      "nonce", c->nonce, "scope", c->scope, "sub", c->sub, "idp", c->idp,
+	                      "loa", c->loa, "at", (json_int_t)c->auth_time, "iat",
+	                      (json_int_t)c->issued, "claims", c->claims);
 	if (!o)
 		return NULL;
 	char *s = json_dumps(o, JSON_COMPACT);

@@ -1,7 +1,8 @@
 /* code.h — the authorization-code record in NS_CODE and its redeemed tombstone.
  *
- * A code is redeemed by store_swap-ing its record for a tombstone that names the access token issued
- * (one transaction): a second redemption finds the tombstone, is refused, and revokes that token. */
+ * A code is redeemed by store_swap-ing its record for a tombstone that names the access token
+ * issued (one transaction): a second redemption finds the tombstone, is refused, and revokes that
+ * token. */
 #ifndef IDHUB_CODE_H
 #define IDHUB_CODE_H
 #include "../util/arena.h"

@@ -17,12 +17,14 @@ char *oidc_discovery_json(const hub *h)
 	const char *iss = h->cfg->issuer;
 	static const char *const algs[] = {"ES256", "RS256", "PS256", "EdDSA", NULL};
 	static const char *const auth[] = {"client_secret_basic", "client_secret_post",
-					   "private_key_jwt", NULL};
+	                                   "private_key_jwt", NULL};
 	static const char *const scopes[] = {"openid", "profile", "email", NULL};
 	static const char *const claims[] = {
-		"iss",  "sub",	       "aud",	      "exp",	     "iat",	      "auth_time",
-		"nonce", "acr",	       "at_hash",     "name",	     "given_name",    "family_name",
-		"middle_name", "birthdate", "email",   "email_verified", NULL};
+	    "iss",         "sub",       "aud",        "exp",
+	    "iat",         "auth_time", "nonce",      "acr",
+	    "at_hash",     "name",      "given_name", "family_name",
+	    "middle_name", "birthdate", "email",      "email_verified",
+	    NULL};
 	json_t *acrs = json_array();
 	for (int i = 0; i < h->cfg->nloas; i++)
 		json_array_append_new(acrs, json_string(h->cfg->loa_acrs[i]));
@@ -33,19 +35,21 @@ char *oidc_discovery_json(const hub *h)
 	json_object_set_new(o, "userinfo_endpoint", json_string(h->userinfo_endpoint));
 	json_object_set_new(o, "jwks_uri", json_sprintf("%s/jwks", iss));
 	json_object_set_new(o, "scopes_supported", strings(scopes));
-	json_object_set_new(o, "response_types_supported", strings((const char *const[]){"code", NULL}));
-	json_object_set_new(o, "response_modes_supported", strings((const char *const[]){"query", NULL}));
+	json_object_set_new(o, "response_types_supported",
+	                    strings((const char *const[]){"code", NULL}));
+	json_object_set_new(o, "response_modes_supported",
+	                    strings((const char *const[]){"query", NULL}));
 	json_object_set_new(o, "grant_types_supported",
-			    strings((const char *const[]){"authorization_code", NULL}));
+	                    strings((const char *const[]){"authorization_code", NULL}));
 	json_object_set_new(o, "subject_types_supported",
-			    strings((const char *const[]){"pairwise", NULL}));
+	                    strings((const char *const[]){"pairwise", NULL}));
 	json_object_set_new(o, "id_token_signing_alg_values_supported", strings(algs));
 	json_object_set_new(o, "userinfo_signing_alg_values_supported",
-			    strings((const char *const[]){"none", NULL}));
+	                    strings((const char *const[]){"none", NULL}));
 	json_object_set_new(o, "token_endpoint_auth_methods_supported", strings(auth));
 	json_object_set_new(o, "token_endpoint_auth_signing_alg_values_supported", strings(algs));
 	json_object_set_new(o, "code_challenge_methods_supported",
-			    strings((const char *const[]){"S256", NULL}));
+	                    strings((const char *const[]){"S256", NULL}));
 	json_object_set_new(o, "claims_supported", strings(claims));
 	json_object_set_new(o, "acr_values_supported", acrs);
 	json_object_set_new(o, "claims_parameter_supported", json_false());
@@ -75,7 +79,8 @@ void oidc_jwks(hub *h, http_req *r, http_resp *resp)
 	http_json(resp, 200, arena_strdup(r->a, kr->jwks_json));
 	keyring_unref(kr);
 	resp->content_type = "application/jwk-set+json";
-	/* RPs cache the JWKS this long: a new key is published at least this long before it signs */
+	/* RPs cache the JWKS this long: a new key is published at least this long before it signs
+	 */
 	resp->max_age = (int)h->cfg->jwks_max_age;
 	http_add_header(resp, "Access-Control-Allow-Origin", "*");
 }

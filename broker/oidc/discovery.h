@@ -1,4 +1,5 @@
-/* discovery.h — OpenID Provider metadata (/.well-known/openid-configuration) and the JWKS (/jwks). */
+/* discovery.h — OpenID Provider metadata (/.well-known/openid-configuration) and the JWKS (/jwks).
+ */
 #ifndef IDHUB_DISCOVERY_H
 #define IDHUB_DISCOVERY_H
 #include "../hub.h"

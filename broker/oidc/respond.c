@@ -23,7 +23,7 @@ static void add_param(buf *b, const char *name, const char *value, int first)
 }
 
 void oidc_redirect_error(hub *h, http_req *r, http_resp *resp, const char *redirect_uri,
-			 const char *error, const char *description, const char *state)
+                         const char *error, const char *description, const char *state)
 {
 	buf b;
 	buf_init(&b, r->a);
@@ -38,7 +38,7 @@ void oidc_redirect_error(hub *h, http_req *r, http_resp *resp, const char *redir
 }
 
 void oidc_redirect_code(hub *h, http_req *r, http_resp *resp, const char *redirect_uri,
-			const char *code, const char *state)
+                        const char *code, const char *state)
 {
 	buf b;
 	buf_init(&b, r->a);
@@ -51,7 +51,7 @@ void oidc_redirect_code(hub *h, http_req *r, http_resp *resp, const char *redire
 }
 
 void oidc_json_error(http_req *r, http_resp *resp, int status, const char *error,
-		     const char *description)
+                     const char *description)
 {
 	json_t *o = json_pack("{s:s}", "error", error);
 	if (description)
@@ -63,7 +63,7 @@ void oidc_json_error(http_req *r, http_resp *resp, int status, const char *error
 }
 
 void oidc_error_page(http_req *r, http_resp *resp, int status, const char *heading,
-		     const char *message, const char *actions_html)
+                     const char *message, const char *actions_html)
 {
 	http_html(resp, status, page_error(r->a, heading, message, actions_html));
 }

@@ -54,10 +54,11 @@ static void revoke(hub *h, const char *jti)
 }
 
 static const char *token_response(arena *a, const char *at, const char *idt, int64_t ttl,
-				  const char *scope)
+                                  const char *scope)
 {
-	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "access_token", at, "token_type",
-			      "Bearer", "expires_in", (json_int_t)ttl, "id_token", idt, "scope", scope);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:I, s:s, s:s}", "access_token", at, "token_type", "Bearer",
+	              "expires_in", (json_int_t)ttl, "id_token", idt, "scope", scope);
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	const char *r = arena_strdup(a, s);
@@ -66,7 +67,7 @@ static const char *token_response(arena *a, const char *at, const char *idt, int
 }
 
 int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const char *redirect_uri,
-		const char *verifier, token_result *out)
+                const char *verifier, token_result *out)
 {
 	memset(out, 0, sizeof *out);
 	if (strlen(code) != 43)
@@ -84,7 +85,7 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 	void *old;
 	size_t oldlen;
 	int rc = store_swap(h->st, NS_CODE, code, strlen(code), tomb, strlen(tomb),
-			    h->cfg->access_token_ttl + 60, &old, &oldlen);
+	                    h->cfg->access_token_ttl + 60, &old, &oldlen);
 	free(tomb);
 	if (rc == STORE_NOTFOUND)
 		return fail(out, "invalid_grant", "unknown or expired code");
@@ -119,18 +120,18 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 
 	keyring *kr = keys_cache_get(h->keys);
 	token_input in = {.issuer = h->cfg->issuer,
-			  .audience_at = h->userinfo_endpoint,
-			  .client_id = cr.client_id,
-			  .sub = cr.sub,
-			  .nonce = cr.nonce,
-			  .acr = config_loa_acr(h->cfg, cr.loa),
-			  .scope = cr.scope,
-			  .jti = jti,
-			  .now = now,
-			  .auth_time = cr.auth_time,
-			  .id_ttl = h->cfg->id_token_ttl,
-			  .at_ttl = h->cfg->access_token_ttl,
-			  .claims = cr.claims};
+	                  .audience_at = h->userinfo_endpoint,
+	                  .client_id = cr.client_id,
+	                  .sub = cr.sub,
+	                  .nonce = cr.nonce,
+	                  .acr = config_loa_acr(h->cfg, cr.loa),
+	                  .scope = cr.scope,
+	                  .jti = jti,
+	                  .now = now,
+	                  .auth_time = cr.auth_time,
+	                  .id_ttl = h->cfg->id_token_ttl,
+	                  .at_ttl = h->cfg->access_token_ttl,
+	                  .claims = cr.claims};
 	const char *at = kr ? token_access(a, kr, &in) : NULL;
 	const char *idt = at ? token_id(a, kr, c->conf->id_token_alg, &in, at) : NULL;
 	keyring_unref(kr);
@@ -141,7 +142,7 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 	json_decref(ui);
 	json_decref(cr.claims);
 	if (!idt || store_put(h->st, NS_USERINFO, jti, strlen(jti), uis, strlen(uis),
-			      h->cfg->access_token_ttl)) {
+	                      h->cfg->access_token_ttl)) {
 		free(uis);
 		log_err("token: cannot sign or record tokens (is there a current key?)");
 		out->status = 500;
@@ -156,9 +157,10 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 	return 0;
 }
 
-static const char *const single_params[] = {"grant_type", "code", "redirect_uri", "code_verifier",
-					    "client_id", "client_secret", "client_assertion",
-					    "client_assertion_type", NULL};
+static const char *const single_params[] = {
+    "grant_type", "code",          "redirect_uri",     "code_verifier",
+    "client_id",  "client_secret", "client_assertion", "client_assertion_type",
+    NULL};
 
 void oidc_token(hub *h, http_req *r, http_resp *resp)
 {
@@ -173,18 +175,18 @@ void oidc_token(hub *h, http_req *r, http_resp *resp)
 	}
 	if (r->body_error) {
 		oidc_json_error(r, resp, 400, "invalid_request",
-				r->body_error == HTTP_BODY_NOT_FORM
-					? "the body must be application/x-www-form-urlencoded"
-					: form_strerror(r->body_error));
+		                r->body_error == HTTP_BODY_NOT_FORM
+		                    ? "the body must be application/x-www-form-urlencoded"
+		                    : form_strerror(r->body_error));
 		return;
 	}
 	for (int i = 0; single_params[i]; i++) {
 		int c;
 		form_param(&r->body, single_params[i], &c);
 		if (c > 1) {
-			oidc_json_error(r, resp, 400, "invalid_request",
-					arena_printf(r->a, "parameter %s is repeated",
-						     single_params[i]));
+			oidc_json_error(
+			    r, resp, 400, "invalid_request",
+			    arena_printf(r->a, "parameter %s is repeated", single_params[i]));
 			return;
 		}
 	}
@@ -203,7 +205,7 @@ void oidc_token(hub *h, http_req *r, http_resp *resp)
 	}
 	if (strcmp(gt, "authorization_code") != 0) {
 		oidc_json_error(r, resp, 400, "unsupported_grant_type",
-				"only authorization_code is supported");
+		                "only authorization_code is supported");
 		return;
 	}
 	const char *code = form_param(&r->body, "code", NULL);
@@ -211,13 +213,13 @@ void oidc_token(hub *h, http_req *r, http_resp *resp)
 	const char *verifier = form_param(&r->body, "code_verifier", NULL);
 	if (!code || !ruri || !verifier) {
 		oidc_json_error(r, resp, 400, "invalid_request",
-				"code, redirect_uri and code_verifier are required");
+		                "code, redirect_uri and code_verifier are required");
 		return;
 	}
 	token_result tr;
 	if (oidc_redeem(h, r->a, c, code, ruri, verifier, &tr)) {
 		log_info("token: %s refused: %s", c->conf->client_id,
-			 tr.description ? tr.description : tr.error);
+		         tr.description ? tr.description : tr.error);
 		oidc_json_error(r, resp, tr.status, tr.error, tr.description);
 		return;
 	}

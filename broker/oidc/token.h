@@ -6,16 +6,16 @@
 #include "../http/http.h"
 
 typedef struct token_result {
-	int status;              /* 200, or the HTTP status of the error */
-	const char *error;       /* OAuth error code when status != 200 */
+	int status;        /* 200, or the HTTP status of the error */
+	const char *error; /* OAuth error code when status != 200 */
 	const char *description;
-	const char *json;        /* the token response body when status == 200 */
+	const char *json; /* the token response body when status == 200 */
 	const char *id_token, *access_token;
 } token_result;
 
 /* Redeems code for client c. Always fills out; returns 0 on success. */
 int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const char *redirect_uri,
-		const char *verifier, token_result *out);
+                const char *verifier, token_result *out);
 /* POST /token */
 void oidc_token(hub *h, http_req *r, http_resp *resp);
 

@@ -13,15 +13,15 @@
 
 static void refuse(http_req *r, http_resp *resp, const char *error, const char *why)
 {
-	http_add_header(resp, "WWW-Authenticate",
-			arena_printf(r->a, "Bearer error=\"%s\", error_description=\"%s\"", error,
-				     why));
+	http_add_header(
+	    resp, "WWW-Authenticate",
+	    arena_printf(r->a, "Bearer error=\"%s\", error_description=\"%s\"", error, why));
 	oidc_json_error(r, resp, strcmp(error, "invalid_request") == 0 ? 400 : 401, error, why);
 }
 
 /* Verifies the token and returns its jti and sub, or a reason. */
 static const char *check_token(hub *h, http_req *r, const char *tok, const char **jti,
-			       const char **sub)
+                               const char **sub)
 {
 	jws_parsed p;
 	if (jws_parse(r->a, tok, ACCESS_TOKEN_MAX, &p))
@@ -41,7 +41,7 @@ static const char *check_token(hub *h, http_req *r, const char *tok, const char 
 	else if (!typ || strcasecmp(typ, "at+jwt") != 0)
 		why = "not an access token";
 	else if (!iss || strcmp(iss, h->cfg->issuer) != 0 || !aud ||
-		 strcmp(aud, h->userinfo_endpoint) != 0)
+	         strcmp(aud, h->userinfo_endpoint) != 0)
 		why = "access token not issued for this endpoint";
 	else if (!json_is_integer(exp) || json_integer_value(exp) <= hub_now(h))
 		why = "access token expired";

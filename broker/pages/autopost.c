@@ -5,7 +5,7 @@
 #include "../util/buf.h"
 
 const char *page_autopost(arena *a, const char *action, const idhub_kv *fields, size_t nfields,
-			  const char *heading, const char *message)
+                          const char *heading, const char *message)
 {
 	buf b;
 	buf_init(&b, a);
@@ -23,7 +23,8 @@ const char *page_autopost(arena *a, const char *action, const idhub_kv *fields, 
 		buf_html(&b, fields[i].value);
 		buf_puts(&b, "\">\n");
 	}
-	buf_puts(&b, "<button class=\"button\" type=\"submit\">Continue</button>\n</form>\n<script>");
+	buf_puts(&b,
+	         "<button class=\"button\" type=\"submit\">Continue</button>\n</form>\n<script>");
 	buf_puts(&b, CSP_AUTOSUBMIT_SCRIPT);
 	buf_puts(&b, "</script>\n");
 	return page_render(a, heading, buf_str(&b));

@@ -12,10 +12,11 @@ extern const char PAGE_CSS[];
 /* A whole document: title (escaped here) and a body fragment (already safe HTML). */
 const char *page_render(arena *a, const char *title, const char *body_html);
 /* An error page: heading and message (escaped here), then actions_html (safe HTML, may be NULL). */
-const char *page_error(arena *a, const char *heading, const char *message, const char *actions_html);
+const char *page_error(arena *a, const char *heading, const char *message,
+                       const char *actions_html);
 /* A page whose form POSTs fields to action: submitted by the CSP-allowed script, or by its button
  * when JavaScript is off. */
 const char *page_autopost(arena *a, const char *action, const idhub_kv *fields, size_t nfields,
-			  const char *heading, const char *message);
+                          const char *heading, const char *message);
 
 #endif

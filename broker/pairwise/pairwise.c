@@ -42,10 +42,12 @@ int pairwise_init(pairwise_ctx *pw, store *s, char **err)
 		if (a == 0 && b == 0)
 			return 0;
 		if (a != STORE_NOTFOUND || b != STORE_NOTFOUND || has_records(s)) {
-			/* Never regenerate silently: new secrets would change every citizen's sub. */
-			if (asprintf(err,
-				     "pairwise secrets are missing or damaged while pairwise records exist; "
-				     "restore the state directory from a backup (refusing to derive new subs)") < 0)
+			/* Never regenerate silently: new secrets would change every citizen's sub.
+			 */
+			if (asprintf(err, "pairwise secrets are missing or damaged while pairwise "
+			                  "records exist; "
+			                  "restore the state directory from a backup (refusing to "
+			                  "derive new subs)") < 0)
 				*err = NULL;
 			return -1;
 		}
@@ -56,7 +58,8 @@ int pairwise_init(pairwise_ctx *pw, store *s, char **err)
 		}
 		store_batch *bt = store_batch_new();
 		store_batch_put_new(bt, NS_SECRETS, SECRET_INDEX, strlen(SECRET_INDEX), ik, 32, 0);
-		store_batch_put_new(bt, NS_SECRETS, SECRET_DERIVE, strlen(SECRET_DERIVE), dk, 32, 0);
+		store_batch_put_new(bt, NS_SECRETS, SECRET_DERIVE, strlen(SECRET_DERIVE), dk, 32,
+		                    0);
 		int rc = store_batch_commit(s, bt);
 		if (rc == 0) {
 			store_sync(s);
@@ -74,7 +77,7 @@ int pairwise_init(pairwise_ctx *pw, store *s, char **err)
 }
 
 static void keyed_hash(const unsigned char key[32], const char *sector, const char *idp,
-		       const char *subject, int gen, unsigned char out[32])
+                       const char *subject, int gen, unsigned char out[32])
 {
 	/* NUL separators make the encoding injective: ("a","bc") and ("ab","c") differ; after an
 	 * erasure the generation is appended, so the new sub cannot be linked to the old */
@@ -121,16 +124,16 @@ static int parse_record(const void *v, size_t n, pairwise_record *rec)
 
 static char *record_json(const pairwise_record *rec)
 {
-	json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:i}", "sub", rec->sub, "idp", rec->idp, "first",
-			      (json_int_t)rec->first_seen, "last", (json_int_t)rec->last_seen, "gen",
-			      rec->gen);
+	json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:i}", "sub", rec->sub, "idp", rec->idp,
+	                      "first", (json_int_t)rec->first_seen, "last",
+	                      (json_int_t)rec->last_seen, "gen", rec->gen);
 	char *s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return s;
 }
 
 static void sub_index_key(const char *sector, const char *sub, char *out, size_t outlen,
-			  size_t *klen)
+                          size_t *klen)
 {
 	size_t ls = strlen(sector);
 	snprintf(out, outlen, "%s", sector);
@@ -139,7 +142,7 @@ static void sub_index_key(const char *sector, const char *sub, char *out, size_t
 }
 
 int pairwise_sub(const pairwise_ctx *pw, store *s, const char *sector, const char *idp,
-		 const char *subject, int64_t now, char out[44])
+                 const char *subject, int64_t now, char out[44])
 {
 	/* bounded by config (sector <= 255, IdP id <= 32); refuse rather than truncate a key */
 	if (strlen(sector) > 255 || strlen(idp) >= sizeof(((pairwise_record *)0)->idp))
@@ -162,7 +165,8 @@ int pairwise_sub(const pairwise_ctx *pw, store *s, const char *sector, const cha
 				if (now - rec.last_seen >= LAST_SEEN_REFRESH) {
 					rec.last_seen = now;
 					char *js = record_json(&rec);
-					if (store_put(s, NS_PAIRWISE, lk, sizeof lk, js, strlen(js), 0))
+					if (store_put(s, NS_PAIRWISE, lk, sizeof lk, js, strlen(js),
+					              0))
 						log_warn("pairwise: could not refresh last_seen");
 					free(js);
 				}
@@ -248,7 +252,7 @@ int pairwise_forget(store *s, const char *sector, const char *sub, int64_t now)
 		return rc < 0 ? rc : STORE_NOTFOUND;
 	}
 	json_t *t = json_pack("{s:b, s:i, s:I}", "erased", 1, "gen", rec.gen + 1, "erased_at",
-			      (json_int_t)now);
+	                      (json_int_t)now);
 	char *js = json_dumps(t, JSON_COMPACT);
 	json_decref(t);
 	store_batch *b = store_batch_new();

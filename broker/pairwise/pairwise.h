@@ -1,10 +1,11 @@
 /* pairwise.h — pairwise pseudonymous subjects (one per service sector), derived with a keyed hash
  * and recorded in the store so a sub survives a change of derivation key.
  *
- * lookup key = HMAC-SHA256(index key, sector \0 idp \0 upstream subject): the record's key, so the raw
- * upstream subject is never stored. sub = base64url(HMAC-SHA256(derivation key, same input)),
+ * lookup key = HMAC-SHA256(index key, sector \0 idp \0 upstream subject): the record's key, so the
+ * raw upstream subject is never stored. sub = base64url(HMAC-SHA256(derivation key, same input)),
  * computed on first sight and then read back. Both secrets are made once in NS_SECRETS and never
- * silently regenerated: if pairwise records exist but the secrets are gone, the hub refuses to start.
+ * silently regenerated: if pairwise records exist but the secrets are gone, the hub refuses to
+ * start.
  */
 #ifndef IDHUB_PAIRWISE_H
 #define IDHUB_PAIRWISE_H
@@ -30,7 +31,7 @@ typedef struct pairwise_record {
  * refreshing last_seen at most once a day (a durable write costs an fsync). Returns 0 or a STORE_
  * error. */
 int pairwise_sub(const pairwise_ctx *pw, store *s, const char *sector, const char *idp,
-		 const char *subject, int64_t now, char out[44]);
+                 const char *subject, int64_t now, char out[44]);
 /* Operator look-up by (sector, sub). Returns 0 and fills rec, or STORE_NOTFOUND. */
 int pairwise_lookup(store *s, const char *sector, const char *sub, pairwise_record *rec);
 /* A citizen's erasure request: the sub and its record are deleted, and a tombstone (the keyed

@@ -1,18 +1,18 @@
 /* store.h — the storage interface: a handful of verbs over namespaced keys with expiry.
  *
- * Everything above this header is backend-neutral; the verbs map onto Redis (GET, SET PX, SET NX PX,
- * GETDEL, SET GET, MULTI/EXEC) and PostgreSQL (INSERT … ON CONFLICT, DELETE … RETURNING, a
+ * Everything above this header is backend-neutral; the verbs map onto Redis (GET, SET PX, SET NX
+ * PX, GETDEL, SET GET, MULTI/EXEC) and PostgreSQL (INSERT … ON CONFLICT, DELETE … RETURNING, a
  * transaction). The embedded backend is LMDB (store_lmdb.c), under <state_dir>/store.
  *
  * Namespaces are of two classes. Durable ones (pairwise IDs, keys, secrets, audit) are fsync'd on
- * commit and survive an OS crash. Volatile ones (journeys, codes, replay caches, revocations) live in
- * a second environment that is not fsync'd per commit; if the daemon did not stop cleanly, that
- * environment is discarded at the next start and store_unclean_floor() tells the hub the time of that
- * start, so nothing issued before it (whose single-use record may have been lost) is accepted.
+ * commit and survive an OS crash. Volatile ones (journeys, codes, replay caches, revocations) live
+ * in a second environment that is not fsync'd per commit; if the daemon did not stop cleanly, that
+ * environment is discarded at the next start and store_unclean_floor() tells the hub the time of
+ * that start, so nothing issued before it (whose single-use record may have been lost) is accepted.
  *
- * Values are opaque bytes. A ttl of 0 means "never expires"; otherwise the record is invisible to every
- * verb once now >= expiry, and the background purge removes it. Times are UNIX seconds.
- * All functions are thread-safe. Return codes: 0 ok, STORE_NOTFOUND, STORE_EXISTS, STORE_ERR (<0).
+ * Values are opaque bytes. A ttl of 0 means "never expires"; otherwise the record is invisible to
+ * every verb once now >= expiry, and the background purge removes it. Times are UNIX seconds. All
+ * functions are thread-safe. Return codes: 0 ok, STORE_NOTFOUND, STORE_EXISTS, STORE_ERR (<0).
  */
 #ifndef IDHUB_STORE_H
 #define IDHUB_STORE_H
@@ -33,55 +33,59 @@ typedef enum {
 	NS_CACHE,       /* adapters' and clients' fetched documents (JWKS, metadata) */
 	NS_VOLATILE_END,
 	/* durable: fsync'd */
-	NS_PAIRWISE = NS_VOLATILE_END, /* keyed hash of (sector, idp, upstream subject) -> pairwise record */
-	NS_PAIRWISE_SUB,               /* sector \0 sub -> lookup key, for operator look-ups */
-	NS_KEYS,                       /* kid -> signing key record */
-	NS_SECRETS,                    /* named hub secrets (pairwise derivation keys) */
-	NS_META,                       /* store-level metadata (generation counters) */
-	NS_AUDIT,                      /* time-ordered audit records */
-	NS_CLIENTS,                    /* services registered with idhubctl: client_id -> JSON */
-	NS_IDP_STATE,                  /* operator switches per IdP: id -> JSON */
+	NS_PAIRWISE =
+	    NS_VOLATILE_END, /* keyed hash of (sector, idp, upstream subject) -> pairwise record */
+	NS_PAIRWISE_SUB,     /* sector \0 sub -> lookup key, for operator look-ups */
+	NS_KEYS,             /* kid -> signing key record */
+	NS_SECRETS,          /* named hub secrets (pairwise derivation keys) */
+	NS_META,             /* store-level metadata (generation counters) */
+	NS_AUDIT,            /* time-ordered audit records */
+	NS_CLIENTS,          /* services registered with idhubctl: client_id -> JSON */
+	NS_IDP_STATE,        /* operator switches per IdP: id -> JSON */
 	NS_COUNT
 } store_ns;
 
 typedef struct store store;
 
-/* Opens (creating if needed, mode 0700 dirs and 0600 files) the store under dir. map_mib bounds each
- * environment's size. On error returns NULL and, if err is set, a malloc'd message. */
+/* Opens (creating if needed, mode 0700 dirs and 0600 files) the store under dir. map_mib bounds
+ * each environment's size. On error returns NULL and, if err is set, a malloc'd message. */
 store *store_open(const char *dir, size_t map_mib, char **err);
 /* Closes the store and marks the shutdown clean. */
 void store_close(store *s);
 /* UNIX time of this start if the previous run did not close the store cleanly, else 0. */
 int64_t store_unclean_floor(const store *s);
 
-/* Reads a live record. On success *val is a malloc'd copy (free with free()) of *vlen bytes with a NUL
- * byte appended (not counted), and *expires (if non-NULL) its expiry or 0. */
+/* Reads a live record. On success *val is a malloc'd copy (free with free()) of *vlen bytes with a
+ * NUL byte appended (not counted), and *expires (if non-NULL) its expiry or 0. */
 int store_get(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen,
-	      int64_t *expires);
+              int64_t *expires);
 /* Creates or replaces a record; ttl seconds from now, 0 for none. */
 int store_put(store *s, store_ns ns, const void *key, size_t klen, const void *val, size_t vlen,
-	      int64_t ttl);
-/* Creates a record only if no live record has that key: STORE_EXISTS otherwise. The replay-cache verb. */
+              int64_t ttl);
+/* Creates a record only if no live record has that key: STORE_EXISTS otherwise. The replay-cache
+ * verb. */
 int store_put_new(store *s, store_ns ns, const void *key, size_t klen, const void *val, size_t vlen,
-		  int64_t ttl);
+                  int64_t ttl);
 /* Atomically reads and deletes a live record: the single-use verb. Same output contract as get. */
 int store_take(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen);
-/* Atomically replaces a live record with a new value and returns the old one (as get); STORE_NOTFOUND
- * (and nothing written) if there was no live record. */
+/* Atomically replaces a live record with a new value and returns the old one (as get);
+ * STORE_NOTFOUND (and nothing written) if there was no live record. */
 int store_swap(store *s, store_ns ns, const void *key, size_t klen, const void *val, size_t vlen,
-	       int64_t ttl, void **old, size_t *oldlen);
+               int64_t ttl, void **old, size_t *oldlen);
 /* Deletes a record; STORE_NOTFOUND if absent. */
 int store_del(store *s, store_ns ns, const void *key, size_t klen);
 
-/* Several writes applied in one transaction (all or none). Volatile and durable namespaces may not be
- * mixed in one batch (they are separate environments): store_batch_commit returns STORE_ERR then. */
+/* Several writes applied in one transaction (all or none). Volatile and durable namespaces may not
+ * be mixed in one batch (they are separate environments): store_batch_commit returns STORE_ERR
+ * then. */
 typedef struct store_batch store_batch;
 store_batch *store_batch_new(void);
 void store_batch_put(store_batch *b, store_ns ns, const void *key, size_t klen, const void *val,
-		     size_t vlen, int64_t ttl);
-/* Like store_put_new inside the batch: the whole batch fails with STORE_EXISTS if the key is live. */
+                     size_t vlen, int64_t ttl);
+/* Like store_put_new inside the batch: the whole batch fails with STORE_EXISTS if the key is live.
+ */
 void store_batch_put_new(store_batch *b, store_ns ns, const void *key, size_t klen, const void *val,
-			 size_t vlen, int64_t ttl);
+                         size_t vlen, int64_t ttl);
 void store_batch_del(store_batch *b, store_ns ns, const void *key, size_t klen);
 /* Applies and frees the batch. A del of an absent key is not an error. */
 int store_batch_commit(store *s, store_batch *b);
@@ -90,16 +94,17 @@ void store_batch_free(store_batch *b);
 /* Calls fn for each live record of ns in key order until fn returns non-zero (which is returned).
  * Runs in one read snapshot; fn must not call other store verbs. */
 typedef int (*store_iter_fn)(void *arg, const void *key, size_t klen, const void *val, size_t vlen,
-			     int64_t expires);
+                             int64_t expires);
 int store_iter(store *s, store_ns ns, store_iter_fn fn, void *arg);
 
-/* Deletes up to max expired records across all namespaces (in batches of small transactions so writers
- * are not held up). Returns the number deleted, or STORE_ERR. */
+/* Deletes up to max expired records across all namespaces (in batches of small transactions so
+ * writers are not held up). Returns the number deleted, or STORE_ERR. */
 long store_purge_expired(store *s, int64_t now, long max);
 /* Starts a background thread purging every interval_s seconds; stopped by store_close. */
 int store_start_purger(store *s, int interval_s);
 
-/* Statistics for status pages: live-or-expired record count per namespace, and bytes used on disk. */
+/* Statistics for status pages: live-or-expired record count per namespace, and bytes used on disk.
+ */
 long store_count(store *s, store_ns ns);
 int64_t store_disk_bytes(store *s);
 

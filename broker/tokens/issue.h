@@ -18,6 +18,6 @@ typedef struct token_input {
 char *token_access(arena *a, const keyring *kr, const token_input *in);
 /* Signs the ID token with kr's current key for alg, including at_hash of access_token. */
 char *token_id(arena *a, const keyring *kr, jws_alg alg, const token_input *in,
-	       const char *access_token);
+               const char *access_token);
 
 #endif

@@ -1,8 +1,9 @@
 /* jws.h — compact JWS signing and verification with OpenSSL EVP (ES256, RS256, PS256, EdDSA).
  *
- * Signing goes through EVP so that an HSM/provider key works unchanged; cjose is not used because it
- * cannot do EdDSA. Verification is for tokens the hub receives (client assertions) and for the demo
- * service; the algorithm is always chosen by the caller's allow-list, never by the token's header.
+ * Signing goes through EVP so that an HSM/provider key works unchanged; cjose is not used because
+ * it cannot do EdDSA. Verification is for tokens the hub receives (client assertions) and for the
+ * demo service; the algorithm is always chosen by the caller's allow-list, never by the token's
+ * header.
  */
 #ifndef IDHUB_JWS_H
 #define IDHUB_JWS_H
@@ -11,25 +12,34 @@
 #include <openssl/evp.h>
 #include <stddef.h>
 
-typedef enum { JWS_ES256 = 0, JWS_RS256, JWS_PS256, JWS_EDDSA, JWS_ALG_COUNT, JWS_ALG_NONE = -1 } jws_alg;
+typedef enum {
+	JWS_ES256 = 0,
+	JWS_RS256,
+	JWS_PS256,
+	JWS_EDDSA,
+	JWS_ALG_COUNT,
+	JWS_ALG_NONE = -1
+} jws_alg;
 
 /* "ES256" -> JWS_ES256; anything else (including "none", "HS256") -> JWS_ALG_NONE. */
 jws_alg jws_alg_from_name(const char *name);
 const char *jws_alg_name(jws_alg alg);
-/* Whether pkey's type fits alg (EC P-256 for ES256, RSA >= 2048 for RS/PS256, Ed25519 for EdDSA). */
+/* Whether pkey's type fits alg (EC P-256 for ES256, RSA >= 2048 for RS/PS256, Ed25519 for EdDSA).
+ */
 int jws_alg_fits_key(jws_alg alg, EVP_PKEY *pkey);
 
-/* Signs header {"alg","kid","typ"} . payload. Returns the compact JWS in the arena, or NULL on error. */
+/* Signs header {"alg","kid","typ"} . payload. Returns the compact JWS in the arena, or NULL on
+ * error. */
 char *jws_sign(arena *a, EVP_PKEY *key, jws_alg alg, const char *kid, const char *typ,
-	       const json_t *payload);
+               const json_t *payload);
 
 /* A compact JWS split and decoded, before any trust decision. header and payload are owned by the
  * struct: release with jws_parsed_free. */
 typedef struct jws_parsed {
 	json_t *header;
 	json_t *payload;
-	const char *alg; /* header "alg" (inside header) */
-	const char *kid; /* header "kid" or NULL */
+	const char *alg;           /* header "alg" (inside header) */
+	const char *kid;           /* header "kid" or NULL */
 	const char *signing_input; /* arena copy of "b64header.b64payload" */
 	size_t signing_input_len;
 	unsigned char *sig; /* arena */

@@ -1,4 +1,5 @@
-/* arena.c — per-request bump allocator (see arena.h). Chunks of 16 KiB, larger requests get their own. */
+/* arena.c — per-request bump allocator (see arena.h). Chunks of 16 KiB, larger requests get their
+ * own. */
 #include "arena.h"
 #include <stdint.h>
 #include <stdio.h>

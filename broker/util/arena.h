@@ -1,4 +1,5 @@
-/* arena.h — per-request bump allocator: everything a request allocates is freed at once when it ends. */
+/* arena.h — per-request bump allocator: everything a request allocates is freed at once when it
+ * ends. */
 #ifndef IDHUB_ARENA_H
 #define IDHUB_ARENA_H
 #include <stddef.h>
@@ -10,7 +11,8 @@ typedef struct arena arena;
 arena *arena_new(void);
 /* Frees every allocation made from the arena and the arena itself. NULL is allowed. */
 void arena_free(arena *a);
-/* Returns size bytes aligned for any type, zeroed; aborts on out-of-memory (a request cannot go on). */
+/* Returns size bytes aligned for any type, zeroed; aborts on out-of-memory (a request cannot go
+ * on). */
 void *arena_alloc(arena *a, size_t size);
 /* Like arena_alloc, but the memory is not zeroed (large buffers that are about to be filled). */
 void *arena_alloc_uninit(arena *a, size_t size);

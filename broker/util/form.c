@@ -113,9 +113,13 @@ const char *form_param(const form *f, const char *name, int *count)
 const char *form_strerror(int code)
 {
 	switch (code) {
-	case FORM_BAD_ENCODING: return "malformed percent-encoding";
-	case FORM_TOO_MANY: return "too many parameters";
-	case FORM_TOO_LONG: return "a parameter is too long";
-	default: return "ok";
+	case FORM_BAD_ENCODING:
+		return "malformed percent-encoding";
+	case FORM_TOO_MANY:
+		return "too many parameters";
+	case FORM_TOO_LONG:
+		return "a parameter is too long";
+	default:
+		return "ok";
 	}
 }

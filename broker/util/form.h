@@ -1,8 +1,9 @@
-/* form.h — strict parser for application/x-www-form-urlencoded data (query strings and POST bodies).
+/* form.h — strict parser for application/x-www-form-urlencoded data (query strings and POST
+ * bodies).
  *
  * Untrusted input: every limit is enforced here, so nothing above sees an oversized or malformed
- * parameter. Duplicated names are kept (in order) so that callers can refuse them where OAuth says a
- * parameter must not repeat (RFC 6749 §3.1).
+ * parameter. Duplicated names are kept (in order) so that callers can refuse them where OAuth says
+ * a parameter must not repeat (RFC 6749 §3.1).
  */
 #ifndef IDHUB_FORM_H
 #define IDHUB_FORM_H
@@ -20,9 +21,9 @@ typedef struct form {
 } form;
 
 /* Parses len bytes of s, appending to f (which may already hold pairs: query then body).
- * '+' is a space, %XX is decoded; a bad escape, a NUL byte after decoding, a name over FORM_MAX_NAME,
- * a value over max_value, or more than FORM_MAX_PARAMS pairs in total is an error. Empty names are
- * skipped ("a=1&&b=2"). Returns FORM_OK or a negative FORM_ code. */
+ * '+' is a space, %XX is decoded; a bad escape, a NUL byte after decoding, a name over
+ * FORM_MAX_NAME, a value over max_value, or more than FORM_MAX_PARAMS pairs in total is an error.
+ * Empty names are skipped ("a=1&&b=2"). Returns FORM_OK or a negative FORM_ code. */
 int form_parse(arena *a, form *f, const char *s, size_t len, size_t max_value);
 /* Percent-decodes into the arena; NULL on a bad escape or an embedded NUL. '+' becomes a space when
  * plus_is_space. */
@@ -30,7 +31,8 @@ char *form_decode(arena *a, const char *s, size_t len, int plus_is_space);
 /* The value of name, or NULL. *count (if non-NULL) receives how many times name occurs. */
 const char *form_get(const form *f, const char *name, int *count);
 /* Like form_get, but a parameter with an empty value counts as absent: RFC 6749 §3.1 says
- * "parameters sent without a value MUST be treated as if they were omitted". For OAuth endpoints. */
+ * "parameters sent without a value MUST be treated as if they were omitted". For OAuth endpoints.
+ */
 const char *form_param(const form *f, const char *name, int *count);
 /* Human-readable text for a FORM_ code. */
 const char *form_strerror(int code);

@@ -4,7 +4,8 @@
 
 enum { LOG_ERR_ = 3, LOG_WARN_ = 4, LOG_INFO_ = 6, LOG_DEBUG_ = 7 };
 
-/* Sets the highest priority number that is printed (default LOG_INFO_). Call before threads start. */
+/* Sets the highest priority number that is printed (default LOG_INFO_). Call before threads start.
+ */
 void log_set_level(int level);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_err(...) log_msg(LOG_ERR_, __VA_ARGS__)

@@ -1,15 +1,16 @@
 /* sandbox.c — the built-in test identity provider (the embedded default adapter).
  *
  * It plays a real upstream IdP through the same ABI the OIDC and SAML adapters use, in the shape of
- * SAML's Web SSO profile: start() redirects to the IdP's own login page with an HMAC-signed request;
- * the page lets a developer or a test pick a test person (or type any user name) and answers with an
- * HMAC-signed assertion auto-POSTed to the hub's callback; finish() verifies the signature, the
- * InResponseTo (request id and nonce), the expiry and a replay cache. Its pages are served by the hub
- * under /idp/<id>/, optionally on another host name (page_base_url) so that the POST back is
- * cross-site, as a real IdP's is.
+ * SAML's Web SSO profile: start() redirects to the IdP's own login page with an HMAC-signed
+ * request; the page lets a developer or a test pick a test person (or type any user name) and
+ * answers with an HMAC-signed assertion auto-POSTed to the hub's callback; finish() verifies the
+ * signature, the InResponseTo (request id and nonce), the expiry and a replay cache. Its pages are
+ * served by the hub under /idp/<id>/, optionally on another host name (page_base_url) so that the
+ * POST back is cross-site, as a real IdP's is.
  *
  * Settings: page_base_url (default: the hub's issuer), assertion_ttl (seconds, default 120).
- * The HMAC key is made at start: assertions in flight during a restart are refused, as they should. */
+ * The HMAC key is made at start: assertions in flight during a restart are refused, as they should.
+ */
 #include <idhub/adapter.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -28,8 +29,8 @@ typedef struct persona {
 } persona;
 
 static const persona personas[] = {
-	{"alice", "sandbox-alice", "Alice", "Smith", "1990-04-01", "alice@example.org", 2},
-	{"bob", "sandbox-bob", "Bob", "Jones", "1985-11-23", "bob@example.org", 1},
+    {"alice", "sandbox-alice", "Alice", "Smith", "1990-04-01", "alice@example.org", 2},
+    {"bob", "sandbox-bob", "Bob", "Jones", "1985-11-23", "bob@example.org", 1},
 };
 
 typedef struct sandbox {
@@ -108,7 +109,8 @@ static void *sb_init(const idhub_adapter_config *cfg, const idhub_services *svc,
 		if (strcmp(cfg->settings[i].name, "page_base_url") != 0 &&
 		    strcmp(cfg->settings[i].name, "assertion_ttl") != 0) {
 			snprintf(err->message, sizeof err->message,
-				 "%s: unknown setting for the sandbox adapter", cfg->settings[i].name);
+			         "%s: unknown setting for the sandbox adapter",
+			         cfg->settings[i].name);
 			return NULL;
 		}
 	const char *base = setting(cfg, "page_base_url");
@@ -156,12 +158,12 @@ static void sb_destroy(void *ctx)
 }
 
 static int sb_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
-		    idhub_start_result *out, idhub_error *err)
+                    idhub_start_result *out, idhub_error *err)
 {
 	sandbox *sb = ctx;
 	int64_t now = sb->svc->now(sb->svc->hub);
 	json_t *o = json_pack("{s:s, s:s, s:i, s:I}", "rid", req->request_id, "nonce", req->nonce,
-			      "loa", req->min_loa, "exp", (json_int_t)(now + REQUEST_TTL));
+	                      "loa", req->min_loa, "exp", (json_int_t)(now + REQUEST_TTL));
 	char *tok = seal(sb, a, o);
 	json_decref(o);
 	if (!tok) {
@@ -212,7 +214,7 @@ static const char *acr_label(const sandbox *sb, int loa)
 }
 
 static int page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, int status,
-		const char *title, const char *body)
+                const char *title, const char *body)
 {
 	resp->status = status;
 	resp->content_type = "text/html; charset=utf-8";
@@ -231,12 +233,13 @@ static int error_page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, co
 }
 
 static int login_page(sandbox *sb, idhub_arena *a, const char *req, json_t *rq,
-		      idhub_http_response *resp)
+                      idhub_http_response *resp)
 {
 	int min = (int)json_integer_value(json_object_get(rq, "loa"));
 	sbuf b = {.svc = sb->svc, .a = a};
-	put(&b, "<h1>Sandbox identity provider</h1>\n<p>This is a test identity provider. Choose a "
-		"test person to sign in as. Nothing here is real.</p>\n<p>The service needs level ");
+	put(&b,
+	    "<h1>Sandbox identity provider</h1>\n<p>This is a test identity provider. Choose a "
+	    "test person to sign in as. Nothing here is real.</p>\n<p>The service needs level ");
 	put_esc(&b, acr_label(sb, min));
 	put(&b, " or higher.</p>\n<form method=\"post\" action=\"/idp/");
 	put_esc(&b, sb->instance_id);
@@ -247,30 +250,32 @@ static int login_page(sandbox *sb, idhub_arena *a, const char *req, json_t *rq,
 		const persona *p = &personas[i];
 		char line[512];
 		snprintf(line, sizeof line,
-			 "<div class=\"option\"><input type=\"radio\" name=\"persona\" "
-			 "id=\"persona-%s\" value=\"%s\"%s><label for=\"persona-%s\">%s %s"
-			 "<span class=\"hint\">level ",
-			 p->id, p->id, i == 0 ? " checked" : "", p->id, p->given, p->family);
+		         "<div class=\"option\"><input type=\"radio\" name=\"persona\" "
+		         "id=\"persona-%s\" value=\"%s\"%s><label for=\"persona-%s\">%s %s"
+		         "<span class=\"hint\">level ",
+		         p->id, p->id, i == 0 ? " checked" : "", p->id, p->given, p->family);
 		put(&b, line);
 		put_esc(&b, acr_label(sb, p->loa));
 		put(&b, "</span></label></div>\n");
 	}
 	put(&b, "<div class=\"option\"><input type=\"radio\" name=\"persona\" id=\"persona-other\" "
-		"value=\"other\"><label for=\"persona-other\">Another test user</label></div>\n"
-		"<p><label for=\"username\">Test user name</label><br><input type=\"text\" "
-		"id=\"username\" name=\"username\" autocomplete=\"off\" maxlength=\"64\"></p>\n"
-		"<p><label for=\"loa\">Level of assurance for that user</label><br>"
-		"<select id=\"loa\" name=\"loa\">\n");
+	        "value=\"other\"><label for=\"persona-other\">Another test user</label></div>\n"
+	        "<p><label for=\"username\">Test user name</label><br><input type=\"text\" "
+	        "id=\"username\" name=\"username\" autocomplete=\"off\" maxlength=\"64\"></p>\n"
+	        "<p><label for=\"loa\">Level of assurance for that user</label><br>"
+	        "<select id=\"loa\" name=\"loa\">\n");
 	for (int l = 1; l <= sb->nloas; l++) {
 		char opt[64];
-		snprintf(opt, sizeof opt, "<option value=\"%d\"%s>", l, l == min ? " selected" : "");
+		snprintf(opt, sizeof opt, "<option value=\"%d\"%s>", l,
+		         l == min ? " selected" : "");
 		put(&b, opt);
 		put_esc(&b, acr_label(sb, l));
 		put(&b, "</option>\n");
 	}
-	put(&b, "</select></p>\n</fieldset>\n<button class=\"button\" type=\"submit\" name=\"action\" "
-		"value=\"login\">Sign in</button>\n<button class=\"button secondary\" type=\"submit\" "
-		"name=\"action\" value=\"cancel\">Cancel</button>\n</form>\n");
+	put(&b,
+	    "</select></p>\n</fieldset>\n<button class=\"button\" type=\"submit\" name=\"action\" "
+	    "value=\"login\">Sign in</button>\n<button class=\"button secondary\" type=\"submit\" "
+	    "name=\"action\" value=\"cancel\">Cancel</button>\n</form>\n");
 	return page(sb, a, resp, 200, "Sandbox identity provider", b.s);
 }
 
@@ -290,7 +295,7 @@ static int username_ok(const char *u)
 
 /* The IdP's answer: an assertion auto-POSTed to the hub's callback. */
 static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json_t *rq,
-		  idhub_http_response *resp)
+                  idhub_http_response *resp)
 {
 	int64_t now = sb->svc->now(sb->svc->hub);
 	const char *rid = json_string_value(json_object_get(rq, "rid"));
@@ -298,8 +303,9 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 	char id[44];
 	if (!rid || !nonce || sb->svc->random_token(sb->svc->hub, id))
 		return error_page(sb, a, resp, "The request is not valid.");
-	json_t *as = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", id, "irt", rid, "nonce", nonce,
-			       "iat", (json_int_t)now, "exp", (json_int_t)(now + sb->assertion_ttl));
+	json_t *as =
+	    json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", id, "irt", rid, "nonce", nonce, "iat",
+	              (json_int_t)now, "exp", (json_int_t)(now + sb->assertion_ttl));
 	const char *action = idhub_param(r, "action", NULL);
 	const char *who = idhub_param(r, "persona", NULL);
 	if (action && strcmp(action, "cancel") == 0) {
@@ -311,8 +317,8 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 		if (!username_ok(u) || loa < 1 || loa > sb->nloas) {
 			json_decref(as);
 			return error_page(sb, a, resp,
-					  "Enter a user name of 1 to 64 letters, digits or . _ - @ "
-					  "and choose a level.");
+			                  "Enter a user name of 1 to 64 letters, digits or . _ - @ "
+			                  "and choose a level.");
 		}
 		json_object_set_new(as, "sub", json_pack("s+", "user:", u));
 		json_object_set_new(as, "loa", json_integer(loa));
@@ -341,19 +347,19 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 		return error_page(sb, a, resp, "Cannot build the assertion.");
 	sbuf b = {.svc = sb->svc, .a = a};
 	put(&b, "<h1>Returning to the hub</h1>\n<p>Select Continue if you are not taken back "
-		"automatically.</p>\n<form method=\"post\" action=\"");
+	        "automatically.</p>\n<form method=\"post\" action=\"");
 	put_esc(&b, sb->callback_url);
 	put(&b, "\">\n<input type=\"hidden\" name=\"assertion\" value=\"");
 	put_esc(&b, tok);
 	put(&b, "\">\n<input type=\"hidden\" name=\"state\" value=\"");
 	put_esc(&b, rid);
 	put(&b, "\">\n<button class=\"button\" type=\"submit\">Continue</button>\n</form>\n"
-		"<script>document.forms[0].submit();</script>\n");
+	        "<script>document.forms[0].submit();</script>\n");
 	return page(sb, a, resp, 200, "Returning to the hub", b.s);
 }
 
 static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
-		    idhub_http_response *resp)
+                    idhub_http_response *resp)
 {
 	sandbox *sb = ctx;
 	if (strcmp(r->path, "/login") != 0)
@@ -364,18 +370,19 @@ static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
 	int64_t now = sb->svc->now(sb->svc->hub);
 	if (!rq || json_integer_value(json_object_get(rq, "exp")) < now) {
 		json_decref(rq);
-		return error_page(sb, a, resp,
-				  "This sign-in request is not valid or has expired. Go back to the "
-				  "service and start again.");
+		return error_page(
+		    sb, a, resp,
+		    "This sign-in request is not valid or has expired. Go back to the "
+		    "service and start again.");
 	}
 	int rc = strcmp(r->method, "POST") == 0 ? answer(sb, a, r, rq, resp)
-						: login_page(sb, a, req, rq, resp);
+	                                        : login_page(sb, a, req, rq, resp);
 	json_decref(rq);
 	return rc;
 }
 
 static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
-		     const idhub_login_request *req, idhub_identity *out, idhub_error *err)
+                     const idhub_login_request *req, idhub_identity *out, idhub_error *err)
 {
 	sandbox *sb = ctx;
 	int n;
@@ -410,7 +417,7 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 		rc = 0;
 	if (rc == 0) {
 		static const char *const attrs[] = {"given_name", "family_name", "birthdate",
-						    "email"};
+		                                    "email"};
 		idhub_kv *kv = sb->svc->alloc(a, sizeof attrs / sizeof attrs[0] * sizeof(*kv));
 		size_t k = 0;
 		for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
@@ -437,14 +444,14 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 }
 
 static const idhub_adapter sandbox_adapter = {
-	.abi_version = IDHUB_ADAPTER_ABI_VERSION,
-	.name = "sandbox",
-	.state_param = "state",
-	.init = sb_init,
-	.start = sb_start,
-	.finish = sb_finish,
-	.serve = sb_serve,
-	.destroy = sb_destroy,
+    .abi_version = IDHUB_ADAPTER_ABI_VERSION,
+    .name = "sandbox",
+    .state_param = "state",
+    .init = sb_init,
+    .start = sb_start,
+    .finish = sb_finish,
+    .serve = sb_serve,
+    .destroy = sb_destroy,
 };
 
 const idhub_adapter *idhub_adapter_entry(void)
