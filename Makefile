@@ -44,7 +44,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 
-.PHONY: all run check deps unit fuzz integration browser clean format bench
+.PHONY: all run check deps unit fuzz integration browser clean format format-check bench
 
 all: $(O)/idhub $(O)/idhubctl $(ADAPTER_SO)
 
@@ -101,6 +101,7 @@ fuzz-bins: $(FUZZ_BIN)
 
 check:
 	@deploy/install-deps.sh --with-tests
+	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory VARIANT=asan all unit-bins
 	@$(MAKE) --no-print-directory VARIANT=fuzz fuzz-bins
 	@$(MAKE) --no-print-directory all
@@ -114,6 +115,11 @@ bench:
 
 format:
 	clang-format -i $(shell git ls-files '*.c' '*.h')
+
+# Every C file must match the committed .clang-format; `make format` fixes the tree.
+format-check:
+	@echo "  FORMAT  $$(git ls-files '*.c' '*.h' | wc -l) files"
+	@clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build
