@@ -7,6 +7,7 @@
 #include "../journey/journey.h"
 #include "../util/buf.h"
 #include "../util/log.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,24 @@ static int required_loa(const hub *h, const service_conf *svc, const char *acr_v
 			return -1;
 	}
 	return req > svc->min_loa ? req : svc->min_loa;
+}
+
+/* max_age and prompt=login (OIDC Core §3.1.2.1) into j: the journey passes them to the IdP and the
+ * callback checks the upstream authentication time against them. -1 when max_age is malformed. */
+static int freshness_params(const form *p, journey *j)
+{
+	const char *max_age = form_param(p, "max_age", NULL);
+	if (max_age) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(max_age, &end, 10);
+		if (!*max_age || *end || v < 0 || errno)
+			return -1;
+		j->has_max_age = 1;
+		j->max_age = v;
+	}
+	j->force_login = has_word(form_param(p, "prompt", NULL), "login");
+	return 0;
 }
 
 void oidc_authorize(hub *h, http_req *r, http_resp *resp)
@@ -213,16 +232,11 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		                    state);
 		return;
 	}
-	const char *max_age = form_param(p, "max_age", NULL);
-	if (max_age) {
-		char *end;
-		long v = strtol(max_age, &end, 10);
-		if (!*max_age || *end || v < 0) {
-			oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-			                    "max_age must be a non-negative integer", state);
-			return;
-		}
-		/* every journey authenticates afresh, so any max_age is met */
+	journey j = {0};
+	if (freshness_params(p, &j)) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+		                    "max_age must be a non-negative integer", state);
+		return;
 	}
 	const char *prompt = form_param(p, "prompt", NULL);
 	if (prompt && has_word(prompt, "none")) {
@@ -251,14 +265,14 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		                    "random source failed", state);
 		return;
 	}
-	journey j = {.client_id = svc->client_id,
-	             .redirect_uri = redirect_uri,
-	             .state = state,
-	             .nonce = nonce,
-	             .code_challenge = cc,
-	             .scope = scope,
-	             .login_hint = form_param(p, "login_hint", NULL),
-	             .required_loa = loa};
+	j.client_id = svc->client_id;
+	j.redirect_uri = redirect_uri;
+	j.state = state;
+	j.nonce = nonce;
+	j.code_challenge = cc;
+	j.scope = scope;
+	j.login_hint = form_param(p, "login_hint", NULL);
+	j.required_loa = loa;
 	journey_binding_hash(browser, j.bh);
 	if (journey_create(h, r->a, &j)) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "server_error",
