@@ -82,22 +82,22 @@ static int required_loa(const hub *h, const service_conf *svc, const char *acr_v
 	return req > svc->min_loa ? req : svc->min_loa;
 }
 
-/* max_age and prompt=login (OIDC Core §3.1.2.1) into j: the journey passes them to the IdP and the
- * callback checks the upstream authentication time against them. -1 when max_age is malformed. */
-static int freshness_params(const form *p, journey *j)
+/* max_age (OIDC Core §3.1.2.1): 1 and *out when present, 0 when absent, -1 when malformed. The
+ * journey passes it (and prompt=login) to the IdP and the callback checks the upstream
+ * authentication time against it. */
+static int max_age_param(const form *p, int64_t *out)
 {
 	const char *max_age = form_param(p, "max_age", NULL);
-	if (max_age) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(max_age, &end, 10);
-		if (!*max_age || *end || v < 0 || errno)
-			return -1;
-		j->has_max_age = 1;
-		j->max_age = v;
-	}
-	j->force_login = has_word(form_param(p, "prompt", NULL), "login");
-	return 0;
+	*out = 0;
+	if (!max_age)
+		return 0;
+	char *end;
+	errno = 0;
+	long long v = strtoll(max_age, &end, 10);
+	if (!*max_age || *end || v < 0 || errno)
+		return -1;
+	*out = v;
+	return 1;
 }
 
 void oidc_authorize(hub *h, http_req *r, http_resp *resp)
@@ -232,8 +232,9 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		                    state);
 		return;
 	}
-	journey j = {0};
-	if (freshness_params(p, &j)) {
+	int64_t max_age;
+	int has_max_age = max_age_param(p, &max_age);
+	if (has_max_age < 0) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
 		                    "max_age must be a non-negative integer", state);
 		return;
@@ -265,14 +266,17 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		                    "random source failed", state);
 		return;
 	}
-	j.client_id = svc->client_id;
-	j.redirect_uri = redirect_uri;
-	j.state = state;
-	j.nonce = nonce;
-	j.code_challenge = cc;
-	j.scope = scope;
-	j.login_hint = form_param(p, "login_hint", NULL);
-	j.required_loa = loa;
+	journey j = {.client_id = svc->client_id,
+	             .redirect_uri = redirect_uri,
+	             .state = state,
+	             .nonce = nonce,
+	             .code_challenge = cc,
+	             .scope = scope,
+	             .login_hint = form_param(p, "login_hint", NULL),
+	             .required_loa = loa,
+	             .force_login = has_word(prompt, "login"),
+	             .has_max_age = has_max_age,
+	             .max_age = max_age};
 	journey_binding_hash(browser, j.bh);
 	if (journey_create(h, r->a, &j)) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "server_error",
