@@ -1,7 +1,8 @@
 // max_age and prompt=login through an upstream OIDC IdP (a fake OP): both are passed up, the IdP's
 // auth_time is checked against them (too old, or missing with max_age: refused), and the hub's ID
 // token carries the upstream auth_time. And the journey's spent marker as a compare-and-swap: a cancel
-// that lands while the callback waits on a slow IdP leaves no code behind it.
+// that lands while the callback waits on a slow IdP leaves no code behind it, and a re-pick that sends
+// a second callback of the same journey in flight cannot make two codes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHub, service, LOA_SUBSTANTIAL } from './lib/hub.mjs';
@@ -110,6 +111,39 @@ test('a cancel while the callback waits on a slow IdP: access_denied, and the ca
     assert.ok(cancelled, `the cancel answered ${cancel.status} ${cancel.location || ''}`);
     assert.ok(!code, `a code after the cancel: ${cb.location}`);
     assert.ok(isRefusalPage(cb), `the late callback: ${cb.status} ${cb.location || ''}`);
+  } finally {
+    op.tokenHold = null;
+    release?.();
+  }
+});
+
+test('a re-pick while the first callback waits on a slow IdP: two callbacks of one journey in flight yield one code at most', async () => {
+  let release;
+  op.tokenHold = new Promise((r) => { release = r; });
+  try {
+    const req = await authRequest(cfg, { redirectUri: CB });
+    const j = await upstreamLogin({ authorizeUrl: req.url.href, idp: 'fake', stopAtCallback: true });
+    const ua = j.browser;
+    const pickerUrl = j.responses[1].url;
+    const hits = op.tokenHits;
+    const first = ua.get(j.callbackUrl, { initiator: `${op.issuer}/authorize` });
+    for (let i = 0; i < 250 && op.tokenHits < hits + 1; i++) await sleep(20);
+    assert.equal(op.tokenHits, hits + 1, 'the first callback reached the IdP');
+    // the citizen goes back to the picker and chooses again: a second upstream attempt
+    const picker = await ua.get(pickerUrl, { initiator: pickerUrl });
+    assert.equal(picker.status, 200, `the picker again: ${picker.status}`);
+    const pick = await ua.submitForm(picker.text, picker.url, { idp: 'fake' }, { form: (f) => f.fields.some((x) => x.name === 'idp') });
+    assert.equal(pick.status, 303, `the second choice: ${pick.status}`);
+    const atOp = await ua.get(pick.location, { initiator: pick.url });
+    assert.ok(/\/callback\/fake/.test(atOp.location || ''), `the OP answers at once: ${atOp.location}`);
+    const second = ua.get(atOp.location, { initiator: `${op.issuer}/authorize` });
+    for (let i = 0; i < 250 && op.tokenHits < hits + 2; i++) await sleep(20);
+    assert.equal(op.tokenHits, hits + 2, 'the second callback reached the IdP too');
+    release();
+    const answers = await Promise.all([first, second]);
+    const codes = answers.filter((r) => r.location && new URL(r.location, hub.issuer).searchParams.get('code'));
+    assert.ok(codes.length <= 1, `${codes.length} codes for one authorization request: ${answers.map((r) => `${r.status} ${r.location || ''}`).join(', ')}`);
+    assert.equal(codes.length, 1, 'one of the two callbacks yields the code');
   } finally {
     op.tokenHold = null;
     release?.();
