@@ -6,6 +6,7 @@
 #include "journey/journey.h"
 #include "journey/services.h"
 #include "oidc/discovery.h"
+#include "pages/pages.h"
 #include "util/log.h"
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -146,6 +147,7 @@ hub *hub_open(hub_conf *cfg, char **err)
 		goto fail;
 	h->discovery_json = oidc_discovery_json(h);
 	csp_init(!cfg->secure_cookies);
+	pages_init(cfg->integration);
 	/* Pairwise records are group-committed: a sub is a keyed hash of durable secrets, so one
 	 * lost in an OS crash is derived again identically; keys and secrets sync on every change.
 	 */

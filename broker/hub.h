@@ -31,6 +31,7 @@ typedef struct hub {
 	keys_cache *keys;
 	pairwise_ctx pw;
 	unsigned char seal_key[32]; /* seals journey tokens (journey.h) */
+	char run_id[23];            /* random per start: marks the tokens this run sealed */
 	hub_idp *idps;
 	size_t nidps;
 	hub_client *clients;

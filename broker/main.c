@@ -66,9 +66,10 @@ int main(int argc, char **argv)
 	char *err = NULL;
 	if (check) {
 		hub_conf *c = config_load(check, &err);
-		if (!c) {
+		if (!c || config_check_adapters(c, &err)) {
 			fprintf(stderr, "%s\n", err ? err : "cannot read config");
 			free(err);
+			config_free(c);
 			return 1;
 		}
 		config_free(c);

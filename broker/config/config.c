@@ -38,7 +38,8 @@ static int parse_root(loader *l, config_setting_t *root)
 		return -1;
 	/* loa first: idps and services refer to its levels */
 	if (cfg_parse_hub(l, root, f[R_HUB]) || cfg_parse_loa(l, f[R_LOA]) ||
-	    cfg_parse_idps(l, f[R_IDPS]) || cfg_parse_services(l, f[R_SERVICES]))
+	    cfg_parse_idps(l, f[R_IDPS]) || cfg_parse_services(l, f[R_SERVICES]) ||
+	    cfg_check_environment(l))
 		return -1;
 	return 0;
 }
@@ -157,6 +158,7 @@ void config_free(hub_conf *c)
 	free(c->state_dir);
 	free(c->adapter_dir);
 	free(c->log_level);
+	free(c->environment);
 	free_strv(c->loa_acrs, c->nloas > 0 ? (size_t)c->nloas : 0);
 	for (size_t i = 0; c->idps && i < c->nidps; i++) {
 		idp_conf *p = &c->idps[i];

@@ -67,6 +67,8 @@ typedef struct hub_conf {
 	int threads;        /* MHD thread pool size, default 2 */
 	int demo;           /* serve the demo service at /demo (sandbox mode) */
 	int secure_cookies; /* derived: issuer is https */
+	char *environment;  /* "production" (default) or "integration" */
+	int integration;    /* derived: environment is "integration" (pages carry a banner) */
 	int64_t code_ttl, id_token_ttl, access_token_ttl, journey_ttl, jwks_max_age, clock_leeway;
 	int64_t store_map_mib;
 	int64_t key_rotation_days; /* 0: off; else the daemon rotates signing keys every N days */
@@ -92,6 +94,10 @@ const char *config_loa_acr(const hub_conf *c, int level);
 /* Whether s is an acceptable registered redirect URI: absolute https (or http on a loopback host),
  * no fragment, no wildcard, no userinfo. On failure writes the reason to why. */
 int config_redirect_uri_ok(const char *s, char *why, size_t whylen);
+/* Loads (dlopen, without initialising) the adapter of each IdP of c from c->adapter_dir and checks
+ * its entry point and ABI version: what `idhub --check-config` adds to config_load. 0, or -1 with
+ * *err = malloc'd "FILE:LINE: idp 'ID': ..." naming the IdP's entry. */
+int config_check_adapters(const hub_conf *c, char **err);
 /* Whether service allows IdP id. */
 int service_allows_idp(const service_conf *svc, const char *idp_id);
 /* Whether service allows scope value. */

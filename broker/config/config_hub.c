@@ -35,6 +35,7 @@ enum {
 	H_STORE_MAP_MIB,
 	H_LOG_LEVEL,
 	H_KEY_ROTATION_DAYS,
+	H_ENVIRONMENT,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -42,6 +43,7 @@ static const char *const hub_names[H_COUNT] = {
     "adapter_dir",  "threads",          "demo",        "code_ttl",
     "id_token_ttl", "access_token_ttl", "journey_ttl", "jwks_max_age",
     "clock_leeway", "store_map_mib",    "log_level",   "key_rotation_days",
+    "environment",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -51,6 +53,37 @@ static int nonempty_str(loader *l, config_setting_t *s, const char *where, const
 		return -1;
 	if (!**out || cfg_text_chars(*out) < 0)
 		return cfg_fail(l, s, "'%s' in %s must be a non-empty text", cfg_name_of(s), where);
+	return 0;
+}
+
+/* hub.environment: "production" (the default) or "integration", a shared test deployment where the
+ * sandbox IdP and the demo service may run on a public issuer and every page says so. */
+static int parse_environment(loader *l, config_setting_t *s)
+{
+	hub_conf *c = l->c;
+	if (cfg_opt_str(l, s, "hub", "production", &c->environment))
+		return -1;
+	if (strcmp(c->environment, "production") && strcmp(c->environment, "integration"))
+		return cfg_fail(l, s,
+		                "'environment' in hub must be \"production\" or \"integration\"");
+	c->integration = !strcmp(c->environment, "integration");
+	return 0;
+}
+
+int cfg_check_environment(loader *l)
+{
+	const hub_conf *c = l->c;
+	if (c->integration || cfg_issuer_loopback(c->issuer))
+		return 0;
+	/* The sandbox signs anyone in as any persona: on a public issuer that would be a real
+	 * login with made-up identities. */
+	for (size_t i = 0; i < c->nidps; i++)
+		if (!strcmp(c->idps[i].adapter, "sandbox"))
+			return cfg_fail_at(
+			    l, NULL, c->idps[i].line,
+			    "idp '%s': the sandbox adapter is refused on an issuer that "
+			    "is not loopback, unless hub.environment = \"integration\"",
+			    c->idps[i].id);
 	return 0;
 }
 
@@ -118,6 +151,13 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 		                (int64_t *)((char *)c + nums[i].off)))
 			return -1;
 
+	if (parse_environment(l, f[H_ENVIRONMENT]))
+		return -1;
+	if (c->demo && !c->integration && !cfg_issuer_loopback(c->issuer))
+		return cfg_fail(
+		    l, f[H_DEMO],
+		    "'demo' in hub: the demo service is refused on an issuer that is not "
+		    "loopback, unless environment = \"integration\"");
 	if (cfg_opt_str(l, f[H_LOG_LEVEL], w, "info", &c->log_level))
 		return -1;
 	if (strcmp(c->log_level, "error") && strcmp(c->log_level, "warning") &&

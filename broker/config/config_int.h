@@ -35,6 +35,11 @@ int cfg_charset_ok(const char *s, int cls, size_t min, size_t max);
 long cfg_text_chars(const char *s);
 int cfg_uri_check(const char *s, int *port, char *why, size_t whylen);
 int cfg_issuer_ok(const char *s, int *port, char *why, size_t whylen);
+/* Whether an issuer (already accepted by cfg_issuer_ok) names a loopback host. */
+int cfg_issuer_loopback(const char *issuer);
+/* The sandbox IdP and the demo service only on a loopback issuer, or in an integration
+ * environment (after the hub and idps are parsed). */
+int cfg_check_environment(loader *l);
 int cfg_collect(loader *l, config_setting_t *grp, const char *where, const char *const *names,
                 size_t n, config_setting_t **out);
 int cfg_missing(loader *l, config_setting_t *grp, const char *name, const char *where);

@@ -115,6 +115,20 @@ int config_redirect_uri_ok(const char *s, char *why, size_t whylen)
 	return cfg_uri_check(s, NULL, why, whylen);
 }
 
+int cfg_issuer_loopback(const char *issuer)
+{
+	const char *p = strstr(issuer, "://");
+	if (!p)
+		return 0;
+	p += 3;
+	size_t n = strcspn(p, "/?");
+	/* the host, without the port ("[::1]:8080" keeps its brackets) */
+	const char *colon = *p == '[' ? memchr(p, ']', n) : memchr(p, ':', n);
+	size_t hlen = colon ? (size_t)(colon - p) + (*p == '[') : n;
+	return (hlen == 9 && !memcmp(p, "127.0.0.1", 9)) || (hlen == 5 && !memcmp(p, "[::1]", 5)) ||
+	       (hlen == 9 && !strncasecmp(p, "localhost", 9));
+}
+
 int cfg_issuer_ok(const char *s, int *port, char *why, size_t whylen)
 {
 	if (!cfg_uri_check(s, port, why, whylen))

@@ -61,6 +61,25 @@ static const char *refusal_heading(idhub_status st)
 	}
 }
 
+/* max_age and prompt=login (OIDC Core §3.1.2.1), checked by the hub whatever the adapter did: the
+ * upstream authentication (auth_time / AuthnInstant) must be recent enough. An adapter that does
+ * not know the time reports 0, which fails a max_age check. */
+static int fresh_enough(hub *h, const journey *j, const idhub_identity *id)
+{
+	int64_t now = hub_now(h), leeway = h->cfg->clock_leeway;
+	if (j->has_max_age && (id->auth_time <= 0 || id->auth_time < now - j->max_age - leeway)) {
+		log_info("journey: upstream authentication older than max_age %lld",
+		         (long long)j->max_age);
+		return 0;
+	}
+	if (j->force_login && id->auth_time > 0 && id->auth_time < j->upstream_started - leeway) {
+		log_info(
+		    "journey: prompt=login, but the upstream authentication predates the login");
+		return 0;
+	}
+	return 1;
+}
+
 void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 {
 	const hub_idp *idp = hub_find_idp(h, idp_id);
@@ -99,8 +118,8 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 		journey_gone_page(h, r, resp);
 		return;
 	}
-	if (!journey_bound(&j, r)) {
-		if (strcmp(r->method, "POST") == 0 && !http_cookie(r, JOURNEY_COOKIE) &&
+	if (!journey_bound(h, &j, r)) {
+		if (strcmp(r->method, "POST") == 0 && !http_cookie(r, journey_cookie_name(h)) &&
 		    !form_get(&r->body, "idhub_repost", NULL)) {
 			/* A cross-site POST (SAML HTTP-POST binding) does not carry our
 			 * SameSite=Lax cookie. Re-post the same fields from our own origin: a
@@ -128,6 +147,7 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 	                          .callback_url = idp->callback_url,
 	                          .min_loa = j.required_loa,
 	                          .started_at = j.upstream_started};
+	journey_login_flags(&j, &lr);
 	idhub_identity id = {0};
 	idhub_error err = {0};
 	if (idp->ops->finish(idp->ctx, (idhub_arena *)r->a, &areq, &lr, &id, &err) != 0) {
@@ -147,6 +167,13 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 	if (!id.subject || !*id.subject) {
 		oidc_error_page(r, resp, 400, refusal_heading(IDHUB_ERR_INVALID),
 		                "The identity provider's answer named nobody.",
+		                journey_actions_html(r->a, &j, 1));
+		return;
+	}
+	if (!fresh_enough(h, &j, &id)) {
+		oidc_error_page(r, resp, 403, "You need to sign in again",
+		                "The service asked for a recent sign-in, and the identity provider "
+		                "reported an older one. Nothing has been shared with the service.",
 		                journey_actions_html(r->a, &j, 1));
 		return;
 	}

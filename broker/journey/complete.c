@@ -85,6 +85,12 @@ void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, co
 	journey_spend(h, b, j); /* one code per authorization request */
 	int rc = store_batch_commit(h->st, b);
 	free(js);
+	if (rc == STORE_EXISTS) {
+		/* spent meanwhile (a cancel, or another callback of a re-picked journey won) */
+		log_info("journey: %s: already spent, no second code", svc->client_id);
+		journey_gone_page(h, r, resp);
+		return;
+	}
 	if (rc) {
 		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
 		                "Try again in a few minutes.", NULL);

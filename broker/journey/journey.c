@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,9 +29,14 @@ void journey_binding_hash(const char *cookie, char bh[44])
 	b64url_encode(bh, d, sizeof d);
 }
 
-int journey_bound(const journey *j, const http_req *r)
+const char *journey_cookie_name(const hub *h)
 {
-	const char *c = http_cookie(r, JOURNEY_COOKIE);
+	return h->cfg->secure_cookies ? JOURNEY_COOKIE_HOST : JOURNEY_COOKIE;
+}
+
+int journey_bound(const hub *h, const journey *j, const http_req *r)
+{
+	const char *c = http_cookie(r, journey_cookie_name(h));
 	if (!c || strlen(c) != 43)
 		return 0;
 	char bh[44];
@@ -40,7 +46,7 @@ int journey_bound(const journey *j, const http_req *r)
 
 const char *journey_browser(hub *h, http_req *r, http_resp *resp, int create)
 {
-	const char *c = http_cookie(r, JOURNEY_COOKIE);
+	const char *c = http_cookie(r, journey_cookie_name(h));
 	if (c && strlen(c) == 43)
 		return c;
 	if (!create)
@@ -48,9 +54,11 @@ const char *journey_browser(hub *h, http_req *r, http_resp *resp, int create)
 	char *tok = arena_alloc(r->a, 44);
 	if (random_token(tok))
 		return NULL;
+	/* On https the __Host- prefix: the browser then accepts the cookie only with Secure, Path=/
+	 * and no Domain, so a sibling host or a plain-http page can neither set nor shadow it. */
 	http_add_header(resp, "Set-Cookie",
 	                arena_printf(r->a, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
-	                             JOURNEY_COOKIE, tok,
+	                             journey_cookie_name(h), tok,
 	                             h->cfg->secure_cookies ? "; Secure" : ""));
 	return tok;
 }
@@ -72,9 +80,14 @@ static char *journey_json(const journey *j)
 	set_str(o, "scope", j->scope);
 	set_str(o, "hint", j->login_hint);
 	json_object_set_new(o, "loa", json_integer(j->required_loa));
+	if (j->force_login)
+		json_object_set_new(o, "plogin", json_true());
+	if (j->has_max_age)
+		json_object_set_new(o, "maxage", json_integer(j->max_age));
 	set_str(o, "bh", j->bh);
 	set_str(o, "csrf", j->csrf);
 	json_object_set_new(o, "created", json_integer(j->created));
+	set_str(o, "run", j->run);
 	set_str(o, "idp", j->idp);
 	set_str(o, "rid", j->request_id);
 	set_str(o, "unonce", j->upstream_nonce);
@@ -100,6 +113,12 @@ static int64_t journey_ttl_left(hub *h, const journey *j)
 
 int journey_init_secret(hub *h, char **err)
 {
+	unsigned char run[16];
+	if (random_bytes(run, sizeof run)) {
+		*err = strdup("random source failed");
+		return -1;
+	}
+	b64url_encode(h->run_id, run, sizeof run);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		void *v;
 		size_t n;
@@ -208,6 +227,7 @@ int journey_create(hub *h, arena *a, journey *j)
 	if (random_token(j->csrf))
 		return STORE_ERR;
 	j->created = hub_now(h);
+	j->run = h->run_id;
 	char *s = journey_json(j);
 	j->token = s ? seal(h, a, s) : NULL;
 	free(s);
@@ -235,8 +255,21 @@ void journey_spend(hub *h, store_batch *b, const journey *j)
 {
 	int64_t ttl = journey_ttl_left(h, j);
 	static const char spent[] = "{\"spent\":true}";
+	/* The claim is the compare-and-swap: put_new fails the whole batch (code included) when
+	 * the journey was spent already. The marker under the journey's own key only lets later
+	 * loads answer "gone" in one read; a re-pick that overwrote it still meets the claim. */
+	char claim[64];
+	snprintf(claim, sizeof claim, "spent:%s", j->key);
+	store_batch_put_new(b, NS_REPLAY, claim, strlen(claim), "", 0, ttl > 0 ? ttl : 1);
 	store_batch_put(b, NS_JOURNEY, j->key, strlen(j->key), spent, sizeof spent - 1,
 	                ttl > 0 ? ttl : 1);
+}
+
+void journey_login_flags(const journey *j, idhub_login_request *lr)
+{
+	lr->flags =
+	    (j->force_login ? IDHUB_LOGIN_FORCE : 0) | (j->has_max_age ? IDHUB_LOGIN_MAX_AGE : 0);
+	lr->max_age = j->has_max_age ? j->max_age : 0;
 }
 
 static const char *get_str(arena *a, json_t *o, const char *k)
@@ -274,7 +307,12 @@ static int from_json(arena *a, const char *text, size_t n, journey *j)
 	j->scope = get_str(a, o, "scope");
 	j->login_hint = get_str(a, o, "hint");
 	j->required_loa = (int)json_integer_value(json_object_get(o, "loa"));
+	j->force_login = json_is_true(json_object_get(o, "plogin"));
+	json_t *ma = json_object_get(o, "maxage");
+	j->has_max_age = json_is_integer(ma);
+	j->max_age = j->has_max_age ? json_integer_value(ma) : 0;
 	j->created = json_integer_value(json_object_get(o, "created"));
+	j->run = get_str(a, o, "run");
 	j->idp = get_str(a, o, "idp");
 	j->request_id = get_str(a, o, "rid");
 	j->upstream_nonce = get_str(a, o, "unonce");
@@ -315,6 +353,18 @@ int journey_load_key(hub *h, arena *a, const char *key, journey *j)
 	return rc == JOURNEY_SPENT ? STORE_NOTFOUND : rc;
 }
 
+/* After an unclean start the volatile store was discarded, spent markers and claims with it: a
+ * token sealed before that start may already have yielded its code, so it is refused. The floor
+ * is in seconds: a token of the start's own second is accepted only when this run sealed it (the
+ * crashed run may have sealed and spent one in that second too). */
+static int sealed_before_floor(hub *h, const journey *j)
+{
+	int64_t floor = store_unclean_floor(h->st);
+	if (!floor || j->created > floor)
+		return 0;
+	return j->created < floor || !journey_token_eq(j->run, h->run_id);
+}
+
 int journey_load(hub *h, arena *a, const char *token, journey *j)
 {
 	memset(j, 0, sizeof *j);
@@ -340,5 +390,7 @@ int journey_load(hub *h, arena *a, const char *token, journey *j)
 	rc = from_json(a, plain, len, j);
 	if (rc == 0 && journey_ttl_left(h, j) <= 0)
 		rc = STORE_NOTFOUND; /* expired: the seal carries its creation time */
+	if (rc == 0 && sealed_before_floor(h, j))
+		rc = STORE_NOTFOUND;
 	return rc;
 }

@@ -5,13 +5,18 @@
  * (/login/<token>), so a flood of /authorize requests cannot fill the store. When the citizen picks
  * an IdP, the journey is stored in NS_JOURNEY under SHA-256 of the token (its key), and from then
  * on the stored record wins over the token; pages then link to /login/<key>. When the code is
- * issued (or the citizen cancels) the record becomes "spent" until the token would have expired, so
- * one authorization request yields at most one code.
+ * issued (or the citizen cancels) the journey is spent until the token would have expired, so one
+ * authorization request yields at most one code. Spending is a compare-and-swap: the first writer
+ * of the journey's spent claim (store_put_new in NS_REPLAY, in the same transaction as the code)
+ * wins, so a re-pick or a cancel racing a slow callback can never yield two codes, or a code after
+ * a cancel. After an unclean start a sealed token created before it is refused: the spent claim it
+ * may have had was in the volatile store that was discarded.
  *
- * Binding: the browser carries one random cookie, idhub_browser (HttpOnly, SameSite=Lax, Secure on
- * https), reused across journeys so several tabs work; each journey holds SHA-256 of it and every
- * step compares in constant time. Neither the token nor the upstream request id is enough without
- * the cookie.
+ * Binding: the browser carries one random cookie, idhub_browser (HttpOnly, SameSite=Lax; on an
+ * https issuer __Host-idhub_browser, Secure, Path=/ and no Domain, so no sibling host can set it),
+ * reused across journeys so several tabs work; each journey holds SHA-256 of it and every step
+ * compares in constant time. Neither the token nor the upstream request id is enough without the
+ * cookie.
  */
 #ifndef IDHUB_JOURNEY_H
 #define IDHUB_JOURNEY_H
@@ -20,6 +25,7 @@
 #include <stdint.h>
 
 #define JOURNEY_COOKIE "idhub_browser"
+#define JOURNEY_COOKIE_HOST "__Host-idhub_browser" /* its name on an https issuer */
 /* The longest state or nonce a service may send: both travel sealed in the picker's URL. */
 #define JOURNEY_MAX_PARAM 1024
 
@@ -29,9 +35,13 @@ typedef struct journey {
 	const char *client_id, *redirect_uri, *state, *nonce, *code_challenge, *scope;
 	const char *login_hint;
 	int required_loa;
-	char bh[44];   /* base64url SHA-256 of the browser cookie */
-	char csrf[44]; /* CSRF token of the journey's forms */
+	int force_login; /* prompt=login */
+	int has_max_age; /* max_age was sent... */
+	int64_t max_age; /* ...with this value (seconds) */
+	char bh[44];     /* base64url SHA-256 of the browser cookie */
+	char csrf[44];   /* CSRF token of the journey's forms */
 	int64_t created;
+	const char *run; /* the run_id of the hub that sealed it */
 	/* set when the citizen picks an IdP */
 	const char *idp, *request_id, *upstream_nonce, *upstream_verifier;
 	int64_t upstream_started;
@@ -49,16 +59,21 @@ int journey_save_upstream(hub *h, const journey *j);
 int journey_load(hub *h, arena *a, const char *token, journey *j);
 /* The stored journey under key (from NS_USTATE). STORE_NOTFOUND when absent or spent. */
 int journey_load_key(hub *h, arena *a, const char *key, journey *j);
-/* Adds to b the marking of j as spent (no second code, no reuse of its token). */
+/* Adds to b the marking of j as spent (no second code, no reuse of its token). The batch fails
+ * with STORE_EXISTS when j was already spent (by a code, or a cancel): the compare-and-swap. */
 void journey_spend(hub *h, store_batch *b, const journey *j);
+/* The idhub_login_request fields the service's request decides (prompt=login, max_age). */
+void journey_login_flags(const journey *j, idhub_login_request *lr);
 
+/* The name of the browser cookie: __Host-idhub_browser on an https issuer, else idhub_browser. */
+const char *journey_cookie_name(const hub *h);
 /* The browser cookie's value; when absent and create is set, makes one and adds Set-Cookie to resp.
  * Returns NULL when absent (and not created). */
 const char *journey_browser(hub *h, http_req *r, http_resp *resp, int create);
 /* Fills bh with the binding hash of a browser cookie value. */
 void journey_binding_hash(const char *cookie, char bh[44]);
 /* 1 when the request's browser cookie is the one j was bound to (constant-time), else 0. */
-int journey_bound(const journey *j, const http_req *r);
+int journey_bound(const hub *h, const journey *j, const http_req *r);
 /* Constant-time comparison of two NUL-terminated tokens. */
 int journey_token_eq(const char *a, const char *b);
 

@@ -118,7 +118,7 @@ static int load_bound(hub *h, http_req *r, http_resp *resp, const char *id, jour
 		                "Try again in a few minutes.", NULL);
 		return -1;
 	}
-	if (!journey_bound(j, r)) {
+	if (!journey_bound(h, j, r)) {
 		journey_other_browser_page(r, resp);
 		return -1;
 	}
@@ -148,6 +148,7 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 	                          .callback_url = idp->callback_url,
 	                          .min_loa = j->required_loa,
 	                          .started_at = j->upstream_started};
+	journey_login_flags(j, &lr);
 	idhub_start_result out = {0};
 	idhub_error err = {0};
 	if (idp->ops->start(idp->ctx, (idhub_arena *)r->a, &lr, &out, &err) != 0 || !out.url) {
@@ -213,7 +214,13 @@ void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id)
 		return;
 	store_batch *b = store_batch_new();
 	journey_spend(h, b, &j); /* the authorization request cannot be resumed after this */
-	if (store_batch_commit(h->st, b)) {
+	int rc = store_batch_commit(h->st, b);
+	if (rc == STORE_EXISTS) {
+		/* a code was issued (or a cancel won) meanwhile: nothing left to cancel */
+		journey_gone_page(h, r, resp);
+		return;
+	}
+	if (rc) {
 		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
 		                "Try again in a few minutes.", NULL);
 		return;

@@ -7,6 +7,7 @@
 #include "../journey/journey.h"
 #include "../util/buf.h"
 #include "../util/log.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,24 @@ static int required_loa(const hub *h, const service_conf *svc, const char *acr_v
 			return -1;
 	}
 	return req > svc->min_loa ? req : svc->min_loa;
+}
+
+/* max_age (OIDC Core §3.1.2.1): 1 and *out when present, 0 when absent, -1 when malformed. The
+ * journey passes it (and prompt=login) to the IdP and the callback checks the upstream
+ * authentication time against it. */
+static int max_age_param(const form *p, int64_t *out)
+{
+	const char *max_age = form_param(p, "max_age", NULL);
+	*out = 0;
+	if (!max_age)
+		return 0;
+	char *end;
+	errno = 0;
+	long long v = strtoll(max_age, &end, 10);
+	if (!*max_age || *end || v < 0 || errno)
+		return -1;
+	*out = v;
+	return 1;
 }
 
 void oidc_authorize(hub *h, http_req *r, http_resp *resp)
@@ -213,16 +232,12 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		                    state);
 		return;
 	}
-	const char *max_age = form_param(p, "max_age", NULL);
-	if (max_age) {
-		char *end;
-		long v = strtol(max_age, &end, 10);
-		if (!*max_age || *end || v < 0) {
-			oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-			                    "max_age must be a non-negative integer", state);
-			return;
-		}
-		/* every journey authenticates afresh, so any max_age is met */
+	int64_t max_age;
+	int has_max_age = max_age_param(p, &max_age);
+	if (has_max_age < 0) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
+		                    "max_age must be a non-negative integer", state);
+		return;
 	}
 	const char *prompt = form_param(p, "prompt", NULL);
 	if (prompt && has_word(prompt, "none")) {
@@ -258,7 +273,10 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 	             .code_challenge = cc,
 	             .scope = scope,
 	             .login_hint = form_param(p, "login_hint", NULL),
-	             .required_loa = loa};
+	             .required_loa = loa,
+	             .force_login = has_word(prompt, "login"),
+	             .has_max_age = has_max_age,
+	             .max_age = max_age};
 	journey_binding_hash(browser, j.bh);
 	if (journey_create(h, r->a, &j)) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "server_error",

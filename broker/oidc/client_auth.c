@@ -57,22 +57,33 @@ static int parse_basic(arena *a, const char *hdr, const char **id, const char **
 	return *id && *secret ? 0 : -1;
 }
 
+/* The issuer or the token endpoint URL (OIDC Core §9; RFC 7523 §3), as one string. An array is
+ * refused even when it holds one of them: an assertion with several audiences can be one the
+ * client made for another server that lists us too (the 2025 audience-injection class), and
+ * replayed here. */
 static int aud_ok(hub *h, json_t *aud)
 {
-	/* the issuer or the token endpoint URL (OIDC Core §9; RFC 7523 §3) */
-	if (json_is_string(aud))
-		return strcmp(json_string_value(aud), h->cfg->issuer) == 0 ||
-		       strcmp(json_string_value(aud), h->token_endpoint) == 0;
-	if (json_is_array(aud)) {
-		size_t i;
-		json_t *v;
-		json_array_foreach(aud, i, v)
-		{
-			if (aud_ok(h, v))
-				return 1;
-		}
-	}
-	return 0;
+	if (!json_is_string(aud))
+		return 0;
+	return strcmp(json_string_value(aud), h->cfg->issuer) == 0 ||
+	       strcmp(json_string_value(aud), h->token_endpoint) == 0;
+}
+
+/* After an unclean start the jti cache (volatile) was lost: an assertion that could have been
+ * presented before that start may be a replay, so it is refused. Its iat says when it was made;
+ * without iat, the earliest time our checks would have accepted it (its exp less the longest
+ * lifetime, or its nbf) stands in. The start's own second counts as before. */
+static int seen_before_floor(hub *h, json_t *iat, json_t *exp, json_t *nbf)
+{
+	int64_t floor = store_unclean_floor(h->st), leeway = h->cfg->clock_leeway;
+	if (!floor)
+		return 0;
+	if (json_is_integer(iat))
+		return json_integer_value(iat) <= floor;
+	int64_t earliest = json_integer_value(exp) - ASSERTION_MAX_LIFETIME - leeway;
+	if (json_is_integer(nbf) && json_integer_value(nbf) - leeway > earliest)
+		earliest = json_integer_value(nbf) - leeway;
+	return earliest <= floor;
 }
 
 static EVP_PKEY *client_key(hub *h, const hub_client *c, const char *kid, jws_alg alg, char *why,
@@ -149,6 +160,8 @@ static const hub_client *auth_private_key_jwt(hub *h, http_req *r, const char *a
 		msg = "client_assertion not yet valid";
 	else if (!jti || !*jti || strlen(jti) > 256)
 		msg = "client_assertion needs a jti";
+	else if (seen_before_floor(h, iat, exp, nbf))
+		msg = "client_assertion made before the hub's last restart after a crash";
 	if (!msg) {
 		char why[128] = "";
 		EVP_PKEY *k = client_key(h, c, p.kid, alg, why, sizeof why);
@@ -182,6 +195,8 @@ const hub_client *client_authenticate(hub *h, http_req *r, client_auth_error *er
 	const char *atype = form_param(&r->body, "client_assertion_type", &n_atype);
 	const char *assertion = form_param(&r->body, "client_assertion", &n_assert);
 	const char *cid = form_param(&r->body, "client_id", &n_cid);
+	/* counts include empty repetitions (form_param): "client_secret=&client_secret=" is a
+	 * method used twice, refused below */
 	int methods = (authz != NULL) + (n_secret > 0) + (n_assert > 0 || n_atype > 0);
 	if (methods > 1)
 		return fail(err, 400, "invalid_request",

@@ -44,13 +44,16 @@ static int pkce_matches(const char *verifier, const char *challenge)
 	return strlen(challenge) == 43 && CRYPTO_memcmp(enc, challenge, 43) == 0;
 }
 
-/* A replayed code: the token its first redemption issued is revoked (RFC 6749 §4.1.2). */
+/* A replayed code: the token its first redemption issued is revoked (RFC 6749 §4.1.2). The log
+ * says "revoked" only when the revocation was recorded. */
 static void revoke(hub *h, const char *jti)
 {
-	if (store_put(h->st, NS_REVOKED, jti, strlen(jti), "", 0, h->cfg->access_token_ttl + 60))
-		log_err("token: could not revoke %s", jti);
 	store_del(h->st, NS_USERINFO, jti, strlen(jti));
-	log_warn("token: authorization code replayed; access token %s revoked", jti);
+	if (store_put(h->st, NS_REVOKED, jti, strlen(jti), "", 0, h->cfg->access_token_ttl + 60))
+		log_err("token: authorization code replayed; could not revoke access token %s",
+		        jti);
+	else
+		log_warn("token: authorization code replayed; access token %s revoked", jti);
 }
 
 static const char *token_response(arena *a, const char *at, const char *idt, int64_t ttl,
@@ -64,6 +67,85 @@ static const char *token_response(arena *a, const char *at, const char *idt, int
 	const char *r = arena_strdup(a, s);
 	free(s);
 	return r;
+}
+
+/* A code already redeemed: refused; when the same client presents it again the token it issued is
+ * revoked. Another client cannot revoke a service's tokens by presenting its code. */
+static int refuse_redeemed(hub *h, const hub_client *c, const code_record *cr, token_result *out)
+{
+	if (strcmp(cr->client_id, c->conf->client_id) != 0)
+		return fail(out, "invalid_grant", "unknown or expired code");
+	revoke(h, cr->jti);
+	return fail(out, "invalid_grant", "code already used");
+}
+
+/* Why a live code cannot be redeemed by this request, or NULL. Nothing is written: a request of
+ * another client, with another redirect_uri or a wrong verifier leaves the code usable. */
+static const char *code_mismatch(hub *h, const hub_client *c, const code_record *cr,
+                                 const char *redirect_uri, const char *verifier)
+{
+	if (strcmp(cr->client_id, c->conf->client_id) != 0)
+		return "code was issued to another client";
+	if (strcmp(cr->redirect_uri, redirect_uri) != 0)
+		return "redirect_uri differs from the authorization request";
+	if (!pkce_matches(verifier, cr->code_challenge))
+		return "code_verifier does not match the code_challenge";
+	if (cr->issued < store_unclean_floor(h->st) || hub_now(h) - cr->issued > h->cfg->code_ttl)
+		return "unknown or expired code";
+	return NULL;
+}
+
+static int unavailable(token_result *out)
+{
+	out->status = 503;
+	out->error = "temporarily_unavailable";
+	return -1;
+}
+
+/* Reads and checks the code (no write), then consumes it by swapping in a tombstone naming jti. On
+ * success *cr is the record consumed (claims to json_decref). */
+static int consume_code(hub *h, arena *a, const hub_client *c, const char *code,
+                        const char *redirect_uri, const char *verifier, const char *jti,
+                        code_record *cr, token_result *out)
+{
+	void *old;
+	size_t oldlen;
+	int rc = store_get(h->st, NS_CODE, code, strlen(code), &old, &oldlen, NULL);
+	if (rc == STORE_NOTFOUND)
+		return fail(out, "invalid_grant", "unknown or expired code");
+	if (rc)
+		return unavailable(out);
+	rc = code_record_parse(a, old, oldlen, cr);
+	free(old);
+	if (rc)
+		return fail(out, "invalid_grant", "unknown or expired code");
+	if (cr->redeemed)
+		return refuse_redeemed(h, c, cr, out);
+	const char *why = code_mismatch(h, c, cr, redirect_uri, verifier);
+	json_decref(cr->claims);
+	if (why)
+		return fail(out, "invalid_grant", why);
+	/* one transaction: the code becomes a tombstone naming the token we are about to issue */
+	char *tomb = code_tombstone_json(c->conf->client_id, jti);
+	rc = store_swap(h->st, NS_CODE, code, strlen(code), tomb, strlen(tomb),
+	                h->cfg->access_token_ttl + 60, &old, &oldlen);
+	free(tomb);
+	if (rc == STORE_NOTFOUND)
+		return fail(out, "invalid_grant", "unknown or expired code");
+	if (rc)
+		return unavailable(out);
+	/* what the swap took is what was checked, unless a concurrent redemption won the race: then
+	 * its tombstone (naming the token it issued) goes back */
+	rc = code_record_parse(a, old, oldlen, cr);
+	if (rc == 0 && cr->redeemed)
+		store_put(h->st, NS_CODE, code, strlen(code), old, oldlen,
+		          h->cfg->access_token_ttl + 60);
+	free(old);
+	if (rc)
+		return fail(out, "invalid_grant", "unknown or expired code");
+	if (cr->redeemed)
+		return refuse_redeemed(h, c, cr, out);
+	return 0;
 }
 
 int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const char *redirect_uri,
@@ -80,43 +162,10 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 		out->error = "server_error";
 		return -1;
 	}
-	/* one transaction: the code becomes a tombstone naming the token we are about to issue */
-	char *tomb = code_tombstone_json(c->conf->client_id, jti);
-	void *old;
-	size_t oldlen;
-	int rc = store_swap(h->st, NS_CODE, code, strlen(code), tomb, strlen(tomb),
-	                    h->cfg->access_token_ttl + 60, &old, &oldlen);
-	free(tomb);
-	if (rc == STORE_NOTFOUND)
-		return fail(out, "invalid_grant", "unknown or expired code");
-	if (rc) {
-		out->status = 503;
-		out->error = "temporarily_unavailable";
-		return -1;
-	}
 	code_record cr;
-	rc = code_record_parse(a, old, oldlen, &cr);
-	free(old);
-	if (rc)
-		return fail(out, "invalid_grant", "unknown or expired code");
-	if (cr.redeemed) {
-		revoke(h, cr.jti);
-		return fail(out, "invalid_grant", "code already used");
-	}
+	if (consume_code(h, a, c, code, redirect_uri, verifier, jti, &cr, out))
+		return -1;
 	int64_t now = hub_now(h);
-	const char *why = NULL;
-	if (strcmp(cr.client_id, c->conf->client_id) != 0)
-		why = "code was issued to another client";
-	else if (strcmp(cr.redirect_uri, redirect_uri) != 0)
-		why = "redirect_uri differs from the authorization request";
-	else if (!pkce_matches(verifier, cr.code_challenge))
-		why = "code_verifier does not match the code_challenge";
-	else if (cr.issued < store_unclean_floor(h->st) || now - cr.issued > h->cfg->code_ttl)
-		why = "unknown or expired code";
-	if (why) {
-		json_decref(cr.claims);
-		return fail(out, "invalid_grant", why);
-	}
 
 	keyring *kr = keys_cache_get(h->keys);
 	token_input in = {.issuer = h->cfg->issuer,

@@ -28,7 +28,17 @@ const char PAGE_CSS[] =
     "dl.claims{display:grid;grid-template-columns:max-content 1fr;gap:6px 16px}"
     "dl.claims dt{font-weight:700}dl.claims dd{margin:0;word-break:break-all;"
     "font-family:ui-monospace,monospace}"
-    "footer{max-width:720px;margin:32px auto;padding:0 24px;color:#505a5f;font-size:.85rem}";
+    "footer{max-width:720px;margin:32px auto;padding:0 24px;color:#505a5f;font-size:.85rem}"
+    ".env-banner{background:#fd0;color:#0b0c0c;padding:8px 24px;font-weight:700;"
+    "border-bottom:4px solid #0b0c0c}";
+
+/* Set once at start-up (pages_init), read-only while threads serve: part of the config snapshot. */
+static int integration_env;
+
+void pages_init(int integration)
+{
+	integration_env = integration;
+}
 
 const char *page_render(arena *a, const char *title, const char *body_html)
 {
@@ -40,8 +50,13 @@ const char *page_render(arena *a, const char *title, const char *body_html)
 	buf_html(&b, title);
 	buf_puts(&b, " – idhub</title>\n<link rel=\"stylesheet\" href=\"/assets/idhub.css\">\n"
 	             "</head>\n<body>\n<a class=\"skip\" href=\"#main\">Skip to main content</a>\n"
-	             "<header role=\"banner\">idhub · prove who you are</header>\n"
-	             "<main id=\"main\" tabindex=\"-1\">\n");
+	             "<header role=\"banner\">idhub · prove who you are</header>\n");
+	if (integration_env)
+		buf_puts(&b,
+		         "<div class=\"env-banner\" role=\"note\" id=\"integration-environment\">"
+		         "Integration environment: this is not the real service. Use test "
+		         "identities only.</div>\n");
+	buf_puts(&b, "<main id=\"main\" tabindex=\"-1\">\n");
 	buf_puts(&b, body_html);
 	buf_puts(&b, "\n</main>\n<footer role=\"contentinfo\">idhub identity hub</footer>\n"
 	             "</body>\n</html>\n");

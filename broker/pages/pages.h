@@ -9,6 +9,10 @@
 /* The stylesheet served at /assets/idhub.css. */
 extern const char PAGE_CSS[];
 
+/* Called once from hub_open, before any thread serves: with integration set (hub.environment =
+ * "integration"), every page carries a banner saying it is an integration environment, not the
+ * real service. */
+void pages_init(int integration);
 /* A whole document: title (escaped here) and a body fragment (already safe HTML). */
 const char *page_render(arena *a, const char *title, const char *body_html);
 /* An error page: heading and message (escaped here), then actions_html (safe HTML, may be NULL). */

@@ -97,16 +97,22 @@ const char *form_get(const form *f, const char *name, int *count)
 const char *form_param(const form *f, const char *name, int *count)
 {
 	const char *v = NULL;
-	int c = 0;
+	int all = 0, nonempty = 0;
 	for (size_t i = 0; i < f->n; i++) {
-		if (f->kv[i].value[0] && strcmp(f->kv[i].name, name) == 0) {
+		if (strcmp(f->kv[i].name, name) != 0)
+			continue;
+		all++;
+		if (f->kv[i].value[0]) {
 			if (!v)
 				v = f->kv[i].value;
-			c++;
+			nonempty++;
 		}
 	}
+	/* A lone empty parameter is omitted (RFC 6749 §3.1), but an empty one next to another is
+	 * still a repetition: "client_id=&client_id=x" must not read as client_id=x, or two parsers
+	 * (ours and a proxy's or the service's) could disagree on which value counts. */
 	if (count)
-		*count = c;
+		*count = all > 1 ? all : nonempty;
 	return v;
 }
 

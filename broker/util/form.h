@@ -32,7 +32,9 @@ char *form_decode(arena *a, const char *s, size_t len, int plus_is_space);
 const char *form_get(const form *f, const char *name, int *count);
 /* Like form_get, but a parameter with an empty value counts as absent: RFC 6749 §3.1 says
  * "parameters sent without a value MUST be treated as if they were omitted". For OAuth endpoints.
- */
+ * Repetition still counts every occurrence: with two or more (empty or not) *count is their
+ * number, so a caller that refuses *count > 1 refuses "x=&x=1"; *count == 1 means a non-empty
+ * value is returned. */
 const char *form_param(const form *f, const char *name, int *count);
 /* Human-readable text for a FORM_ code. */
 const char *form_strerror(int code);

@@ -189,6 +189,14 @@ static int oidc_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 	put_param(&b, "nonce", req->nonce);
 	put_param(&b, "code_challenge", challenge);
 	put_param(&b, "code_challenge_method", "S256");
+	/* the service's freshness demands, passed up (OIDC Core §3.1.2.1) and checked in finish */
+	if (req->flags & IDHUB_LOGIN_FORCE)
+		put_param(&b, "prompt", "login");
+	if (req->flags & IDHUB_LOGIN_MAX_AGE) {
+		char ma[24];
+		snprintf(ma, sizeof ma, "%lld", (long long)req->max_age);
+		put_param(&b, "max_age", ma);
+	}
 	oidc_disco_put(c, d);
 
 	/* acr_values: the upstream acrs good enough for the journey's level, lowest level first */
@@ -345,6 +353,27 @@ static void map_claims(const oidc_ctx *c, idhub_arena *a, const json_t *pl, idhu
 	out->nattrs = k;
 }
 
+/* max_age (OIDC Core §3.1.2.1: auth_time is then REQUIRED in the ID token) and prompt=login: the
+ * IdP's authentication must be recent enough, or the login is refused. */
+static int fresh_enough(oidc_ctx *c, const idhub_login_request *req, int64_t auth_time, int64_t now,
+                        idhub_error *err)
+{
+	if ((req->flags & IDHUB_LOGIN_MAX_AGE) &&
+	    (auth_time <= 0 || auth_time < now - req->max_age - c->leeway)) {
+		set_err(err, IDHUB_ERR_INVALID, "%s",
+		        auth_time <= 0 ? "max_age was sent and the ID token has no auth_time"
+		                       : "the IdP's authentication is older than max_age");
+		return 0;
+	}
+	if ((req->flags & IDHUB_LOGIN_FORCE) && auth_time > 0 &&
+	    auth_time < req->started_at - c->leeway) {
+		set_err(err, IDHUB_ERR_INVALID,
+		        "prompt=login was sent and the IdP's authentication predates the login");
+		return 0;
+	}
+	return 1;
+}
+
 static int oidc_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
                        const idhub_login_request *req, idhub_identity *out, idhub_error *err)
 {
@@ -393,15 +422,19 @@ static int oidc_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	char why[160] = "";
 	ks = oidc_keys_get(c, d, 0);
 	oidc_verify_rc vr = oidc_idtoken_verify(&vp, ks, idt, &pl, why, sizeof why);
-	if (vr == OIDC_V_NO_KEY) {
-		/* key rollover: the IdP may sign with a key published after our last fetch */
+	if (vr == OIDC_V_NO_KEY || vr == OIDC_V_BAD_SIG) {
+		/* key rollover: the IdP may sign with a key published after our last fetch, or
+		 * under a kid it reused for a new key; the refetch is rate-limited in jwks.c */
 		oidc_keys_put(c, ks);
 		ks = oidc_keys_get(c, d, 1);
 		if (ks)
 			vr = oidc_idtoken_verify(&vp, ks, idt, &pl, why, sizeof why);
-		else
+		else if (vr == OIDC_V_NO_KEY)
 			snprintf(why, sizeof why,
 			         "unknown signing key (JWKS refetch rate-limited)");
+		else
+			snprintf(why + strlen(why), sizeof why - strlen(why),
+			         " (JWKS refetch rate-limited)");
 	}
 	if (vr != OIDC_V_OK) {
 		set_err(err, IDHUB_ERR_INVALID, "ID token refused: %s", why);
@@ -415,6 +448,8 @@ static int oidc_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 		exp = (int64_t)json_number_value(v);
 	if ((v = json_object_get(pl, "auth_time")) && json_is_number(v))
 		auth_time = (int64_t)json_number_value(v);
+	if (!fresh_enough(c, req, auth_time, now, err))
+		goto out;
 	if (iat < svc->replay_floor(svc->hub)) {
 		set_err(err, IDHUB_ERR_INVALID, "ID token issued before the hub's last crash");
 		goto out;

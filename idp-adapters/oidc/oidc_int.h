@@ -131,12 +131,19 @@ typedef struct oidc_verify_params {
 	int64_t not_before; /* iat no earlier than this (the login's start), minus leeway */
 } oidc_verify_params;
 
-typedef enum { OIDC_V_OK = 0, OIDC_V_BAD = -1, OIDC_V_NO_KEY = -2 } oidc_verify_rc;
+typedef enum {
+	OIDC_V_OK = 0,
+	OIDC_V_BAD = -1,
+	OIDC_V_NO_KEY = -2,
+	OIDC_V_BAD_SIG = -3
+} oidc_verify_rc;
 
 /* Verifies a compact JWS ID token against the key set and the parameters. On OIDC_V_OK, *payload is
  * the claims object (json_decref it). OIDC_V_NO_KEY: no key of the set matches the token's kid (or,
- * without a kid, its algorithm): the caller may refetch the JWKS once and try again. why gets a
- * short reason for logs, never token material. */
+ * without a kid, its algorithm); OIDC_V_BAD_SIG: the signature fails under the key(s) of a known
+ * kid (an IdP that reused a kid for a new key). For both the caller may refetch the JWKS once,
+ * under the rate limit, and try again. A token without a kid is refused when the set holds several
+ * keys. why gets a short reason for logs, never token material. */
 oidc_verify_rc oidc_idtoken_verify(const oidc_verify_params *p, const oidc_keyset *ks,
                                    const char *token, json_t **payload, char *why, size_t whylen);
 

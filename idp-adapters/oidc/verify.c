@@ -255,6 +255,13 @@ oidc_verify_rc oidc_idtoken_verify(const oidc_verify_params *p, const oidc_keyse
 	}
 	if (kidj)
 		snprintf(kid, sizeof kid, "%s", json_string_value(kidj));
+	/* Without a kid the key would be guessed among several: refused, so a token can never be
+	 * checked against a key the IdP did not mean (OIDC Core §10.1: kid is needed when a JWKS
+	 * holds more than one key). */
+	if (!kidj && ks && ks->n > 1) {
+		say(why, whylen, "ID token has no kid and the IdP's JWKS holds several keys");
+		goto out;
+	}
 	/* Keys come only from the IdP's JWKS: jwk, jku, x5u and x5c header parameters are ignored.
 	 */
 	const oidc_key *cand[OIDC_MAX_KEYS];
@@ -285,6 +292,9 @@ oidc_verify_rc oidc_idtoken_verify(const oidc_verify_params *p, const oidc_keyse
 	if (!verified) {
 		cjose_jws_release(jws);
 		say(why, whylen, "ID token signature does not verify");
+		/* under a kid we know: the IdP may have reused the kid for a new key */
+		if (kidj)
+			rc = OIDC_V_BAD_SIG;
 		goto out;
 	}
 	uint8_t *pt = NULL;

@@ -130,16 +130,16 @@ static void check_signature(walk *w, xmlNode *sig)
 		w->bad_sig = 1;
 		return;
 	}
-	int k;
-	only_child(parent, DS_NS, "Signature", &k);
-	xmlNode *si = only_child(sig, DS_NS, "SignedInfo", &k);
-	if (k != 1) {
+	int nsig, nsi;
+	only_child(parent, DS_NS, "Signature", &nsig);
+	xmlNode *si = only_child(sig, DS_NS, "SignedInfo", &nsi);
+	if (nsig != 1 || nsi != 1) {
 		w->bad_sig = 1;
 		return;
 	}
 	int nref;
 	xmlNode *ref = only_child(si, DS_NS, "Reference", &nref);
-	if (nref != 1 || k != 1) {
+	if (nref != 1) {
 		w->bad_sig = 1;
 		return;
 	}

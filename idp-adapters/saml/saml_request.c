@@ -52,7 +52,12 @@ int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_
 		LassoSamlp2RequestAbstract *ra = LASSO_SAMLP2_REQUEST_ABSTRACT(ar);
 		g_free(ra->ID);
 		ra->ID = g_strdup(saml_request_id(a, c->svc, req->nonce));
-		ar->ForceAuthn = c->force_authn ? TRUE : FALSE;
+		/* SAML has no max_age: a service asking for a recent sign-in (prompt=login or
+		 * max_age) gets ForceAuthn, and finish checks the AuthnInstant */
+		ar->ForceAuthn =
+		    c->force_authn || (req->flags & (IDHUB_LOGIN_FORCE | IDHUB_LOGIN_MAX_AGE))
+		        ? TRUE
+		        : FALSE;
 		ar->IsPassive = FALSE;
 		g_free(ar->ProtocolBinding);
 		ar->ProtocolBinding = g_strdup(LASSO_SAML2_METADATA_BINDING_POST);

@@ -54,6 +54,24 @@ static int window_ok(saml_ctx *c, int64_t now, const char *nb, const char *noa, 
 	return 1;
 }
 
+/* max_age and prompt=login: the AuthnInstant (required then) must be recent enough. */
+static int authn_fresh(saml_ctx *c, const idhub_login_request *req, int64_t at, int64_t now,
+                       idhub_error *err)
+{
+	if ((req->flags & IDHUB_LOGIN_MAX_AGE) &&
+	    (at <= 0 || at < now - req->max_age - c->leeway)) {
+		saml_set_err(err, IDHUB_ERR_INVALID,
+		             "the IdP's AuthnInstant is older than max_age");
+		return 0;
+	}
+	if ((req->flags & IDHUB_LOGIN_FORCE) && at > 0 && at < req->started_at - c->leeway) {
+		saml_set_err(err, IDHUB_ERR_INVALID,
+		             "ForceAuthn was sent and the IdP's AuthnInstant predates the login");
+		return 0;
+	}
+	return 1;
+}
+
 static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *idp,
                   const idhub_login_request *req, idhub_identity *out, idhub_error *err)
 {
@@ -184,6 +202,8 @@ static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *id
 		return -1;
 	}
 	int64_t at = saml_parse_time(st->AuthnInstant);
+	if (!authn_fresh(c, req, at, now, err))
+		return -1;
 	const char *sattr = NULL;
 	saml_map_attributes(c, a, as, out, &sattr);
 	const char *subject = NULL;

@@ -78,7 +78,18 @@ typedef struct idhub_login_request {
 	const char *callback_url; /* where the upstream IdP must send the person back */
 	int min_loa;              /* level of assurance required (1-based) */
 	int64_t started_at;       /* when this upstream attempt began (UNIX seconds) */
+	/* Added after version 1 shipped, at the end so the layout of the fields above is unchanged.
+	 * IDHUB_LOGIN_FORCE: the service asked for a fresh sign-in (prompt=login): send OIDC
+	 * prompt=login or SAML ForceAuthn, and refuse an authentication older than started_at.
+	 * IDHUB_LOGIN_MAX_AGE: the service sent max_age: pass it upstream (SAML: ForceAuthn) and
+	 * refuse an auth_time / AuthnInstant older than max_age seconds (or an answer without one).
+	 */
+	uint32_t flags;  /* IDHUB_LOGIN_* */
+	int64_t max_age; /* seconds, meaningful with IDHUB_LOGIN_MAX_AGE */
 } idhub_login_request;
+
+#define IDHUB_LOGIN_FORCE 1u
+#define IDHUB_LOGIN_MAX_AGE 2u
 
 typedef enum {
 	IDHUB_START_REDIRECT = 1,

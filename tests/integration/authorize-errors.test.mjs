@@ -102,6 +102,15 @@ test('duplicated redirect_uri or client_id: 400 page', async () => {
   assertPage400(await authorize(params({}, [['client_id', 'svc-b']])), 'duplicated client_id');
 });
 
+test('an empty duplicate counts as repeated: client_id=&client_id=x is a 400 page, state=&state=x an error redirect', async () => {
+  // RFC 6749 §3.1: a lone empty parameter is omitted, but next to another it is a repetition
+  const emptyFirst = (name) => { const p = BASE(); const i = p.findIndex(([n]) => n === name); p.splice(i, 0, [name, '']); return p; };
+  assertPage400(await authorize(emptyFirst('client_id')), 'client_id=&client_id=svc-a');
+  assertPage400(await authorize(emptyFirst('redirect_uri')), 'redirect_uri=&redirect_uri=CB');
+  assertPage400(await authorize(params({}, [['client_id', '']])), 'client_id=svc-a&client_id=');
+  assertErrorRedirect(await authorize(emptyFirst('nonce')), 'invalid_request', 'nonce=&nonce=n-456');
+});
+
 test('response_type missing, duplicated or empty: invalid_request redirect', async () => {
   assertErrorRedirect(await authorize(params({ response_type: null })), 'invalid_request', 'missing response_type');
   assertErrorRedirect(await authorize(params({}, [['response_type', 'code']])), 'invalid_request', 'duplicated response_type');

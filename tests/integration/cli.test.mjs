@@ -47,3 +47,60 @@ test('--check-config: a bad file is "FILE:LINE: message" on stderr, exit 1', asy
     assert.match(r.stderr, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${line}: \\S`, 'm'), `${c.what}: ${r.stderr}`);
   }
 });
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The line of the written file where the idp group with this id begins (its `id = "..."` line's group). */
+const lineOf = (text, needle) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+test('--check-config loads each adapter: a missing one fails with FILE:LINE naming the idp entry', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'idhub-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const c = config(dir);
+  c.idps.push({ id: 'bank', adapter: 'no_such_adapter', display_name: 'Bank', max_loa: LOAS[1], settings: { issuer: 'https://bank.example' } });
+  const file = path.join(dir, 'missing-adapter.conf');
+  const text = lcFile(c);
+  await writeFile(file, text);
+  const r = check(file);
+  assert.equal(r.status, 1, `exit ${r.status} ${r.signal || ''}\n${r.stdout}${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`^${escapeRe(file)}:\\d+: idp 'bank': cannot load adapter 'no_such_adapter'`, 'm'), r.stderr);
+  // the line is the bank entry's, not the sandbox's
+  const line = Number(new RegExp(`^${escapeRe(file)}:(\\d+):`, 'm').exec(r.stderr)[1]);
+  assert.ok(line > lineOf(text, '"sandbox"') && line <= lineOf(text, 'no_such_adapter'), `line ${line} is not within the bank entry:\n${text}`);
+  // an adapter_dir without the adapters at all: the first idp is named
+  await writeFile(file, lcFile(config(dir, { adapter_dir: dir })));
+  const r2 = check(file);
+  assert.equal(r2.status, 1, r2.stderr);
+  assert.match(r2.stderr, /idp 'sandbox': cannot load adapter 'sandbox'/);
+});
+
+test('the sandbox IdP and the demo service are refused on a non-loopback issuer unless environment = "integration"', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'idhub-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const pub = { issuer: 'https://login.example.org', port: 18080 };
+  const file = path.join(dir, 'public.conf');
+  // the sandbox on a public issuer
+  let text = lcFile(config(dir, pub));
+  await writeFile(file, text);
+  let r = check(file);
+  assert.equal(r.status, 1, `sandbox on a public issuer: exit ${r.status}\n${r.stdout}${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`^${escapeRe(file)}:\\d+: idp 'sandbox': the sandbox adapter is refused`, 'm'), r.stderr);
+  // the demo service on a public issuer (no sandbox): refused at the demo line
+  const noSandbox = config(dir, { ...pub, demo: true });
+  noSandbox.idps = [];
+  text = lcFile(noSandbox);
+  await writeFile(file, text);
+  r = check(file);
+  assert.equal(r.status, 1, `demo on a public issuer: exit ${r.status}\n${r.stdout}${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`^${escapeRe(file)}:${lineOf(text, 'demo = true')}: 'demo' in hub`, 'm'), r.stderr);
+  // both allowed in an integration environment, and on loopback without one
+  await writeFile(file, lcFile(config(dir, { ...pub, demo: true, environment: 'integration' })));
+  r = check(file);
+  assert.equal(r.status, 0, `integration: exit ${r.status}\n${r.stderr}`);
+  await writeFile(file, lcFile(config(dir, { demo: true })));
+  assert.equal(check(file).status, 0, 'loopback');
+  // an unknown environment is a config error
+  await writeFile(file, lcFile(config(dir, { environment: 'staging' })));
+  r = check(file);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /'environment' in hub must be "production" or "integration"/);
+});

@@ -89,6 +89,16 @@ test('private_key_jwt with a wrong aud is invalid_client', async () => {
   assertInvalidClient(await jwtGrant(c, await assertion({ aud: 'https://other.example/token' })), 'wrong aud');
 });
 
+test('private_key_jwt with aud as an array is invalid_client, even holding only the issuer (audience injection)', async () => {
+  for (const aud of [[hub.issuer], [`${hub.issuer}/token`], [hub.issuer, 'https://other.example/token']]) {
+    const c = await getCode(cfg.jwt, { redirectUri: cb('svc-jwt') });
+    assertInvalidClient(await jwtGrant(c, await assertion({ aud })), `aud ${JSON.stringify(aud)}`);
+    // the refusal did not burn the code: a proper assertion still redeems it
+    const r = await jwtGrant(c, await assertion());
+    assert.equal(r.status, 200, r.text);
+  }
+});
+
 test('private_key_jwt expired is invalid_client', async () => {
   const now = Math.floor(Date.now() / 1000);
   const c = await getCode(cfg.jwt, { redirectUri: cb('svc-jwt') });

@@ -39,13 +39,13 @@ after(async () => {
 });
 
 /** A fresh journey to the forged IdP: {ua, irt, relayState, base (the Response's fields)}. */
-async function journey() {
-  const req = await authRequest(cfg, { redirectUri: cb });
+async function journey(extra = {}) {
+  const req = await authRequest(cfg, { redirectUri: cb, extra });
   const { ua, idpRedirect } = await toIdp(req.url.href, 'forged');
   const ar = readRedirect(idpRedirect);
   assert.ok(ar.signature, 'the AuthnRequest is signed');
   return {
-    ua, relayState: ar.relayState, irt: ar.id,
+    ua, relayState: ar.relayState, irt: ar.id, authnRequest: ar.xml,
     base: { issuer: IDP, acs: `${hub.issuer}/callback/forged`, audience: `${hub.issuer}/idp/forged/metadata`, irt: ar.id, classRef: LOA_SUBSTANTIAL },
   };
 }
@@ -90,6 +90,33 @@ for (const shape of ['XSW1', 'XSW2', 'XSW3', 'XSW4', 'XSW5', 'XSW6', 'XSW7', 'XS
     await refused(j, b64(wrap(shape, good)), /response refused: /);
   });
 }
+
+test('two ds:Signature elements under the Response (a duplicate of the valid one): refused by the pre-check', async () => {
+  const j = await journey();
+  const xml = signed(j.base);
+  // the Response's signature follows the Response's Issuer, the first Issuer of the document
+  const at = xml.indexOf('<ds:Signature', xml.indexOf('</saml:Issuer>'));
+  const end = xml.indexOf('</ds:Signature>', at) + '</ds:Signature>'.length;
+  const twice = xml.slice(0, end) + xml.slice(at, end) + xml.slice(end);
+  await refused(j, b64(twice), /a signature is misplaced or does not reference its parent/);
+});
+
+test('ForceAuthn is sent for prompt=login and for max_age, and not otherwise', async () => {
+  for (const [extra, force] of [[{}, false], [{ prompt: 'login' }, true], [{ max_age: '120' }, true]]) {
+    const j = await journey(extra);
+    assert.equal(/\sForceAuthn="(true|1)"/.test(j.authnRequest), force, `${JSON.stringify(extra)}: ${j.authnRequest.slice(0, 400)}`);
+  }
+});
+
+test('max_age: an AuthnInstant older than it is refused; a recent one is accepted', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const old = await journey({ max_age: '60' });
+  await refused(old, b64(signed({ ...old.base, authnInstant: now - 3600 })), /AuthnInstant is older than max_age/);
+  const recent = await journey({ max_age: '60' });
+  const r = await post(recent, b64(signed({ ...recent.base, authnInstant: now - 10 })));
+  assert.equal(r.status, 303, `${r.status} ${hub.logs().slice(-800)}`);
+  assert.match(r.location, /[?&]code=/);
+});
 
 test('a comment inside NameID (CVE-2017-11427 class), validly signed', async () => {
   const j = await journey();

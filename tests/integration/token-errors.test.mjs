@@ -83,6 +83,23 @@ test('a code of another client: invalid_grant', async () => {
   assertError(await tokenRequest(hub, grant(c, { redirect_uri: cb('svc-a') }), { basic: basicA }), 'invalid_grant', 'with svc-a\'s redirect_uri');
 });
 
+test('a refused redemption does not burn the code: wrong verifier, wrong redirect_uri, another client; then it redeems once', async () => {
+  const c = await getCode(cfg.a, { redirectUri: cb('svc-a') });
+  const before = hub.logs().length;
+  assertError(await tokenRequest(hub, grant(c, { code_verifier: client.randomPKCECodeVerifier() }), { basic: basicA }), 'invalid_grant', 'wrong verifier');
+  assertError(await tokenRequest(hub, grant(c, { redirect_uri: 'http://127.0.0.1:9/svc-a/other' }), { basic: basicA }), 'invalid_grant', 'other redirect_uri');
+  assertError(await tokenRequest(hub, grant(c, { redirect_uri: cb('svc-b') }), { basic: ['svc-b', 'svc-b-secret'] }), 'invalid_grant', 'svc-b presenting svc-a\'s code');
+  const r = await tokenRequest(hub, grant(c), { basic: basicA });
+  assert.equal(r.status, 200, `the code's own client, after the refusals: ${r.text}`);
+  assert.equal((await userinfo(r.json.access_token)).status, 200);
+  // nothing was redeemed before, so nothing was revoked and the log must not say so
+  assert.doesNotMatch(hub.logs().slice(before), /revoked/, 'no revocation claimed');
+  // another client presenting the redeemed code: refused, and it cannot revoke svc-a's token
+  assertError(await tokenRequest(hub, grant(c, { redirect_uri: cb('svc-b') }), { basic: ['svc-b', 'svc-b-secret'] }), 'invalid_grant', 'svc-b replaying svc-a\'s code');
+  assert.equal((await userinfo(r.json.access_token)).status, 200, 'svc-a\'s token survives another client\'s replay');
+  assert.doesNotMatch(hub.logs().slice(before), /revoked/, 'still no revocation claimed');
+});
+
 test('an unknown code: invalid_grant', async () => {
   const c = { code: 'no-such-code-' + client.randomState(), req: { redirectUri: cb('svc-a'), verifier: client.randomPKCECodeVerifier() } };
   assertError(await tokenRequest(hub, grant(c), { basic: basicA }), 'invalid_grant', 'unknown code');

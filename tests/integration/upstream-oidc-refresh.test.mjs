@@ -142,6 +142,24 @@ test('the JWKS down after a good fetch: the known kid keeps working; unknown kid
   await assertLogsIn(hub, cfg, null, 'the old key still');
 });
 
+test('an IdP that reused a kid for a new key: the signature failure refetches the JWKS once, then it logs in; more failures wait for the interval', async () => {
+  const i = op.published.findIndex((k) => k.kid === 'fake-key-2');
+  assert.ok(i >= 0);
+  const reused = await signingKey('fake-key-2'); // new key material under the known kid
+  op.published[i] = reused;
+  await pastInterval(2);
+  await secondStart();
+  const hits = op.jwksHits;
+  const t0 = Date.now();
+  await assertLogsIn(hub, cfg, ({ claims, sign }) => sign(claims, { key: reused }), 'the reused kid');
+  assert.equal(op.jwksHits - hits, 1, 'one JWKS fetch on the signature failure');
+  // a forged signature under a known kid inside the interval: refused without another fetch
+  const attacker = await signingKey('fake-key-2');
+  await assertRefused(hub, cfg, ({ claims, sign }) => sign(claims, { key: attacker }), /signature does not verify \(JWKS refetch rate-limited\)/, 'forged under a known kid');
+  assert.ok(Date.now() - t0 < 1900, `took ${Date.now() - t0} ms, longer than the 2 s interval: the count would not prove the limit`);
+  assert.equal(op.jwksHits - hits, 1, 'no second fetch inside the interval');
+});
+
 test('after a restart with the IdP\'s discovery and JWKS down: the stored copies log in; the hub asks again and follows a move', async () => {
   await hub.stopAndCheck(); // the directory stays (keepDir): its store holds the stored copies
   op.discoveryFail = 500;

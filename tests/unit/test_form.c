@@ -174,6 +174,26 @@ static void test_name_without_equals(void **state)
 	assert_pair(&f, 0, "a", "");
 }
 
+/* RFC 6749 §3.1: a lone empty parameter is omitted, but an empty duplicate is still a repetition
+ * ("client_id=&client_id=x" must not read as client_id=x). */
+static void test_param_empty_duplicates(void **state)
+{
+	form f;
+	int count = -1;
+	assert_int_equal(parse(*state, &f, "client_id=&client_id=x&state=&nonce=n&a=&a="), FORM_OK);
+	assert_string_equal(form_param(&f, "client_id", &count), "x");
+	assert_int_equal(count, 2);
+	assert_null(form_param(&f, "state", &count));
+	assert_int_equal(count, 0);
+	assert_string_equal(form_param(&f, "nonce", &count), "n");
+	assert_int_equal(count, 1);
+	assert_null(form_param(&f, "a", &count));
+	assert_int_equal(count, 2);
+	assert_int_equal(parse(*state, &f, "client_id=x&client_id="), FORM_OK);
+	assert_string_equal(form_param(&f, "client_id", &count), "x");
+	assert_int_equal(count, 2);
+}
+
 static void test_duplicates(void **state)
 {
 	form f;
@@ -351,6 +371,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_empty_names_skipped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_name_without_equals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_param_empty_duplicates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_param_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_append_respects_total_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_value_limit, setup, teardown),

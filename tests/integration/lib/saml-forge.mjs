@@ -31,7 +31,7 @@ export function idpMetadata(entityId, certB64) {
 `;
 }
 
-/** An unsigned Response; o: {issuer, acs, audience, irt, nameId, classRef, now, ttl, ...overrides}. */
+/** An unsigned Response; o: {issuer, acs, audience, irt, nameId, classRef, now, ttl, authnInstant, ...overrides}. */
 export function responseXml(o) {
   const now = o.now ?? Math.floor(Date.now() / 1000);
   const ttl = o.ttl ?? 300;
@@ -45,7 +45,7 @@ export function responseXml(o) {
     + `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">${o.nameIdXml ?? o.nameId ?? 'forged-user-1'}</saml:NameID>`
     + `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${noa}" Recipient="${o.recipient ?? o.acs}" InResponseTo="${o.irt}"/></saml:SubjectConfirmation></saml:Subject>`
     + `<saml:Conditions NotBefore="${nb}" NotOnOrAfter="${noa}"><saml:AudienceRestriction><saml:Audience>${o.audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions>`
-    + `<saml:AuthnStatement AuthnInstant="${iso(now)}" SessionIndex="${newId()}"><saml:AuthnContext><saml:AuthnContextClassRef>${o.classRef}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`
+    + `<saml:AuthnStatement AuthnInstant="${iso(o.authnInstant ?? now)}" SessionIndex="${newId()}"><saml:AuthnContext><saml:AuthnContextClassRef>${o.classRef}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`
     + `<saml:AttributeStatement><saml:Attribute Name="urn:oid:2.5.4.42" FriendlyName="givenName"><saml:AttributeValue>Forge</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>`
     + `</saml:Assertion></samlp:Response>`;
 }

@@ -171,7 +171,7 @@ const b64j = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
  */
 export async function startFakeOp({ clientId, clientSecret }) {
   const op = {
-    jwksHits: 0, tokenHits: 0, authorizeError: null, tokenDelayMs: 0,
+    jwksHits: 0, tokenHits: 0, authorizeError: null, tokenDelayMs: 0, tokenHold: null,
     idToken: null, codes: new Map(), lastAuthorize: null,
     discoveryHits: 0, discoveryFail: null, jwksFail: null, tokenPath: '/token', tokenHitsByPath: {},
   };
@@ -231,6 +231,7 @@ export async function startFakeOp({ clientId, clientSecret }) {
       const form = Object.fromEntries(new URLSearchParams(body));
       const auth = Buffer.from((req.headers.authorization || '').replace(/^Basic /, ''), 'base64').toString();
       if (op.tokenDelayMs) await new Promise((r) => setTimeout(r, op.tokenDelayMs));
+      if (op.tokenHold) await op.tokenHold; // a test holds the answer until it resolves this promise
       if (res.destroyed) return undefined;
       if (auth !== `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`) return json(401, { error: 'invalid_client' });
       const q = op.codes.get(form.code);
