@@ -12,12 +12,15 @@
 #include <idhub/adapter.h>
 #include <jansson.h>
 
+struct idp_gate;
+
 typedef struct hub_idp {
 	const idp_conf *conf;
 	const idhub_adapter *ops;
 	void *ctx;
 	void *dl;
 	char *callback_url;
+	struct idp_gate *gate; /* its calls under way on the upstream pool (journey/adapters.h) */
 } hub_idp;
 
 typedef struct hub_client {
@@ -64,6 +67,6 @@ struct http_resp;
 void hub_route(hub *h, struct http_req *r, struct http_resp *resp);
 /* Whether r's handler may wait on an upstream IdP (its adapter has IDHUB_ADAPTER_NETWORK):
  * the picker's POST and the callback of such an IdP. */
-int hub_route_blocks(hub *h, const struct http_req *r);
+int hub_route_blocks(hub *h, struct http_req *r);
 
 #endif
