@@ -13,6 +13,10 @@ typedef struct log_rate {
 	_Atomic unsigned long pending; /* refusals not yet reported */
 } log_rate;
 
+/* Counts one event at time now. 1 when the caller may log it now (once per interval), with the
+ * number of events counted since the last line, this one included, in *count; else 0. */
+int log_rate_take(log_rate *r, int64_t now, unsigned long *count);
+
 /* Counts one refusal at time now; when the interval has passed, logs a warning
  * "<what>: N refused since the last report". what must be a plain text without '%'. */
 void log_rate_refused(log_rate *r, int64_t now, const char *what);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct http_server {
@@ -24,6 +25,7 @@ struct http_server {
 	workers *pool;
 	http_conns *conns;  /* per-source connection limit, header deadline (conns.h) */
 	http_budget budget; /* journeys per minute per source (budget.h) */
+	log_rate mhd_lines; /* libmicrohttpd's own messages */
 };
 
 /* Per-request state: created by the URI log callback (which sees the raw URI with its query). */
@@ -382,13 +384,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	(void)cls;
+	/* a client can make libmicrohttpd speak on every connection (a dropped body, a reset): at
+	 * most one of its lines per interval, with the count */
+	http_server *s = cls;
+	unsigned long count = 0;
+	if (!log_rate_take(&s->mhd_lines, (int64_t)time(NULL), &count))
+		return;
 	char line[512];
 	vsnprintf(line, sizeof line, fmt, ap);
 	size_t n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		line[--n] = 0;
-	log_warn("http: %s", line);
+	if (count > 1)
+		log_warn("http: %s (and %lu more libmicrohttpd messages since the last line)", line,
+		         count - 1);
+	else
+		log_warn("http: %s", line);
 }
 #pragma GCC diagnostic pop
 
@@ -463,7 +474,7 @@ http_server *http_server_start(struct hub *h, const hub_conf *cfg, http_handler 
 	}
 	s->d = MHD_start_daemon(
 	    flags, (uint16_t)cfg->listen_port, http_conns_accept, s->conns, on_request, s,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, sa,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, sa,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_URI_LOG_CALLBACK,
 	    uri_logger, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, s->conns,
