@@ -193,6 +193,29 @@ static int is_form_content(const char *ct)
 	       (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Appends a piece of the body (within body_max) to the request's buffer. */
+static void append_body(req_ctx *c, const char *data, size_t n)
+{
+	size_t need = c->body_len + n + 1;
+	if (need > c->body_cap) {
+		/* sized from Content-Length, grown if the client sends more */
+		size_t cap = c->body_cap ? c->body_cap * 2 : 1024;
+		if (cap < c->body_hint + 1)
+			cap = c->body_hint + 1;
+		if (cap < need)
+			cap = need;
+		if (cap > c->body_max + 1)
+			cap = c->body_max + 1;
+		char *nb = arena_alloc_uninit(c->req.a, cap);
+		if (c->body_len)
+			memcpy(nb, c->body, c->body_len);
+		c->body = nb;
+		c->body_cap = cap;
+	}
+	memcpy(c->body + c->body_len, data, n);
+	c->body_len += n;
+}
+
 /* A body over the limit, declared or chunked, is answered 413 at once and its connection closed,
  * so that no more than the limit is ever kept (an endless chunked body was once read for 28 GB).
  * libmicrohttpd 0.9.75 (Debian 12) cannot queue a response once it is reading a body, so the
@@ -302,31 +325,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		return drain_refused(c, upload_data_size);
 	}
 	if (*upload_data_size) {
-		if (!c->too_large) {
-			if (c->body_len + *upload_data_size > c->body_max) {
-				return refuse_too_large(con, c);
-			} else {
-				size_t need = c->body_len + *upload_data_size + 1;
-				if (need > c->body_cap) {
-					/* sized from Content-Length, grown if the client sends more
-					 */
-					size_t cap = c->body_cap ? c->body_cap * 2 : 1024;
-					if (cap < c->body_hint + 1)
-						cap = c->body_hint + 1;
-					if (cap < need)
-						cap = need;
-					if (cap > c->body_max + 1)
-						cap = c->body_max + 1;
-					char *nb = arena_alloc_uninit(c->req.a, cap);
-					if (c->body_len)
-						memcpy(nb, c->body, c->body_len);
-					c->body = nb;
-					c->body_cap = cap;
-				}
-				memcpy(c->body + c->body_len, upload_data, *upload_data_size);
-				c->body_len += *upload_data_size;
-			}
-		}
+		if (c->body_len + *upload_data_size > c->body_max)
+			return refuse_too_large(con, c);
+		append_body(c, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
