@@ -19,6 +19,9 @@ typedef struct conn {
 	int waiting;   /* waiting for a request's headers */
 	int64_t since; /* monotonic ms: when the wait began */
 	int fd;
+	struct MHD_Connection *con;
+	int lingering;        /* suspended after a refusal (http_conns_linger) */
+	int64_t linger_until; /* monotonic ms: when to resume it */
 } conn;
 
 struct http_conns {
@@ -57,13 +60,25 @@ static void *sweep_main(void *arg)
 		}
 		pthread_cond_timedwait(&c->cv, &c->mu, &until);
 		int64_t now = mono_ms(), limit = (int64_t)c->conf.header_timeout * 1000;
-		unsigned cut = 0;
-		for (conn *k = c->head; k; k = k->next)
+		unsigned cut = 0, nresume = 0;
+		struct MHD_Connection *resume[64];
+		for (conn *k = c->head; k; k = k->next) {
 			if (k->waiting && !k->cut && now - k->since > limit) {
 				shutdown(k->fd, SHUT_RDWR);
 				k->cut = 1;
 				cut++;
 			}
+			if (k->lingering && now >= k->linger_until && nresume < 64) {
+				k->lingering = 0;
+				resume[nresume++] = k->con;
+			}
+		}
+		/* resumed outside the mutex (libmicrohttpd takes its own locks); a suspended
+		 * connection is not closed, so each is still there */
+		pthread_mutex_unlock(&c->mu);
+		for (unsigned i = 0; i < nresume; i++)
+			MHD_resume_connection(resume[i]);
+		pthread_mutex_lock(&c->mu);
 		for (unsigned i = 0; i < cut; i++)
 			log_rate_refused(&c->too_slow, time(NULL),
 			                 "http: connections closed for sending request headers too "
@@ -149,6 +164,7 @@ static void conn_started(http_conns *c, struct MHD_Connection *con, void **socke
 	const union MHD_ConnectionInfo *fi =
 	    MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
 	k->owner = c;
+	k->con = con;
 	k->fd = fi ? fi->connect_fd : -1;
 	if (ai && http_addr_from_sockaddr(ai->client_addr, &k->peer) == 0) {
 		k->trusted = http_addr_trusted(&k->peer, c->proxies, c->conf.nproxies);
@@ -216,6 +232,36 @@ static void set_waiting(struct MHD_Connection *con, int waiting)
 	k->waiting = waiting;
 	k->since = mono_ms();
 	pthread_mutex_unlock(&k->owner->mu);
+}
+
+int http_conns_linger(struct MHD_Connection *con, unsigned ms)
+{
+	conn *k = conn_of(con);
+	if (!k || k->fd < 0)
+		return -1; /* not in the list: the sweeper would never resume it */
+	MHD_suspend_connection(con);
+	pthread_mutex_lock(&k->owner->mu);
+	k->lingering = 1;
+	k->linger_until = mono_ms() + ms;
+	pthread_mutex_unlock(&k->owner->mu);
+	return 0;
+}
+
+void http_conns_resume_all(http_conns *c)
+{
+	for (;;) {
+		struct MHD_Connection *con = NULL;
+		pthread_mutex_lock(&c->mu);
+		for (conn *k = c->head; k && !con; k = k->next)
+			if (k->lingering) {
+				k->lingering = 0;
+				con = k->con;
+			}
+		pthread_mutex_unlock(&c->mu);
+		if (!con)
+			return;
+		MHD_resume_connection(con);
+	}
 }
 
 void http_conns_headers_done(struct MHD_Connection *con)

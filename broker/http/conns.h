@@ -35,6 +35,11 @@ void http_conns_notify(void *cls, struct MHD_Connection *con, void **socket_cont
                        enum MHD_ConnectionNotificationCode code);
 enum MHD_Result http_conns_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
 
+/* Suspends con (from its access handler) for ms milliseconds, then resumes it: a refused client
+ * reads its answer while nothing more is read from it. 0, or -1 when con cannot linger. */
+int http_conns_linger(struct MHD_Connection *con, unsigned ms);
+/* Resumes every lingering connection now (before the daemon stops). */
+void http_conns_resume_all(http_conns *c);
 /* The connection's request headers are complete: its deadline stops. */
 void http_conns_headers_done(struct MHD_Connection *con);
 /* The connection's request is answered: the next request's deadline starts. */

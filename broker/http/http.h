@@ -18,8 +18,7 @@ enum {
 	HTTP_MAX_CALLBACK_BODY = 524288,
 	HTTP_MAX_CALLBACK_VALUE = 524288,
 	HTTP_MAX_HEADERS_OUT = 12,
-	HTTP_DRAIN_MAX = 8388608, /* read and dropped after a 413, before closing (server.c) */
-	HTTP_DRAIN_SECONDS = 2
+	HTTP_LINGER_MS = 2000 /* a connection refused 413 waits so long before it closes */
 };
 
 typedef struct http_req {

@@ -34,9 +34,7 @@ typedef struct req_ctx {
 	char *body;
 	size_t body_len, body_cap, body_max, body_hint;
 	int too_large;
-	int refused;    /* answered 413 before its body was read (refuse_too_large) */
-	size_t drained; /* bytes of a refused body read and dropped */
-	int more;       /* scratch: the call carries body bytes */
+	int refused; /* answered 413 before its body was read (refuse_too_large) */
 	int uri_too_long;
 	const char *raw_query;
 	size_t raw_query_len;
@@ -217,14 +215,15 @@ static void append_body(req_ctx *c, const char *data, size_t n)
 }
 
 /* A body over the limit, declared or chunked, is answered 413 at once and its connection closed,
- * so that no more than the limit is ever kept (an endless chunked body was once read for 28 GB).
+ * so that no more than the limit is ever read (an endless chunked body was once read for 28 GB).
  * libmicrohttpd 0.9.75 (Debian 12) cannot queue a response once it is reading a body, so the
  * answer is written to the socket here, while libmicrohttpd has written nothing of its own, and
- * the socket's sending side is shut. What the client still sends is read and dropped for up to
- * HTTP_DRAIN_MAX bytes (or until it is idle HTTP_DRAIN_SECONDS), so that it reads the 413 before
- * the close: closing a socket with unread data sends a reset, and a client that gets the reset
- * before it has read the answer drops the answer. Then the connection is closed. */
-static enum MHD_Result refuse_too_large(struct MHD_Connection *con, req_ctx *c)
+ * the socket's sending side is shut. The connection is then suspended for HTTP_LINGER_MS, so
+ * that nothing more is read while the client reads the answer: closing a socket with unread data
+ * sends a reset, and a client that gets the reset before it has read the answer drops it. When
+ * it resumes, the connection is closed. */
+static enum MHD_Result refuse_too_large(struct MHD_Connection *con, req_ctx *c,
+                                        size_t *upload_data_size)
 {
 	static const char answer[] = "HTTP/1.1 413 Content Too Large\r\n"
 	                             "Connection: close\r\n"
@@ -240,23 +239,13 @@ static enum MHD_Result refuse_too_large(struct MHD_Connection *con, req_ctx *c)
 	const union MHD_ConnectionInfo *fi =
 	    MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
 	c->too_large = c->refused = 1;
-	if (!fi)
-		return MHD_NO;
-	if (send(fi->connect_fd, answer, sizeof answer - 1, MSG_NOSIGNAL) < 0)
+	*upload_data_size = 0;
+	if (!fi || send(fi->connect_fd, answer, sizeof answer - 1, MSG_NOSIGNAL) < 0)
 		return MHD_NO;
 	shutdown(fi->connect_fd, SHUT_WR);
-	/* a client that neither sends nor closes is dropped soon */
-	MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)HTTP_DRAIN_SECONDS);
-	return MHD_YES;
-}
-
-/* After refuse_too_large: drops what the client still sends, up to HTTP_DRAIN_MAX bytes. */
-static enum MHD_Result drain_refused(req_ctx *c, size_t *upload_data_size)
-{
-	c->drained += *upload_data_size;
-	*upload_data_size = 0;
-	/* MHD_NO closes the connection: at the end of the body too, as it was answered already */
-	return c->drained > HTTP_DRAIN_MAX || !c->more ? MHD_NO : MHD_YES;
+	/* after the pause, a client that neither sends nor closes is dropped soon */
+	MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)1);
+	return http_conns_linger(con, HTTP_LINGER_MS) == 0 ? MHD_YES : MHD_NO;
 }
 
 /* The value of the last header called name (a proxy's header comes after the client's). */
@@ -294,7 +283,7 @@ static void request_source(http_server *s, struct MHD_Connection *con, http_req 
 
 /* The first call for a request: its headers are complete. */
 static enum MHD_Result request_begin(http_server *s, req_ctx *c, struct MHD_Connection *con,
-                                     const char *url)
+                                     const char *url, size_t *upload_data_size)
 {
 	http_conns_headers_done(con);
 	c->started = 1;
@@ -304,7 +293,7 @@ static enum MHD_Result request_begin(http_server *s, req_ctx *c, struct MHD_Conn
 	const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
 	unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
 	if (declared > c->body_max)
-		return refuse_too_large(con, c);
+		return refuse_too_large(con, c, upload_data_size);
 	c->body_hint = (size_t)declared;
 	return MHD_YES;
 }
@@ -319,14 +308,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	if (!c)
 		return MHD_NO; /* out of memory in the URI logger */
 	if (!c->started)
-		return request_begin(s, c, con, url);
-	if (c->refused) {
-		c->more = *upload_data_size != 0;
-		return drain_refused(c, upload_data_size);
-	}
+		return request_begin(s, c, con, url, upload_data_size);
+	if (c->refused)
+		return MHD_NO; /* back from lingering (refuse_too_large): close */
 	if (*upload_data_size) {
 		if (c->body_len + *upload_data_size > c->body_max)
-			return refuse_too_large(con, c);
+			return refuse_too_large(con, c, upload_data_size);
 		append_body(c, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -501,6 +488,7 @@ void http_server_stop(http_server *s)
 	MHD_socket ls = MHD_quiesce_daemon(s->d);
 	workers_free(s->pool);
 	s->pool = NULL;
+	http_conns_resume_all(s->conns); /* connections paused after a 413 */
 	MHD_stop_daemon(s->d);
 	if (ls != MHD_INVALID_SOCKET)
 		close(ls); /* quiesce hands the listening socket to us */

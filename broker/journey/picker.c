@@ -191,8 +191,10 @@ void journey_idp_unavailable(hub *h, http_req *r, http_resp *resp, const char *i
                              const hub_idp *idp)
 {
 	journey j;
-	const char *actions =
-	    "<p>Go back to the service you were using and start again, or try later.</p>\n";
+	/* from a callback: its upstream state is not used yet, so reloading the page finishes the
+	 * sign-in once the IdP has room again */
+	const char *actions = "<p>Reload this page in a minute to finish signing in, or go back to "
+	                      "the service you were using and start again.</p>\n";
 	if (id && journey_load(h, r->a, id, &j) == 0 && journey_bound(&j, r))
 		actions = journey_actions_html(r->a, &j, 1);
 	oidc_error_page(r, resp, 503,
