@@ -158,7 +158,7 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    {H_KEY_ROTATION_DAYS, 0, 0, 3650, offsetof(hub_conf, key_rotation_days)},
 	    {H_CONNECTIONS_PER_SOURCE, 64, 0, 4096, offsetof(hub_conf, connections_per_source)},
 	    {H_HEADER_TIMEOUT, 10, 1, 300, offsetof(hub_conf, header_timeout)},
-	    {H_JOURNEYS_PER_MINUTE, 60, 0, 1000000, offsetof(hub_conf, journeys_per_minute)},
+	    {H_JOURNEYS_PER_MINUTE, 600, 0, 1000000, offsetof(hub_conf, journeys_per_minute)},
 	    {H_UPSTREAM_THREADS, 32, 1, 512, offsetof(hub_conf, upstream_threads)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)

@@ -475,7 +475,7 @@ static void test_limits(void **state)
 	assert_int_equal(c->ntrusted_proxies, 0);
 	assert_int_equal(c->connections_per_source, 64);
 	assert_int_equal(c->header_timeout, 10);
-	assert_int_equal(c->journeys_per_minute, 60);
+	assert_int_equal(c->journeys_per_minute, 600);
 	assert_int_equal(c->upstream_threads, 32);
 	assert_int_equal(c->idps[0].max_concurrent, 8);
 	config_free(c);
