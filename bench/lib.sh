@@ -65,6 +65,8 @@ hub: {
   threads = $threads;
   demo = false;
   log_level = "warning";
+  # every simulated citizen comes from 127.0.0.1: no per-address journey budget
+  journeys_per_minute = 0;
 };
 idps = (
   { id = "sandbox"; adapter = "sandbox"; display_name = "Sandbox identity provider";

@@ -12,12 +12,15 @@
 #include <idhub/adapter.h>
 #include <jansson.h>
 
+struct idp_gate;
+
 typedef struct hub_idp {
 	const idp_conf *conf;
 	const idhub_adapter *ops;
 	void *ctx;
 	void *dl;
 	char *callback_url;
+	struct idp_gate *gate; /* its calls under way on the upstream pool (journey/adapters.h) */
 } hub_idp;
 
 typedef struct hub_client {
@@ -64,7 +67,9 @@ struct http_req;
 struct http_resp;
 void hub_route(hub *h, struct http_req *r, struct http_resp *resp);
 /* Whether r's handler may wait on an upstream IdP (its adapter has IDHUB_ADAPTER_NETWORK):
- * the picker's POST and the callback of such an IdP. */
-int hub_route_blocks(hub *h, const struct http_req *r);
+ * the picker's POST and the callback of such an IdP. Such a request also takes a place in the
+ * IdP's concurrency gate (idp.max_concurrent), which hub_route gives back; when the IdP has none
+ * left, this returns 0 and hub_route answers 503 at once (r->route_note carries the outcome). */
+int hub_route_blocks(hub *h, struct http_req *r);
 
 #endif

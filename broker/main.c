@@ -11,7 +11,6 @@
 #include <string.h>
 
 #define IDHUB_VERSION "0.1.0"
-#define UPSTREAM_THREADS 16 /* concurrent logins waiting on upstream IdPs */
 
 static void usage(FILE *f)
 {
@@ -100,9 +99,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* upstream IdP calls wait on the network: they get a pool of their own */
-	http_server *srv =
-	    http_server_start(h, h->cfg->listen_host, h->cfg->listen_port, h->cfg->threads,
-	                      hub_route, hub_route_blocks, UPSTREAM_THREADS, &err);
+	http_server *srv = http_server_start(h, h->cfg, hub_route, hub_route_blocks, &err);
 	if (!srv) {
 		fprintf(stderr, "idhub: %s\n", err ? err : "cannot listen");
 		free(err);

@@ -2,6 +2,7 @@
 #include "hub.h"
 #include "demo/demo.h"
 #include "http/http.h"
+#include "journey/adapters.h"
 #include "journey/callback.h"
 #include "journey/picker.h"
 #include "oidc/authorize.h"
@@ -73,7 +74,14 @@ static void adapter_route(hub *h, http_req *r, http_resp *resp, const char *id, 
 		http_add_header(resp, "Location", ar.location);
 }
 
-int hub_route_blocks(hub *h, const http_req *r)
+/* What hub_route_blocks tells hub_route about a request for a network IdP: it holds a place in
+ * the IdP's gate (release it when done), or the IdP is saturated (refuse at once). */
+typedef struct idp_note {
+	const hub_idp *idp;
+	int held;
+} idp_note;
+
+int hub_route_blocks(hub *h, http_req *r)
 {
 	const char *p = r->path, *id = NULL;
 	if (strncmp(p, "/callback/", 10) == 0)
@@ -81,10 +89,33 @@ int hub_route_blocks(hub *h, const http_req *r)
 	else if (strncmp(p, "/login/", 7) == 0 && strcmp(r->method, "POST") == 0)
 		id = form_get(&r->body, "idp", NULL);
 	const hub_idp *idp = id ? hub_find_idp(h, id) : NULL;
-	return idp && idp->ops && (idp->ops->flags & IDHUB_ADAPTER_NETWORK);
+	if (!idp || !idp->ops || !(idp->ops->flags & IDHUB_ADAPTER_NETWORK))
+		return 0;
+	idp_note *n = arena_alloc(r->a, sizeof *n);
+	n->idp = idp;
+	n->held = adapters_gate_enter(idp, hub_now(h)) == 0;
+	r->route_note = n;
+	return n->held; /* a saturated IdP is refused on the event loop, without waiting */
 }
 
+static void dispatch(hub *h, http_req *r, http_resp *resp);
+
 void hub_route(hub *h, http_req *r, http_resp *resp)
+{
+	idp_note *n = r->route_note;
+	if (n && !n->held) {
+		const char *id = strncmp(r->path, "/login/", 7) == 0
+		                     ? segment(r, r->path, "/login/", NULL)
+		                     : NULL;
+		journey_idp_unavailable(h, r, resp, id, n->idp);
+		return;
+	}
+	dispatch(h, r, resp);
+	if (n)
+		adapters_gate_leave(n->idp);
+}
+
+static void dispatch(hub *h, http_req *r, http_resp *resp)
 {
 	const char *p = r->path, *id, *rest;
 	if (strcmp(p, "/healthz") == 0) {

@@ -20,6 +20,8 @@ typedef enum {
 
 const char *client_auth_method_name(client_auth_method m);
 
+enum { HUB_MAX_TRUSTED_PROXIES = 16 };
+
 typedef struct idp_conf {
 	char *id;           /* [a-z0-9_-]{1,32}: used in URLs (/callback/<id>) */
 	char *adapter;      /* adapter name: loads <adapter_dir>/idhub-adapter-<adapter>.so */
@@ -27,6 +29,8 @@ typedef struct idp_conf {
 	char *description;  /* optional hint under the name */
 	int max_loa;        /* highest level this IdP can assert (1-based) */
 	int enabled;
+	int max_concurrent; /* most calls to this IdP at once on the upstream pool; above it, new
+	                       logins are refused at once (503) so a slow IdP holds up no other */
 	idhub_setting *settings; /* the "settings" group, values as strings */
 	size_t nsettings;
 	int line;
@@ -73,7 +77,14 @@ typedef struct hub_conf {
 	int64_t store_map_mib;
 	int64_t key_rotation_days; /* 0: off; else the daemon rotates signing keys every N days */
 	char *log_level;           /* "error", "warning", "info", "debug" */
-	char **loa_acrs;           /* ascending; level = index + 1 */
+	/* Limits against floods and hostile clients (README "Limits"): */
+	char **trusted_proxies; /* peers whose X-Forwarded-For names the client (the nginx front) */
+	size_t ntrusted_proxies;
+	int64_t connections_per_source; /* open connections per source address; 0: no limit */
+	int64_t header_timeout;         /* seconds to send a request's headers, in all */
+	int64_t journeys_per_minute;    /* journeys a source may create per minute; 0: no budget */
+	int64_t upstream_threads;       /* the pool for calls that wait on upstream IdPs */
+	char **loa_acrs;                /* ascending; level = index + 1 */
 	int nloas;
 	idp_conf *idps;
 	size_t nidps;

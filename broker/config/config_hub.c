@@ -36,14 +36,36 @@ enum {
 	H_LOG_LEVEL,
 	H_KEY_ROTATION_DAYS,
 	H_ENVIRONMENT,
+	H_TRUSTED_PROXIES,
+	H_CONNECTIONS_PER_SOURCE,
+	H_HEADER_TIMEOUT,
+	H_JOURNEYS_PER_MINUTE,
+	H_UPSTREAM_THREADS,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
-    "issuer",       "listen",           "port",        "state_dir",
-    "adapter_dir",  "threads",          "demo",        "code_ttl",
-    "id_token_ttl", "access_token_ttl", "journey_ttl", "jwks_max_age",
-    "clock_leeway", "store_map_mib",    "log_level",   "key_rotation_days",
+    "issuer",
+    "listen",
+    "port",
+    "state_dir",
+    "adapter_dir",
+    "threads",
+    "demo",
+    "code_ttl",
+    "id_token_ttl",
+    "access_token_ttl",
+    "journey_ttl",
+    "jwks_max_age",
+    "clock_leeway",
+    "store_map_mib",
+    "log_level",
+    "key_rotation_days",
     "environment",
+    "trusted_proxies",
+    "connections_per_source",
+    "header_timeout",
+    "journeys_per_minute",
+    "upstream_threads",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -84,6 +106,28 @@ int cfg_check_environment(loader *l)
 			    "idp '%s': the sandbox adapter is refused on an issuer that "
 			    "is not loopback, unless hub.environment = \"integration\"",
 			    c->idps[i].id);
+	return 0;
+}
+
+/* hub.trusted_proxies: the addresses of the fronts whose X-Forwarded-For is believed. */
+static int parse_trusted_proxies(loader *l, config_setting_t *s)
+{
+	hub_conf *c = l->c;
+	unsigned char addr[16];
+	char b[72];
+	if (!s)
+		return 0;
+	if (cfg_get_strv(l, s, "hub", 0, HUB_MAX_TRUSTED_PROXIES, &c->trusted_proxies,
+	                 &c->ntrusted_proxies))
+		return -1;
+	for (size_t i = 0; i < c->ntrusted_proxies; i++)
+		if (inet_pton(AF_INET, c->trusted_proxies[i], addr) != 1 &&
+		    inet_pton(AF_INET6, c->trusted_proxies[i], addr) != 1)
+			return cfg_fail(
+			    l, cfg_elem(s, i),
+			    "each of 'trusted_proxies' in hub must be an IP address, not "
+			    "'%s'",
+			    cfg_shown(b, c->trusted_proxies[i]));
 	return 0;
 }
 
@@ -145,6 +189,10 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    {H_CLOCK_LEEWAY, 30, 0, 300, offsetof(hub_conf, clock_leeway)},
 	    {H_STORE_MAP_MIB, 1024, 16, 1048576, offsetof(hub_conf, store_map_mib)},
 	    {H_KEY_ROTATION_DAYS, 0, 0, 3650, offsetof(hub_conf, key_rotation_days)},
+	    {H_CONNECTIONS_PER_SOURCE, 64, 0, 4096, offsetof(hub_conf, connections_per_source)},
+	    {H_HEADER_TIMEOUT, 10, 1, 300, offsetof(hub_conf, header_timeout)},
+	    {H_JOURNEYS_PER_MINUTE, 600, 0, 1000000, offsetof(hub_conf, journeys_per_minute)},
+	    {H_UPSTREAM_THREADS, 32, 1, 512, offsetof(hub_conf, upstream_threads)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,
@@ -158,6 +206,8 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 		    l, f[H_DEMO],
 		    "'demo' in hub: the demo service is refused on an issuer that is not "
 		    "loopback, unless environment = \"integration\"");
+	if (parse_trusted_proxies(l, f[H_TRUSTED_PROXIES]))
+		return -1;
 	if (cfg_opt_str(l, f[H_LOG_LEVEL], w, "info", &c->log_level))
 		return -1;
 	if (strcmp(c->log_level, "error") && strcmp(c->log_level, "warning") &&

@@ -12,9 +12,20 @@
 
 /* ---- idps --------------------------------------------------------------------------------- */
 
-enum { I_ID, I_ADAPTER, I_DISPLAY_NAME, I_DESCRIPTION, I_MAX_LOA, I_ENABLED, I_SETTINGS, I_COUNT };
+enum {
+	I_ID,
+	I_ADAPTER,
+	I_DISPLAY_NAME,
+	I_DESCRIPTION,
+	I_MAX_LOA,
+	I_ENABLED,
+	I_SETTINGS,
+	I_MAX_CONCURRENT,
+	I_COUNT
+};
 static const char *const idp_names[I_COUNT] = {
-    "id", "adapter", "display_name", "description", "max_loa", "enabled", "settings",
+    "id",      "adapter", "display_name", "description",
+    "max_loa", "enabled", "settings",     "max_concurrent",
 };
 
 static int scalar_text(loader *l, config_setting_t *s, char **out)
@@ -123,6 +134,11 @@ static int parse_idp(loader *l, config_setting_t *g, idp_conf *idp, size_t index
 		return -1;
 	if (f[I_SETTINGS] && parse_settings(l, idp, f[I_SETTINGS]))
 		return -1;
+	/* at most the upstream pool: then one IdP can fill the pool only when it is alone in it */
+	int64_t v;
+	if (cfg_opt_int(l, f[I_MAX_CONCURRENT], w, 8, 1, l->c->upstream_threads, &v))
+		return -1;
+	idp->max_concurrent = (int)v;
 	return 0;
 }
 

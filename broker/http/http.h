@@ -8,14 +8,17 @@
 #define IDHUB_HTTP_H
 #include "../util/arena.h"
 #include "../util/form.h"
+#include "source.h"
 #include <stddef.h>
+#include <stdint.h>
 
 enum {
 	HTTP_MAX_URL = 8192,
 	HTTP_MAX_BODY = 65536,
 	HTTP_MAX_CALLBACK_BODY = 524288,
 	HTTP_MAX_CALLBACK_VALUE = 524288,
-	HTTP_MAX_HEADERS_OUT = 12
+	HTTP_MAX_HEADERS_OUT = 12,
+	HTTP_LINGER_MS = 2000 /* a connection refused 413 waits so long before it closes */
 };
 
 typedef struct http_req {
@@ -30,6 +33,13 @@ typedef struct http_req {
 	const char *raw_body;
 	size_t body_len;
 	void *conn; /* the server's connection handle, for headers */
+	/* The client's address: the socket peer, or, when the peer is a trusted proxy
+	 * (hub.trusted_proxies), the address that proxy appended to X-Forwarded-For. Text, or NULL
+	 * when unknown. */
+	const char *source;
+	http_addr source_addr;
+	struct http_budget *budget; /* the server's per-source journey budget (budget.h) */
+	void *route_note;           /* the router's own note from http_blocks_fn to its handler */
 } http_req;
 
 enum { HTTP_BODY_TOO_LARGE = -100, HTTP_BODY_NOT_FORM = -101 };
@@ -51,6 +61,10 @@ const char *http_header(const http_req *r, const char *name);
 const char *http_cookie(const http_req *r, const char *name);
 /* Adds a response header (both strings must outlive the response: use the arena). */
 void http_add_header(http_resp *resp, const char *name, const char *value);
+
+/* Counts a new journey against r's source budget (hub.journeys_per_minute) at time now. 0, or -1
+ * when the source is over its budget (the refusal is counted in a rate-limited log line). */
+int http_journey_budget(const http_req *r, int64_t now);
 
 /* Response helpers: set status, content type and body. */
 void http_html(http_resp *resp, int status, const char *html);

@@ -1,6 +1,8 @@
 /* server.c — libmicrohttpd glue: assembles each request within the limits of http.h, calls the
  * handler once, and sends its response with the security headers every response carries. */
 #include "server.h"
+#include "budget.h"
+#include "conns.h"
 #include "csp.h"
 #include "workers.h"
 #include "../util/log.h"
@@ -11,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct http_server {
@@ -19,6 +23,9 @@ struct http_server {
 	http_handler handler;
 	http_blocks_fn blocks;
 	workers *pool;
+	http_conns *conns;  /* per-source connection limit, header deadline (conns.h) */
+	http_budget budget; /* journeys per minute per source (budget.h) */
+	log_rate mhd_lines; /* libmicrohttpd's own messages */
 };
 
 /* Per-request state: created by the URI log callback (which sees the raw URI with its query). */
@@ -27,6 +34,7 @@ typedef struct req_ctx {
 	char *body;
 	size_t body_len, body_cap, body_max, body_hint;
 	int too_large;
+	int refused; /* answered 413 before its body was read (refuse_too_large) */
 	int uri_too_long;
 	const char *raw_query;
 	size_t raw_query_len;
@@ -64,8 +72,8 @@ static void completed(void *cls, struct MHD_Connection *con, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)con;
 	(void)toe;
+	http_conns_request_done(con);
 	req_ctx *c = *req_cls;
 	if (c)
 		arena_free(c->req.a);
@@ -183,6 +191,113 @@ static int is_form_content(const char *ct)
 	       (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Appends a piece of the body (within body_max) to the request's buffer. */
+static void append_body(req_ctx *c, const char *data, size_t n)
+{
+	size_t need = c->body_len + n + 1;
+	if (need > c->body_cap) {
+		/* sized from Content-Length, grown if the client sends more */
+		size_t cap = c->body_cap ? c->body_cap * 2 : 1024;
+		if (cap < c->body_hint + 1)
+			cap = c->body_hint + 1;
+		if (cap < need)
+			cap = need;
+		if (cap > c->body_max + 1)
+			cap = c->body_max + 1;
+		char *nb = arena_alloc_uninit(c->req.a, cap);
+		if (c->body_len)
+			memcpy(nb, c->body, c->body_len);
+		c->body = nb;
+		c->body_cap = cap;
+	}
+	memcpy(c->body + c->body_len, data, n);
+	c->body_len += n;
+}
+
+/* A body over the limit, declared or chunked, is answered 413 at once and its connection closed,
+ * so that no more than the limit is ever read (an endless chunked body was once read for 28 GB).
+ * libmicrohttpd 0.9.75 (Debian 12) cannot queue a response once it is reading a body, so the
+ * answer is written to the socket here, while libmicrohttpd has written nothing of its own, and
+ * the socket's sending side is shut. The connection is then suspended for HTTP_LINGER_MS, so
+ * that nothing more is read while the client reads the answer: closing a socket with unread data
+ * sends a reset, and a client that gets the reset before it has read the answer drops it. When
+ * it resumes, the connection is closed. */
+static enum MHD_Result refuse_too_large(struct MHD_Connection *con, req_ctx *c,
+                                        size_t *upload_data_size)
+{
+	static const char answer[] = "HTTP/1.1 413 Content Too Large\r\n"
+	                             "Connection: close\r\n"
+	                             "Content-Type: text/plain; charset=utf-8\r\n"
+	                             "Content-Length: 23\r\n"
+	                             "Cache-Control: no-store\r\n"
+	                             "X-Content-Type-Options: nosniff\r\n"
+	                             "Referrer-Policy: no-referrer\r\n"
+	                             "X-Frame-Options: DENY\r\n"
+	                             "Content-Security-Policy: default-src 'none'; "
+	                             "frame-ancestors 'none'\r\n\r\n"
+	                             "request body too large\n";
+	const union MHD_ConnectionInfo *fi =
+	    MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+	c->too_large = c->refused = 1;
+	*upload_data_size = 0;
+	if (!fi || send(fi->connect_fd, answer, sizeof answer - 1, MSG_NOSIGNAL) < 0)
+		return MHD_NO;
+	shutdown(fi->connect_fd, SHUT_WR);
+	/* after the pause, a client that neither sends nor closes is dropped soon */
+	MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)1);
+	return http_conns_linger(con, HTTP_LINGER_MS) == 0 ? MHD_YES : MHD_NO;
+}
+
+/* The value of the last header called name (a proxy's header comes after the client's). */
+static enum MHD_Result last_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+	(void)kind;
+	const char **out = ((const char **)cls);
+	if (strcasecmp(key, out[0]) == 0)
+		out[1] = value;
+	return MHD_YES;
+}
+
+/* Sets r->source: the socket peer, or, from a trusted proxy, the client it forwarded for. */
+static void request_source(http_server *s, struct MHD_Connection *con, http_req *r)
+{
+	http_addr peer, fwd;
+	int trusted;
+	r->budget = &s->budget;
+	if (http_conns_peer(con, &peer, &trusted))
+		return;
+	r->source_addr = peer;
+	if (trusted) {
+		/* only the right-most entry is the proxy's own: those before it came from the
+		 * client. A trusted proxy that sends none leaves its own address as the source. */
+		const char *q[2] = {"X-Forwarded-For", NULL};
+		MHD_get_connection_values(con, MHD_HEADER_KIND, last_value, q);
+		if (http_addr_forwarded(q[1], &fwd) == 0)
+			r->source_addr = fwd;
+	}
+	char *t = arena_alloc(r->a, HTTP_ADDR_TEXT);
+	http_addr_text(&r->source_addr, t);
+	r->source = t;
+}
+
+/* The first call for a request: its headers are complete. */
+static enum MHD_Result request_begin(http_server *s, req_ctx *c, struct MHD_Connection *con,
+                                     const char *url, size_t *upload_data_size)
+{
+	http_conns_headers_done(con);
+	c->started = 1;
+	c->req.conn = con;
+	request_source(s, con, &c->req);
+	c->body_max = is_callback_path(url) ? HTTP_MAX_CALLBACK_BODY : HTTP_MAX_BODY;
+	const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+	unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+	if (declared > c->body_max)
+		return refuse_too_large(con, c, upload_data_size);
+	c->body_hint = (size_t)declared;
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -192,45 +307,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	(void)version;
 	if (!c)
 		return MHD_NO; /* out of memory in the URI logger */
-	if (!c->started) {
-		c->started = 1;
-		c->req.conn = con;
-		c->body_max = is_callback_path(url) ? HTTP_MAX_CALLBACK_BODY : HTTP_MAX_BODY;
-		const char *cl =
-		    MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
-		unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
-		if (declared > c->body_max)
-			c->too_large = 1; /* refuse early, but still drain what the client sends */
-		else
-			c->body_hint = (size_t)declared;
-		return MHD_YES;
-	}
+	if (!c->started)
+		return request_begin(s, c, con, url, upload_data_size);
+	if (c->refused)
+		return MHD_NO; /* back from lingering (refuse_too_large): close */
 	if (*upload_data_size) {
-		if (!c->too_large) {
-			if (c->body_len + *upload_data_size > c->body_max) {
-				c->too_large = 1;
-			} else {
-				size_t need = c->body_len + *upload_data_size + 1;
-				if (need > c->body_cap) {
-					/* sized from Content-Length, grown if the client sends more
-					 */
-					size_t cap = c->body_cap ? c->body_cap * 2 : 1024;
-					if (cap < c->body_hint + 1)
-						cap = c->body_hint + 1;
-					if (cap < need)
-						cap = need;
-					if (cap > c->body_max + 1)
-						cap = c->body_max + 1;
-					char *nb = arena_alloc_uninit(c->req.a, cap);
-					if (c->body_len)
-						memcpy(nb, c->body, c->body_len);
-					c->body = nb;
-					c->body_cap = cap;
-				}
-				memcpy(c->body + c->body_len, upload_data, *upload_data_size);
-				c->body_len += *upload_data_size;
-			}
-		}
+		if (c->body_len + *upload_data_size > c->body_max)
+			return refuse_too_large(con, c, upload_data_size);
+		append_body(c, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -288,63 +372,108 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	(void)cls;
+	/* a client can make libmicrohttpd speak on every connection (a dropped body, a reset): at
+	 * most one of its lines per interval, with the count */
+	http_server *s = cls;
+	unsigned long count = 0;
+	if (!log_rate_take(&s->mhd_lines, (int64_t)time(NULL), &count))
+		return;
 	char line[512];
 	vsnprintf(line, sizeof line, fmt, ap);
 	size_t n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		line[--n] = 0;
-	log_warn("http: %s", line);
+	if (count > 1)
+		log_warn("http: %s (and %lu more libmicrohttpd messages since the last line)", line,
+		         count - 1);
+	else
+		log_warn("http: %s", line);
 }
 #pragma GCC diagnostic pop
 
-http_server *http_server_start(struct hub *h, const char *host, int port, int threads,
-                               http_handler handler, http_blocks_fn blocks, int blocking_threads,
-                               char **err)
+/* The listening address; NULL with a message in *err. */
+static struct sockaddr *listen_addr(const char *host, int port, struct sockaddr_in *a4,
+                                    struct sockaddr_in6 *a6, unsigned *flags, char **err)
+{
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		return (struct sockaddr *)a4;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*flags |= MHD_USE_IPv6;
+		return (struct sockaddr *)a6;
+	}
+	if (asprintf(err, "listen address '%s' is not a numeric IP address", host) < 0)
+		*err = NULL;
+	return NULL;
+}
+
+/* The per-source limits of the config: connections, header deadline, journey budget. */
+static int limits_start(http_server *s, const hub_conf *cfg)
+{
+	http_addr proxies[HUB_MAX_TRUSTED_PROXIES];
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->ntrusted_proxies && n < HUB_MAX_TRUSTED_PROXIES; i++)
+		if (http_addr_parse(cfg->trusted_proxies[i], &proxies[n]) == 0)
+			n++;
+	http_conns_conf cc = {.proxies = proxies,
+	                      .nproxies = n,
+	                      .per_source = (unsigned)cfg->connections_per_source,
+	                      .header_timeout = (unsigned)cfg->header_timeout};
+	if (!(s->conns = http_conns_new(&cc)))
+		return -1;
+	return http_budget_init(&s->budget, (unsigned)cfg->journeys_per_minute);
+}
+
+static void server_free(http_server *s)
+{
+	workers_free(s->pool);
+	http_conns_free(s->conns);
+	http_budget_fini(&s->budget);
+	free(s);
+}
+
+http_server *http_server_start(struct hub *h, const hub_conf *cfg, http_handler handler,
+                               http_blocks_fn blocks, char **err)
 {
 	struct sockaddr_in6 a6 = {0};
 	struct sockaddr_in a4 = {0};
-	struct sockaddr *sa;
 	unsigned flags =
 	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-	if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
-		a4.sin_family = AF_INET;
-		a4.sin_port = htons((uint16_t)port);
-		sa = (struct sockaddr *)&a4;
-	} else if (inet_pton(AF_INET6, host, &a6.sin6_addr) == 1) {
-		a6.sin6_family = AF_INET6;
-		a6.sin6_port = htons((uint16_t)port);
-		sa = (struct sockaddr *)&a6;
-		flags |= MHD_USE_IPv6;
-	} else {
-		if (asprintf(err, "listen address '%s' is not a numeric IP address", host) < 0)
-			*err = NULL;
+	struct sockaddr *sa =
+	    listen_addr(cfg->listen_host, cfg->listen_port, &a4, &a6, &flags, err);
+	if (!sa)
 		return NULL;
-	}
 	http_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->hub = h;
 	s->handler = handler;
 	s->blocks = blocks;
-	if (blocks && blocking_threads > 0 && !(s->pool = workers_new(blocking_threads))) {
+	if ((blocks && cfg->upstream_threads > 0 &&
+	     !(s->pool = workers_new((int)cfg->upstream_threads))) ||
+	    limits_start(s, cfg)) {
 		*err = strdup("cannot start the worker threads");
-		free(s);
+		server_free(s);
 		return NULL;
 	}
 	s->d = MHD_start_daemon(
-	    flags, (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-	    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
-	    NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+	    flags, (uint16_t)cfg->listen_port, http_conns_accept, s->conns, on_request, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_URI_LOG_CALLBACK,
+	    uri_logger, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, s->conns,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	    MHD_OPTION_END);
 	if (!s->d) {
-		if (asprintf(err, "cannot listen on %s:%d (in use, or not permitted)", host, port) <
-		    0)
+		if (asprintf(err, "cannot listen on %s:%d (in use, or not permitted)",
+		             cfg->listen_host, cfg->listen_port) < 0)
 			*err = NULL;
-		workers_free(s->pool);
-		free(s);
+		server_free(s);
 		return NULL;
 	}
 	return s;
@@ -358,8 +487,10 @@ void http_server_stop(http_server *s)
 	 * since stopping the daemon with a suspended connection is not allowed */
 	MHD_socket ls = MHD_quiesce_daemon(s->d);
 	workers_free(s->pool);
+	s->pool = NULL;
+	http_conns_resume_all(s->conns); /* connections paused after a 413 */
 	MHD_stop_daemon(s->d);
 	if (ls != MHD_INVALID_SOCKET)
 		close(ls); /* quiesce hands the listening socket to us */
-	free(s);
+	server_free(s);
 }

@@ -1,10 +1,37 @@
 /* adapters.c — IdP adapter loading and instance lifecycle (see adapters.h). */
 #include "adapters.h"
+#include "../http/lograte.h"
 #include "../util/log.h"
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct idp_gate {
+	atomic_int inflight;
+	int limit;
+	log_rate refused;
+	char what[96];
+};
+
+int adapters_gate_enter(const hub_idp *idp, int64_t now)
+{
+	struct idp_gate *g = idp->gate;
+	if (!g)
+		return 0;
+	if (atomic_fetch_add(&g->inflight, 1) < g->limit)
+		return 0;
+	atomic_fetch_sub(&g->inflight, 1);
+	log_rate_refused(&g->refused, now, g->what);
+	return -1;
+}
+
+void adapters_gate_leave(const hub_idp *idp)
+{
+	if (idp->gate)
+		atomic_fetch_sub(&idp->gate->inflight, 1);
+}
 
 /* The line of the setting an adapter's message starts with ("name: ..."), else the IdP's line. */
 static int error_line(const idp_conf *ic, const char *msg)
@@ -22,6 +49,11 @@ static int load_one(hub *h, const idp_conf *ic, hub_idp *out, char **err)
 	char path[1024];
 	snprintf(path, sizeof path, "%s/idhub-adapter-%s.so", h->cfg->adapter_dir, ic->adapter);
 	out->conf = ic;
+	if (!(out->gate = calloc(1, sizeof *out->gate)))
+		return -1;
+	out->gate->limit = ic->max_concurrent;
+	snprintf(out->gate->what, sizeof out->gate->what,
+	         "idp %s: logins over its max_concurrent (%d)", ic->id, ic->max_concurrent);
 	out->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!out->dl) {
 		if (asprintf(err, "%s:%d: idp '%s': cannot load adapter '%s': %s", h->cfg->file,
@@ -83,6 +115,7 @@ void adapters_unload(hub *h)
 			p->ops->destroy(p->ctx);
 		/* not dlclose'd: a library may have registered thread-exit or atexit work */
 		free(p->callback_url);
+		free(p->gate);
 	}
 	free(h->idps);
 	h->idps = NULL;

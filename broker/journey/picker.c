@@ -171,6 +171,41 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 		http_redirect(resp, out.url);
 }
 
+/* 429: the source (http_req.source) created hub.journeys_per_minute journeys this minute. */
+static void too_many_attempts(http_req *r, http_resp *resp, const journey *j)
+{
+	buf b;
+	buf_init(&b, r->a);
+	buf_puts(&b, "<p><a class=\"button\" href=\"/login/");
+	buf_html(&b, j->token);
+	buf_puts(&b, "\">Try again</a><a class=\"button secondary\" href=\"/login/");
+	buf_html(&b, j->token);
+	buf_puts(&b, "/cancel\">Return to the service</a></p>\n");
+	oidc_error_page(r, resp, 429, "Too many attempts, try again in a minute",
+	                "There have been too many attempts to sign in from your network in the "
+	                "last minute. Nothing has been shared with the service.",
+	                buf_str(&b));
+	http_add_header(resp, "Retry-After", "60");
+}
+
+void journey_idp_unavailable(hub *h, http_req *r, http_resp *resp, const char *id,
+                             const hub_idp *idp)
+{
+	journey j;
+	/* from a callback: its upstream state is not used yet, so reloading the page finishes the
+	 * sign-in once the IdP has room again */
+	const char *actions = "<p>Reload this page in a minute to finish signing in, or go back to "
+	                      "the service you were using and start again.</p>\n";
+	if (id && journey_load(h, r->a, id, &j) == 0 && journey_bound(&j, r))
+		actions = journey_actions_html(r->a, &j, 1);
+	oidc_error_page(r, resp, 503,
+	                arena_printf(r->a, "%s is not available just now", idp->conf->display_name),
+	                "It is busy with other people's sign-ins. You can choose another way to "
+	                "prove your identity, or try again in a few minutes.",
+	                actions);
+	http_add_header(resp, "Retry-After", "60");
+}
+
 void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id)
 {
 	journey j;
@@ -202,6 +237,11 @@ void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id)
 	const service_conf *svc = hub_service(h, r->a, j.client_id);
 	if (!idp || !svc || !idp_eligible(h, idp, svc, j.required_loa)) {
 		render_picker(h, r, resp, &j, "Select one of the options listed");
+		return;
+	}
+	/* the journey is stored from here on: each source may create so many per minute */
+	if (http_journey_budget(r, hub_now(h))) {
+		too_many_attempts(r, resp, &j);
 		return;
 	}
 	start_upstream(h, r, resp, &j, idp);

@@ -8,6 +8,11 @@
 void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id);
 /* /login/<id>/cancel: back to the service with access_denied. */
 void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id);
+/* 503 for a login at an IdP that has max_concurrent calls under way: "not available just now",
+ * with "choose another way" back to the picker of journey id (NULL: from a callback, where the
+ * journey is not known yet). */
+void journey_idp_unavailable(hub *h, http_req *r, http_resp *resp, const char *id,
+                             const hub_idp *idp);
 /* The page for an unknown, expired or used journey. */
 void journey_gone_page(hub *h, http_req *r, http_resp *resp);
 /* The page for a journey bound to another browser. */

@@ -467,6 +467,47 @@ static void test_error_wrong_type(void **state)
 	             4, "'nested' in settings must be a string, number or boolean");
 }
 
+/* The limits against floods and hostile clients: defaults, values, and errors at their line. */
+static void test_limits(void **state)
+{
+	(void)state;
+	hub_conf *c = load_ok(HUB IDP);
+	assert_int_equal(c->ntrusted_proxies, 0);
+	assert_int_equal(c->connections_per_source, 64);
+	assert_int_equal(c->header_timeout, 10);
+	assert_int_equal(c->journeys_per_minute, 600);
+	assert_int_equal(c->upstream_threads, 32);
+	assert_int_equal(c->idps[0].max_concurrent, 8);
+	config_free(c);
+	c = load_ok(
+	    "hub = { issuer = \"http://127.0.0.1:8080\"; trusted_proxies = [ \"127.0.0.1\", "
+	    "\"::1\" ]; connections_per_source = 0; header_timeout = 3; "
+	    "journeys_per_minute = 5; upstream_threads = 4; };\n"
+	    "idps = ( { id = \"sb\"; adapter = \"sandbox\"; display_name = \"S\"; "
+	    "max_loa = \"" SUBST "\"; max_concurrent = 4; } );\n");
+	assert_int_equal(c->ntrusted_proxies, 2);
+	assert_string_equal(c->trusted_proxies[1], "::1");
+	assert_int_equal(c->connections_per_source, 0);
+	assert_int_equal(c->header_timeout, 3);
+	assert_int_equal(c->journeys_per_minute, 5);
+	assert_int_equal(c->upstream_threads, 4);
+	assert_int_equal(c->idps[0].max_concurrent, 4);
+	config_free(c);
+	expect_error(
+	    "hub = {\n  issuer = \"http://127.0.0.1\";\n  trusted_proxies = [ \"10.0.0.0/8\" "
+	    "];\n};\n",
+	    3, "each of 'trusted_proxies' in hub must be an IP address");
+	expect_error("hub = {\n  issuer = \"http://127.0.0.1\";\n  header_timeout = 0;\n};\n", 3,
+	             "must be between");
+	expect_error("hub = {\n  issuer = \"http://127.0.0.1\";\n  upstream_threads = 0;\n};\n", 3,
+	             "must be between");
+	/* an IdP may not be allowed more calls at once than the whole pool has threads */
+	expect_error("hub = { issuer = \"http://127.0.0.1\"; upstream_threads = 4; };\nidps = ( {\n"
+	             "  id = \"sb\"; adapter = \"sandbox\"; display_name = \"S\";\n"
+	             "  max_loa = \"" SUBST "\";\n  max_concurrent = 5;\n} );\n",
+	             5, "must be between 1 and 4");
+}
+
 static void test_error_range(void **state)
 {
 	(void)state;
@@ -902,6 +943,7 @@ int main(void)
 	    cmocka_unit_test(test_dev_conf),
 	    cmocka_unit_test(test_example_conf),
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_all_hub_settings),
 	    cmocka_unit_test(test_idp_settings),
 	    cmocka_unit_test(test_service_values),
