@@ -196,7 +196,7 @@ void journey_idp_unavailable(hub *h, http_req *r, http_resp *resp, const char *i
 	 * sign-in once the IdP has room again */
 	const char *actions = "<p>Reload this page in a minute to finish signing in, or go back to "
 	                      "the service you were using and start again.</p>\n";
-	if (id && journey_load(h, r->a, id, &j) == 0 && journey_bound(&j, r))
+	if (id && journey_load(h, r->a, id, &j) == 0 && journey_bound(h, &j, r))
 		actions = journey_actions_html(r->a, &j, 1);
 	oidc_error_page(r, resp, 503,
 	                arena_printf(r->a, "%s is not available just now", idp->conf->display_name),
