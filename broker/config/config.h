@@ -54,6 +54,9 @@ typedef struct service_conf {
 	size_t nidps;
 	char **scopes; /* allowed scopes; always includes "openid" */
 	size_t nscopes;
+	/* Per-service policy, each strict by default (README "Certification"): a relaxation is a
+	 * deliberate, audited choice. require_pkce may be off only for a confidential client. */
+	int require_pkce, require_nonce, require_state;
 	int line;
 } service_conf;
 
@@ -69,9 +72,10 @@ typedef struct hub_conf {
 	int secure_cookies; /* derived: issuer is https */
 	int64_t code_ttl, id_token_ttl, access_token_ttl, journey_ttl, jwks_max_age, clock_leeway;
 	int64_t store_map_mib;
-	int64_t key_rotation_days; /* 0: off; else the daemon rotates signing keys every N days */
-	char *log_level;           /* "error", "warning", "info", "debug" */
-	char **loa_acrs;           /* ascending; level = index + 1 */
+	int64_t key_rotation_days;   /* 0: off; else the daemon rotates signing keys every N days */
+	char *log_level;             /* "error", "warning", "info", "debug" */
+	char *service_documentation; /* discovery's service_documentation URL, or NULL */
+	char **loa_acrs;             /* ascending; level = index + 1 */
 	int nloas;
 	idp_conf *idps;
 	size_t nidps;
@@ -96,5 +100,11 @@ int config_redirect_uri_ok(const char *s, char *why, size_t whylen);
 int service_allows_idp(const service_conf *svc, const char *idp_id);
 /* Whether service allows scope value. */
 int service_allows_scope(const service_conf *svc, const char *scope);
+/* Whether the service authenticates at the token endpoint (every method the hub knows does). */
+int service_is_confidential(const service_conf *svc);
+/* NULL when svc's policy is acceptable, else why not (a public client must use PKCE). */
+const char *service_policy_error(const service_conf *svc);
+/* Whether v is a scope value the hub knows: openid, profile, email, address, phone. */
+int config_scope_known(const char *v);
 
 #endif
