@@ -28,6 +28,7 @@ typedef struct journey {
 	char key[44];      /* base64url SHA-256 of the token: the store key */
 	const char *client_id, *redirect_uri, *state, *nonce, *code_challenge, *scope;
 	const char *login_hint;
+	const char *claims; /* the reduced claims request parameter (oidc/claims.h), or NULL */
 	int required_loa;
 	char bh[44];   /* base64url SHA-256 of the browser cookie */
 	char csrf[44]; /* CSRF token of the journey's forms */
