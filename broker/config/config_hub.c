@@ -35,13 +35,27 @@ enum {
 	H_STORE_MAP_MIB,
 	H_LOG_LEVEL,
 	H_KEY_ROTATION_DAYS,
+	H_SERVICE_DOCUMENTATION,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
-    "issuer",       "listen",           "port",        "state_dir",
-    "adapter_dir",  "threads",          "demo",        "code_ttl",
-    "id_token_ttl", "access_token_ttl", "journey_ttl", "jwks_max_age",
-    "clock_leeway", "store_map_mib",    "log_level",   "key_rotation_days",
+    "issuer",
+    "listen",
+    "port",
+    "state_dir",
+    "adapter_dir",
+    "threads",
+    "demo",
+    "code_ttl",
+    "id_token_ttl",
+    "access_token_ttl",
+    "journey_ttl",
+    "jwks_max_age",
+    "clock_leeway",
+    "store_map_mib",
+    "log_level",
+    "key_rotation_days",
+    "service_documentation",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -125,6 +139,16 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 		return cfg_fail(
 		    l, f[H_LOG_LEVEL],
 		    "'log_level' in hub must be \"error\", \"warning\", \"info\" or \"debug\"");
+	/* published in discovery (service_documentation): where service teams read how to connect
+	 */
+	if (f[H_SERVICE_DOCUMENTATION]) {
+		if (cfg_opt_str(l, f[H_SERVICE_DOCUMENTATION], w, NULL, &c->service_documentation))
+			return -1;
+		if (!cfg_uri_check(c->service_documentation, NULL, why, sizeof why))
+			return cfg_fail(l, f[H_SERVICE_DOCUMENTATION],
+			                "'service_documentation' in hub: '%s' %s",
+			                cfg_shown(b, c->service_documentation), why);
+	}
 	return 0;
 }
 
