@@ -1,6 +1,8 @@
 /* claims.c — the standard claims, the claims request parameter and the release rule (see
  * claims.h). */
 #include "claims.h"
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,7 @@ static const struct {
     {"phone_number_verified", "phone"},
 };
 #define NSTANDARD (sizeof standard / sizeof standard[0])
+_Static_assert(NSTANDARD <= 32, "a reduced claims request holds the claims as 32-bit sets");
 
 const char *claims_scope_of(const char *claim)
 {
@@ -47,10 +50,19 @@ static int has_word(const char *list, const char *word)
 	return 0;
 }
 
-/* One member ("id_token" or "userinfo") of the request: the known claim names it asks for, or -1
- * when malformed. */
-static int request_member(json_t *m, json_t *names)
+static uint32_t claim_bit(const char *claim)
 {
+	for (size_t i = 0; claim && i < NSTANDARD; i++)
+		if (!strcmp(standard[i].claim, claim))
+			return (uint32_t)1 << i;
+	return 0;
+}
+
+/* One member ("id_token" or "userinfo") of the request: the standard claims it asks for, as bits
+ * of the table, in *bits; -1 when malformed. */
+static int request_member(json_t *m, uint32_t *bits)
+{
+	*bits = 0;
 	if (!m)
 		return 0;
 	if (!json_is_object(m))
@@ -63,8 +75,7 @@ static int request_member(json_t *m, json_t *names)
 		json_t *ess = json_is_object(v) ? json_object_get(v, "essential") : NULL;
 		if ((!json_is_null(v) && !json_is_object(v)) || (ess && !json_is_boolean(ess)))
 			return -1;
-		if (claims_scope_of(k))
-			json_array_append_new(names, json_string(k));
+		*bits |= claim_bit(k); /* a claim the hub never releases is ignored */
 	}
 	return 0;
 }
@@ -79,23 +90,13 @@ const char *claims_request_parse(arena *a, const char *param, const char **why)
 		return NULL;
 	}
 	json_t *o = json_loads(param, JSON_REJECT_DUPLICATES, NULL);
-	json_t *idt = json_array(), *ui = json_array();
-	if (!json_is_object(o) || request_member(json_object_get(o, "id_token"), idt) ||
-	    request_member(json_object_get(o, "userinfo"), ui))
+	uint32_t idt = 0, ui = 0;
+	if (!json_is_object(o) || request_member(json_object_get(o, "id_token"), &idt) ||
+	    request_member(json_object_get(o, "userinfo"), &ui))
 		*why = "claims must be a JSON object of id_token and userinfo claim requests";
-	const char *out = NULL;
-	if (!*why && (json_array_size(idt) || json_array_size(ui))) {
-		json_t *r = json_pack("{s:o, s:o}", "id_token", idt, "userinfo", ui);
-		char *s = json_dumps(r, JSON_COMPACT);
-		out = arena_strdup(a, s);
-		free(s);
-		json_decref(r);
-	} else {
-		json_decref(idt);
-		json_decref(ui);
-	}
 	json_decref(o);
-	return out;
+	/* the reduced form: two bit sets of the standard claims, "<id_token>.<userinfo>" in hex */
+	return !*why && (idt || ui) ? arena_printf(a, "%" PRIx32 ".%" PRIx32, idt, ui) : NULL;
 }
 
 /* An address asserted as a JSON object keeps its string members of OIDC Core §5.1.1; any other
@@ -134,21 +135,14 @@ static json_t *claim_value(const char *claim, const char *v)
 	return json_string(v);
 }
 
-static int requested(json_t *req, const char *member, const char *claim)
-{
-	size_t i;
-	json_t *e;
-	json_array_foreach(json_object_get(req, member), i,
-	                   e) if (!strcmp(json_string_value(e), claim)) return 1;
-	return 0;
-}
-
 void claims_release(const service_conf *svc, const char *scope, const char *request,
                     const idhub_identity *id, json_t **userinfo, json_t **id_token)
 {
 	*userinfo = json_object();
 	*id_token = json_object();
-	json_t *req = request ? json_loads(request, 0, NULL) : NULL;
+	unsigned int idt_bits = 0, ui_bits = 0;
+	if (!request || sscanf(request, "%x.%x", &idt_bits, &ui_bits) != 2)
+		idt_bits = ui_bits = 0;
 	for (size_t i = 0; i < id->nattrs; i++) {
 		const char *claim = id->attrs[i].name, *v = id->attrs[i].value;
 		const char *sc = claims_scope_of(claim);
@@ -156,8 +150,8 @@ void claims_release(const service_conf *svc, const char *scope, const char *requ
 		if (!sc || !v || !service_allows_scope(svc, sc))
 			continue;
 		int by_scope = has_word(scope, sc);
-		int to_ui = by_scope || requested(req, "userinfo", claim);
-		int to_idt = by_scope || requested(req, "id_token", claim);
+		int to_ui = by_scope || (ui_bits & claim_bit(claim));
+		int to_idt = by_scope || (idt_bits & claim_bit(claim));
 		json_t *val = to_ui || to_idt ? claim_value(claim, v) : NULL;
 		if (!val)
 			continue;
@@ -167,7 +161,6 @@ void claims_release(const service_conf *svc, const char *scope, const char *requ
 			json_object_set(*id_token, claim, val);
 		json_decref(val);
 	}
-	json_decref(req);
 }
 
 /* What each kind of adapter can assert at most: the sandbox its test people's claims; the oidc

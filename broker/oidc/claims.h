@@ -14,7 +14,8 @@
 #include <jansson.h>
 
 /* The longest claims parameter accepted: it is validated at /authorize and only its reduced form
- * (known claim names, at most a few hundred bytes) travels sealed in the picker's URL. */
+ * (two bit sets of the standard claims, at most 17 characters) travels sealed in the picker's
+ * URL. */
 #define CLAIMS_PARAM_MAX 2048
 
 /* The scope that covers a standard claim ("profile", "email", "address", "phone"), or NULL when
@@ -23,9 +24,9 @@ const char *claims_scope_of(const char *claim);
 
 /* Parses the claims request parameter: a JSON object whose optional "id_token" and "userinfo"
  * members are objects of claim name -> null or {"essential", "value", "values"}. Returns the
- * reduced request, compact JSON {"id_token":[names],"userinfo":[names]} of the standard claims
- * asked for (arena), or NULL: with *why NULL when nothing the hub releases was asked for, with
- * *why set when the parameter is malformed (invalid_request). */
+ * reduced request, "<id_token bits>.<userinfo bits>" in hex over the standard claims asked for
+ * (arena), or NULL: with *why NULL when nothing the hub releases was asked for, with *why set when
+ * the parameter is malformed (invalid_request). */
 const char *claims_request_parse(arena *a, const char *param, const char **why);
 
 /* The claims released from identity id to service svc, for the granted scope and the reduced
