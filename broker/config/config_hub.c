@@ -139,8 +139,7 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 		return cfg_fail(
 		    l, f[H_LOG_LEVEL],
 		    "'log_level' in hub must be \"error\", \"warning\", \"info\" or \"debug\"");
-	/* published in discovery (service_documentation): where service teams read how to connect
-	 */
+	/* published in discovery: where service teams read how to connect to the hub */
 	if (f[H_SERVICE_DOCUMENTATION]) {
 		if (cfg_opt_str(l, f[H_SERVICE_DOCUMENTATION], w, NULL, &c->service_documentation))
 			return -1;
