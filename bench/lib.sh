@@ -75,7 +75,8 @@ idps = (
 services = (
   { client_id = "$BENCH_CLIENT"; name = "Bench service"; auth_method = "client_secret_basic";
     secret_hash = "sha256:$hash"; redirect_uris = [ "$BENCH_REDIRECT" ];
-    scopes = [ "openid", "profile" ]; }
+    scopes = [ "openid", "profile" ];
+    id_token_alg = "ES256"; }  # explicit (the default is RS256): keeps runs comparable
 );
 EOF
 	build/idhub --config "$dir/hub.conf" 2>"$dir/hub.log" &

@@ -2,6 +2,7 @@
  * clients.h). */
 #include "clients.h"
 #include "../util/b64url.h"
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,25 @@ static int hash_from(const char *s, unsigned char out[32])
 	if (b64url_decode(d, s + 7, 43) != 32)
 		return -1;
 	memcpy(out, d, 32);
+	return 0;
+}
+
+/* The policy flags: absent means true (strict), so a record written before they existed keeps the
+ * strict behaviour. -1 when one is present but not a boolean. */
+static int policy_parse(json_t *o, service_conf *s)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} flags[] = {{"require_pkce", offsetof(service_conf, require_pkce)},
+	             {"require_nonce", offsetof(service_conf, require_nonce)},
+	             {"require_state", offsetof(service_conf, require_state)}};
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		json_t *v = json_object_get(o, flags[i].name);
+		if (v && !json_is_boolean(v))
+			return -1;
+		*(int *)((char *)s + flags[i].off) = v ? json_is_true(v) : 1;
+	}
 	return 0;
 }
 
@@ -94,7 +114,8 @@ service_conf *client_record_parse(arena *a, const hub_conf *cfg, const char *jso
 	if (s->min_loa < 1)
 		BAD("min_loa is not a configured level");
 	v = json_string_value(json_object_get(o, "id_token_alg"));
-	s->id_token_alg = jws_alg_from_name(v ? v : "ES256");
+	/* the registration default (OIDC Dynamic Client Registration §2) */
+	s->id_token_alg = jws_alg_from_name(v ? v : "RS256");
 	if (s->id_token_alg == JWS_ALG_NONE)
 		BAD("unknown id_token_alg");
 	s->idps = str_array(a, json_object_get(o, "idps"), &s->nidps, 64);
@@ -103,6 +124,13 @@ service_conf *client_record_parse(arena *a, const hub_conf *cfg, const char *jso
 	s->scopes = str_array(a, json_object_get(o, "scopes"), &s->nscopes, 8);
 	if (!s->scopes)
 		BAD("scopes must be a list");
+	for (size_t i = 0; i < s->nscopes; i++)
+		if (!config_scope_known(s->scopes[i]))
+			BAD("scopes names an unknown scope");
+	if (policy_parse(o, s))
+		BAD("require_pkce, require_nonce and require_state must be booleans");
+	if ((v = service_policy_error(s)))
+		BAD(v);
 	json_decref(o);
 	return s;
 bad:
@@ -144,6 +172,9 @@ json_t *client_record_json(const hub_conf *cfg, const service_conf *s)
 	json_object_set_new(o, "redirect_uris", strings(s->redirect_uris, s->nredirect_uris));
 	json_object_set_new(o, "idps", strings(s->idps, s->nidps));
 	json_object_set_new(o, "scopes", strings(s->scopes, s->nscopes));
+	json_object_set_new(o, "require_pkce", json_boolean(s->require_pkce));
+	json_object_set_new(o, "require_nonce", json_boolean(s->require_nonce));
+	json_object_set_new(o, "require_state", json_boolean(s->require_state));
 	return o;
 }
 

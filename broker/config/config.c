@@ -160,6 +160,7 @@ void config_free(hub_conf *c)
 	free(c->log_level);
 	free(c->environment);
 	free_strv(c->trusted_proxies, c->ntrusted_proxies);
+	free(c->service_documentation);
 	free_strv(c->loa_acrs, c->nloas > 0 ? (size_t)c->nloas : 0);
 	for (size_t i = 0; c->idps && i < c->nidps; i++) {
 		idp_conf *p = &c->idps[i];
@@ -249,4 +250,30 @@ int service_allows_scope(const service_conf *svc, const char *scope)
 		if (!strcmp(svc->scopes[i], scope))
 			return 1;
 	return 0;
+}
+
+int config_scope_known(const char *v)
+{
+	static const char *const known[] = {"openid", "profile", "email", "address", "phone"};
+	for (size_t i = 0; v && i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(v, known[i]))
+			return 1;
+	return 0;
+}
+
+int service_is_confidential(const service_conf *svc)
+{
+	/* a client that proves itself at the token endpoint; a public client (none) cannot */
+	return svc->auth_method == AUTH_CLIENT_SECRET_BASIC ||
+	       svc->auth_method == AUTH_CLIENT_SECRET_POST ||
+	       svc->auth_method == AUTH_PRIVATE_KEY_JWT;
+}
+
+const char *service_policy_error(const service_conf *svc)
+{
+	/* RFC 9700 §2.1.1: PKCE is what protects a public client's code from injection; only a
+	 * client that authenticates at /token may do without it */
+	if (!svc->require_pkce && !service_is_confidential(svc))
+		return "require_pkce may be false only for a confidential client";
+	return NULL;
 }

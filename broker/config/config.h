@@ -58,6 +58,9 @@ typedef struct service_conf {
 	size_t nidps;
 	char **scopes; /* allowed scopes; always includes "openid" */
 	size_t nscopes;
+	/* Per-service policy, each strict by default (README "Certification"): a relaxation is a
+	 * deliberate, audited choice. require_pkce may be off only for a confidential client. */
+	int require_pkce, require_nonce, require_state;
 	int line;
 } service_conf;
 
@@ -84,6 +87,7 @@ typedef struct hub_conf {
 	int64_t header_timeout;         /* seconds to send a request's headers, in all */
 	int64_t journeys_per_minute;    /* journeys a source may create per minute; 0: no budget */
 	int64_t upstream_threads;       /* the pool for calls that wait on upstream IdPs */
+	char *service_documentation;    /* discovery's service_documentation URL, or NULL */
 	char **loa_acrs;                /* ascending; level = index + 1 */
 	int nloas;
 	idp_conf *idps;
@@ -113,5 +117,11 @@ int config_check_adapters(const hub_conf *c, char **err);
 int service_allows_idp(const service_conf *svc, const char *idp_id);
 /* Whether service allows scope value. */
 int service_allows_scope(const service_conf *svc, const char *scope);
+/* Whether the service authenticates at the token endpoint (every method the hub knows does). */
+int service_is_confidential(const service_conf *svc);
+/* NULL when svc's policy is acceptable, else why not (a public client must use PKCE). */
+const char *service_policy_error(const service_conf *svc);
+/* Whether v is a scope value the hub knows: openid, profile, email, address, phone. */
+int config_scope_known(const char *v);
 
 #endif

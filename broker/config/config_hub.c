@@ -41,6 +41,7 @@ enum {
 	H_HEADER_TIMEOUT,
 	H_JOURNEYS_PER_MINUTE,
 	H_UPSTREAM_THREADS,
+	H_SERVICE_DOCUMENTATION,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -66,6 +67,7 @@ static const char *const hub_names[H_COUNT] = {
     "header_timeout",
     "journeys_per_minute",
     "upstream_threads",
+    "service_documentation",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -215,6 +217,15 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 		return cfg_fail(
 		    l, f[H_LOG_LEVEL],
 		    "'log_level' in hub must be \"error\", \"warning\", \"info\" or \"debug\"");
+	/* published in discovery: where service teams read how to connect to the hub */
+	if (f[H_SERVICE_DOCUMENTATION]) {
+		if (cfg_opt_str(l, f[H_SERVICE_DOCUMENTATION], w, NULL, &c->service_documentation))
+			return -1;
+		if (!cfg_uri_check(c->service_documentation, NULL, why, sizeof why))
+			return cfg_fail(l, f[H_SERVICE_DOCUMENTATION],
+			                "'service_documentation' in hub: '%s' %s",
+			                cfg_shown(b, c->service_documentation), why);
+	}
 	return 0;
 }
 

@@ -11,7 +11,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-static const char *const known_scopes[] = {"openid", "profile", "email"};
+/* the scopes a service gets when its entry names none */
+static const char *const default_scopes[] = {"openid", "profile", "email"};
 
 /* ---- services ----------------------------------------------------------------------------- */
 
@@ -28,11 +29,15 @@ enum {
 	S_ID_TOKEN_ALG,
 	S_IDPS,
 	S_SCOPES,
+	S_REQUIRE_PKCE,
+	S_REQUIRE_NONCE,
+	S_REQUIRE_STATE,
 	S_COUNT
 };
 static const char *const svc_names[S_COUNT] = {
-    "client_id",     "name",   "auth_method", "secret_hash",  "jwks", "jwks_uri",
-    "redirect_uris", "sector", "min_loa",     "id_token_alg", "idps", "scopes",
+    "client_id", "name",          "auth_method",  "secret_hash",   "jwks",
+    "jwks_uri",  "redirect_uris", "sector",       "min_loa",       "id_token_alg",
+    "idps",      "scopes",        "require_pkce", "require_nonce", "require_state",
 };
 
 static int parse_secret_hash(loader *l, config_setting_t *s, service_conf *svc)
@@ -90,7 +95,7 @@ static int parse_scopes(loader *l, config_setting_t *s, service_conf *svc)
 	char b[72];
 	if (!s) {
 		for (; n < 3; n++)
-			want[n] = known_scopes[n];
+			want[n] = default_scopes[n];
 	} else {
 		int t = config_setting_type(s);
 		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
@@ -104,10 +109,11 @@ static int parse_scopes(loader *l, config_setting_t *s, service_conf *svc)
 				return cfg_fail(
 				    l, e, "each entry of 'scopes' in service must be a string");
 			const char *v = config_setting_get_string(e);
-			if (strcmp(v, "openid") && strcmp(v, "profile") && strcmp(v, "email"))
+			if (!config_scope_known(v))
 				return cfg_fail(
 				    l, e,
-				    "unknown scope '%s' in service (openid, profile or email)",
+				    "unknown scope '%s' in service (openid, profile, email, "
+				    "address or phone)",
 				    cfg_shown(b, v));
 			for (size_t j = 0; j < n; j++)
 				if (!strcmp(want[j], v))
@@ -127,6 +133,20 @@ static int parse_scopes(loader *l, config_setting_t *s, service_conf *svc)
 	for (size_t i = 0; i < n; i++)
 		if (cfg_dup_into(l, want[i], &svc->scopes[svc->nscopes++]))
 			return -1;
+	return 0;
+}
+
+/* require_pkce, require_nonce, require_state: each true unless the entry relaxes it. */
+static int parse_policy(loader *l, config_setting_t **f, config_setting_t *g, service_conf *svc)
+{
+	if (cfg_opt_bool(l, f[S_REQUIRE_PKCE], "service", 1, &svc->require_pkce) ||
+	    cfg_opt_bool(l, f[S_REQUIRE_NONCE], "service", 1, &svc->require_nonce) ||
+	    cfg_opt_bool(l, f[S_REQUIRE_STATE], "service", 1, &svc->require_state))
+		return -1;
+	const char *why = service_policy_error(svc);
+	if (why)
+		return cfg_fail(l, f[S_REQUIRE_PKCE] ? f[S_REQUIRE_PKCE] : g, "service '%s': %s",
+		                svc->client_id, why);
 	return 0;
 }
 
@@ -236,7 +256,9 @@ static int parse_service(loader *l, config_setting_t *g, service_conf *svc, size
 	svc->min_loa = 1;
 	if (f[S_MIN_LOA] && cfg_get_level(l, f[S_MIN_LOA], w, &svc->min_loa))
 		return -1;
-	svc->id_token_alg = JWS_ES256;
+	/* OpenID Connect Dynamic Client Registration §2: id_token_signed_response_alg defaults to
+	 * RS256, so a service that names none gets what every certified RP library expects */
+	svc->id_token_alg = JWS_RS256;
 	if (f[S_ID_TOKEN_ALG]) {
 		const char *a = "";
 		if (cfg_get_str(l, f[S_ID_TOKEN_ALG], w, &a))
@@ -263,6 +285,8 @@ static int parse_service(loader *l, config_setting_t *g, service_conf *svc, size
 					                cfg_shown(b, svc->idps[i]));
 		}
 	}
+	if (parse_policy(l, f, g, svc))
+		return -1;
 	return parse_scopes(l, f[S_SCOPES], svc);
 }
 

@@ -3,6 +3,7 @@
  * shown once, and stored only as SHA-256 hashes. */
 #include "ctl.h"
 #include "clients/clients.h"
+#include "keys/keys.h"
 #include "util/arena.h"
 #include "util/b64url.h"
 #include "util/random.h"
@@ -17,6 +18,7 @@
 
 typedef struct svc_args {
 	const char *id, *name, *auth, *jwks_file, *jwks_uri, *sector, *min_loa, *alg;
+	const char *require_pkce, *require_nonce, *require_state; /* "true" / "false" */
 	const char *uris[MAX_LIST], *scopes[MAX_LIST], *idps[MAX_LIST];
 	int nuris, nscopes, nidps;
 	long grace;
@@ -36,6 +38,9 @@ static int parse_args(int argc, char **argv, svc_args *a, int *rest)
 	                                     {"scope", required_argument, NULL, 'S'},
 	                                     {"idp", required_argument, NULL, 'p'},
 	                                     {"grace", required_argument, NULL, 'g'},
+	                                     {"require-pkce", required_argument, NULL, 'P'},
+	                                     {"require-nonce", required_argument, NULL, 'N'},
+	                                     {"require-state", required_argument, NULL, 'T'},
 	                                     {NULL, 0, NULL, 0}};
 	int o;
 	a->grace = 86400;
@@ -76,6 +81,15 @@ static int parse_args(int argc, char **argv, svc_args *a, int *rest)
 			list[(*n)++] = optarg;
 			break;
 		}
+		case 'P':
+			a->require_pkce = optarg;
+			break;
+		case 'N':
+			a->require_nonce = optarg;
+			break;
+		case 'T':
+			a->require_state = optarg;
+			break;
 		case 'g':
 			a->grace = ctl_number(optarg);
 			if (a->grace < 0 || a->grace > 30 * 86400)
@@ -116,6 +130,37 @@ static char *read_file(const char *path)
 		return NULL;
 	}
 	return buf;
+}
+
+/* 1 for true/yes, 0 for false/no, -1 otherwise. */
+static int bool_arg(const char *v)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "yes"))
+		return 1;
+	if (!strcmp(v, "false") || !strcmp(v, "no"))
+		return 0;
+	return -1;
+}
+
+/* --require-pkce, --require-nonce, --require-state. 0 or CTL_USAGE (already reported). */
+static int apply_policy(const svc_args *a, service_conf *s)
+{
+	const struct {
+		const char *opt, *val;
+		int *flag;
+	} p[] = {{"--require-pkce", a->require_pkce, &s->require_pkce},
+	         {"--require-nonce", a->require_nonce, &s->require_nonce},
+	         {"--require-state", a->require_state, &s->require_state}};
+	for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
+		if (!p[i].val)
+			continue;
+		int v = bool_arg(p[i].val);
+		if (v < 0)
+			return ctl_usage("services", "%s must be true or false", p[i].opt);
+		*p[i].flag = v;
+	}
+	const char *why = service_policy_error(s);
+	return why ? ctl_usage("services", "%s", why) : 0;
 }
 
 /* Applies the given options to s (lists replace), validating each. 0 or CTL_USAGE. */
@@ -193,10 +238,10 @@ static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
 		s->nscopes = 0;
 		s->scopes[s->nscopes++] = "openid";
 		for (int i = 0; i < a->nscopes; i++) {
-			if (strcmp(a->scopes[i], "profile") && strcmp(a->scopes[i], "email") &&
-			    strcmp(a->scopes[i], "openid"))
+			if (!config_scope_known(a->scopes[i]))
 				return ctl_usage("services",
-				                 "--scope must be openid, profile or email");
+				                 "--scope must be openid, profile, email, "
+				                 "address or phone");
 			if (strcmp(a->scopes[i], "openid"))
 				s->scopes[s->nscopes++] = arena_strdup(ar, a->scopes[i]);
 		}
@@ -212,6 +257,8 @@ static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
 		}
 		s->nidps = (size_t)a->nidps;
 	}
+	if (apply_policy(a, s))
+		return CTL_USAGE;
 	if (!s->nredirect_uris)
 		return ctl_usage("services", "at least one --redirect-uri is required");
 	if (s->auth_method == AUTH_PRIVATE_KEY_JWT && !s->jwks_json && !s->jwks_uri)
@@ -231,8 +278,30 @@ static int new_secret(service_conf *s, char secret[44])
 	return 0;
 }
 
+/* The service's ID tokens need a current key of its algorithm (RS256 by default, which the hub
+ * may not have yet): made before the service is stored, so a stored service never lacks one.
+ * Running daemons re-read the keys when they see the key generation move, checking at most once a
+ * second; after making a key we wait longer than that, so that no daemon can see the service before
+ * it can see the key. */
+static int ensure_signing_key(ctl *c, jws_alg alg)
+{
+	keyring *kr = keyring_load(c->st, NULL);
+	int have = kr && keyring_current(kr, alg);
+	keyring_unref(kr);
+	if (have)
+		return 0;
+	if (keys_ensure_current(c->st, alg))
+		return -1;
+	struct timespec wait = {1, 100 * 1000 * 1000};
+	nanosleep(&wait, NULL);
+	return 0;
+}
+
 static int save(ctl *c, const service_conf *s, int is_new, const json_t *before, const char *what)
 {
+	if (ensure_signing_key(c, s->id_token_alg))
+		return ctl_fail("cannot create a current %s signing key",
+		                jws_alg_name(s->id_token_alg));
 	json_t *rec = client_record_json(c->cfg, s);
 	json_object_set_new(rec, "updated", json_integer((json_int_t)time(NULL)));
 	char *js = json_dumps(rec, JSON_COMPACT);
@@ -311,7 +380,8 @@ static int add(ctl *c, arena *ar, const svc_args *a)
 	s->client_id = arena_strdup(ar, a->id);
 	s->sector = s->client_id; /* sectors are shared only on purpose */
 	s->min_loa = 1;
-	s->id_token_alg = JWS_ES256;
+	s->id_token_alg = JWS_RS256; /* the registration default (OIDC Dynamic Registration §2) */
+	s->require_pkce = s->require_nonce = s->require_state = 1; /* strict unless relaxed */
 	static char *defaults[] = {"openid", "profile", "email"};
 	s->scopes = defaults;
 	s->nscopes = 3;

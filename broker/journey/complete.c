@@ -1,8 +1,9 @@
 /* complete.c — issues the authorization code (see complete.h). The code record holds what the token
- * endpoint needs and the claims the scope allows; the journey is deleted in the same transaction,
- * so personal attributes live only until the code is redeemed or expires. */
+ * endpoint needs and the claims released (oidc/claims.h); the journey is deleted in the same
+ * transaction, so personal attributes live only until the code is redeemed or expires. */
 #include "complete.h"
 #include "picker.h"
+#include "../oidc/claims.h"
 #include "../oidc/code.h"
 #include "../oidc/respond.h"
 #include "../util/log.h"
@@ -10,43 +11,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Which identity attributes each scope releases (OIDC Core §5.4). */
-static const struct {
-	const char *scope;
-	const char *claim;
-} scope_claims[] = {
-    {"profile", "name"},         {"profile", "given_name"}, {"profile", "family_name"},
-    {"profile", "middle_name"},  {"profile", "birthdate"},  {"email", "email"},
-    {"email", "email_verified"},
-};
-
-static int scope_has(const char *scope, const char *word)
-{
-	size_t wl = strlen(word);
-	for (const char *p = scope; (p = strstr(p, word)); p += wl)
-		if ((p == scope || p[-1] == ' ') && (p[wl] == 0 || p[wl] == ' '))
-			return 1;
-	return 0;
-}
-
-static json_t *released_claims(const char *scope, const idhub_identity *id)
-{
-	json_t *c = json_object();
-	for (size_t i = 0; i < id->nattrs; i++)
-		for (size_t k = 0; k < sizeof scope_claims / sizeof scope_claims[0]; k++)
-			if (strcmp(id->attrs[i].name, scope_claims[k].claim) == 0 &&
-			    scope_has(scope, scope_claims[k].scope) && id->attrs[i].value) {
-				if (strcmp(id->attrs[i].name, "email_verified") == 0)
-					json_object_set_new(
-					    c, "email_verified",
-					    json_boolean(strcmp(id->attrs[i].value, "true") == 0));
-				else
-					json_object_set_new(c, id->attrs[i].name,
-					                    json_string(id->attrs[i].value));
-			}
-	return c;
-}
 
 void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, const hub_idp *idp,
                       const idhub_identity *id)
@@ -76,10 +40,11 @@ void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, co
 	                 .idp = idp->conf->id,
 	                 .loa = id->loa < idp->conf->max_loa ? id->loa : idp->conf->max_loa,
 	                 .auth_time = id->auth_time ? id->auth_time : now,
-	                 .issued = now,
-	                 .claims = released_claims(j->scope, id)};
+	                 .issued = now};
+	/* only what the service is allowed, the IdP asserted and the request asked for */
+	claims_release(svc, j->scope, j->claims, id, &c.claims, &c.id_claims);
 	char *js = code_record_json(&c);
-	json_decref(c.claims);
+	code_record_release(&c);
 	store_batch *b = store_batch_new();
 	store_batch_put_new(b, NS_CODE, code, strlen(code), js, strlen(js), h->cfg->code_ttl);
 	journey_spend(h, b, j); /* one code per authorization request */

@@ -79,6 +79,7 @@ static char *journey_json(const journey *j)
 	set_str(o, "cc", j->code_challenge);
 	set_str(o, "scope", j->scope);
 	set_str(o, "hint", j->login_hint);
+	set_str(o, "claims", j->claims);
 	json_object_set_new(o, "loa", json_integer(j->required_loa));
 	if (j->force_login)
 		json_object_set_new(o, "plogin", json_true());
@@ -306,6 +307,7 @@ static int from_json(arena *a, const char *text, size_t n, journey *j)
 	j->code_challenge = get_str(a, o, "cc");
 	j->scope = get_str(a, o, "scope");
 	j->login_hint = get_str(a, o, "hint");
+	j->claims = get_str(a, o, "claims");
 	j->required_loa = (int)json_integer_value(json_object_get(o, "loa"));
 	j->force_login = json_is_true(json_object_get(o, "plogin"));
 	json_t *ma = json_object_get(o, "maxage");

@@ -2,6 +2,7 @@
  * OIDC Core §3.1.2, PKCE RFC 7636) and starts a journey. Until client_id and redirect_uri are
  * trusted, every error is a page; after that, an OAuth error redirect with state and iss. */
 #include "authorize.h"
+#include "claims.h"
 #include "respond.h"
 #include "../journey/eligibility.h"
 #include "../journey/journey.h"
@@ -56,11 +57,40 @@ static const char *granted_scope(arena *a, const service_conf *svc, const char *
 	buf b;
 	buf_init(&b, a);
 	buf_puts(&b, "openid");
-	static const char *const known[] = {"profile", "email", NULL};
+	static const char *const known[] = {"profile", "email", "address", "phone", NULL};
 	for (int i = 0; known[i]; i++)
 		if (has_word(scope, known[i]) && service_allows_scope(svc, known[i]))
 			buf_printf(&b, " %s", known[i]);
 	return buf_str(&b);
+}
+
+/* The service's policy (README "Certification"): state, nonce and PKCE are required unless the
+ * service relaxes them; an empty value counts as absent. A code_challenge that is sent is always
+ * checked and bound to the code, so that code is redeemed only with its verifier (RFC 7636 §4.6);
+ * a method other than S256 is refused, never downgraded to "no PKCE" (RFC 9700 §2.1.1). Returns
+ * NULL, or the invalid_request description (*echo_state 0: do not send state back). */
+static const char *policy_error(const service_conf *svc, const char **state, const char **nonce,
+                                const char *cc, const char *ccm, int *echo_state)
+{
+	if (*state && !**state)
+		*state = NULL;
+	if (*nonce && !**nonce)
+		*nonce = NULL;
+	*echo_state = 0;
+	if (!*state && svc->require_state)
+		return "state is required";
+	if ((*state && strlen(*state) > JOURNEY_MAX_PARAM) ||
+	    (*nonce && strlen(*nonce) > JOURNEY_MAX_PARAM))
+		/* both travel sealed in the picker's URL, which has a length limit */
+		return "state and nonce may be at most 1024 characters";
+	*echo_state = 1;
+	if (!*nonce && svc->require_nonce)
+		return "nonce is required";
+	if ((cc || ccm || svc->require_pkce) && (!cc || !ccm || strcmp(ccm, "S256") != 0))
+		return "PKCE with code_challenge_method=S256 is required";
+	if (cc && !is_b64url_of_len(cc, 43, 43))
+		return "code_challenge must be the base64url SHA-256 of the verifier";
+	return NULL;
 }
 
 /* The level required: the service's minimum, raised to the lowest known level the request asks
@@ -202,34 +232,20 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		                    "scope must include openid", state);
 		return;
 	}
-	if (!state || !*state) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-		                    "state is required", NULL);
-		return;
-	}
 	const char *nonce = form_param(p, "nonce", NULL);
-	if (!nonce || !*nonce) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-		                    "nonce is required", state);
-		return;
-	}
-	if (strlen(state) > JOURNEY_MAX_PARAM || strlen(nonce) > JOURNEY_MAX_PARAM) {
-		/* both travel sealed in the picker's URL, which has a length limit */
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-		                    "state and nonce may be at most 1024 characters", NULL);
-		return;
-	}
 	const char *cc = form_param(p, "code_challenge", NULL);
-	const char *ccm = form_param(p, "code_challenge_method", NULL);
-	if (!cc || !ccm || strcmp(ccm, "S256") != 0) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-		                    "PKCE with code_challenge_method=S256 is required", state);
+	int echo_state = 1;
+	const char *bad = policy_error(svc, &state, &nonce, cc,
+	                               form_param(p, "code_challenge_method", NULL), &echo_state);
+	if (bad) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request", bad,
+		                    echo_state ? state : NULL);
 		return;
 	}
-	if (!is_b64url_of_len(cc, 43, 43)) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-		                    "code_challenge must be the base64url SHA-256 of the verifier",
-		                    state);
+	const char *claims_why;
+	const char *claims = claims_request_parse(r->a, form_param(p, "claims", NULL), &claims_why);
+	if (claims_why) {
+		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request", claims_why, state);
 		return;
 	}
 	int64_t max_age;
@@ -273,6 +289,7 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 	             .code_challenge = cc,
 	             .scope = scope,
 	             .login_hint = form_param(p, "login_hint", NULL),
+	             .claims = claims,
 	             .required_loa = loa,
 	             .force_login = has_word(prompt, "login"),
 	             .has_max_age = has_max_age,

@@ -4,13 +4,19 @@
 
 char *code_record_json(const code_record *c)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:O}", "cid",
-	                      c->client_id, "ruri", c->redirect_uri, "cc", c->code_challenge,
-	                      "nonce", c->nonce, "scope", c->scope, "sub", c->sub, "idp", c->idp,
-	                      "loa", c->loa, "at", (json_int_t)c->auth_time, "iat",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:O}", "cid", c->client_id,
+	                      "ruri", c->redirect_uri, "scope", c->scope, "sub", c->sub, "idp",
+	                      c->idp, "loa", c->loa, "at", (json_int_t)c->auth_time, "iat",
 	                      (json_int_t)c->issued, "claims", c->claims);
 	if (!o)
 		return NULL;
+	/* absent when the service's policy let the request go without them */
+	if (c->code_challenge)
+		json_object_set_new(o, "cc", json_string(c->code_challenge));
+	if (c->nonce)
+		json_object_set_new(o, "nonce", json_string(c->nonce));
+	if (c->id_claims)
+		json_object_set(o, "idc", c->id_claims);
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -55,12 +61,23 @@ int code_record_parse(arena *a, const char *json, size_t len, code_record *out)
 	out->issued = json_integer_value(json_object_get(o, "iat"));
 	json_t *claims = json_object_get(o, "claims");
 	out->claims = json_is_object(claims) ? json_incref(claims) : json_object();
+	json_t *idc = json_object_get(o, "idc");
+	/* absent means "not sent"; present it must be a string, so that nothing can turn a code
+	 * issued with PKCE into one redeemable without */
+	json_t *cc = json_object_get(o, "cc"), *nonce = json_object_get(o, "nonce");
+	int mistyped = (cc && !json_is_string(cc)) || (nonce && !json_is_string(nonce));
+	out->id_claims = json_is_object(idc) ? json_incref(idc) : json_incref(out->claims);
 	json_decref(o);
-	if (!out->client_id || !out->redirect_uri || !out->code_challenge || !out->sub ||
-	    !out->scope) {
-		json_decref(out->claims);
-		out->claims = NULL;
+	if (mistyped || !out->client_id || !out->redirect_uri || !out->sub || !out->scope) {
+		code_record_release(out);
 		return -1;
 	}
 	return 0;
+}
+
+void code_record_release(code_record *c)
+{
+	json_decref(c->claims);
+	json_decref(c->id_claims);
+	c->claims = c->id_claims = NULL;
 }

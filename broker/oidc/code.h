@@ -13,7 +13,9 @@ typedef struct code_record {
 	const char *client_id, *redirect_uri, *code_challenge, *nonce, *scope, *sub, *idp;
 	int loa;
 	int64_t auth_time, issued;
-	json_t *claims; /* released identity claims (borrowed reference in code_record_json) */
+	/* code_challenge and nonce are NULL when the service's policy let the request omit them */
+	json_t *claims;    /* claims released to userinfo (borrowed in code_record_json) */
+	json_t *id_claims; /* claims released in the ID token (borrowed in code_record_json) */
 	/* tombstone only */
 	int redeemed;
 	const char *jti;
@@ -23,7 +25,10 @@ typedef struct code_record {
 char *code_record_json(const code_record *c);
 /* A tombstone for a code redeemed by the access token jti (malloc'd JSON). */
 char *code_tombstone_json(const char *client_id, const char *jti);
-/* Parses either kind; strings are arena copies, claims a new reference (json_decref). 0 or -1. */
+/* Parses either kind; strings are arena copies, claims and id_claims new references (release
+ * with code_record_release). 0 or -1. */
 int code_record_parse(arena *a, const char *json, size_t len, code_record *out);
+/* Drops a parsed record's claim references. */
+void code_record_release(code_record *c);
 
 #endif

@@ -1,6 +1,8 @@
-/* discovery.c — provider metadata and JWKS (see discovery.h). Both are public and cacheable; the
- * JWKS max-age is the hub.jwks_max_age the key lifecycle is planned around. */
+/* discovery.c — provider metadata (complete for the OpenID Config OP profile) and JWKS (see
+ * discovery.h). Both are public and cacheable; the JWKS max-age is the hub.jwks_max_age the key
+ * lifecycle is planned around. */
 #include "discovery.h"
+#include "claims.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,19 +14,34 @@ static json_t *strings(const char *const *v)
 	return a;
 }
 
+/* openid, profile and email always; address and phone when a configured IdP can assert them. */
+static json_t *scopes_supported(const hub *h)
+{
+	json_t *a = strings((const char *const[]){"openid", "profile", "email", NULL});
+	if (claims_idps_assert(h, "address"))
+		json_array_append_new(a, json_string("address"));
+	if (claims_idps_assert(h, "phone_number"))
+		json_array_append_new(a, json_string("phone"));
+	return a;
+}
+
+/* Every claim the hub can release: its own protocol claims and what the configured IdPs assert. */
+static json_t *claims_supported(const hub *h)
+{
+	json_t *a = strings((const char *const[]){"iss", "sub", "aud", "exp", "iat", "auth_time",
+	                                          "nonce", "acr", "at_hash", NULL});
+	json_t *idp = claims_idp_claims(h);
+	json_array_extend(a, idp);
+	json_decref(idp);
+	return a;
+}
+
 char *oidc_discovery_json(const hub *h)
 {
 	const char *iss = h->cfg->issuer;
 	static const char *const algs[] = {"ES256", "RS256", "PS256", "EdDSA", NULL};
 	static const char *const auth[] = {"client_secret_basic", "client_secret_post",
 	                                   "private_key_jwt", NULL};
-	static const char *const scopes[] = {"openid", "profile", "email", NULL};
-	static const char *const claims[] = {
-	    "iss",         "sub",       "aud",        "exp",
-	    "iat",         "auth_time", "nonce",      "acr",
-	    "at_hash",     "name",      "given_name", "family_name",
-	    "middle_name", "birthdate", "email",      "email_verified",
-	    NULL};
 	json_t *acrs = json_array();
 	for (int i = 0; i < h->cfg->nloas; i++)
 		json_array_append_new(acrs, json_string(h->cfg->loa_acrs[i]));
@@ -34,7 +51,7 @@ char *oidc_discovery_json(const hub *h)
 	json_object_set_new(o, "token_endpoint", json_string(h->token_endpoint));
 	json_object_set_new(o, "userinfo_endpoint", json_string(h->userinfo_endpoint));
 	json_object_set_new(o, "jwks_uri", json_sprintf("%s/jwks", iss));
-	json_object_set_new(o, "scopes_supported", strings(scopes));
+	json_object_set_new(o, "scopes_supported", scopes_supported(h));
 	json_object_set_new(o, "response_types_supported",
 	                    strings((const char *const[]){"code", NULL}));
 	json_object_set_new(o, "response_modes_supported",
@@ -50,9 +67,16 @@ char *oidc_discovery_json(const hub *h)
 	json_object_set_new(o, "token_endpoint_auth_signing_alg_values_supported", strings(algs));
 	json_object_set_new(o, "code_challenge_methods_supported",
 	                    strings((const char *const[]){"S256", NULL}));
-	json_object_set_new(o, "claims_supported", strings(claims));
+	json_object_set_new(o, "claims_supported", claims_supported(h));
+	json_object_set_new(o, "claim_types_supported",
+	                    strings((const char *const[]){"normal", NULL}));
+	json_object_set_new(o, "claims_parameter_supported", json_true());
 	json_object_set_new(o, "acr_values_supported", acrs);
-	json_object_set_new(o, "claims_parameter_supported", json_false());
+	/* the citizen's pages are in English */
+	json_object_set_new(o, "ui_locales_supported", strings((const char *const[]){"en", NULL}));
+	if (h->cfg->service_documentation)
+		json_object_set_new(o, "service_documentation",
+		                    json_string(h->cfg->service_documentation));
 	json_object_set_new(o, "request_parameter_supported", json_false());
 	json_object_set_new(o, "request_uri_parameter_supported", json_false());
 	json_object_set_new(o, "authorization_response_iss_parameter_supported", json_true());

@@ -44,6 +44,28 @@ static int pkce_matches(const char *verifier, const char *challenge)
 	return strlen(challenge) == 43 && CRYPTO_memcmp(enc, challenge, 43) == 0;
 }
 
+/* PKCE at redemption (RFC 7636 §4.6, RFC 9700 §2.1.1). NULL when it passes, else why not. A code
+ * issued with a code_challenge is redeemed only with its verifier. A code issued without one is
+ * refused when a verifier is presented (an attacker who injected a code obtained without PKCE
+ * cannot make the redemption look protected), and when the service's policy requires PKCE (it may
+ * have changed since the authorization request). */
+static const char *pkce_refusal(const service_conf *svc, const char *verifier,
+                                const char *challenge)
+{
+	if (challenge) {
+		if (!verifier)
+			return "code_verifier is required: the authorization request used PKCE";
+		return pkce_matches(verifier, challenge)
+		           ? NULL
+		           : "code_verifier does not match the code_challenge";
+	}
+	if (verifier)
+		return "code_verifier sent, but the authorization request had no code_challenge";
+	if (svc->require_pkce)
+		return "the service requires PKCE, and the authorization request did not use it";
+	return NULL;
+}
+
 /* A replayed code: the token its first redemption issued is revoked (RFC 6749 §4.1.2). The log
  * says "revoked" only when the revocation was recorded. */
 static void revoke(hub *h, const char *jti)
@@ -88,11 +110,9 @@ static const char *code_mismatch(hub *h, const hub_client *c, const code_record 
 		return "code was issued to another client";
 	if (strcmp(cr->redirect_uri, redirect_uri) != 0)
 		return "redirect_uri differs from the authorization request";
-	if (!pkce_matches(verifier, cr->code_challenge))
-		return "code_verifier does not match the code_challenge";
 	if (cr->issued < store_unclean_floor(h->st) || hub_now(h) - cr->issued > h->cfg->code_ttl)
 		return "unknown or expired code";
-	return NULL;
+	return pkce_refusal(c->conf, verifier, cr->code_challenge);
 }
 
 static int unavailable(token_result *out)
@@ -103,7 +123,7 @@ static int unavailable(token_result *out)
 }
 
 /* Reads and checks the code (no write), then consumes it by swapping in a tombstone naming jti. On
- * success *cr is the record consumed (claims to json_decref). */
+ * success *cr is the record consumed (release with code_record_release). */
 static int consume_code(hub *h, arena *a, const hub_client *c, const char *code,
                         const char *redirect_uri, const char *verifier, const char *jti,
                         code_record *cr, token_result *out)
@@ -122,7 +142,7 @@ static int consume_code(hub *h, arena *a, const hub_client *c, const char *code,
 	if (cr->redeemed)
 		return refuse_redeemed(h, c, cr, out);
 	const char *why = code_mismatch(h, c, cr, redirect_uri, verifier);
-	json_decref(cr->claims);
+	code_record_release(cr);
 	if (why)
 		return fail(out, "invalid_grant", why);
 	/* one transaction: the code becomes a tombstone naming the token we are about to issue */
@@ -154,7 +174,11 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 	memset(out, 0, sizeof *out);
 	if (strlen(code) != 43)
 		return fail(out, "invalid_grant", "unknown or expired code");
-	if (!verifier_ok(verifier))
+	/* a service that requires PKCE must send the verifier: refused before the code is touched
+	 */
+	if (!verifier && c->conf->require_pkce)
+		return fail(out, "invalid_request", "code_verifier is required");
+	if (verifier && !verifier_ok(verifier))
 		return fail(out, "invalid_grant", "code_verifier is malformed");
 	char jti[44];
 	if (random_token(jti)) {
@@ -180,7 +204,7 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 	                  .auth_time = cr.auth_time,
 	                  .id_ttl = h->cfg->id_token_ttl,
 	                  .at_ttl = h->cfg->access_token_ttl,
-	                  .claims = cr.claims};
+	                  .claims = cr.id_claims};
 	const char *at = kr ? token_access(a, kr, &in) : NULL;
 	const char *idt = at ? token_id(a, kr, c->conf->id_token_alg, &in, at) : NULL;
 	keyring_unref(kr);
@@ -189,7 +213,7 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 	json_object_set_new(ui, "sub", json_string(cr.sub));
 	char *uis = json_dumps(ui, JSON_COMPACT);
 	json_decref(ui);
-	json_decref(cr.claims);
+	code_record_release(&cr);
 	if (!idt || store_put(h->st, NS_USERINFO, jti, strlen(jti), uis, strlen(uis),
 	                      h->cfg->access_token_ttl)) {
 		free(uis);
@@ -259,10 +283,11 @@ void oidc_token(hub *h, http_req *r, http_resp *resp)
 	}
 	const char *code = form_param(&r->body, "code", NULL);
 	const char *ruri = form_param(&r->body, "redirect_uri", NULL);
+	/* code_verifier: required or refused by the code's record (pkce_refusal) */
 	const char *verifier = form_param(&r->body, "code_verifier", NULL);
-	if (!code || !ruri || !verifier) {
+	if (!code || !ruri) {
 		oidc_json_error(r, resp, 400, "invalid_request",
-		                "code, redirect_uri and code_verifier are required");
+		                "code and redirect_uri are required");
 		return;
 	}
 	token_result tr;

@@ -13,7 +13,9 @@ typedef struct token_result {
 	const char *id_token, *access_token;
 } token_result;
 
-/* Redeems code for client c. Always fills out; returns 0 on success. */
+/* Redeems code for client c. verifier may be NULL (no code_verifier sent): PKCE is then refused
+ * or required as the code's record and the service's policy say. Always fills out; returns 0 on
+ * success. */
 int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const char *redirect_uri,
                 const char *verifier, token_result *out);
 /* POST /token */

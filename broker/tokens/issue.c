@@ -25,12 +25,15 @@ char *token_id(arena *a, const keyring *kr, jws_alg alg, const token_input *in,
 	const signing_key *k = keyring_current(kr, alg);
 	if (!k)
 		return NULL;
-	json_t *p = json_pack(
-	    "{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s}", "iss", in->issuer, "sub", in->sub, "aud",
-	    in->client_id, "exp", (json_int_t)(in->now + in->id_ttl), "iat", (json_int_t)in->now,
-	    "auth_time", (json_int_t)in->auth_time, "nonce", in->nonce, "acr", in->acr);
+	json_t *p =
+	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "iss", in->issuer, "sub", in->sub,
+	              "aud", in->client_id, "exp", (json_int_t)(in->now + in->id_ttl), "iat",
+	              (json_int_t)in->now, "auth_time", (json_int_t)in->auth_time, "acr", in->acr);
 	if (!p)
 		return NULL;
+	/* absent when the request sent none (a service whose policy does not require it) */
+	if (in->nonce)
+		json_object_set_new(p, "nonce", json_string(in->nonce));
 	if (access_token)
 		json_object_set_new(p, "at_hash", json_string(jws_half_hash(a, alg, access_token)));
 	if (in->claims)

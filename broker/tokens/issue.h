@@ -9,7 +9,7 @@
 
 typedef struct token_input {
 	const char *issuer, *audience_at; /* audience_at: the resource (userinfo endpoint) */
-	const char *client_id, *sub, *nonce, *acr, *scope, *jti;
+	const char *client_id, *sub, *nonce, *acr, *scope, *jti; /* nonce may be NULL */
 	int64_t now, auth_time, id_ttl, at_ttl;
 	const json_t *claims; /* released identity claims for the ID token */
 } token_input;

@@ -23,14 +23,21 @@
 #define REQUEST_TTL 900
 #define MAX_TOKEN 8192
 
+/* The test people and the claims the sandbox asserts for them (OIDC Core §5.1 names; address as
+ * the JSON text of an address object). Bob has no phone or address, so tests can show that a claim
+ * the IdP did not assert is simply left out. */
 typedef struct persona {
-	const char *id, *sub, *given, *family, *birthdate, *email;
+	const char *id, *sub, *given, *family, *birthdate, *email, *phone, *address;
 	int loa;
 } persona;
 
 static const persona personas[] = {
-    {"alice", "sandbox-alice", "Alice", "Smith", "1990-04-01", "alice@example.org", 2},
-    {"bob", "sandbox-bob", "Bob", "Jones", "1985-11-23", "bob@example.org", 1},
+    {"alice", "sandbox-alice", "Alice", "Smith", "1990-04-01", "alice@example.org",
+     "+44 20 7946 0001",
+     "{\"street_address\":\"1 Test Street\",\"locality\":\"London\",\"postal_code\":\"SW1A "
+     "1AA\",\"country\":\"GB\"}",
+     2},
+    {"bob", "sandbox-bob", "Bob", "Jones", "1985-11-23", "bob@example.org", NULL, NULL, 1},
 };
 
 typedef struct sandbox {
@@ -338,7 +345,15 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 		json_object_set_new(as, "given_name", json_string(p->given));
 		json_object_set_new(as, "family_name", json_string(p->family));
 		json_object_set_new(as, "birthdate", json_string(p->birthdate));
+		json_object_set_new(as, "name", json_sprintf("%s %s", p->given, p->family));
 		json_object_set_new(as, "email", json_string(p->email));
+		json_object_set_new(as, "email_verified", json_string("true"));
+		if (p->phone) {
+			json_object_set_new(as, "phone_number", json_string(p->phone));
+			json_object_set_new(as, "phone_number_verified", json_string("true"));
+		}
+		if (p->address)
+			json_object_set_new(as, "address", json_string(p->address));
 	}
 	json_object_set_new(as, "auth_time", json_integer(now));
 	char *tok = seal(sb, a, as);
@@ -416,8 +431,9 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	else
 		rc = 0;
 	if (rc == 0) {
-		static const char *const attrs[] = {"given_name", "family_name", "birthdate",
-		                                    "email"};
+		static const char *const attrs[] = {
+		    "name",           "given_name",   "family_name",           "birthdate", "email",
+		    "email_verified", "phone_number", "phone_number_verified", "address"};
 		idhub_kv *kv = sb->svc->alloc(a, sizeof attrs / sizeof attrs[0] * sizeof(*kv));
 		size_t k = 0;
 		for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {

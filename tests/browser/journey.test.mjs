@@ -20,7 +20,7 @@ before(async () => {
     hub: { demo: true },
     services: (port, issuer) => [{
       client_id: 'demo', name: 'Demo service', auth_method: 'client_secret_basic', secret_hash: secretHash(DEMO_SECRET),
-      redirect_uris: [`${issuer}/demo/callback`], sector: 'demo', scopes: ['openid', 'profile'],
+      redirect_uris: [`${issuer}/demo/callback`], sector: 'demo', scopes: ['openid', 'profile'], id_token_alg: 'ES256',
     }],
   });
   browser = await chromium.launch({

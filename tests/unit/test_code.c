@@ -87,7 +87,7 @@ static void test_round_trip(void **state)
 	assert_true(out.client_id < js || out.client_id >= js + strlen(js));
 	free(js);
 	assert_string_equal(out.sub, c.sub);
-	json_decref(out.claims);
+	code_record_release(&out);
 	json_decref(claims);
 }
 
@@ -107,7 +107,7 @@ static void test_round_trip_empty_claims(void **state)
 	assert_true(json_is_object(out.claims));
 	assert_int_equal(json_object_size(out.claims), 0);
 	free(js);
-	json_decref(out.claims);
+	code_record_release(&out);
 	json_decref(claims);
 }
 
@@ -126,7 +126,7 @@ static void test_parse_respects_len(void **state)
 	code_record out;
 	assert_int_equal(code_record_parse(a, padded, n, &out), 0);
 	assert_string_equal(out.client_id, "client-1");
-	json_decref(out.claims);
+	code_record_release(&out);
 	/* cut short, it is malformed */
 	assert_int_equal(code_record_parse(a, js, n - 1, &out), -1);
 	assert_null(out.claims);
@@ -157,6 +157,28 @@ static void test_tombstone(void **state)
 	assert_null(out.claims);
 }
 
+/* A record without code_challenge and nonce parses with both NULL; the ID token claims default to
+ * the userinfo claims. */
+static void test_optional_pkce_and_nonce(void **state)
+{
+	arena *a = *state;
+	json_t *claims = sample_claims();
+	code_record c = sample(claims);
+	c.code_challenge = NULL;
+	c.nonce = NULL;
+	char *js = code_record_json(&c);
+	assert_non_null(js);
+	assert_null(strstr(js, "\"cc\""));
+	code_record out;
+	assert_int_equal(code_record_parse(a, js, strlen(js), &out), 0);
+	assert_null(out.code_challenge);
+	assert_null(out.nonce);
+	assert_true(json_equal(out.id_claims, claims));
+	code_record_release(&out);
+	free(js);
+	json_decref(claims);
+}
+
 static void test_malformed_refused(void **state)
 {
 	arena *a = *state;
@@ -179,9 +201,10 @@ static void test_missing_or_mistyped_required_field(void **state)
 	code_record c = sample(claims);
 	char *js = code_record_json(&c);
 	assert_non_null(js);
-	static const char *const required[] = {"cid", "ruri", "cc", "sub", "scope"};
+	/* cc and nonce may be absent (a service whose policy relaxes them), but never mistyped */
+	static const char *const required[] = {"cid", "ruri", "sub", "scope", "cc", "nonce"};
 	for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
-		for (int mistyped = 0; mistyped < 2; mistyped++) {
+		for (int mistyped = i >= 4; mistyped < 2; mistyped++) {
 			json_t *o = json_loads(js, 0, NULL);
 			assert_non_null(o);
 			if (mistyped)
@@ -210,6 +233,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_round_trip_empty_claims, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parse_respects_len, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tombstone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_optional_pkce_and_nonce, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_or_mistyped_required_field, setup,
 	                                    teardown),

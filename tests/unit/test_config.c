@@ -152,7 +152,7 @@ static void test_dev_conf(void **state)
 	assert_string_equal(s->redirect_uris[0], "http://127.0.0.1:8080/demo/callback");
 	assert_string_equal(s->sector, "demo");
 	assert_int_equal(s->min_loa, 1);
-	assert_int_equal(s->id_token_alg, JWS_ES256);
+	assert_int_equal(s->id_token_alg, JWS_ES256); /* set explicitly: the default is RS256 */
 	assert_int_equal(s->nidps, 0);
 	assert_int_equal(s->nscopes, 2);
 	assert_string_equal(s->scopes[0], "openid");
@@ -204,6 +204,25 @@ static void test_example_conf(void **state)
 
 /* ---- values and defaults --------------------------------------------------------------------- */
 
+/* A service relaxes its policy only by saying so; address and phone are known scopes. */
+static void test_service_policy(void **state)
+{
+	(void)state;
+	hub_conf *c = load_ok(SVC("    require_pkce = false;\n    require_nonce = false;\n"
+	                          "    require_state = false;\n"
+	                          "    scopes = [ \"openid\", \"address\", \"phone\" ];\n"));
+	const service_conf *s = config_service(c, "a");
+	assert_non_null(s);
+	assert_int_equal(s->require_pkce, 0);
+	assert_int_equal(s->require_nonce, 0);
+	assert_int_equal(s->require_state, 0);
+	assert_null(service_policy_error(s));
+	assert_true(service_allows_scope(s, "address"));
+	assert_true(service_allows_scope(s, "phone"));
+	assert_false(service_allows_scope(s, "profile"));
+	config_free(c);
+}
+
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -252,7 +271,12 @@ static void test_defaults(void **state)
 	assert_int_equal(s->auth_method, AUTH_CLIENT_SECRET_BASIC);
 	assert_string_equal(s->sector, "a");
 	assert_int_equal(s->min_loa, 1);
-	assert_int_equal(s->id_token_alg, JWS_ES256);
+	/* RS256: the registration default (OIDC Dynamic Client Registration §2) */
+	assert_int_equal(s->id_token_alg, JWS_RS256);
+	/* the policy is strict unless the service relaxes it */
+	assert_int_equal(s->require_pkce, 1);
+	assert_int_equal(s->require_nonce, 1);
+	assert_int_equal(s->require_state, 1);
 	assert_int_equal(s->nidps, 0);
 	assert_int_equal(s->nscopes, 3);
 	assert_string_equal(s->scopes[0], "openid");
@@ -645,7 +669,10 @@ static void test_error_services(void **state)
 	             "'min_loa' in service: 'urn:medium' is not one of the loa levels");
 	expect_error(SVC("    auth_method = \"client_secret_jwt\";\n"), 8,
 	             "'auth_method' in service must be");
-	expect_error(SVC("    scopes = [ \"openid\", \"phone\" ];\n"), 8, "unknown scope 'phone'");
+	expect_error(SVC("    scopes = [ \"openid\", \"payroll\" ];\n"), 8,
+	             "unknown scope 'payroll'");
+	expect_error(SVC("    require_pkce = \"no\";\n"), 8, "require_pkce");
+	expect_error(SVC("    require_nonce = 0;\n"), 8, "require_nonce");
 	expect_error(SVC("    scopes = [ \"email\", \"email\" ];\n"), 8, "duplicate scope 'email'");
 	expect_error(SVC("    sector = \"\";\n"), 8, "'sector' in service must be");
 	expect_error(SVC("    jwks_uri = \"https://rp.example/jwks\";\n"), 8,
@@ -944,6 +971,7 @@ int main(void)
 	    cmocka_unit_test(test_example_conf),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_service_policy),
 	    cmocka_unit_test(test_all_hub_settings),
 	    cmocka_unit_test(test_idp_settings),
 	    cmocka_unit_test(test_service_values),

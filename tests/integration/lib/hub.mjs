@@ -97,7 +97,11 @@ export function sandboxIdp(port, overrides = {}) {
   };
 }
 
-/** A client_secret_basic service in its own sector with an (unlistened) loopback redirect URI. */
+/**
+ * A client_secret_basic service in its own sector with an (unlistened) loopback redirect URI. Its
+ * ID tokens are ES256, set explicitly: a service that names no algorithm gets RS256 (the
+ * registration default), and the tests written for ES256 keep testing ES256.
+ */
 export function service(clientId, overrides = {}) {
   return {
     client_id: clientId,
@@ -107,6 +111,7 @@ export function service(clientId, overrides = {}) {
     redirect_uris: [`http://127.0.0.1:9/${clientId}/cb`],
     sector: `sector-${clientId}`,
     scopes: ['openid', 'profile'],
+    id_token_alg: 'ES256',
     ...overrides,
   };
 }
