@@ -157,6 +157,7 @@ void config_free(hub_conf *c)
 	free(c->state_dir);
 	free(c->adapter_dir);
 	free(c->log_level);
+	free(c->log_format);
 	free_strv(c->loa_acrs, c->nloas > 0 ? (size_t)c->nloas : 0);
 	for (size_t i = 0; c->idps && i < c->nidps; i++) {
 		idp_conf *p = &c->idps[i];

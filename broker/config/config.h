@@ -71,6 +71,7 @@ typedef struct hub_conf {
 	int64_t store_map_mib;
 	int64_t key_rotation_days; /* 0: off; else the daemon rotates signing keys every N days */
 	char *log_level;           /* "error", "warning", "info", "debug" */
+	char *log_format;          /* "text" (syslog priority prefixes) or "json" (JSON lines) */
 	char **loa_acrs;           /* ascending; level = index + 1 */
 	int nloas;
 	idp_conf *idps;

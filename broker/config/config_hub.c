@@ -35,6 +35,7 @@ enum {
 	H_STORE_MAP_MIB,
 	H_LOG_LEVEL,
 	H_KEY_ROTATION_DAYS,
+	H_LOG_FORMAT,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -42,6 +43,7 @@ static const char *const hub_names[H_COUNT] = {
     "adapter_dir",  "threads",          "demo",        "code_ttl",
     "id_token_ttl", "access_token_ttl", "journey_ttl", "jwks_max_age",
     "clock_leeway", "store_map_mib",    "log_level",   "key_rotation_days",
+    "log_format",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -125,6 +127,11 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 		return cfg_fail(
 		    l, f[H_LOG_LEVEL],
 		    "'log_level' in hub must be \"error\", \"warning\", \"info\" or \"debug\"");
+	if (cfg_opt_str(l, f[H_LOG_FORMAT], w, "text", &c->log_format))
+		return -1;
+	if (strcmp(c->log_format, "text") && strcmp(c->log_format, "json"))
+		return cfg_fail(l, f[H_LOG_FORMAT],
+		                "'log_format' in hub must be \"text\" or \"json\"");
 	return 0;
 }
 
