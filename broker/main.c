@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IDHUB_VERSION "0.1.0"
+#ifndef IDHUB_VERSION /* the Makefile passes debian/changelog's */
+#define IDHUB_VERSION "0.0.0"
+#endif
 #define UPSTREAM_THREADS 16 /* concurrent logins waiting on upstream IdPs */
 
 static void usage(FILE *f)
