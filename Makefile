@@ -125,6 +125,7 @@ install: all
 DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH)
 deb:
 	@mkdir -p build
+	@rm -f debian/debhelper-build-stamp # else dh skips the build step and make runs it from install
 	dpkg-buildpackage -b -us -uc -nc --buildinfo-option=-ubuild \
 		--buildinfo-option=-Obuild/idhub_$(VERSION)_$(DEB_ARCH).buildinfo \
 		--changes-option=-ubuild --changes-option=-Obuild/idhub_$(VERSION)_$(DEB_ARCH).changes
@@ -141,6 +142,7 @@ check:
 	@$(MAKE) --no-print-directory VARIANT=asan all unit-bins
 	@$(MAKE) --no-print-directory VARIANT=fuzz fuzz-bins
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory deb
 	tests/run-all.sh
 
 # The benchmark: needs the test dependencies too (node, the oidc-provider peer, wrk).
