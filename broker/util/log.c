@@ -62,6 +62,16 @@ void log_set_journey(const char *journey_key)
 	b64url_encode(tl_journey, d, 12);
 }
 
+void log_set_journey_id(const char *journey_id)
+{
+	size_t n = 0;
+	while (journey_id && n < sizeof tl_journey && id_char((unsigned char)journey_id[n]))
+		n++;
+	if (n == 0 || n >= sizeof tl_journey || journey_id[n])
+		return;
+	memcpy(tl_journey, journey_id, n + 1);
+}
+
 const char *log_request_id(void)
 {
 	return tl_request;

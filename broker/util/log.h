@@ -42,6 +42,9 @@ void log_fields(int level, const char *msg, const log_field *f, int n);
 #define LOG_ID_MAX 64
 void log_set_request(const char *request_id);
 void log_set_journey(const char *journey_key);
+/* Sets the journey ID itself (one log_journey_id returned earlier, kept in a record that outlives
+ * the request, such as the authorization code's): ignored unless 1..23 ID characters. */
+void log_set_journey_id(const char *journey_id);
 /* The calling thread's current IDs ("" when none). */
 const char *log_request_id(void);
 const char *log_journey_id(void);

@@ -1,6 +1,6 @@
 // hub.log_format = "json": every line the daemon writes is one JSON object; each request's lines
 // carry its request_id, which is also its X-Request-Id response header (the hub's own, never the
-// client's); the lines of one login carry one journey_id; and no line carries the code, a token,
+// client's); the lines of one login, to the code redemption, carry one journey_id; and no line carries the code, a token,
 // the sealed journey token or its store key, the client secret or the upstream subject.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +81,8 @@ test('json logs: request ids on every request line, one journey id per login, no
   assert.equal(signedIn.length, 1);
   assert.equal(signedIn[0].journey_id, jids[0], 'the sign-in line carries the journey id');
   assert.equal(signedIn[0].request_id, rids[hubResponses.indexOf(journey.steps.callback)]);
+  assert.equal(token[0].journey_id, jids[0], 'the code redemption (/token) joins the login too');
+  assert.notEqual(token[0].request_id, signedIn[0].request_id);
   // lines outside any request carry neither id
   const startup = all.find((l) => /listening on/.test(l.msg));
   assert.ok(startup && !('request_id' in startup) && !('journey_id' in startup));

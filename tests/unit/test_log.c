@@ -139,6 +139,14 @@ static void request_ids_are_sanitised(void **state)
 	log_set_journey("k1");
 	assert_string_equal(a, log_journey_id());
 	log_set_request(NULL);
+	/* a journey ID read back from a stored record: only a well-formed one is adopted */
+	log_set_journey_id(a);
+	assert_string_equal(log_journey_id(), a);
+	log_set_request(NULL);
+	log_set_journey_id("bad id");
+	log_set_journey_id("0123456789abcdef01234567");
+	log_set_journey_id(NULL);
+	assert_string_equal(log_journey_id(), "");
 
 	assert_true(request_id_acceptable("a"));
 	assert_true(request_id_acceptable(
