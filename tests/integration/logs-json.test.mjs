@@ -1,7 +1,8 @@
 // hub.log_format = "json": every line the daemon writes is one JSON object; each request's lines
 // carry its request_id, which is also its X-Request-Id response header (the hub's own, never the
-// client's); the lines of one login, to the code redemption, carry one journey_id; and no line carries the code, a token,
-// the sealed journey token or its store key, the client secret or the upstream subject.
+// client's); the lines of one login, to the code redemption, carry one journey_id; and no line
+// carries the code, a token, the sealed journey token or its store key, the client secret or the
+// upstream subject.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
