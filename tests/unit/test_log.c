@@ -163,6 +163,14 @@ static void request_ids_are_sanitised(void **state)
 	request_id_start(&q2);
 	assert_int_equal(strlen(q1.id), REQUEST_ID_LEN);
 	assert_string_not_equal(q1.id, q2.id);
+	/* distinct over many requests, and always ID characters */
+	static request_id many[2000];
+	for (int i = 0; i < 2000; i++) {
+		request_id_start(&many[i]);
+		assert_true(request_id_acceptable(many[i].id));
+		for (int k = 0; k < i; k++)
+			assert_string_not_equal(many[i].id, many[k].id);
+	}
 }
 
 static void access_paths_mask_tokens(void **state)
