@@ -1,10 +1,12 @@
 # idhub — build, run and test. `make run` and `make check` are the README's quick start.
 #
 # Variants: the default build goes to build/; `VARIANT=asan` (AddressSanitizer + UBSan, used by every
-# C and integration test) to build/asan/; `VARIANT=fuzz` (clang libFuzzer) to build/fuzz/.
+# C and integration test) to build/asan/; `VARIANT=fuzz` (clang libFuzzer) to build/fuzz/;
+# `VARIANT=deb` (the Debian package's build, run by debian/rules) to build/deb/, with the adapters
+# looked up where the package installs them.
 
 VARIANT ?= release
-PKGS := libmicrohttpd lmdb jansson libconfig liboauth2 cjose libcrypto
+PKGS := libmicrohttpd lmdb jansson libconfig liboauth2 cjose libcrypto libsystemd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -17,15 +19,25 @@ O := build/fuzz
 CC := clang
 SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 OPT := -O1 -g
+else ifeq ($(VARIANT),deb)
+O := build/deb
+SAN :=
+OPT := -O2 -g
+ADAPTER_DIR := /usr/lib/idhub/adapters
 else
 O := build
 SAN :=
 OPT := -O2 -g
 endif
+# Where the daemon loads adapters from unless the config says (hub.adapter_dir): the build's own
+# directory, or the installed one for the package.
+ADAPTER_DIR ?= $(abspath $(O))/adapters
+# The one version: debian/changelog's.
+VERSION := $(shell sed -n '1{s/^[^ ]* .//;s/. .*//;p;}' debian/changelog)
 
 CFLAGS_COMMON := -std=gnu17 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 \
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -Iinclude -Ibroker \
-	-DIDHUB_ADAPTER_DIR='"$(abspath $(O))/adapters"'
+	-DIDHUB_ADAPTER_DIR='"$(ADAPTER_DIR)"' -DIDHUB_VERSION='"$(VERSION)"'
 ifeq ($(VARIANT),fuzz)
 CFLAGS_COMMON := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS_COMMON))
 endif
@@ -44,7 +56,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 
-.PHONY: all run check deps unit fuzz integration browser clean format format-check bench
+.PHONY: all run check deps unit fuzz integration browser clean format format-check bench install deb
 
 all: $(O)/idhub $(O)/idhubctl $(ADAPTER_SO)
 
@@ -52,6 +64,8 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/broker/main.o: debian/changelog # IDHUB_VERSION
 
 $(O)/libidhub.a: $(LIB_OBJ)
 	@echo "  LD      $@"
@@ -96,6 +110,29 @@ run: deps
 	@mkdir -p var && chmod 700 var
 	exec $(O)/idhub --config deploy/dev.conf
 
+# Installs one build (run by debian/rules as `make VARIANT=deb install DESTDIR=...`): the daemon,
+# the CLI, and the adapters into the directory the daemon was built to load them from.
+install: all
+	install -D -m 0755 $(O)/idhub $(DESTDIR)/usr/sbin/idhub
+	install -D -m 0755 $(O)/idhubctl $(DESTDIR)/usr/bin/idhubctl
+	install -d $(DESTDIR)$(ADAPTER_DIR)
+	install -m 0644 $(ADAPTER_SO) $(DESTDIR)$(ADAPTER_DIR)/
+
+# The Debian package, build/idhub_<version>_<arch>.deb, by dpkg-buildpackage from debian/ (binary
+# only, unsigned), then lintian, which must report no error (its warnings are printed). The
+# package's objects stay in build/deb/ between runs (no pre-clean: make rebuilds what changed);
+# `make clean` starts afresh. Every output goes to build/, never to the parent directory.
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH)
+deb:
+	@mkdir -p build
+	@rm -f debian/debhelper-build-stamp # else dh skips the build step and make runs it from install
+	dpkg-buildpackage -b -us -uc -nc --buildinfo-option=-ubuild \
+		--buildinfo-option=-Obuild/idhub_$(VERSION)_$(DEB_ARCH).buildinfo \
+		--changes-option=-ubuild --changes-option=-Obuild/idhub_$(VERSION)_$(DEB_ARCH).changes
+	lintian --fail-on error \
+		build/idhub_$(VERSION)_$(DEB_ARCH).deb
+	@echo "  DEB     build/idhub_$(VERSION)_$(DEB_ARCH).deb"
+
 unit-bins: $(UNIT_BIN)
 fuzz-bins: $(FUZZ_BIN)
 
@@ -105,6 +142,7 @@ check:
 	@$(MAKE) --no-print-directory VARIANT=asan all unit-bins
 	@$(MAKE) --no-print-directory VARIANT=fuzz fuzz-bins
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory deb
 	tests/run-all.sh
 
 # The benchmark: needs the test dependencies too (node, the oidc-provider peer, wrk).

@@ -3,6 +3,7 @@
 #include "config/config.h"
 #include "hub.h"
 #include "http/server.h"
+#include "service.h"
 #include "util/log.h"
 #include <getopt.h>
 #include <signal.h>
@@ -10,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IDHUB_VERSION "0.1.0"
+#ifndef IDHUB_VERSION /* the Makefile passes debian/changelog's */
+#define IDHUB_VERSION "0.0.0"
+#endif
 
 static void usage(FILE *f)
 {
@@ -82,6 +85,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level(log_level_of(cfg->log_level));
+	log_set_format(strcmp(cfg->log_format, "json") == 0 ? LOG_JSON : LOG_TEXT);
 
 	/* signals are taken by sigwait below; every thread started after this inherits the mask */
 	sigset_t set;
@@ -110,10 +114,13 @@ int main(int argc, char **argv)
 	         h->cfg->listen_port, h->cfg->issuer);
 	if (h->cfg->demo)
 		log_info("sandbox mode: open %s/demo", h->cfg->issuer);
+	/* under systemd (Type=notify): ready now, and the watchdog when the unit asks for one */
+	service_watchdog *wd = service_ready(h->cfg->listen_host, h->cfg->listen_port);
 	int sig = 0;
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		log_info("SIGHUP ignored: keys and services reload without a signal");
 	log_info("signal %d: shutting down", sig);
+	service_stopping(wd);
 	http_server_stop(srv);
 	hub_close(h);
 	return 0;

@@ -3,7 +3,8 @@
 #   1. C unit tests (cmocka) under AddressSanitizer and UndefinedBehaviorSanitizer;
 #   2. every libFuzzer target for a bounded number of runs;
 #   3. integration tests: the real (ASan-built) daemon driven by openid-client;
-#   4. the browser test: headless Chromium through playwright-core.
+#   4. the browser test: headless Chromium through playwright-core;
+#   5. the Debian package: make deb, dpkg -i, a login as the idhub user, purge (root only).
 # It prints each runner's own output, then one closing line "N passed, N failed" counting tests.
 set -u
 cd "$(dirname "$0")/.."
@@ -63,6 +64,7 @@ node_suite() { # $1 name, $2 directory under tests/
 node_suite "integration tests (openid-client against the ASan daemon)" integration
 node_suite "fault tests (kill -9, restarts)" faults
 node_suite "browser test (headless Chromium)" browser
+node_suite "Debian package (make deb, install, sign-in as idhub, purge; skipped unless root)" package
 
 echo
 [ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"

@@ -42,6 +42,7 @@ enum {
 	H_JOURNEYS_PER_MINUTE,
 	H_UPSTREAM_THREADS,
 	H_SERVICE_DOCUMENTATION,
+	H_LOG_FORMAT,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -68,6 +69,7 @@ static const char *const hub_names[H_COUNT] = {
     "journeys_per_minute",
     "upstream_threads",
     "service_documentation",
+    "log_format",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -226,6 +228,11 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 			                "'service_documentation' in hub: '%s' %s",
 			                cfg_shown(b, c->service_documentation), why);
 	}
+	if (cfg_opt_str(l, f[H_LOG_FORMAT], w, "text", &c->log_format))
+		return -1;
+	if (strcmp(c->log_format, "text") && strcmp(c->log_format, "json"))
+		return cfg_fail(l, f[H_LOG_FORMAT],
+		                "'log_format' in hub must be \"text\" or \"json\"");
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "budget.h"
 #include "conns.h"
 #include "csp.h"
+#include "request_id.h"
 #include "workers.h"
 #include "../util/log.h"
 #include <arpa/inet.h>
@@ -44,6 +45,7 @@ typedef struct req_ctx {
 	http_resp resp; /* the offloaded handler's response */
 	http_server *srv;
 	struct MHD_Connection *con;
+	request_id rid; /* its log lines and X-Request-Id */
 } req_ctx;
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
@@ -55,6 +57,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
 		return NULL;
 	req_ctx *c = arena_alloc(a, sizeof(*c));
 	c->req.a = a;
+	request_id_start(&c->rid);
 	size_t len = strlen(uri);
 	if (len > HTTP_MAX_URL) {
 		c->uri_too_long = 1;
@@ -175,9 +178,11 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, http_req *r, http_r
 static void run_offloaded(void *arg)
 {
 	req_ctx *c = arg;
+	request_id_enter(&c->rid);
 	c->srv->handler(c->srv->hub, &c->req, &c->resp);
 	if (!c->resp.status)
 		http_text(&c->resp, 500, "internal error\n");
+	request_id_finish(&c->rid, &c->req, &c->resp);
 	c->done = 1;
 	MHD_resume_connection(c->con);
 }
@@ -327,6 +332,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	r->path = url;
 	if (c->uri_too_long) {
 		http_text(&resp, 414, "URI too long\n");
+		request_id_finish(&c->rid, r, &resp);
 		return send_resp(con, r, &resp);
 	}
 	if (!c->parsed) {
@@ -361,9 +367,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		run_offloaded(c); /* the pool is stopping: run it here, then resume at once */
 		return MHD_YES;
 	}
+	request_id_enter(&c->rid);
 	s->handler(s->hub, r, &resp);
 	if (!resp.status)
 		http_text(&resp, 500, "internal error\n");
+	request_id_finish(&c->rid, r, &resp);
 	return send_resp(con, r, &resp);
 }
 

@@ -2,6 +2,7 @@
  * picked, spent markers, and the binding to the browser (see journey.h). */
 #include "journey.h"
 #include "../util/b64url.h"
+#include "../util/log.h"
 #include "../util/random.h"
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -235,6 +236,7 @@ int journey_create(hub *h, arena *a, journey *j)
 	if (!j->token)
 		return STORE_ERR;
 	key_of(j->token, j->key);
+	log_set_journey(j->key); /* this request's log lines now name the journey (by a hash) */
 	return 0;
 }
 
@@ -352,6 +354,8 @@ int journey_load_key(hub *h, arena *a, const char *key, journey *j)
 		return STORE_NOTFOUND;
 	}
 	int rc = load_stored(h, a, key, j);
+	if (rc == 0)
+		log_set_journey(j->key);
 	return rc == JOURNEY_SPENT ? STORE_NOTFOUND : rc;
 }
 
@@ -380,6 +384,8 @@ int journey_load(hub *h, arena *a, const char *token, journey *j)
 	int rc = load_stored(h, a, key, j);
 	if (rc == JOURNEY_SPENT)
 		return STORE_NOTFOUND;
+	if (rc == 0)
+		log_set_journey(key);
 	if (rc != STORE_NOTFOUND)
 		return rc;
 	memset(j, 0, sizeof *j);
@@ -394,5 +400,7 @@ int journey_load(hub *h, arena *a, const char *token, journey *j)
 		rc = STORE_NOTFOUND; /* expired: the seal carries its creation time */
 	if (rc == 0 && sealed_before_floor(h, j))
 		rc = STORE_NOTFOUND;
+	if (rc == 0)
+		log_set_journey(j->key);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* code.c — authorization-code records (see code.h). */
 #include "code.h"
+#include "../util/log.h"
 #include <string.h>
 
 char *code_record_json(const code_record *c)
@@ -17,6 +18,9 @@ char *code_record_json(const code_record *c)
 		json_object_set_new(o, "nonce", json_string(c->nonce));
 	if (c->id_claims)
 		json_object_set(o, "idc", c->id_claims);
+	/* the journey's log ID (a hash, see log.h), so the /token lines join the login's */
+	if (*log_journey_id())
+		json_object_set_new(o, "jid", json_string(log_journey_id()));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -25,6 +29,8 @@ char *code_record_json(const code_record *c)
 char *code_tombstone_json(const char *client_id, const char *jti)
 {
 	json_t *o = json_pack("{s:b, s:s, s:s}", "redeemed", 1, "cid", client_id, "jti", jti);
+	if (o && *log_journey_id()) /* a replay's lines join the login's too */
+		json_object_set_new(o, "jid", json_string(log_journey_id()));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -44,6 +50,7 @@ int code_record_parse(arena *a, const char *json, size_t len, code_record *out)
 		return -1;
 	}
 	out->client_id = str(a, o, "cid");
+	log_set_journey_id(json_string_value(json_object_get(o, "jid")));
 	if (json_is_true(json_object_get(o, "redeemed"))) {
 		out->redeemed = 1;
 		out->jti = str(a, o, "jti");

@@ -244,6 +244,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->clock_leeway, 30);
 	assert_int_equal(c->store_map_mib, 1024);
 	assert_string_equal(c->log_level, "info");
+	assert_string_equal(c->log_format, "text");
 	assert_int_equal(c->nloas, 3);
 	assert_string_equal(c->loa_acrs[0], LOW);
 	assert_string_equal(c->loa_acrs[1], SUBST);
@@ -295,6 +296,7 @@ static void test_all_hub_settings(void **state)
 	                      "  code_ttl = 600; id_token_ttl = 86400; access_token_ttl = 60;\n"
 	                      "  journey_ttl = 61; jwks_max_age = 0; clock_leeway = 300;\n"
 	                      "  store_map_mib = 1048576; log_level = \"debug\";\n"
+	                      "  log_format = \"json\";\n"
 	                      "};\n"
 	                      "loa = [ \"one\", \"two\" ];\n");
 	assert_string_equal(c->issuer, "http://[::1]:9000");
@@ -312,6 +314,7 @@ static void test_all_hub_settings(void **state)
 	assert_int_equal(c->clock_leeway, 300);
 	assert_int_equal(c->store_map_mib, 1048576);
 	assert_string_equal(c->log_level, "debug");
+	assert_string_equal(c->log_format, "json");
 	assert_int_equal(c->nloas, 2);
 	assert_int_equal(config_loa_level(c, "two"), 2);
 	assert_int_equal(config_loa_level(c, LOW), 0);
@@ -558,6 +561,8 @@ static void test_error_range(void **state)
 	}
 	expect_error("hub = {\n  issuer = \"http://127.0.0.1\";\n  log_level = \"trace\";\n};\n", 3,
 	             "'log_level' in hub must be");
+	expect_error("hub = {\n  issuer = \"http://127.0.0.1\";\n  log_format = \"xml\";\n};\n", 3,
+	             "'log_format' in hub must be \"text\" or \"json\"");
 	expect_error("hub = {\n  issuer = \"http://127.0.0.1\";\n  listen = \"localhost\";\n};\n",
 	             3, "'listen' in hub must be an IP address");
 	expect_error("hub = {\n  issuer = \"http://127.0.0.1\";\n  state_dir = \"\";\n};\n", 3,
