@@ -123,6 +123,7 @@ hub *hub_open(hub_conf *cfg, char **err)
 	h->st = store_open(path, (size_t)cfg->store_map_mib, err);
 	if (!h->st)
 		goto fail;
+	store_set_high_water(h->st, (int)cfg->store_high_water);
 	if (store_unclean_floor(h->st))
 		log_warn("store: the last run did not stop cleanly; short-lived records were "
 		         "discarded and anything issued before now is refused");
@@ -146,9 +147,10 @@ hub *hub_open(hub_conf *cfg, char **err)
 		goto fail;
 	h->discovery_json = oidc_discovery_json(h);
 	csp_init(!cfg->secure_cookies);
-	/* Pairwise records are group-committed: a sub is a keyed hash of durable secrets, so one
-	 * lost in an OS crash is derived again identically; keys and secrets sync on every change.
-	 */
+	/* Pairwise records are group-committed (batched in one synced transaction every 100 ms): a
+	 * sub is a keyed hash of durable secrets, so one lost in an OS crash is derived again
+	 * identically. Every other durable commit (keys, secrets, services, switches, audit) is
+	 * synced on its own. */
 	if (store_group_commit(h->st, 100))
 		log_warn("store: group commit unavailable; every pairwise record is fsync'd");
 	keys_policy kp = hub_keys_policy(cfg);

@@ -35,13 +35,15 @@ enum {
 	H_STORE_MAP_MIB,
 	H_LOG_LEVEL,
 	H_KEY_ROTATION_DAYS,
+	H_STORE_HIGH_WATER,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
-    "issuer",       "listen",           "port",        "state_dir",
-    "adapter_dir",  "threads",          "demo",        "code_ttl",
-    "id_token_ttl", "access_token_ttl", "journey_ttl", "jwks_max_age",
-    "clock_leeway", "store_map_mib",    "log_level",   "key_rotation_days",
+    "issuer",           "listen",           "port",        "state_dir",
+    "adapter_dir",      "threads",          "demo",        "code_ttl",
+    "id_token_ttl",     "access_token_ttl", "journey_ttl", "jwks_max_age",
+    "clock_leeway",     "store_map_mib",    "log_level",   "key_rotation_days",
+    "store_high_water",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -107,11 +109,13 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    {H_CODE_TTL, 60, 10, 600, offsetof(hub_conf, code_ttl)},
 	    {H_ID_TOKEN_TTL, 300, 60, 86400, offsetof(hub_conf, id_token_ttl)},
 	    {H_ACCESS_TOKEN_TTL, 300, 60, 86400, offsetof(hub_conf, access_token_ttl)},
-	    {H_JOURNEY_TTL, 900, 60, 86400, offsetof(hub_conf, journey_ttl)},
+	    /* as short as 5 s only for tests that wait for journeys to expire */
+	    {H_JOURNEY_TTL, 900, 5, 86400, offsetof(hub_conf, journey_ttl)},
 	    {H_JWKS_MAX_AGE, 300, 0, 86400, offsetof(hub_conf, jwks_max_age)},
 	    {H_CLOCK_LEEWAY, 30, 0, 300, offsetof(hub_conf, clock_leeway)},
 	    {H_STORE_MAP_MIB, 1024, 16, 1048576, offsetof(hub_conf, store_map_mib)},
 	    {H_KEY_ROTATION_DAYS, 0, 0, 3650, offsetof(hub_conf, key_rotation_days)},
+	    {H_STORE_HIGH_WATER, 75, 10, 95, offsetof(hub_conf, store_high_water)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,

@@ -111,9 +111,9 @@ static int commit_with_bump(store *s, uint64_t g, const char *kid, const char *r
 		store_batch_put(b, NS_KEYS, kid, strlen(kid), record, strlen(record), 0);
 	keys_batch_bump(b, g);
 	int rc = store_batch_commit(s, b);
-	/* keys must survive an OS crash even when the daemon group-commits its durable writes */
-	if (rc == STORE_OK)
-		store_sync(s);
+	/* a durable commit is synced on its own; a flush that fails now means the disk refuses */
+	if (rc == STORE_OK && store_sync(s))
+		rc = STORE_ERR;
 	return rc;
 }
 

@@ -111,6 +111,29 @@ fail:
 
 /* ---- environments ---- */
 
+/* LMDB maps lock.mdb (the reader table) after sizing it with ftruncate, which leaves it sparse:
+ * a reader slot first used when the disk is full would then be a store into a hole, and SIGBUS.
+ * Its blocks are allocated now, at open, where a full disk is a clear error instead. */
+static int lock_alloc(const char *envdir, char **err)
+{
+	char *p = lmdb_path_join(envdir, "lock.mdb");
+	if (!p)
+		return STORE_ERR;
+	int fd = open(p, O_RDWR | O_CLOEXEC);
+	struct stat st;
+	int rc = fd < 0 || fstat(fd, &st) != 0 ? errno : posix_fallocate(fd, 0, st.st_size);
+	if (fd >= 0)
+		close(fd);
+	/* a file system without fallocate (EOPNOTSUPP) keeps the old behaviour */
+	if (rc && rc != EOPNOTSUPP && rc != EINVAL) {
+		lmdb_set_err(err, "store: cannot allocate %s: %s", p, strerror(rc));
+		free(p);
+		return STORE_ERR;
+	}
+	free(p);
+	return STORE_OK;
+}
+
 static int env_open(struct lmdb_store *c, int which, size_t map_mib, char **err)
 {
 	MDB_env *e;
@@ -121,10 +144,13 @@ static int env_open(struct lmdb_store *c, int which, size_t map_mib, char **err)
 	}
 	unsigned flags = MDB_NOTLS;
 	/* Volatile records are discarded after an unclean stop, so their environment may be lost or
-	 * torn by an OS crash: writing through the map (no pwrite per dirty page) and never syncing
-	 * is safe there, and is most of what a login's short-lived writes cost otherwise. */
+	 * torn by an OS crash: never syncing it is safe. It is not written through the map
+	 * (MDB_WRITEMAP): a store into a sparse file's hole on a full disk kills the process with
+	 * SIGBUS, where pwrite returns ENOSPC and the write is refused. The durable environment is
+	 * synced on every commit, always (see store_group_commit for the daemon's pairwise writes).
+	 */
 	if (which == ENV_VOLATILE)
-		flags |= MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC;
+		flags |= MDB_NOSYNC | MDB_NOMETASYNC;
 	if ((rc = mdb_env_set_maxdbs(e, NS_COUNT)) ||
 	    (rc = mdb_env_set_mapsize(e, map_mib * 1024 * 1024)) ||
 	    (rc = mdb_env_set_maxreaders(e, MAX_READERS)) ||
@@ -147,6 +173,14 @@ static int env_open(struct lmdb_store *c, int which, size_t map_mib, char **err)
 	}
 	if ((rc = mdb_txn_commit(txn)))
 		goto fail;
+	if (lock_alloc(c->path[which], err)) {
+		mdb_env_close(e);
+		return STORE_ERR;
+	}
+	int dead = 0;
+	if (mdb_reader_check(e, &dead) == 0 && dead > 0)
+		log_warn("store: freed %d reader slot(s) in %s left by a process that died reading",
+		         dead, c->path[which]);
 	c->env[which] = e;
 	return STORE_OK;
 fail:
@@ -155,8 +189,6 @@ fail:
 	mdb_env_close(e);
 	return STORE_ERR;
 }
-
-void lmdb_syncer_stop(struct lmdb_store *c);
 
 static void lmdb_free(struct lmdb_store *c)
 {
@@ -227,7 +259,6 @@ void lmdb_close(store *s)
 	struct lmdb_store *c = ctx(s);
 	if (!c)
 		return;
-	lmdb_syncer_stop(c); /* flushes the durable environment a last time */
 	/* the volatile records survive a clean stop: flush them before the marker goes */
 	int rc = mdb_env_sync(c->env[ENV_VOLATILE], 1);
 	if (rc)
