@@ -115,7 +115,7 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    {H_CLOCK_LEEWAY, 30, 0, 300, offsetof(hub_conf, clock_leeway)},
 	    {H_STORE_MAP_MIB, 1024, 16, 1048576, offsetof(hub_conf, store_map_mib)},
 	    {H_KEY_ROTATION_DAYS, 0, 0, 3650, offsetof(hub_conf, key_rotation_days)},
-	    {H_STORE_HIGH_WATER, 75, 10, 95, offsetof(hub_conf, store_high_water)},
+	    {H_STORE_HIGH_WATER, 75, 10, 85, offsetof(hub_conf, store_high_water)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,

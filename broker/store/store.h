@@ -133,7 +133,9 @@ long store_purge_expired(store *s, int64_t now, long max);
  * store is at or above its high-water mark; it also clears stale readers (store_reader_check).
  * Stopped by store_close. */
 int store_start_purger(store *s, int interval_s);
-/* The high-water mark of the volatile store, in percent of its map (default 75; 10..95). */
+/* The high-water mark of the volatile store, in percent of its map (default 75; 10..85). Above 90%
+ * no volatile record is added at all (STORE_FULL), so the purge always has free pages to work.
+ * The percentage counts the pages of the B-trees; LMDB's own free list is in the remainder. */
 int store_set_high_water(store *s, int percent);
 /* How full the volatile store is, in percent of its map (pages in use), or STORE_ERR. */
 int store_volatile_fill(store *s);

@@ -140,7 +140,7 @@ int store_sync(store *s)
 
 int store_set_high_water(store *s, int percent)
 {
-	if (!s || percent < 10 || percent > 95)
+	if (!s || percent < 10 || percent > 85)
 		return STORE_ERR;
 	s->high_water = percent;
 	return STORE_OK;

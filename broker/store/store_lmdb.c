@@ -118,6 +118,36 @@ static size_t lmdb_max_key(store *s)
 	return ctx(s)->max_key;
 }
 
+/* Pages in use in the volatile environment, in percent of its map, as txn sees it: the pages of
+ * every named DB and of the main DB (free pages, reusable by any writer, are not counted). */
+static int fill_in(store *s, MDB_txn *txn)
+{
+	MDB_env *e = ctx(s)->env[ENV_VOLATILE];
+	MDB_envinfo info;
+	MDB_stat st;
+	if (mdb_env_info(e, &info) || mdb_env_stat(e, &st) || st.ms_psize == 0)
+		return STORE_ERR;
+	size_t map_pages = info.me_mapsize / st.ms_psize, used = 0;
+	for (int ns = 0; ns <= NS_VOLATILE_END; ns++) {
+		/* MAIN_DBI (1), which holds the named DBs' records, stands in at NS_VOLATILE_END */
+		MDB_dbi dbi = ns == NS_VOLATILE_END ? 1 : ctx(s)->dbi[ns];
+		if (mdb_stat(txn, dbi, &st))
+			return STORE_ERR;
+		used += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+	}
+	return map_pages ? (int)(used * 100 / map_pages) : STORE_ERR;
+}
+
+static int lmdb_fill(store *s)
+{
+	MDB_txn *txn;
+	if (mdb_txn_begin(ctx(s)->env[ENV_VOLATILE], NULL, MDB_RDONLY, &txn))
+		return STORE_ERR;
+	int fill = fill_in(s, txn);
+	mdb_txn_abort(txn);
+	return fill;
+}
+
 /* ---- verbs ---- */
 
 static int lmdb_get(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen,
@@ -160,6 +190,23 @@ static int commit(MDB_txn *txn, const char *what)
 	return rc ? lmdb_mdb_fail(rc, what) : STORE_OK;
 }
 
+/* Above LMDB_RESERVE_MARK no volatile record is added at all (STORE_FULL): deleting needs free
+ * pages too (the B-tree is copied on write), and on a map filled to its last page not even one
+ * expired record could be purged. Deletes, takes and swaps are not held back. */
+static int over_reserve(store *s, MDB_txn *txn)
+{
+	int fill = fill_in(s, txn);
+	if (fill < 0)
+		return STORE_ERR;
+	if (fill < LMDB_RESERVE_MARK)
+		return STORE_OK;
+	store_log_throttled("map full", false,
+	                    "store: the volatile store is %d%% full: writes are refused so that "
+	                    "expired records can still be purged",
+	                    fill);
+	return STORE_FULL;
+}
+
 static int lmdb_put(store *s, store_ns ns, const void *key, size_t klen, const void *val,
                     size_t vlen, int64_t expires, bool only_new, int64_t now)
 {
@@ -168,6 +215,10 @@ static int lmdb_put(store *s, store_ns ns, const void *key, size_t klen, const v
 	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, &txn);
 	if (rc)
 		return lmdb_mdb_fail(rc, "put: begin");
+	if (store_ns_volatile(ns) && (rc = over_reserve(s, txn))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
 	if (only_new) {
 		MDB_val d;
 		int live = lookup_live(txn, dbi, key, klen, now, &d);
@@ -294,36 +345,6 @@ static int apply_ops(store *s, MDB_txn *txn, const struct store_op *ops, size_t 
 	return STORE_OK;
 }
 
-/* Pages in use in the volatile environment, in percent of its map, as txn sees it: the pages of
- * every named DB and of the main DB (free pages, reusable by any writer, are not counted). */
-static int fill_in(store *s, MDB_txn *txn)
-{
-	MDB_env *e = ctx(s)->env[ENV_VOLATILE];
-	MDB_envinfo info;
-	MDB_stat st;
-	if (mdb_env_info(e, &info) || mdb_env_stat(e, &st) || st.ms_psize == 0)
-		return STORE_ERR;
-	size_t map_pages = info.me_mapsize / st.ms_psize, used = 0;
-	for (int ns = 0; ns <= NS_VOLATILE_END; ns++) {
-		/* MAIN_DBI (1), which holds the named DBs' records, stands in at NS_VOLATILE_END */
-		MDB_dbi dbi = ns == NS_VOLATILE_END ? 1 : ctx(s)->dbi[ns];
-		if (mdb_stat(txn, dbi, &st))
-			return STORE_ERR;
-		used += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
-	}
-	return map_pages ? (int)(used * 100 / map_pages) : STORE_ERR;
-}
-
-static int lmdb_fill(store *s)
-{
-	MDB_txn *txn;
-	if (mdb_txn_begin(ctx(s)->env[ENV_VOLATILE], NULL, MDB_RDONLY, &txn))
-		return STORE_ERR;
-	int fill = fill_in(s, txn);
-	mdb_txn_abort(txn);
-	return fill;
-}
-
 /* A new journey is refused at or above the high-water mark: the room above it is kept for the
  * journeys under way (their codes) and for the purge, which needs free pages to delete. A batch
  * whose every put rewrites a live record is a journey under way and goes through. */
@@ -356,7 +377,9 @@ static int lmdb_batch(store *s, const struct store_op *ops, size_t n, int64_t no
 	int rc = mdb_txn_begin(env_for(s, ops[0].ns), NULL, 0, &txn);
 	if (rc)
 		return lmdb_mdb_fail(rc, "batch: begin");
-	if (budgeted && store_ns_volatile(ops[0].ns) && (rc = over_budget(s, txn, ops, n, now))) {
+	if (store_ns_volatile(ops[0].ns) &&
+	    ((budgeted && (rc = over_budget(s, txn, ops, n, now))) ||
+	     (rc = over_reserve(s, txn)))) {
 		mdb_txn_abort(txn);
 		return rc;
 	}

@@ -14,6 +14,9 @@ enum { PURGE_TXN_MAX = 1000, PURGE_SCAN_MAX = 10000, MAX_READERS = 256, HDR = 8 
 /* The format of the durable environment's records, recorded in each backup's manifest; a restore
  * refuses a backup of any other version. */
 enum { LMDB_FORMAT_VERSION = 1 };
+/* Percent of the volatile map above which no record is added (see over_reserve); the high-water
+ * mark of new journeys is below it. */
+enum { LMDB_RESERVE_MARK = 90 };
 
 extern const char *const lmdb_ns_names[NS_COUNT];
 

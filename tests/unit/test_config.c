@@ -485,7 +485,7 @@ static void test_error_range(void **state)
 	    "store_map_mib = 15;",
 	    "store_map_mib = 1048577;",
 	    "store_high_water = 9;",
-	    "store_high_water = 96;",
+	    "store_high_water = 86;",
 	};
 	char text[300];
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
