@@ -113,18 +113,28 @@ fail:
 
 /* LMDB maps lock.mdb (the reader table) after sizing it with ftruncate, which leaves it sparse:
  * a reader slot first used when the disk is full would then be a store into a hole, and SIGBUS.
- * Its blocks are allocated now, at open, where a full disk is a clear error instead. */
+ * Its blocks are allocated here, before LMDB opens it, where a full disk is a clear error. It must
+ * be before: closing any descriptor of lock.mdb drops every POSIX lock this process holds on it,
+ * LMDB's too (another process would then take itself for the first opener and reset the locks).
+ * A new file is made larger than LMDB asks (which it keeps), so it is allocated from the start. */
+enum { LOCK_FILE_BYTES = 64 * 1024 };
+_Static_assert(LOCK_FILE_BYTES >= 256 + MAX_READERS * 64, "room for LMDB's reader table");
+
 static int lock_alloc(const char *envdir, char **err)
 {
 	char *p = lmdb_path_join(envdir, "lock.mdb");
 	if (!p)
 		return STORE_ERR;
-	int fd = open(p, O_RDWR | O_CLOEXEC);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	struct stat st;
-	int rc = fd < 0 || fstat(fd, &st) != 0 ? errno : posix_fallocate(fd, 0, st.st_size);
+	int rc = fd < 0 || fstat(fd, &st) != 0 ? errno : 0;
+	off_t len = !rc && st.st_size > LOCK_FILE_BYTES ? st.st_size : LOCK_FILE_BYTES;
+	/* fallocate(2), not posix_fallocate(3), which glibc emulates by rewriting bytes */
+	if (!rc && fallocate(fd, 0, 0, len) != 0)
+		rc = errno;
 	if (fd >= 0)
 		close(fd);
-	/* a file system without fallocate (EOPNOTSUPP) keeps the old behaviour */
+	/* a file system without fallocate (EOPNOTSUPP) keeps LMDB's sparse lock file */
 	if (rc && rc != EOPNOTSUPP && rc != EINVAL) {
 		lmdb_set_err(err, "store: cannot allocate %s: %s", p, strerror(rc));
 		free(p);
@@ -136,6 +146,8 @@ static int lock_alloc(const char *envdir, char **err)
 
 static int env_open(struct lmdb_store *c, int which, size_t map_mib, char **err)
 {
+	if (lock_alloc(c->path[which], err))
+		return STORE_ERR;
 	MDB_env *e;
 	int rc = mdb_env_create(&e);
 	if (rc) {
@@ -173,10 +185,6 @@ static int env_open(struct lmdb_store *c, int which, size_t map_mib, char **err)
 	}
 	if ((rc = mdb_txn_commit(txn)))
 		goto fail;
-	if (lock_alloc(c->path[which], err)) {
-		mdb_env_close(e);
-		return STORE_ERR;
-	}
 	int dead = 0;
 	if (mdb_reader_check(e, &dead) == 0 && dead > 0)
 		log_warn("store: freed %d reader slot(s) in %s left by a process that died reading",
