@@ -148,6 +148,51 @@ static int lmdb_fill(store *s)
 	return fill;
 }
 
+/* ---- the volatile map's runway ---- */
+
+/* The volatile environment is written through its map (MDB_WRITEMAP: a third of the cost of a
+ * commit, measured), and LMDB sizes its file to the whole map with ftruncate, leaving it sparse. A
+ * store into a hole when the disk is full kills the process with SIGBUS. So before a write
+ * transaction the blocks it can touch are allocated (fallocate): the pages up to the last one in
+ * use, plus twice what the transaction writes, plus LMDB_RUNWAY bytes, in steps of LMDB_RUNWAY.
+ * A page beyond them is never touched, and a full disk is ENOSPC here, a refused write. Called
+ * with the write lock held (c->allocated is only read and written under it). */
+static int runway(struct lmdb_store *c, size_t bytes)
+{
+	MDB_env *e = c->env[ENV_VOLATILE];
+	MDB_envinfo info;
+	int fd;
+	if (!c->writemap || mdb_env_info(e, &info) || mdb_env_get_fd(e, &fd))
+		return 0;
+	uint64_t need =
+	    ((uint64_t)info.me_last_pgno + 1) * c->psize + 2 * (uint64_t)bytes + LMDB_RUNWAY;
+	if (need > info.me_mapsize)
+		need = info.me_mapsize;
+	if (need <= c->allocated)
+		return 0;
+	uint64_t to = need + LMDB_RUNWAY < info.me_mapsize ? need + LMDB_RUNWAY : info.me_mapsize;
+	if (fallocate(fd, 0, (off_t)c->allocated, (off_t)(to - c->allocated)) != 0) {
+		if (errno == EOPNOTSUPP) { /* this file system cannot say: as before */
+			c->writemap = false;
+			return 0;
+		}
+		return errno;
+	}
+	c->allocated = to;
+	return 0;
+}
+
+/* Begins a write transaction on ns's environment, with the runway for `bytes` more data. */
+static int wbegin(store *s, store_ns ns, size_t bytes, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, txn);
+	if (rc || !store_ns_volatile(ns))
+		return rc;
+	if ((rc = runway(ctx(s), bytes)) != 0)
+		mdb_txn_abort(*txn);
+	return rc;
+}
+
 /* ---- verbs ---- */
 
 static int lmdb_get(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen,
@@ -212,7 +257,7 @@ static int lmdb_put(store *s, store_ns ns, const void *key, size_t klen, const v
 {
 	MDB_txn *txn;
 	MDB_dbi dbi = ctx(s)->dbi[ns];
-	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, &txn);
+	int rc = wbegin(s, ns, klen + vlen, &txn);
 	if (rc)
 		return lmdb_mdb_fail(rc, "put: begin");
 	if (store_ns_volatile(ns) && (rc = over_reserve(s, txn))) {
@@ -242,7 +287,7 @@ static int read_and_replace(store *s, store_ns ns, const void *key, size_t klen,
 {
 	MDB_txn *txn;
 	MDB_dbi dbi = ctx(s)->dbi[ns];
-	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, &txn);
+	int rc = wbegin(s, ns, klen + vlen, &txn);
 	if (rc)
 		return lmdb_mdb_fail(rc, what);
 	MDB_val d;
@@ -293,7 +338,7 @@ static int lmdb_del(store *s, store_ns ns, const void *key, size_t klen, int64_t
 {
 	MDB_txn *txn;
 	MDB_dbi dbi = ctx(s)->dbi[ns];
-	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, &txn);
+	int rc = wbegin(s, ns, 0, &txn);
 	if (rc)
 		return lmdb_mdb_fail(rc, "del: begin");
 	MDB_val d;
@@ -374,7 +419,10 @@ static int over_budget(store *s, MDB_txn *txn, const struct store_op *ops, size_
 static int lmdb_batch(store *s, const struct store_op *ops, size_t n, int64_t now, bool budgeted)
 {
 	MDB_txn *txn;
-	int rc = mdb_txn_begin(env_for(s, ops[0].ns), NULL, 0, &txn);
+	size_t bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		bytes += ops[i].klen + ops[i].vlen + HDR;
+	int rc = wbegin(s, ops[0].ns, bytes, &txn);
 	if (rc)
 		return lmdb_mdb_fail(rc, "batch: begin");
 	if (store_ns_volatile(ops[0].ns) &&
@@ -516,7 +564,7 @@ static long purge_txn(store *s, store_ns ns, int64_t now, const struct keybuf *k
 {
 	MDB_txn *txn;
 	MDB_dbi dbi = ctx(s)->dbi[ns];
-	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, &txn);
+	int rc = wbegin(s, ns, 0, &txn);
 	if (rc)
 		return lmdb_mdb_fail(rc, "purge: begin");
 	long n = 0;

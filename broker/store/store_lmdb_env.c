@@ -156,13 +156,14 @@ static int env_open(struct lmdb_store *c, int which, size_t map_mib, char **err)
 	}
 	unsigned flags = MDB_NOTLS;
 	/* Volatile records are discarded after an unclean stop, so their environment may be lost or
-	 * torn by an OS crash: never syncing it is safe. It is not written through the map
-	 * (MDB_WRITEMAP): a store into a sparse file's hole on a full disk kills the process with
-	 * SIGBUS, where pwrite returns ENOSPC and the write is refused. The durable environment is
-	 * synced on every commit, always (see store_group_commit for the daemon's pairwise writes).
-	 */
+	 * torn by an OS crash: writing through the map (no pwrite per dirty page) and never syncing
+	 * is safe there, and is most of what a login's short-lived writes cost otherwise. The file
+	 * LMDB makes for the map is sparse: store_lmdb.c allocates ahead of the pages it uses, so a
+	 * full disk refuses a write instead of killing the daemon (SIGBUS). The durable environment
+	 * is synced on every commit, always (see store_group_commit for the daemon's pairwise
+	 * writes). */
 	if (which == ENV_VOLATILE)
-		flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+		flags |= MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC;
 	if ((rc = mdb_env_set_maxdbs(e, NS_COUNT)) ||
 	    (rc = mdb_env_set_mapsize(e, map_mib * 1024 * 1024)) ||
 	    (rc = mdb_env_set_maxreaders(e, MAX_READERS)) ||
@@ -190,6 +191,11 @@ static int env_open(struct lmdb_store *c, int which, size_t map_mib, char **err)
 		log_warn("store: freed %d reader slot(s) in %s left by a process that died reading",
 		         dead, c->path[which]);
 	c->env[which] = e;
+	if (which == ENV_VOLATILE) {
+		MDB_stat st;
+		c->writemap = mdb_env_stat(e, &st) == 0;
+		c->psize = c->writemap ? st.ms_psize : 0;
+	}
 	return STORE_OK;
 fail:
 	lmdb_set_err(err, "store: cannot open the databases in %s: %s", c->path[which],

@@ -17,11 +17,16 @@ enum { LMDB_FORMAT_VERSION = 1 };
 /* Percent of the volatile map above which no record is added (see over_reserve); the high-water
  * mark of new journeys is below it. */
 enum { LMDB_RESERVE_MARK = 90 };
+/* The allocated room kept ahead of the volatile environment's last page (see runway). */
+enum { LMDB_RUNWAY = 1 << 20 };
 
 extern const char *const lmdb_ns_names[NS_COUNT];
 
 struct lmdb_store {
 	MDB_env *env[ENV_N];
+	bool writemap;      /* the volatile environment is written through its map */
+	size_t psize;       /* its page size */
+	uint64_t allocated; /* bytes of its file known to be allocated (see runway) */
 	MDB_dbi dbi[NS_COUNT];
 	char *path[ENV_N]; /* <dir>/durable, <dir>/volatile */
 	int marker_fd;     /* RUNNING, with our shared flock on it */
