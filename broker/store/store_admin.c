@@ -23,6 +23,7 @@ static size_t gc_flush(store *s)
 	store_batch *head = s->gc_head;
 	s->gc_head = NULL;
 	s->gc_tail = &s->gc_head;
+	s->gc_len = 0;
 	pthread_mutex_unlock(&s->gc_mu);
 	size_t n = 0;
 	for (store_batch *b = head; b; b = b->next)
@@ -109,16 +110,14 @@ int store_batch_commit_deferred(store *s, store_batch *b)
 	if (!s || !b || b->failed || b->n == 0 || store_ns_volatile(b->ops[0].ns))
 		return store_batch_commit(s, b);
 	pthread_mutex_lock(&s->gc_mu);
-	size_t queued = 0;
-	for (store_batch *q = s->gc_head; q && queued <= GC_QUEUE_MAX; q = q->next)
-		queued++;
-	bool defer = s->gc_running && !s->gc_stop && queued < GC_QUEUE_MAX;
+	bool defer = s->gc_running && !s->gc_stop && s->gc_len < GC_QUEUE_MAX;
 	int rc = STORE_OK;
 	if (defer) {
 		if ((rc = store_batch_prepare(s, b, store_now(s))) == STORE_OK) {
 			b->next = NULL;
 			*s->gc_tail = b;
 			s->gc_tail = &b->next;
+			s->gc_len++;
 		}
 	}
 	pthread_mutex_unlock(&s->gc_mu);

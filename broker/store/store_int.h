@@ -89,6 +89,7 @@ struct store {
 	pthread_cond_t gc_cv;
 	pthread_t gc_thread;
 	struct store_batch *gc_head, **gc_tail;
+	size_t gc_len;
 	bool gc_running, gc_stop;
 	int gc_interval_ms;
 
