@@ -147,11 +147,12 @@ hub *hub_open(hub_conf *cfg, char **err)
 		goto fail;
 	h->discovery_json = oidc_discovery_json(h);
 	csp_init(!cfg->secure_cookies);
-	/* Pairwise records are group-committed (batched in one synced transaction every 100 ms): a
+	/* Pairwise records are group-committed (batched in one synced transaction every 10 ms, so
+	 * an operator's look-up right after a first login finds the record): a
 	 * sub is a keyed hash of durable secrets, so one lost in an OS crash is derived again
 	 * identically. Every other durable commit (keys, secrets, services, switches, audit) is
 	 * synced on its own. */
-	if (store_group_commit(h->st, 100))
+	if (store_group_commit(h->st, 10))
 		log_warn("store: group commit unavailable; every pairwise record is fsync'd");
 	keys_policy kp = hub_keys_policy(cfg);
 	h->rotation = keys_schedule_start(h->st, &kp, cfg->key_rotation_days, 3600);

@@ -58,12 +58,16 @@ static void *gc_main(void *arg)
 	store *s = arg;
 	pthread_mutex_lock(&s->gc_mu);
 	while (!s->gc_stop) {
+		/* asleep while nothing is queued; then the interval gathers a group */
+		while (!s->gc_stop && !s->gc_head)
+			pthread_cond_wait(&s->gc_cv, &s->gc_mu);
 		struct timespec t;
 		clock_gettime(CLOCK_REALTIME, &t);
 		t.tv_nsec += (long)s->gc_interval_ms * 1000000L;
 		t.tv_sec += t.tv_nsec / 1000000000L;
 		t.tv_nsec %= 1000000000L;
-		pthread_cond_timedwait(&s->gc_cv, &s->gc_mu, &t);
+		while (!s->gc_stop && pthread_cond_timedwait(&s->gc_cv, &s->gc_mu, &t) == 0)
+			;
 		pthread_mutex_unlock(&s->gc_mu);
 		gc_flush(s);
 		pthread_mutex_lock(&s->gc_mu);
@@ -117,7 +121,8 @@ int store_batch_commit_deferred(store *s, store_batch *b)
 			b->next = NULL;
 			*s->gc_tail = b;
 			s->gc_tail = &b->next;
-			s->gc_len++;
+			if (s->gc_len++ == 0)
+				pthread_cond_signal(&s->gc_cv); /* wakes the syncer */
 		}
 	}
 	pthread_mutex_unlock(&s->gc_mu);
