@@ -21,10 +21,13 @@ async function killedAt(hub, args, ms) {
 test('killed idhubctl changes: none committed without its audit record', async (t) => {
   const hub = await startHub({ services: [service('svc-a')] });
   t.after(() => hub.stop());
-  // how long one run takes, to spread the kills over it
-  const t0 = Date.now();
-  await ctlOk(hub, ['keys', 'generate']);
-  const runMs = Date.now() - t0;
+  // how long one run takes (the shortest of three), to spread the kills over it
+  let runMs = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = Date.now();
+    await ctlOk(hub, ['keys', 'generate']);
+    runMs = Math.min(runMs, Date.now() - t0);
+  }
   let killed = 0;
   for (let i = 0; i < 15; i++) {
     const at = Math.floor((runMs * (i + 1)) / 15);
