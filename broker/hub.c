@@ -124,6 +124,7 @@ hub *hub_open(hub_conf *cfg, char **err)
 	h->st = store_open(path, (size_t)cfg->store_map_mib, err);
 	if (!h->st)
 		goto fail;
+	store_set_high_water(h->st, (int)cfg->store_high_water);
 	if (store_unclean_floor(h->st))
 		log_warn("store: the last run did not stop cleanly; short-lived records were "
 		         "discarded and anything issued before now is refused");
@@ -148,10 +149,12 @@ hub *hub_open(hub_conf *cfg, char **err)
 	h->discovery_json = oidc_discovery_json(h);
 	csp_init(!cfg->secure_cookies);
 	pages_init(cfg->integration);
-	/* Pairwise records are group-committed: a sub is a keyed hash of durable secrets, so one
-	 * lost in an OS crash is derived again identically; keys and secrets sync on every change.
-	 */
-	if (store_group_commit(h->st, 100))
+	/* Pairwise records are group-committed (batched in one synced transaction every 10 ms, so
+	 * an operator's look-up right after a first login finds the record): a
+	 * sub is a keyed hash of durable secrets, so one lost in an OS crash is derived again
+	 * identically. Every other durable commit (keys, secrets, services, switches, audit) is
+	 * synced on its own. */
+	if (store_group_commit(h->st, 10))
 		log_warn("store: group commit unavailable; every pairwise record is fsync'd");
 	keys_policy kp = hub_keys_policy(cfg);
 	h->rotation = keys_schedule_start(h->st, &kp, cfg->key_rotation_days, 3600);

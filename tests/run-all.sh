@@ -62,7 +62,7 @@ node_suite() { # $1 name, $2 directory under tests/
 	count "$1" "$rc" "${p:-0}" "${f:-0}"
 }
 node_suite "integration tests (openid-client against the ASan daemon)" integration
-node_suite "fault tests (kill -9, restarts)" faults
+node_suite "fault tests (kill -9, full map, full disk, killed backup, hostile clients, slow IdP)" faults
 node_suite "browser test (headless Chromium)" browser
 node_suite "Debian package (make deb, install, sign-in as idhub, purge; skipped unless root)" package
 

@@ -1,4 +1,5 @@
-/* audit.c — the audit log (see audit.h). */
+/* audit.c — the audit log (see audit.h): records written alone, in a change's batch, or riding with
+ * a change's write (store_attach). */
 #include "audit.h"
 #include "../util/random.h"
 #include <pwd.h>
@@ -20,13 +21,13 @@ const char *audit_actor(char *buf, size_t len)
 	return buf;
 }
 
-int audit_append(store *s, const char *who, const char *what, const char *target,
-                 const json_t *before, const json_t *after)
+/* The record's key (time-ordered) and its JSON (malloc'd); 0 or STORE_ERR. */
+static int make_record(unsigned char key[16], char **json, const char *who, const char *what,
+                       const char *target, const json_t *before, const json_t *after)
 {
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	uint64_t us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-	unsigned char key[16];
 	for (int i = 0; i < 8; i++)
 		key[i] = (unsigned char)(us >> (56 - 8 * i));
 	if (random_bytes(key + 8, 8))
@@ -37,11 +38,43 @@ int audit_append(store *s, const char *who, const char *what, const char *target
 		json_object_set(rec, "before", (json_t *)before);
 	if (after)
 		json_object_set(rec, "after", (json_t *)after);
-	char *js = json_dumps(rec, JSON_COMPACT);
+	*json = json_dumps(rec, JSON_COMPACT);
 	json_decref(rec);
-	if (!js)
+	return *json ? STORE_OK : STORE_ERR;
+}
+
+int audit_append(store *s, const char *who, const char *what, const char *target,
+                 const json_t *before, const json_t *after)
+{
+	unsigned char key[16];
+	char *js;
+	if (make_record(key, &js, who, what, target, before, after))
 		return STORE_ERR;
 	int rc = store_put_new(s, NS_AUDIT, key, sizeof key, js, strlen(js), 0);
+	free(js);
+	return rc;
+}
+
+int audit_batch_put(store_batch *b, const char *who, const char *what, const char *target,
+                    const json_t *before, const json_t *after)
+{
+	unsigned char key[16];
+	char *js;
+	if (make_record(key, &js, who, what, target, before, after))
+		return STORE_ERR;
+	store_batch_put_new(b, NS_AUDIT, key, sizeof key, js, strlen(js), 0);
+	free(js);
+	return STORE_OK;
+}
+
+int audit_attach(store *s, const char *who, const char *what, const char *target,
+                 const json_t *before, const json_t *after)
+{
+	unsigned char key[16];
+	char *js;
+	if (make_record(key, &js, who, what, target, before, after))
+		return STORE_ERR;
+	int rc = store_attach(s, NS_AUDIT, key, sizeof key, js, strlen(js));
 	free(js);
 	return rc;
 }

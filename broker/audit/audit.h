@@ -10,8 +10,17 @@
 /* The person acting: "user" or "user (via sudo by alice)", from the process's uid and SUDO_USER. */
 const char *audit_actor(char *buf, size_t len);
 /* Appends a record {at, who, what, target, before, after}; before/after may be NULL (borrowed).
- * Returns 0 or a STORE_ code. */
+ * Returns 0 or a STORE_ code. For a record of something that changes nothing (a look-up, a
+ * backup); a change commits with its record through audit_batch_put or audit_attach. */
 int audit_append(store *s, const char *who, const char *what, const char *target,
+                 const json_t *before, const json_t *after);
+/* Adds the record to a durable batch: it commits with the batch's change, or not at all. */
+int audit_batch_put(store_batch *b, const char *who, const char *what, const char *target,
+                    const json_t *before, const json_t *after);
+/* The record rides with this thread's next durable write on s (store_attach): for a change made
+ * by a function that writes on its own. store_attach_drop(s) afterwards tells whether it was
+ * written (0) or the change did not commit (1). */
+int audit_attach(store *s, const char *who, const char *what, const char *target,
                  const json_t *before, const json_t *after);
 /* Calls fn with each record (parsed JSON, borrowed) from oldest to newest; stops when fn returns
  * non-zero. */

@@ -78,6 +78,7 @@ typedef struct hub_conf {
 	int integration;    /* derived: environment is "integration" (pages carry a banner) */
 	int64_t code_ttl, id_token_ttl, access_token_ttl, journey_ttl, jwks_max_age, clock_leeway;
 	int64_t store_map_mib;
+	int64_t store_high_water;  /* percent of the volatile map above which new journeys wait */
 	int64_t key_rotation_days; /* 0: off; else the daemon rotates signing keys every N days */
 	char *log_level;           /* "error", "warning", "info", "debug" */
 	/* Limits against floods and hostile clients (README "Limits"): */

@@ -43,6 +43,7 @@ enum {
 	H_UPSTREAM_THREADS,
 	H_SERVICE_DOCUMENTATION,
 	H_LOG_FORMAT,
+	H_STORE_HIGH_WATER,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -70,6 +71,7 @@ static const char *const hub_names[H_COUNT] = {
     "upstream_threads",
     "service_documentation",
     "log_format",
+    "store_high_water",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -188,7 +190,8 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    {H_CODE_TTL, 60, 10, 600, offsetof(hub_conf, code_ttl)},
 	    {H_ID_TOKEN_TTL, 300, 60, 86400, offsetof(hub_conf, id_token_ttl)},
 	    {H_ACCESS_TOKEN_TTL, 300, 60, 86400, offsetof(hub_conf, access_token_ttl)},
-	    {H_JOURNEY_TTL, 900, 60, 86400, offsetof(hub_conf, journey_ttl)},
+	    /* as short as 5 s only for tests that wait for journeys to expire */
+	    {H_JOURNEY_TTL, 900, 5, 86400, offsetof(hub_conf, journey_ttl)},
 	    {H_JWKS_MAX_AGE, 300, 0, 86400, offsetof(hub_conf, jwks_max_age)},
 	    {H_CLOCK_LEEWAY, 30, 0, 300, offsetof(hub_conf, clock_leeway)},
 	    {H_STORE_MAP_MIB, 1024, 16, 1048576, offsetof(hub_conf, store_map_mib)},
@@ -197,6 +200,7 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    {H_HEADER_TIMEOUT, 10, 1, 300, offsetof(hub_conf, header_timeout)},
 	    {H_JOURNEYS_PER_MINUTE, 600, 0, 1000000, offsetof(hub_conf, journeys_per_minute)},
 	    {H_UPSTREAM_THREADS, 32, 1, 512, offsetof(hub_conf, upstream_threads)},
+	    {H_STORE_HIGH_WATER, 75, 10, 85, offsetof(hub_conf, store_high_water)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,

@@ -125,14 +125,16 @@ int cmd_idps(ctl *c, int argc, char **argv)
 		return ctl_usage("idps", "unknown subcommand or wrong arguments: %s", sub);
 	}
 	st.updated = time(NULL);
-	if (idp_state_put(c->st, ic->id, &st)) {
-		json_decref(before);
-		return ctl_fail("cannot store the state of %s", ic->id);
-	}
 	json_t *after = idp_state_json(&st);
-	ctl_audit(c, what, ic->id, before, after);
+	int arc = ctl_audit_attach(c, what, ic->id, before, after);
 	json_decref(before);
 	json_decref(after);
+	if (arc)
+		return arc;
+	int prc = idp_state_put(c->st, ic->id, &st); /* the record rides with this write */
+	store_attach_drop(c->st);
+	if (prc)
+		return ctl_fail("cannot store the state of %s", ic->id);
 	json_t *j = idp_json(c, ic);
 	if (c->json)
 		ctl_print_json(j);

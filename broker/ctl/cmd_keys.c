@@ -44,26 +44,20 @@ static int list(ctl *c)
 	return CTL_OK;
 }
 
-static json_t *report_json(const keys_report *r)
+/* An empty report whose change will commit with its audit record (what, target, the actor). */
+static void audited(ctl *c, keys_report *r, const char *what, const char *target)
 {
-	json_t *o = json_object(), *ch = json_array(), *notes = json_array();
-	for (int i = 0; i < r->n; i++)
-		json_array_append_new(ch, json_pack("{s:s, s:s, s:s, s:s}", "kid", r->change[i].kid,
-		                                    "alg", r->change[i].alg, "from",
-		                                    r->change[i].from, "to", r->change[i].to));
-	for (int i = 0; i < r->nnotes; i++)
-		json_array_append_new(notes, json_string(r->note[i]));
-	json_object_set_new(o, "changes", ch);
-	json_object_set_new(o, "notes", notes);
-	return o;
+	memset(r, 0, sizeof *r);
+	r->audit_who = c->actor;
+	r->audit_what = what;
+	r->audit_target = target;
 }
 
-/* Prints what a lifecycle command did, writes the audit record, and maps the result. */
-static int report(ctl *c, const char *what, const char *target, const keys_report *r, int rc)
+/* Prints what a lifecycle command did (its audit record committed with the change) and maps the
+ * result. */
+static int report(ctl *c, const keys_report *r, int rc)
 {
-	json_t *o = report_json(r);
-	if (rc == 0 && r->n)
-		ctl_audit(c, what, target, NULL, o);
+	json_t *o = keys_report_json(r);
 	if (c->json) {
 		json_object_set_new(o, "ok", json_boolean(rc == 0));
 		ctl_print_json(o);
@@ -134,18 +128,14 @@ int cmd_keys(ctl *c, int argc, char **argv)
 		jws_alg a = jws_alg_from_name(alg);
 		if (a == JWS_ALG_NONE)
 			return ctl_usage("keys", "--alg must be ES256, RS256, PS256 or EdDSA");
-		char kid[48];
-		if (!ctl_store(c) || keys_generate(c->st, a, KEY_NEXT, kid))
+		audited(c, &r, "keys.generate", NULL); /* the target is the new kid */
+		if (!ctl_store(c) || keys_generate_next(c->st, a, &r))
 			return ctl_fail("cannot generate the key");
-		r.n = 1;
-		snprintf(r.change[0].kid, sizeof r.change[0].kid, "%s", kid);
-		snprintf(r.change[0].alg, sizeof r.change[0].alg, "%s", jws_alg_name(a));
-		snprintf(r.change[0].to, sizeof r.change[0].to, "next");
-		r.nnotes = 1;
-		snprintf(r.note[0], sizeof r.note[0],
-		         "published now; 'keys rotate' can make it sign after %lld s",
-		         (long long)p.jwks_max_age);
-		return report(c, "keys.generate", kid, &r, 0);
+		if (r.nnotes < KEYS_REPORT_MAX)
+			snprintf(r.note[r.nnotes++], sizeof r.note[0],
+			         "published now; 'keys rotate' can make it sign after %lld s",
+			         (long long)p.jwks_max_age);
+		return report(c, &r, 0);
 	}
 	if (strcmp(sub, "rotate") == 0 && rest == 0) {
 		if (now != !!revoke)
@@ -153,17 +143,20 @@ int cmd_keys(ctl *c, int argc, char **argv)
 			                 "--now and --revoke KID go together (emergency rotation)");
 		if (!ctl_store(c))
 			return CTL_FAIL;
-		if (revoke)
-			return report(c, "keys.revoke", revoke, &r,
-			              keys_revoke_now(c->st, revoke, &r));
-		return report(c, "keys.rotate", NULL, &r, keys_rotate(c->st, &p, &r));
+		if (revoke) {
+			audited(c, &r, "keys.revoke", revoke);
+			return report(c, &r, keys_revoke_now(c->st, revoke, &r));
+		}
+		audited(c, &r, "keys.rotate", NULL);
+		return report(c, &r, keys_rotate(c->st, &p, &r));
 	}
-	if (strcmp(sub, "retire") == 0 && rest == 1)
-		return ctl_store(c)
-		           ? report(c, "keys.retire", args[0], &r, keys_retire(c->st, args[0], &r))
-		           : CTL_FAIL;
-	if (strcmp(sub, "purge") == 0 && rest == 0)
-		return ctl_store(c) ? report(c, "keys.purge", NULL, &r, keys_purge(c->st, &p, &r))
-		                    : CTL_FAIL;
+	if (strcmp(sub, "retire") == 0 && rest == 1) {
+		audited(c, &r, "keys.retire", args[0]);
+		return ctl_store(c) ? report(c, &r, keys_retire(c->st, args[0], &r)) : CTL_FAIL;
+	}
+	if (strcmp(sub, "purge") == 0 && rest == 0) {
+		audited(c, &r, "keys.purge", NULL);
+		return ctl_store(c) ? report(c, &r, keys_purge(c->st, &p, &r)) : CTL_FAIL;
+	}
 	return ctl_usage("keys", "unknown subcommand or wrong arguments: %s", sub);
 }

@@ -52,14 +52,20 @@ int cmd_pairwise(ctl *c, int argc, char **argv)
 	}
 	int result = rc == 0 || rc == STORE_NOTFOUND ? CTL_OK : CTL_FAIL;
 	if (forget && rc == 0) {
-		if (pairwise_forget(c->st, svc->sector, sub, time(NULL)) != 0)
+		/* the erasure and its audit record commit together */
+		json_object_set_new(o2, "erased", json_true());
+		if (ctl_audit_attach(c, "pairwise.forget", sub, NULL, o2) != CTL_OK)
+			result = CTL_FAIL;
+		else if (pairwise_forget(c->st, svc->sector, sub, time(NULL)) != 0)
 			result = ctl_fail("cannot erase %s", sub);
-		else
-			json_object_set_new(o2, "erased", json_true());
+		if (store_attach_drop(c->st))
+			json_object_del(o2, "erased"); /* not committed */
 	} else if (forget) {
 		result = ctl_fail("no sub %s for service %s", sub, service);
+		ctl_audit(c, "pairwise.forget", sub, NULL, o2); /* a refused erasure, recorded */
+	} else {
+		ctl_audit(c, "pairwise.lookup", sub, NULL, o2);
 	}
-	ctl_audit(c, forget ? "pairwise.forget" : "pairwise.lookup", sub, NULL, o2);
 	if (c->json) {
 		ctl_print_json(o2);
 	} else {

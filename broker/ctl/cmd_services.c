@@ -305,19 +305,6 @@ static int save(ctl *c, const service_conf *s, int is_new, const json_t *before,
 	json_t *rec = client_record_json(c->cfg, s);
 	json_object_set_new(rec, "updated", json_integer((json_int_t)time(NULL)));
 	char *js = json_dumps(rec, JSON_COMPACT);
-	int rc = is_new ? store_put_new(c->st, NS_CLIENTS, s->client_id, strlen(s->client_id), js,
-	                                strlen(js), 0)
-	                : store_put(c->st, NS_CLIENTS, s->client_id, strlen(s->client_id), js,
-	                            strlen(js), 0);
-	free(js);
-	if (rc == STORE_EXISTS) {
-		json_decref(rec);
-		return ctl_fail("service %s already exists", s->client_id);
-	}
-	if (rc) {
-		json_decref(rec);
-		return ctl_fail("cannot store service %s", s->client_id);
-	}
 	/* the audit log gets no secret material, not even hashes */
 	json_object_del(rec, "secret_hash");
 	json_object_del(rec, "old_secret_hash");
@@ -325,8 +312,22 @@ static int save(ctl *c, const service_conf *s, int is_new, const json_t *before,
 		json_object_del((json_t *)before, "secret_hash");
 		json_object_del((json_t *)before, "old_secret_hash");
 	}
-	ctl_audit(c, what, s->client_id, before, rec);
+	int rc = ctl_audit_attach(c, what, s->client_id, before, rec);
 	json_decref(rec);
+	if (rc) {
+		free(js);
+		return rc;
+	}
+	rc = is_new ? store_put_new(c->st, NS_CLIENTS, s->client_id, strlen(s->client_id), js,
+	                            strlen(js), 0)
+	            : store_put(c->st, NS_CLIENTS, s->client_id, strlen(s->client_id), js,
+	                        strlen(js), 0);
+	free(js);
+	store_attach_drop(c->st); /* committed with the change, or dropped with it */
+	if (rc == STORE_EXISTS)
+		return ctl_fail("service %s already exists", s->client_id);
+	if (rc)
+		return ctl_fail("cannot store service %s", s->client_id);
 	return CTL_OK;
 }
 
@@ -514,15 +515,16 @@ int cmd_services(ctl *c, int argc, char **argv)
 			print_service(c, s, "store");
 			rc = CTL_OK;
 		} else if (strcmp(sub, "remove") == 0) {
-			rc = store_del(c->st, NS_CLIENTS, id, strlen(id))
-			         ? ctl_fail("cannot remove %s", id)
-			         : CTL_OK;
-			if (rc == CTL_OK) {
-				json_object_del(before, "secret_hash");
-				json_object_del(before, "old_secret_hash");
-				ctl_audit(c, "services.remove", id, before, NULL);
+			json_object_del(before, "secret_hash");
+			json_object_del(before, "old_secret_hash");
+			rc = ctl_audit_attach(c, "services.remove", id, before, NULL);
+			if (rc == CTL_OK)
+				rc = store_del(c->st, NS_CLIENTS, id, strlen(id))
+				         ? ctl_fail("cannot remove %s", id)
+				         : CTL_OK;
+			store_attach_drop(c->st);
+			if (rc == CTL_OK)
 				print_secret(c, s, NULL, "removed");
-			}
 		} else if (strcmp(sub, "update") == 0) {
 			if (a.id)
 				rc = ctl_usage("services", "--id cannot be changed");

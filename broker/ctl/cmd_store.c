@@ -116,6 +116,8 @@ int cmd_status(ctl *c, int argc, char **argv)
 	              "pairwise_subjects", (json_int_t)store_count(c->st, NS_PAIRWISE), "journeys",
 	              (json_int_t)store_count(c->st, NS_JOURNEY), "registered_services",
 	              (json_int_t)store_count(c->st, NS_CLIENTS), "keys", keys);
+	/* how close new logins are to the busy page (hub.store_high_water) */
+	json_object_set_new(o, "volatile_fill_percent", json_integer(store_volatile_fill(c->st)));
 	if (c->json) {
 		ctl_print_json(o);
 	} else {
@@ -125,6 +127,8 @@ int cmd_status(ctl *c, int argc, char **argv)
 		printf("store:     %lld bytes on disk\n", (long long)store_disk_bytes(c->st));
 		printf("pairwise:  %ld subjects\n", store_count(c->st, NS_PAIRWISE));
 		printf("journeys:  %ld (live or awaiting purge)\n", store_count(c->st, NS_JOURNEY));
+		printf("volatile:  %d%% of the map in use (new logins wait at %lld%%)\n",
+		       store_volatile_fill(c->st), (long long)c->cfg->store_high_water);
 		printf("services:  %zu in the config, %ld registered\n", c->cfg->nservices,
 		       store_count(c->st, NS_CLIENTS));
 		const char *k;

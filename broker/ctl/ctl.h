@@ -25,9 +25,15 @@ int ctl_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a JSON value (indented) on stdout and releases it. */
 void ctl_print_json(json_t *v);
-/* Appends to the audit log; a failure is reported but does not undo the change. */
+/* Appends to the audit log a record of something that changes nothing (a look-up, a backup); a
+ * failure is reported. */
 void ctl_audit(ctl *c, const char *what, const char *target, const json_t *before,
                const json_t *after);
+/* Before a change: its audit record rides with the change's write (audit_attach), so both commit
+ * or neither does. CTL_OK, or CTL_FAIL (reported) when the record cannot be made: then make no
+ * change. After the change call store_attach_drop(c->st). */
+int ctl_audit_attach(ctl *c, const char *what, const char *target, const json_t *before,
+                     const json_t *after);
 /* Parses a strictly positive or zero integer argument; -1 if invalid. */
 long ctl_number(const char *s);
 

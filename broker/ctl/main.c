@@ -92,6 +92,14 @@ void ctl_audit(ctl *c, const char *what, const char *target, const json_t *befor
 		fprintf(stderr, "idhubctl: warning: could not write the audit record\n");
 }
 
+int ctl_audit_attach(ctl *c, const char *what, const char *target, const json_t *before,
+                     const json_t *after)
+{
+	if (!c->st || audit_attach(c->st, c->actor, what, target, before, after) != 0)
+		return ctl_fail("cannot prepare the audit record; nothing was changed");
+	return CTL_OK;
+}
+
 long ctl_number(const char *s)
 {
 	char *end;

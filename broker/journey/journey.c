@@ -144,9 +144,8 @@ int journey_init_secret(hub *h, char **err)
 		rc = store_put_new(h->st, NS_SECRETS, SEAL_SECRET, strlen(SEAL_SECRET), k, sizeof k,
 		                   0);
 		OPENSSL_cleanse(k, sizeof k);
-		if (rc && rc != STORE_EXISTS)
+		if ((rc && rc != STORE_EXISTS) || store_sync(h->st))
 			break;
-		store_sync(h->st);
 	}
 	*err = strdup("cannot load or create the journey sealing secret");
 	return -1;
@@ -251,6 +250,8 @@ int journey_save_upstream(hub *h, const journey *j)
 	store_batch_put(b, NS_USTATE, j->request_id, strlen(j->request_id), j->key, strlen(j->key),
 	                ttl);
 	free(s);
+	/* the store refuses a new journey above its high-water mark (STORE_BUSY) */
+	store_batch_budgeted(b);
 	return store_batch_commit(h->st, b);
 }
 

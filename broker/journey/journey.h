@@ -53,7 +53,8 @@ int journey_init_secret(hub *h, char **err);
 /* Fills j's CSRF token and creation time and seals it into j->token (arena). No store write. */
 int journey_create(hub *h, arena *a, journey *j);
 /* Stores j under its key and maps its upstream request id (NS_USTATE) to that key, in one
- * transaction, until the journey expires. */
+ * transaction, until the journey expires. STORE_BUSY (nothing written) when the store is at its
+ * high-water mark and this is a new record. */
 int journey_save_upstream(hub *h, const journey *j);
 /* The journey of a token or key: the stored record if the citizen has picked an IdP, else the
  * unsealed token. STORE_NOTFOUND when forged, expired or spent. */

@@ -2,6 +2,7 @@
  * (CSRF-checked), and asks the chosen adapter to start its login; /login/<journey>/cancel returns
  * to the service with access_denied. */
 #include "picker.h"
+#include "busy.h"
 #include "eligibility.h"
 #include "journey.h"
 #include "../oidc/respond.h"
@@ -138,7 +139,12 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 	j->upstream_nonce = un;
 	j->upstream_verifier = uv;
 	j->upstream_started = hub_now(h);
-	if (journey_save_upstream(h, j)) {
+	int rc = journey_save_upstream(h, j);
+	if (rc == STORE_BUSY || rc == STORE_FULL) {
+		journey_busy_page(h, r, resp, j);
+		return;
+	}
+	if (rc) {
 		journey_gone_page(h, r, resp);
 		return;
 	}

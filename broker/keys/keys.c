@@ -7,6 +7,7 @@
  * between them would otherwise miss the second), and keys_ensure_current cannot create two current
  * keys for one algorithm (the check and the write are tied to the counter value read first). */
 #include "keys.h"
+#include "../audit/audit.h"
 #include "../tokens/jwk.h"
 #include "../util/log.h"
 #include <jansson.h>
@@ -111,9 +112,9 @@ static int commit_with_bump(store *s, uint64_t g, const char *kid, const char *r
 		store_batch_put(b, NS_KEYS, kid, strlen(kid), record, strlen(record), 0);
 	keys_batch_bump(b, g);
 	int rc = store_batch_commit(s, b);
-	/* keys must survive an OS crash even when the daemon group-commits its durable writes */
-	if (rc == STORE_OK)
-		store_sync(s);
+	/* a durable commit is synced on its own; a flush that fails now means the disk refuses */
+	if (rc == STORE_OK && store_sync(s))
+		rc = STORE_ERR;
 	return rc;
 }
 
@@ -454,6 +455,20 @@ void keyring_unref(keyring *kr)
 		keyring_free(kr);
 }
 
+/* The audit record of a first current key, attached to the write that creates it. */
+static int audit_first_key(store *s, EVP_PKEY *pkey, jws_alg alg)
+{
+	char kid[44];
+	if (jwk_thumbprint(pkey, kid) != 0)
+		return STORE_ERR;
+	json_t *after = json_pack("{s:[{s:s, s:s, s:s, s:s}]}", "changes", "kid", kid, "alg",
+	                          jws_alg_name(alg), "from", "", "to", "current");
+	int rc =
+	    audit_attach(s, "idhub (no current key: created one)", "keys.create", kid, NULL, after);
+	json_decref(after);
+	return rc;
+}
+
 int keys_ensure_current(store *s, jws_alg alg)
 {
 	if (!s || !jws_alg_name(alg))
@@ -479,7 +494,10 @@ int keys_ensure_current(store *s, jws_alg alg)
 		}
 		/* fails with STORE_EXISTS if any key changed since g was read: look again */
 		char kid[44];
-		rc = store_key(s, pkey, alg, KEY_CURRENT, g, kid);
+		rc = audit_first_key(s, pkey, alg);
+		if (rc == STORE_OK)
+			rc = store_key(s, pkey, alg, KEY_CURRENT, g, kid);
+		store_attach_drop(s); /* written with the key, or dropped with it */
 		if (rc == STORE_OK)
 			log_info("keys: created the first current %s key %s", jws_alg_name(alg),
 			         kid);

@@ -1,6 +1,7 @@
 /* lifecycle.c — key rotation, retirement, purge and emergency revocation (see lifecycle.h). They
  * work on the stored JSON records, so private keys are never decoded here. */
 #include "lifecycle.h"
+#include "../audit/audit.h"
 #include "../util/log.h"
 #include <jansson.h>
 #include <stdarg.h>
@@ -157,7 +158,7 @@ static void newkeys_free(newkeys *nk)
 /* Writes the changed, removed and new records with the generation bump, in one transaction:
  * a concurrent writer's plan fails on the generation and is made again from what we wrote (so
  * two processes never both add a next key). */
-static int kset_commit(store *s, kset *ks, const newkeys *nk)
+static int kset_commit(store *s, kset *ks, const newkeys *nk, const keys_report *r)
 {
 	store_batch *b = store_batch_new();
 	if (!b)
@@ -188,9 +189,24 @@ static int kset_commit(store *s, kset *ks, const newkeys *nk)
 		return 0;
 	}
 	keys_batch_bump(b, ks->gen);
+	if (r && r->audit_who) {
+		/* the record commits with the change: a kill cannot leave one without the other */
+		json_t *after = keys_report_json(r);
+		/* no target given (keys generate): the key the change is about */
+		const char *target = r->audit_target ? r->audit_target
+		                     : r->n          ? r->change[0].kid
+		                                     : NULL;
+		int arc = audit_batch_put(b, r->audit_who, r->audit_what, target, NULL, after);
+		json_decref(after);
+		if (arc) {
+			store_batch_free(b);
+			return STORE_ERR;
+		}
+	}
 	int rc = store_batch_commit(s, b);
-	if (rc == 0)
-		store_sync(s); /* key changes are never left to a group commit */
+	/* a durable commit is synced on its own; a flush that fails now means the disk refuses */
+	if (rc == 0 && store_sync(s))
+		rc = STORE_ERR;
 	return rc;
 }
 
@@ -204,8 +220,12 @@ static int run(store *s, plan_fn plan, const void *arg, keys_report *r)
 		kset *ks = calloc(1, sizeof *ks);
 		if (!ks)
 			return STORE_ERR;
-		if (r)
-			memset(r, 0, sizeof *r);
+		if (r) {
+			keys_report keep = {.audit_who = r->audit_who,
+			                    .audit_what = r->audit_what,
+			                    .audit_target = r->audit_target};
+			*r = keep;
+		}
 		jws_alg gen_next[JWS_ALG_COUNT], gen_cur[JWS_ALG_COUNT];
 		int ngen = 0, ncur = 0;
 		newkeys nk = {0};
@@ -217,12 +237,12 @@ static int run(store *s, plan_fn plan, const void *arg, keys_report *r)
 			rc = newkeys_make(&nk, gen_cur, ncur, KEY_CURRENT, now);
 		if (rc == 0)
 			rc = newkeys_make(&nk, gen_next, ngen, KEY_NEXT, now);
-		if (rc == 0)
-			rc = kset_commit(s, ks, &nk);
-		if (rc == 0)
+		if (rc == 0) /* reported before the commit: the audit record holds the report */
 			for (int i = 0; i < nk.n; i++)
 				record_change(r, nk.kid[i], jws_alg_name(nk.alg[i]), "",
 				              key_state_name(nk.state[i]));
+		if (rc == 0)
+			rc = kset_commit(s, ks, &nk, r);
 		newkeys_free(&nk);
 		kset_free(ks);
 		free(ks);
@@ -445,4 +465,37 @@ static int plan_prepare(kset *ks, int64_t now, const void *arg, keys_report *r, 
 int keys_prepare_next(store *s, keys_report *r)
 {
 	return run(s, plan_prepare, NULL, r);
+}
+
+static int plan_generate(kset *ks, int64_t now, const void *arg, keys_report *r, jws_alg *gen,
+                         int *ngen, jws_alg *gcur, int *ncur)
+{
+	(void)ks;
+	(void)now;
+	(void)r;
+	(void)gcur;
+	(void)ncur;
+	gen[(*ngen)++] = *(const jws_alg *)arg;
+	return 0;
+}
+
+int keys_generate_next(store *s, jws_alg alg, keys_report *r)
+{
+	if ((int)alg < 0 || alg >= JWS_ALG_COUNT)
+		return STORE_ERR;
+	return run(s, plan_generate, &alg, r);
+}
+
+json_t *keys_report_json(const keys_report *r)
+{
+	json_t *o = json_object(), *ch = json_array(), *notes = json_array();
+	for (int i = 0; i < r->n; i++)
+		json_array_append_new(ch, json_pack("{s:s, s:s, s:s, s:s}", "kid", r->change[i].kid,
+		                                    "alg", r->change[i].alg, "from",
+		                                    r->change[i].from, "to", r->change[i].to));
+	for (int i = 0; i < r->nnotes; i++)
+		json_array_append_new(notes, json_string(r->note[i]));
+	json_object_set_new(o, "changes", ch);
+	json_object_set_new(o, "notes", notes);
+	return o;
 }

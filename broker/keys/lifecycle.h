@@ -11,6 +11,7 @@
 #ifndef IDHUB_KEYS_LIFECYCLE_H
 #define IDHUB_KEYS_LIFECYCLE_H
 #include "keys.h"
+#include <jansson.h>
 
 typedef struct keys_policy {
 	int64_t jwks_max_age;   /* hub.jwks_max_age: how long RPs may cache the JWKS */
@@ -19,8 +20,12 @@ typedef struct keys_policy {
 
 #define KEYS_REPORT_MAX 16
 
-/* What a lifecycle command did, for the operator (and the audit log). */
+/* What a lifecycle command did, for the operator (and the audit log). When audit_who is set, the
+ * command's change commits together with its audit record {who, what, target, after: the report}
+ * (the caller sets the audit_ fields; the command keeps them and fills in the rest). A report must
+ * start zeroed ({0}) or with only the audit_ fields set. */
 typedef struct keys_report {
+	const char *audit_who, *audit_what, *audit_target;
 	int n;
 	struct {
 		char kid[48];
@@ -46,5 +51,9 @@ int keys_purge(store *s, const keys_policy *p, keys_report *r);
 int keys_revoke_now(store *s, const char *kid, keys_report *r);
 /* Publishes a next key for every algorithm that has a current key but no next one. */
 int keys_prepare_next(store *s, keys_report *r);
+/* Publishes a new next key of alg (idhubctl keys generate). */
+int keys_generate_next(store *s, jws_alg alg, keys_report *r);
+/* The report as JSON {changes: [{kid, alg, from, to}], notes: [...]} (new reference). */
+json_t *keys_report_json(const keys_report *r);
 
 #endif

@@ -18,9 +18,21 @@ struct keys_schedule {
 	int stop;
 };
 
+/* Who the daemon's own key changes are audited as. */
+#define DAEMON_ACTOR "idhub (scheduled, hub.key_rotation_days)"
+
+/* An empty report whose change commits with its audit record. */
+static void audited(keys_report *r, const char *what)
+{
+	memset(r, 0, sizeof *r);
+	r->audit_who = DAEMON_ACTOR;
+	r->audit_what = what;
+}
+
 int keys_schedule_tick(store *s, const keys_policy *p, int64_t period_s)
 {
 	keys_report r;
+	audited(&r, "keys.generate");
 	/* a next key is always published ahead, so each rotation can promote at once */
 	if (keys_prepare_next(s, &r))
 		log_warn("keys: cannot publish the next signing key");
@@ -35,6 +47,7 @@ int keys_schedule_tick(store *s, const keys_policy *p, int64_t period_s)
 		log_warn("keys: cannot claim the rotation of period %lld", (long long)period);
 		return 0;
 	}
+	audited(&r, "keys.rotate");
 	if (keys_rotate(s, p, &r)) {
 		log_err("keys: scheduled rotation failed");
 		return 0;
@@ -43,7 +56,9 @@ int keys_schedule_tick(store *s, const keys_policy *p, int64_t period_s)
 		log_info("keys: scheduled rotation: %s %s %s -> %s", r.change[i].alg,
 		         r.change[i].kid, r.change[i].from[0] ? r.change[i].from : "(new)",
 		         r.change[i].to[0] ? r.change[i].to : "(removed)");
-	keys_purge(s, p, &r);
+	audited(&r, "keys.purge");
+	if (keys_purge(s, p, &r))
+		log_warn("keys: scheduled purge of retired keys failed");
 	return 1;
 }
 

@@ -61,8 +61,11 @@ int pairwise_init(pairwise_ctx *pw, store *s, char **err)
 		store_batch_put_new(bt, NS_SECRETS, SECRET_DERIVE, strlen(SECRET_DERIVE), dk, 32,
 		                    0);
 		int rc = store_batch_commit(s, bt);
+		if (rc == 0 && store_sync(s) != 0) {
+			*err = strdup("cannot flush the pairwise secrets to disk");
+			return -1;
+		}
 		if (rc == 0) {
-			store_sync(s);
 			log_info("pairwise: created the derivation secrets (first start)");
 			continue; /* read them back */
 		}
@@ -165,6 +168,8 @@ int pairwise_sub(const pairwise_ctx *pw, store *s, const char *sector, const cha
 				if (now - rec.last_seen >= LAST_SEEN_REFRESH) {
 					rec.last_seen = now;
 					char *js = record_json(&rec);
+					/* synced, not deferred: a deferred rewrite read before an
+					 * erasure could land after it and undo it */
 					if (store_put(s, NS_PAIRWISE, lk, sizeof lk, js, strlen(js),
 					              0))
 						log_warn("pairwise: could not refresh last_seen");
@@ -186,14 +191,16 @@ int pairwise_sub(const pairwise_ctx *pw, store *s, const char *sector, const cha
 		char ik[512];
 		size_t iklen;
 		sub_index_key(sector, rec.sub, ik, sizeof ik, &iklen);
-		/* the record and its operator index are written together, durably */
+		/* the record and its operator index are written together, durably; in the daemon
+		 * group-committed (store_batch_commit_deferred): lost in an OS crash, the record is
+		 * derived again identically at the next login (a keyed hash of durable secrets) */
 		store_batch *b = store_batch_new();
 		if (erased) /* the tombstone gives way to the new generation's record */
 			store_batch_put(b, NS_PAIRWISE, lk, sizeof lk, js, strlen(js), 0);
 		else
 			store_batch_put_new(b, NS_PAIRWISE, lk, sizeof lk, js, strlen(js), 0);
 		store_batch_put(b, NS_PAIRWISE_SUB, ik, iklen, lk, sizeof lk, 0);
-		rc = store_batch_commit(s, b);
+		rc = store_batch_commit_deferred(s, b);
 		free(js);
 		if (rc == 0) {
 			memcpy(out, rec.sub, 44);

@@ -1,15 +1,19 @@
 /* store.c — the backend-neutral front of the store: argument checks, ttl to expiry, the clock,
- * the batch list and the background purger thread. The backend itself is behind store_int.h.
+ * the batch list, audit riders, and the background purger thread. The backend itself is behind
+ * store_int.h; the group commit of deferred writes and the operator functions (sync, backup,
+ * restore, reader check, fill) are in store_admin.c.
  */
 #include "store_int.h"
 #include "util/log.h"
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-enum { PURGE_MAX_PER_RUN = 1000000 };
+enum { PURGE_MAX_PER_RUN = 1000000, HIGH_WATER_DEFAULT = 75 };
 
 /* ---- open, close, clock ---- */
 
@@ -24,6 +28,10 @@ store *store_open(const char *dir, size_t map_mib, char **err)
 		return NULL;
 	}
 	s->be = &store_lmdb_backend;
+	s->high_water = HIGH_WATER_DEFAULT;
+	s->gc_tail = &s->gc_head;
+	pthread_mutex_init(&s->gc_mu, NULL);
+	pthread_cond_init(&s->gc_cv, NULL);
 	pthread_mutex_init(&s->purge_mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -35,6 +43,8 @@ store *store_open(const char *dir, size_t map_mib, char **err)
 			*err = strdup("store: no directory given");
 		pthread_cond_destroy(&s->purge_cv);
 		pthread_mutex_destroy(&s->purge_mu);
+		pthread_cond_destroy(&s->gc_cv);
+		pthread_mutex_destroy(&s->gc_mu);
 		free(s);
 		return NULL;
 	}
@@ -52,9 +62,13 @@ void store_close(store *s)
 	pthread_mutex_unlock(&s->purge_mu);
 	if (running)
 		pthread_join(s->purge_thread, NULL);
+	store_group_commit_stop(s); /* commits what is still queued */
+	store_attach_drop(s);
 	s->be->close(s);
 	pthread_cond_destroy(&s->purge_cv);
 	pthread_mutex_destroy(&s->purge_mu);
+	pthread_cond_destroy(&s->gc_cv);
+	pthread_mutex_destroy(&s->gc_mu);
 	free(s);
 }
 
@@ -104,6 +118,62 @@ static int ttl_expiry(int64_t now, int64_t ttl, int64_t *expires)
 	return STORE_OK;
 }
 
+/* ---- the audit rider (store_attach) ---- */
+
+/* One per thread: idhubctl is single-threaded, and a daemon thread attaches and writes in one go.
+ */
+static __thread struct rider {
+	store *s;
+	struct store_op op; /* owned key and val */
+} rider;
+
+int store_attach(store *s, store_ns ns, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	if (check_key(s, ns, key, klen) || store_ns_volatile(ns) || (!val && vlen))
+		return STORE_ERR;
+	store_attach_drop(s);
+	struct store_op op = {.kind = STORE_OP_PUT_NEW, .ns = ns, .klen = klen, .vlen = vlen};
+	op.key = malloc(klen);
+	op.val = malloc(vlen ? vlen : 1);
+	if (!op.key || !op.val) {
+		free(op.key);
+		free(op.val);
+		return STORE_ERR;
+	}
+	memcpy(op.key, key, klen);
+	if (vlen)
+		memcpy(op.val, val, vlen);
+	rider.s = s;
+	rider.op = op;
+	return STORE_OK;
+}
+
+int store_attach_drop(store *s)
+{
+	if (!s || rider.s != s)
+		return 0;
+	free(rider.op.key);
+	free(rider.op.val);
+	memset(&rider, 0, sizeof rider);
+	return 1;
+}
+
+/* The rider for a durable write on s by this thread, or NULL. */
+static const struct store_op *rider_for(store *s, store_ns ns)
+{
+	return rider.s == s && !store_ns_volatile(ns) ? &rider.op : NULL;
+}
+
+/* Writes op together with the rider in one backend batch; the rider is spent on success. */
+static int with_rider(store *s, const struct store_op *op, int64_t now)
+{
+	struct store_op ops[2] = {*op, rider.op};
+	int rc = s->be->batch(s, ops, 2, now, false);
+	if (rc == STORE_OK)
+		store_attach_drop(s);
+	return rc;
+}
+
 /* ---- verbs ---- */
 
 int store_get(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen,
@@ -126,6 +196,16 @@ static int put_common(store *s, store_ns ns, const void *key, size_t klen, const
 	int64_t now = store_now(s), exp;
 	if (ttl_expiry(now, ttl, &exp))
 		return STORE_ERR;
+	if (rider_for(s, ns)) {
+		struct store_op op = {.kind = only_new ? STORE_OP_PUT_NEW : STORE_OP_PUT,
+		                      .ns = ns,
+		                      .key = (void *)key,
+		                      .klen = klen,
+		                      .val = (void *)(val ? val : ""),
+		                      .vlen = vlen,
+		                      .ttl = exp};
+		return with_rider(s, &op, now);
+	}
 	return s->be->put(s, ns, key, klen, val, vlen, exp, only_new, now);
 }
 
@@ -168,7 +248,18 @@ int store_del(store *s, store_ns ns, const void *key, size_t klen)
 	int rc = check_key(s, ns, key, klen);
 	if (rc)
 		return rc;
-	return s->be->del(s, ns, key, klen, store_now(s));
+	int64_t now = store_now(s);
+	if (rider_for(s, ns)) {
+		/* a batch del of an absent key succeeds: look first, so nothing is audited for a
+		 * record that was not there (a concurrent del in between is audited; harmless) */
+		rc = s->be->get(s, ns, key, klen, NULL, NULL, NULL, now);
+		if (rc)
+			return rc;
+		struct store_op op = {
+		    .kind = STORE_OP_DEL, .ns = ns, .key = (void *)key, .klen = klen};
+		return with_rider(s, &op, now);
+	}
+	return s->be->del(s, ns, key, klen, now);
 }
 
 int store_iter(store *s, store_ns ns, store_iter_fn fn, void *arg)
@@ -247,6 +338,38 @@ void store_batch_del(store_batch *b, store_ns ns, const void *key, size_t klen)
 	batch_add(b, STORE_OP_DEL, ns, key, klen, NULL, 0, 0);
 }
 
+void store_batch_budgeted(store_batch *b)
+{
+	if (b)
+		b->budgeted = true;
+}
+
+/* Checks the batch and turns its ttls into absolute expiries; 0 or a STORE_ code. */
+int store_batch_prepare(store *s, store_batch *b, int64_t now)
+{
+	if (!s || !b || b->failed)
+		return STORE_ERR;
+	if (b->n == 0)
+		return STORE_OK;
+	int rc;
+	bool vol = store_ns_volatile(b->ops[0].ns);
+	for (size_t i = 0; i < b->n; i++) {
+		if (store_ns_volatile(b->ops[i].ns) != vol) {
+			log_err("store: a batch mixes volatile and durable namespaces");
+			return STORE_ERR;
+		}
+		if ((rc = check_key(s, b->ops[i].ns, b->ops[i].key, b->ops[i].klen)))
+			return rc;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		int64_t exp;
+		if (ttl_expiry(now, b->ops[i].ttl, &exp))
+			return STORE_ERR;
+		b->ops[i].ttl = exp; /* the backend reads ttl as the absolute expiry */
+	}
+	return STORE_OK;
+}
+
 int store_batch_commit(store *s, store_batch *b)
 {
 	int rc = STORE_OK;
@@ -256,26 +379,15 @@ int store_batch_commit(store *s, store_batch *b)
 	}
 	if (b->n == 0)
 		goto out;
-	bool vol = store_ns_volatile(b->ops[0].ns);
-	for (size_t i = 0; i < b->n; i++) {
-		if (store_ns_volatile(b->ops[i].ns) != vol) {
-			log_err("store: a batch mixes volatile and durable namespaces");
-			rc = STORE_ERR;
-			goto out;
-		}
-		if ((rc = check_key(s, b->ops[i].ns, b->ops[i].key, b->ops[i].klen)))
-			goto out;
-	}
+	const struct store_op *r = rider_for(s, b->ops[0].ns);
+	if (r)
+		batch_add(b, r->kind, r->ns, r->key, r->klen, r->val, r->vlen, 0);
 	int64_t now = store_now(s);
-	for (size_t i = 0; i < b->n; i++) {
-		int64_t exp;
-		if (ttl_expiry(now, b->ops[i].ttl, &exp)) {
-			rc = STORE_ERR;
-			goto out;
-		}
-		b->ops[i].ttl = exp; /* the backend reads ttl as the absolute expiry */
-	}
-	rc = s->be->batch(s, b->ops, b->n, now);
+	if ((rc = store_batch_prepare(s, b, now)))
+		goto out;
+	rc = s->be->batch(s, b->ops, b->n, now, b->budgeted);
+	if (rc == STORE_OK && r)
+		store_attach_drop(s);
 out:
 	store_batch_free(b);
 	return rc;
@@ -292,14 +404,28 @@ long store_purge_expired(store *s, int64_t now, long max)
 	return s->be->purge(s, now, max);
 }
 
+/* One purger round: expired records, stale readers, and the throttled log's counts. */
+static void purge_round(store *s)
+{
+	long n = store_purge_expired(s, store_now(s), PURGE_MAX_PER_RUN);
+	if (n > 0)
+		log_debug("store: purged %ld expired records", n);
+	store_reader_check(s);
+	store_log_flush();
+}
+
+/* Wakes every second; purges every purge_interval seconds, or at once while the volatile store is
+ * at or above its high-water mark (a flood's records are freed as soon as they expire). The first
+ * round runs a second after the start, so a store left full by the last run recovers at once. */
 static void *purger_main(void *arg)
 {
 	store *s = arg;
+	int since = s->purge_interval;
 	pthread_mutex_lock(&s->purge_mu);
 	while (!s->purge_stop) {
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += s->purge_interval;
+		until.tv_sec += 1;
 		while (!s->purge_stop) {
 			int rc = pthread_cond_timedwait(&s->purge_cv, &s->purge_mu, &until);
 			if (rc == ETIMEDOUT)
@@ -308,9 +434,12 @@ static void *purger_main(void *arg)
 		if (s->purge_stop)
 			break;
 		pthread_mutex_unlock(&s->purge_mu);
-		long n = store_purge_expired(s, store_now(s), PURGE_MAX_PER_RUN);
-		if (n > 0)
-			log_debug("store: purged %ld expired records", n);
+		since++;
+		int fill = store_volatile_fill(s);
+		if (since >= s->purge_interval || fill >= s->high_water) {
+			purge_round(s);
+			since = 0;
+		}
 		pthread_mutex_lock(&s->purge_mu);
 	}
 	pthread_mutex_unlock(&s->purge_mu);

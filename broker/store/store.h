@@ -19,7 +19,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { STORE_OK = 0, STORE_NOTFOUND = -1, STORE_EXISTS = -2, STORE_ERR = -3, STORE_FULL = -4 };
+/* STORE_FULL: the map or the disk is full. STORE_BUSY: a budgeted write (a new journey) refused
+ * because the volatile store is above its high-water mark (see store_batch_budgeted). */
+enum {
+	STORE_OK = 0,
+	STORE_NOTFOUND = -1,
+	STORE_EXISTS = -2,
+	STORE_ERR = -3,
+	STORE_FULL = -4,
+	STORE_BUSY = -5
+};
 
 typedef enum {
 	/* volatile: short-lived, not fsync'd */
@@ -87,9 +96,28 @@ void store_batch_put(store_batch *b, store_ns ns, const void *key, size_t klen, 
 void store_batch_put_new(store_batch *b, store_ns ns, const void *key, size_t klen, const void *val,
                          size_t vlen, int64_t ttl);
 void store_batch_del(store_batch *b, store_ns ns, const void *key, size_t klen);
+/* Marks a volatile batch as a new journey: its commit is refused with STORE_BUSY, writing
+ * nothing, when the volatile environment is at or above its high-water mark, unless every key it
+ * puts already exists (a journey under way). Unbudgeted writes (codes, the journeys under way)
+ * may use the headroom above the mark; the purge always can. */
+void store_batch_budgeted(store_batch *b);
 /* Applies and frees the batch. A del of an absent key is not an error. */
 int store_batch_commit(store *s, store_batch *b);
+/* Like store_batch_commit, for writes whose loss in an OS crash is harmless because they are
+ * re-derived identically (the daemon's pairwise records). After store_group_commit the batch is
+ * queued and committed within interval_ms together with the others queued, in one synced
+ * transaction in which each batch applies all or nothing (a batch that fails, e.g. STORE_EXISTS,
+ * is dropped alone); returns 0 once queued. Without group commit it is store_batch_commit. */
+int store_batch_commit_deferred(store *s, store_batch *b);
 void store_batch_free(store_batch *b);
+
+/* An audit record that rides with a change: the next durable write by this thread on s (put,
+ * put_new, del, batch commit) also writes (ns, key) -> val with put_new semantics in the same
+ * transaction, so the change and its record commit together or not at all. The rider is used once;
+ * a write that fails leaves it pending. take and swap do not carry it. */
+int store_attach(store *s, store_ns ns, const void *key, size_t klen, const void *val, size_t vlen);
+/* Drops this thread's rider on s; returns 1 when it was still pending (not committed), else 0. */
+int store_attach_drop(store *s);
 
 /* Calls fn for each live record of ns in key order until fn returns non-zero (which is returned).
  * Runs in one read snapshot; fn must not call other store verbs. */
@@ -98,35 +126,54 @@ typedef int (*store_iter_fn)(void *arg, const void *key, size_t klen, const void
 int store_iter(store *s, store_ns ns, store_iter_fn fn, void *arg);
 
 /* Deletes up to max expired records across all namespaces (in batches of small transactions so
- * writers are not held up). Returns the number deleted, or STORE_ERR. */
+ * writers are not held up; a transaction that finds the map full is retried smaller, down to one
+ * record, so the purge runs on a full map). Returns the number deleted, or STORE_ERR. */
 long store_purge_expired(store *s, int64_t now, long max);
-/* Starts a background thread purging every interval_s seconds; stopped by store_close. */
+/* Starts a background thread purging every interval_s seconds, and every second while the volatile
+ * store is at or above its high-water mark; it also clears stale readers (store_reader_check).
+ * Stopped by store_close. */
 int store_start_purger(store *s, int interval_s);
+/* The high-water mark of the volatile store, in percent of its map (default 75; 10..85). Above 90%
+ * no volatile record is added at all (STORE_FULL), so the purge always has free pages to work.
+ * The percentage counts the pages of the B-trees; LMDB's own free list is in the remainder. */
+int store_set_high_water(store *s, int percent);
+/* How full the volatile store is, in percent of its map (pages in use), or STORE_ERR. */
+int store_volatile_fill(store *s);
+/* Frees the reader slots of processes that died holding a read transaction (a killed backup),
+ * which would otherwise pin old pages and grow the files until the map fills. Also done at open.
+ * Returns the number of slots freed, or STORE_ERR. */
+int store_reader_check(store *s);
 
 /* Statistics for status pages: live-or-expired record count per namespace, and bytes used on disk.
  */
 long store_count(store *s, store_ns ns);
 int64_t store_disk_bytes(store *s);
 
-/* Group commit for the durable environment: from this call on, durable commits return without
- * waiting for their fsync, and a background thread syncs every interval_ms (and at close). Only
- * for records that can be rebuilt identically if the last interval is lost in an OS crash (the
- * daemon's pairwise records: a sub is a keyed hash of durable secrets). Writers of records that
- * cannot (keys, secrets) call store_sync after committing. */
+/* Group commit of deferred writes (store_batch_commit_deferred): a background thread commits the
+ * queued batches every interval_ms (and at close) in one synced transaction. Every other durable
+ * commit stays synced on its own: the durable environment is never written without fsync, so an
+ * OS crash cannot corrupt keys, secrets, services, switches or audit; it can lose only the
+ * deferred writes of the last interval. */
 int store_group_commit(store *s, int interval_ms);
-/* Flushes the durable environment to disk now. */
-int store_sync(store *s);
+/* Flushes the durable environment to disk now; 0 or STORE_ERR (the caller must check). */
+int store_sync(store *s) __attribute__((warn_unused_result));
 
 /* Backup and restore (the durable environment only: volatile records are short-lived and a
  * restored hub must not accept codes or journeys from before the restore).
  * store_backup writes a consistent, compacted hot copy of the durable environment to
- * <backup_dir>/data.mdb (mode 0600, the directory made 0700), while writers go on. */
+ * <backup_dir>/data.mdb (mode 0600, the directory made 0700), while writers go on: it is written
+ * under a temporary name, synced and renamed, then <backup_dir>/MANIFEST (format, store format
+ * version, size, SHA-256) is written the same way, last. A backup without a manifest is
+ * incomplete. Refuses a directory that already holds a backup. */
 int store_backup(store *s, const char *backup_dir, char **err);
 /* 1 when a process (daemon or idhubctl) has the store under dir open, 0 when not, -1 on error. */
 int store_dir_in_use(const char *dir);
 /* Replaces the durable environment under dir with <backup_dir>/data.mdb (the old one is kept as
  * durable.replaced-<time>) and empties the volatile one. Refuses (STORE_EXISTS) when the store is
- * in use. Returns 0 or a STORE_ code with *err set. */
+ * in use, and (STORE_ERR) a backup without a manifest, of an unknown format version, or whose
+ * size or SHA-256 differ from its manifest; the current store is then left untouched. The copy is
+ * checked again after it is written, before it replaces anything. Returns 0 or a STORE_ code with
+ * *err set. */
 int store_restore(const char *dir, const char *backup_dir, char **err);
 
 /* The clock every store verb uses; tests may override it with store_set_clock. */

@@ -25,7 +25,16 @@ struct store_op {
 struct store_batch {
 	struct store_op *ops;
 	size_t n, cap;
-	bool failed; /* an allocation or argument failed: the commit returns STORE_ERR */
+	bool failed;   /* an allocation or argument failed: the commit returns STORE_ERR */
+	bool budgeted; /* a new journey: refused above the high-water mark */
+	struct store_batch *next; /* the group-commit queue */
+};
+
+/* What a backend can do beyond the verbs (as curl's vtls backends declare theirs). */
+enum {
+	STORE_ABLE_BACKUP = 1 << 0,       /* backup, restore, dir_in_use */
+	STORE_ABLE_READER_CHECK = 1 << 1, /* stale readers can be cleared */
+	STORE_ABLE_FILL = 1 << 2,         /* the volatile fill level is known (budgeted writes) */
 };
 
 struct store_backend {
@@ -45,12 +54,27 @@ struct store_backend {
 	int (*swap)(store *s, store_ns ns, const void *key, size_t klen, const void *val,
 	            size_t vlen, int64_t expires, void **old, size_t *oldlen, int64_t now);
 	int (*del)(store *s, store_ns ns, const void *key, size_t klen, int64_t now);
-	/* ops are checked: all in one environment class; ttl already >= 0. */
-	int (*batch)(store *s, const struct store_op *ops, size_t n, int64_t now);
+	/* ops are checked: all in one environment class; ttl already >= 0. budgeted: see
+	 * store_batch_budgeted (STORE_BUSY at or above s->high_water). */
+	int (*batch)(store *s, const struct store_op *ops, size_t n, int64_t now, bool budgeted);
+	/* Durable batches in one synced transaction, each all or nothing; rcs[i] is batch i's
+	 * result. Returns STORE_OK when the transaction committed (whatever the rcs). */
+	int (*batch_group)(store *s, struct store_batch *const *bs, size_t n, int64_t now,
+	                   int *rcs);
 	int (*iter)(store *s, store_ns ns, store_iter_fn fn, void *arg, int64_t now);
 	long (*purge)(store *s, int64_t now, long max);
 	long (*count)(store *s, store_ns ns);
 	int64_t (*disk_bytes)(store *s);
+	unsigned abilities; /* STORE_ABLE_* */
+	/* percent of the volatile map in use */
+	int (*fill)(store *s);
+	/* stale reader slots freed */
+	int (*reader_check)(store *s);
+	int (*sync)(store *s);
+	int (*backup)(store *s, const char *backup_dir, char **err);
+	/* on a closed store: no handle */
+	int (*restore)(const char *dir, const char *backup_dir, char **err);
+	int (*dir_in_use)(const char *dir);
 };
 
 struct store {
@@ -58,6 +82,16 @@ struct store {
 	void *be_ctx;
 	int64_t (*clock)(void); /* NULL: time(NULL) */
 	int64_t unclean_floor;
+	int high_water; /* percent of the volatile map; budgeted writes refused at or above it */
+
+	/* group commit of deferred batches (store_batch_commit_deferred) */
+	pthread_mutex_t gc_mu;
+	pthread_cond_t gc_cv;
+	pthread_t gc_thread;
+	struct store_batch *gc_head, **gc_tail;
+	size_t gc_len;
+	bool gc_running, gc_stop;
+	int gc_interval_ms;
 
 	/* the purger thread */
 	pthread_mutex_t purge_mu;
@@ -73,5 +107,17 @@ static inline bool store_ns_volatile(store_ns ns)
 }
 
 extern const struct store_backend store_lmdb_backend;
+
+/* Logs a store failure, at most once per interval per kind: repeats in between are counted and
+ * reported with the next line (a flood must not write a line per request). kind is a short
+ * static string ("map full", "busy", "error"). */
+void store_log_throttled(const char *kind, bool err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Checks a batch and turns its ttls into absolute expiries (store.c); 0 or a STORE_ code. */
+int store_batch_prepare(store *s, store_batch *b, int64_t now);
+/* Stops the group-commit thread after committing what is queued (store_admin.c). */
+void store_group_commit_stop(store *s);
+/* Writes the pending counts of store_log_throttled (the purger calls it). */
+void store_log_flush(void);
 
 #endif

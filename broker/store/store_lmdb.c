@@ -1,9 +1,8 @@
 /* store_lmdb.c — the LMDB backend of the store: the verbs, the record layout, expiry checks, the
- * expired-record purge, statistics and the backend table. Two environments live under <dir>
- * (durable: synced per commit, or group-committed in the daemon; volatile: written through the
- * map, never synced, discarded after an unclean shutdown), one named DB per namespace; opening
- * them and the RUNNING marker are in store_lmdb_env.c, backup and group commit in
- * store_lmdb_admin.c.
+ * expired-record purge, the volatile fill level and budget, statistics and the backend table. Two
+ * environments live under <dir> (durable: synced per commit, always; volatile: never synced,
+ * discarded after an unclean shutdown), one named DB per namespace; opening them and the RUNNING
+ * marker are in store_lmdb_env.c, backup and restore in store_lmdb_admin.c.
  *
  * Record value: 8-byte expiry (int64 little-endian, 0 = none) then the value bytes.
  *
@@ -30,13 +29,23 @@
 #include <time.h>
 #include <unistd.h>
 
-static int lmdb_mdb_fail(int rc, const char *what)
+/* Maps an LMDB failure to a STORE_ code and logs it, at most once per interval per kind (a flood
+ * against a full map must not write a line per request). */
+int lmdb_mdb_fail(int rc, const char *what)
 {
 	if (rc == MDB_MAP_FULL) {
-		log_warn("store: %s: the map is full", what);
+		store_log_throttled("map full", false, "store: %s: the map is full", what);
 		return STORE_FULL;
 	}
-	log_err("store: %s: %s", what, mdb_strerror(rc));
+	if (rc == ENOSPC || rc == EDQUOT) {
+		store_log_throttled(
+		    "disk full", true,
+		    "store: %s: no space left on the device (the write was refused; "
+		    "nothing was changed)",
+		    what);
+		return STORE_FULL;
+	}
+	store_log_throttled("error", true, "store: %s: %s", what, mdb_strerror(rc));
 	return STORE_ERR;
 }
 
@@ -109,6 +118,81 @@ static size_t lmdb_max_key(store *s)
 	return ctx(s)->max_key;
 }
 
+/* Pages in use in the volatile environment, in percent of its map, as txn sees it: the pages of
+ * every named DB and of the main DB (free pages, reusable by any writer, are not counted). */
+static int fill_in(store *s, MDB_txn *txn)
+{
+	MDB_env *e = ctx(s)->env[ENV_VOLATILE];
+	MDB_envinfo info;
+	MDB_stat st;
+	if (mdb_env_info(e, &info) || mdb_env_stat(e, &st) || st.ms_psize == 0)
+		return STORE_ERR;
+	size_t map_pages = info.me_mapsize / st.ms_psize, used = 0;
+	for (int ns = 0; ns <= NS_VOLATILE_END; ns++) {
+		/* MAIN_DBI (1), which holds the named DBs' records, stands in at NS_VOLATILE_END */
+		MDB_dbi dbi = ns == NS_VOLATILE_END ? 1 : ctx(s)->dbi[ns];
+		if (mdb_stat(txn, dbi, &st))
+			return STORE_ERR;
+		used += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+	}
+	return map_pages ? (int)(used * 100 / map_pages) : STORE_ERR;
+}
+
+static int lmdb_fill(store *s)
+{
+	MDB_txn *txn;
+	if (mdb_txn_begin(ctx(s)->env[ENV_VOLATILE], NULL, MDB_RDONLY, &txn))
+		return STORE_ERR;
+	int fill = fill_in(s, txn);
+	mdb_txn_abort(txn);
+	return fill;
+}
+
+/* ---- the volatile map's runway ---- */
+
+/* The volatile environment is written through its map (MDB_WRITEMAP: a third of the cost of a
+ * commit, measured), and LMDB sizes its file to the whole map with ftruncate, leaving it sparse. A
+ * store into a hole when the disk is full kills the process with SIGBUS. So before a write
+ * transaction the blocks it can touch are allocated (fallocate): the pages up to the last one in
+ * use, plus twice what the transaction writes, plus LMDB_RUNWAY bytes, in steps of LMDB_RUNWAY.
+ * A page beyond them is never touched, and a full disk is ENOSPC here, a refused write. Called
+ * with the write lock held (c->allocated is only read and written under it). */
+static int runway(struct lmdb_store *c, size_t bytes)
+{
+	MDB_env *e = c->env[ENV_VOLATILE];
+	MDB_envinfo info;
+	int fd;
+	if (!c->writemap || mdb_env_info(e, &info) || mdb_env_get_fd(e, &fd))
+		return 0;
+	uint64_t need =
+	    ((uint64_t)info.me_last_pgno + 1) * c->psize + 2 * (uint64_t)bytes + LMDB_RUNWAY;
+	if (need > info.me_mapsize)
+		need = info.me_mapsize;
+	if (need <= c->allocated)
+		return 0;
+	uint64_t to = need + LMDB_RUNWAY < info.me_mapsize ? need + LMDB_RUNWAY : info.me_mapsize;
+	if (fallocate(fd, 0, (off_t)c->allocated, (off_t)(to - c->allocated)) != 0) {
+		if (errno == EOPNOTSUPP) { /* this file system cannot say: as before */
+			c->writemap = false;
+			return 0;
+		}
+		return errno;
+	}
+	c->allocated = to;
+	return 0;
+}
+
+/* Begins a write transaction on ns's environment, with the runway for `bytes` more data. */
+static int wbegin(store *s, store_ns ns, size_t bytes, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, txn);
+	if (rc || !store_ns_volatile(ns))
+		return rc;
+	if ((rc = runway(ctx(s), bytes)) != 0)
+		mdb_txn_abort(*txn);
+	return rc;
+}
+
 /* ---- verbs ---- */
 
 static int lmdb_get(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen,
@@ -151,14 +235,35 @@ static int commit(MDB_txn *txn, const char *what)
 	return rc ? lmdb_mdb_fail(rc, what) : STORE_OK;
 }
 
+/* Above LMDB_RESERVE_MARK no volatile record is added at all (STORE_FULL): deleting needs free
+ * pages too (the B-tree is copied on write), and on a map filled to its last page not even one
+ * expired record could be purged. Deletes, takes and swaps are not held back. */
+static int over_reserve(store *s, MDB_txn *txn)
+{
+	int fill = fill_in(s, txn);
+	if (fill < 0)
+		return STORE_ERR;
+	if (fill < LMDB_RESERVE_MARK)
+		return STORE_OK;
+	store_log_throttled("map full", false,
+	                    "store: the volatile store is %d%% full: writes are refused so that "
+	                    "expired records can still be purged",
+	                    fill);
+	return STORE_FULL;
+}
+
 static int lmdb_put(store *s, store_ns ns, const void *key, size_t klen, const void *val,
                     size_t vlen, int64_t expires, bool only_new, int64_t now)
 {
 	MDB_txn *txn;
 	MDB_dbi dbi = ctx(s)->dbi[ns];
-	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, &txn);
+	int rc = wbegin(s, ns, klen + vlen, &txn);
 	if (rc)
 		return lmdb_mdb_fail(rc, "put: begin");
+	if (store_ns_volatile(ns) && (rc = over_reserve(s, txn))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
 	if (only_new) {
 		MDB_val d;
 		int live = lookup_live(txn, dbi, key, klen, now, &d);
@@ -182,7 +287,7 @@ static int read_and_replace(store *s, store_ns ns, const void *key, size_t klen,
 {
 	MDB_txn *txn;
 	MDB_dbi dbi = ctx(s)->dbi[ns];
-	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, &txn);
+	int rc = wbegin(s, ns, klen + vlen, &txn);
 	if (rc)
 		return lmdb_mdb_fail(rc, what);
 	MDB_val d;
@@ -233,7 +338,7 @@ static int lmdb_del(store *s, store_ns ns, const void *key, size_t klen, int64_t
 {
 	MDB_txn *txn;
 	MDB_dbi dbi = ctx(s)->dbi[ns];
-	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, &txn);
+	int rc = wbegin(s, ns, 0, &txn);
 	if (rc)
 		return lmdb_mdb_fail(rc, "del: begin");
 	MDB_val d;
@@ -257,15 +362,13 @@ static int lmdb_del(store *s, store_ns ns, const void *key, size_t klen, int64_t
 	return live ? STORE_OK : STORE_NOTFOUND;
 }
 
-static int lmdb_batch(store *s, const struct store_op *ops, size_t n, int64_t now)
+/* Applies ops in txn; STORE_OK or a STORE_ code (the caller aborts). */
+static int apply_ops(store *s, MDB_txn *txn, const struct store_op *ops, size_t n, int64_t now)
 {
-	MDB_txn *txn;
-	int rc = mdb_txn_begin(env_for(s, ops[0].ns), NULL, 0, &txn);
-	if (rc)
-		return lmdb_mdb_fail(rc, "batch: begin");
 	for (size_t i = 0; i < n; i++) {
 		const struct store_op *op = &ops[i];
 		MDB_dbi dbi = ctx(s)->dbi[op->ns];
+		int rc;
 		if (op->kind == STORE_OP_DEL) {
 			MDB_val k = {op->klen, op->key};
 			rc = mdb_del(txn, dbi, &k, NULL);
@@ -275,20 +378,88 @@ static int lmdb_batch(store *s, const struct store_op *ops, size_t n, int64_t no
 			if (op->kind == STORE_OP_PUT_NEW) {
 				MDB_val d;
 				int live = lookup_live(txn, dbi, op->key, op->klen, now, &d);
-				if (live != 0) {
-					mdb_txn_abort(txn);
+				if (live != 0)
 					return live > 0 ? STORE_EXISTS : live;
-				}
 			}
 			/* op->ttl holds the absolute expiry here (see store_batch_commit) */
 			rc = rec_write(txn, dbi, op->key, op->klen, op->val, op->vlen, op->ttl);
 		}
-		if (rc) {
-			mdb_txn_abort(txn);
+		if (rc)
 			return lmdb_mdb_fail(rc, "batch");
+	}
+	return STORE_OK;
+}
+
+/* A new journey is refused at or above the high-water mark: the room above it is kept for the
+ * journeys under way (their codes) and for the purge, which needs free pages to delete. A batch
+ * whose every put rewrites a live record is a journey under way and goes through. */
+static int over_budget(store *s, MDB_txn *txn, const struct store_op *ops, size_t n, int64_t now)
+{
+	int fill = fill_in(s, txn);
+	if (fill < 0)
+		return STORE_ERR;
+	if (fill < s->high_water)
+		return STORE_OK;
+	for (size_t i = 0; i < n; i++) {
+		MDB_val d;
+		if (ops[i].kind != STORE_OP_DEL &&
+		    lookup_live(txn, ctx(s)->dbi[ops[i].ns], ops[i].key, ops[i].klen, now, &d) !=
+		        1) {
+			store_log_throttled(
+			    "busy", false,
+			    "store: the volatile store is %d%% full (high-water mark "
+			    "%d%%): new journeys are refused until records expire",
+			    fill, s->high_water);
+			return STORE_BUSY;
 		}
 	}
+	return STORE_OK;
+}
+
+static int lmdb_batch(store *s, const struct store_op *ops, size_t n, int64_t now, bool budgeted)
+{
+	MDB_txn *txn;
+	size_t bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		bytes += ops[i].klen + ops[i].vlen + HDR;
+	int rc = wbegin(s, ops[0].ns, bytes, &txn);
+	if (rc)
+		return lmdb_mdb_fail(rc, "batch: begin");
+	if (store_ns_volatile(ops[0].ns) &&
+	    ((budgeted && (rc = over_budget(s, txn, ops, n, now))) ||
+	     (rc = over_reserve(s, txn)))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = apply_ops(s, txn, ops, n, now))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
 	return commit(txn, "batch: commit");
+}
+
+/* The group commit: each batch in a child transaction (all or nothing on its own), all of them in
+ * one parent transaction committed, and synced, once. */
+static int lmdb_batch_group(store *s, struct store_batch *const *bs, size_t n, int64_t now,
+                            int *rcs)
+{
+	MDB_env *e = ctx(s)->env[ENV_DURABLE];
+	MDB_txn *txn, *child;
+	int rc = mdb_txn_begin(e, NULL, 0, &txn);
+	if (rc)
+		return lmdb_mdb_fail(rc, "group commit: begin");
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = mdb_txn_begin(e, txn, 0, &child))) {
+			mdb_txn_abort(txn);
+			return lmdb_mdb_fail(rc, "group commit: child");
+		}
+		rcs[i] = apply_ops(s, child, bs[i]->ops, bs[i]->n, now);
+		if (rcs[i] == STORE_OK)
+			rcs[i] = commit(child, "group commit: child commit");
+		else
+			mdb_txn_abort(child);
+	}
+	return commit(txn, "group commit: commit");
 }
 
 static int lmdb_iter(store *s, store_ns ns, store_iter_fn fn, void *arg, int64_t now)
@@ -384,16 +555,20 @@ static int purge_scan(store *s, store_ns ns, int64_t now, size_t want, struct ke
 	return ret;
 }
 
-/* In one write txn: deletes the collected keys that are still expired. */
-static long purge_delete(store *s, store_ns ns, int64_t now, const struct keybuf *kb)
+enum { PURGE_RETRY = -100 }; /* not a STORE_ code: the map was full, retry smaller */
+
+/* In one write txn: deletes the collected keys [from, to) that are still expired. MDB_MAP_FULL
+ * comes back as PURGE_RETRY (the caller retries smaller). */
+static long purge_txn(store *s, store_ns ns, int64_t now, const struct keybuf *kb, size_t from,
+                      size_t to)
 {
 	MDB_txn *txn;
 	MDB_dbi dbi = ctx(s)->dbi[ns];
-	int rc = mdb_txn_begin(env_for(s, ns), NULL, 0, &txn);
+	int rc = wbegin(s, ns, 0, &txn);
 	if (rc)
 		return lmdb_mdb_fail(rc, "purge: begin");
 	long n = 0;
-	for (size_t i = 0; i < kb->n; i++) {
+	for (size_t i = from; i < to; i++) {
 		MDB_val k = kb->keys[i], d;
 		rc = mdb_get(txn, dbi, &k, &d);
 		if (rc == MDB_NOTFOUND)
@@ -404,7 +579,7 @@ static long purge_delete(store *s, store_ns ns, int64_t now, const struct keybuf
 			rc = mdb_del(txn, dbi, &k, NULL);
 		if (rc) {
 			mdb_txn_abort(txn);
-			return lmdb_mdb_fail(rc, "purge: del");
+			return rc == MDB_MAP_FULL ? PURGE_RETRY : lmdb_mdb_fail(rc, "purge: del");
 		}
 		n++;
 	}
@@ -412,8 +587,34 @@ static long purge_delete(store *s, store_ns ns, int64_t now, const struct keybuf
 		mdb_txn_abort(txn);
 		return 0;
 	}
-	rc = commit(txn, "purge: commit");
-	return rc ? rc : n;
+	rc = mdb_txn_commit(txn);
+	if (rc == MDB_MAP_FULL)
+		return PURGE_RETRY;
+	return rc ? lmdb_mdb_fail(rc, "purge: commit") : n;
+}
+
+/* Deletes the collected keys in transactions of up to `step` keys. Deleting needs free pages (the
+ * B-tree is copied on write); on a full map a transaction is retried with half as many keys, down
+ * to one, so the purge makes room for itself instead of failing with the map (as it once did). */
+static long purge_delete(store *s, store_ns ns, int64_t now, const struct keybuf *kb)
+{
+	long total = 0;
+	size_t step = kb->n, i = 0;
+	while (i < kb->n) {
+		size_t to = i + step < kb->n ? i + step : kb->n;
+		long n = purge_txn(s, ns, now, kb, i, to);
+		if (n == PURGE_RETRY) {
+			if (step == 1)
+				return lmdb_mdb_fail(MDB_MAP_FULL, "purge");
+			step /= 2;
+			continue;
+		}
+		if (n < 0)
+			return n;
+		total += n;
+		i = to;
+	}
+	return total;
 }
 
 static long lmdb_purge(store *s, int64_t now, long max)
@@ -466,6 +667,28 @@ static long lmdb_count(store *s, store_ns ns)
 	return st.ms_entries > LONG_MAX ? LONG_MAX : (long)st.ms_entries;
 }
 
+static int lmdb_reader_check(store *s)
+{
+	int total = 0;
+	for (int i = 0; i < ENV_N; i++) {
+		int dead = 0;
+		if (mdb_reader_check(ctx(s)->env[i], &dead))
+			return STORE_ERR;
+		total += dead;
+	}
+	return total;
+}
+
+static int lmdb_sync(store *s)
+{
+	int rc = mdb_env_sync(ctx(s)->env[ENV_DURABLE], 1);
+	if (rc) {
+		lmdb_mdb_fail(rc, "sync");
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
 static int64_t lmdb_disk_bytes(store *s)
 {
 	int64_t total = 0;
@@ -493,8 +716,16 @@ const struct store_backend store_lmdb_backend = {
     .swap = lmdb_swap,
     .del = lmdb_del,
     .batch = lmdb_batch,
+    .batch_group = lmdb_batch_group,
     .iter = lmdb_iter,
     .purge = lmdb_purge,
     .count = lmdb_count,
     .disk_bytes = lmdb_disk_bytes,
+    .abilities = STORE_ABLE_BACKUP | STORE_ABLE_READER_CHECK | STORE_ABLE_FILL,
+    .fill = lmdb_fill,
+    .reader_check = lmdb_reader_check,
+    .sync = lmdb_sync,
+    .backup = lmdb_backup,
+    .restore = lmdb_restore,
+    .dir_in_use = lmdb_dir_in_use,
 };

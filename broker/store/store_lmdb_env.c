@@ -111,8 +111,43 @@ fail:
 
 /* ---- environments ---- */
 
+/* LMDB maps lock.mdb (the reader table) after sizing it with ftruncate, which leaves it sparse:
+ * a reader slot first used when the disk is full would then be a store into a hole, and SIGBUS.
+ * Its blocks are allocated here, before LMDB opens it, where a full disk is a clear error. It must
+ * be before: closing any descriptor of lock.mdb drops every POSIX lock this process holds on it,
+ * LMDB's too (another process would then take itself for the first opener and reset the locks).
+ * A new file is made larger than LMDB asks (which it keeps), so it is allocated from the start. */
+enum { LOCK_FILE_BYTES = 64 * 1024 };
+_Static_assert(LOCK_FILE_BYTES >= 256 + MAX_READERS * 64, "room for LMDB's reader table");
+
+static int lock_alloc(const char *envdir, char **err)
+{
+	char *p = lmdb_path_join(envdir, "lock.mdb");
+	if (!p)
+		return STORE_ERR;
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	struct stat st;
+	int rc = fd < 0 || fstat(fd, &st) != 0 ? errno : 0;
+	off_t len = !rc && st.st_size > LOCK_FILE_BYTES ? st.st_size : LOCK_FILE_BYTES;
+	/* fallocate(2), not posix_fallocate(3), which glibc emulates by rewriting bytes */
+	if (!rc && fallocate(fd, 0, 0, len) != 0)
+		rc = errno;
+	if (fd >= 0)
+		close(fd);
+	/* a file system without fallocate (EOPNOTSUPP) keeps LMDB's sparse lock file */
+	if (rc && rc != EOPNOTSUPP && rc != EINVAL) {
+		lmdb_set_err(err, "store: cannot allocate %s: %s", p, strerror(rc));
+		free(p);
+		return STORE_ERR;
+	}
+	free(p);
+	return STORE_OK;
+}
+
 static int env_open(struct lmdb_store *c, int which, size_t map_mib, char **err)
 {
+	if (lock_alloc(c->path[which], err))
+		return STORE_ERR;
 	MDB_env *e;
 	int rc = mdb_env_create(&e);
 	if (rc) {
@@ -122,7 +157,11 @@ static int env_open(struct lmdb_store *c, int which, size_t map_mib, char **err)
 	unsigned flags = MDB_NOTLS;
 	/* Volatile records are discarded after an unclean stop, so their environment may be lost or
 	 * torn by an OS crash: writing through the map (no pwrite per dirty page) and never syncing
-	 * is safe there, and is most of what a login's short-lived writes cost otherwise. */
+	 * is safe there, and is most of what a login's short-lived writes cost otherwise. The file
+	 * LMDB makes for the map is sparse: store_lmdb.c allocates ahead of the pages it uses, so a
+	 * full disk refuses a write instead of killing the daemon (SIGBUS). The durable environment
+	 * is synced on every commit, always (see store_group_commit for the daemon's pairwise
+	 * writes). */
 	if (which == ENV_VOLATILE)
 		flags |= MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC;
 	if ((rc = mdb_env_set_maxdbs(e, NS_COUNT)) ||
@@ -147,7 +186,16 @@ static int env_open(struct lmdb_store *c, int which, size_t map_mib, char **err)
 	}
 	if ((rc = mdb_txn_commit(txn)))
 		goto fail;
+	int dead = 0;
+	if (mdb_reader_check(e, &dead) == 0 && dead > 0)
+		log_warn("store: freed %d reader slot(s) in %s left by a process that died reading",
+		         dead, c->path[which]);
 	c->env[which] = e;
+	if (which == ENV_VOLATILE) {
+		MDB_stat st;
+		c->writemap = mdb_env_stat(e, &st) == 0;
+		c->psize = c->writemap ? st.ms_psize : 0;
+	}
 	return STORE_OK;
 fail:
 	lmdb_set_err(err, "store: cannot open the databases in %s: %s", c->path[which],
@@ -155,8 +203,6 @@ fail:
 	mdb_env_close(e);
 	return STORE_ERR;
 }
-
-void lmdb_syncer_stop(struct lmdb_store *c);
 
 static void lmdb_free(struct lmdb_store *c)
 {
@@ -227,7 +273,6 @@ void lmdb_close(store *s)
 	struct lmdb_store *c = ctx(s);
 	if (!c)
 		return;
-	lmdb_syncer_stop(c); /* flushes the durable environment a last time */
 	/* the volatile records survive a clean stop: flush them before the marker goes */
 	int rc = mdb_env_sync(c->env[ENV_VOLATILE], 1);
 	if (rc)

@@ -545,13 +545,15 @@ static void test_error_range(void **state)
 	    "code_ttl = 601;",
 	    "id_token_ttl = 59;",
 	    "access_token_ttl = 86401;",
-	    "journey_ttl = 59;",
+	    "journey_ttl = 4;",
 	    "jwks_max_age = -1;",
 	    "clock_leeway = 301;",
 	    "port = 0;",
 	    "port = 65536;",
 	    "store_map_mib = 15;",
 	    "store_map_mib = 1048577;",
+	    "store_high_water = 9;",
+	    "store_high_water = 86;",
 	};
 	char text[300];
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

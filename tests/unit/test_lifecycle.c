@@ -175,7 +175,7 @@ static void test_rotate_without_next_publishes_one(void **state)
 	char cur[48];
 	make_current(f->s, cur);
 	uint64_t gen = keys_generation(f->s);
-	keys_report r;
+	keys_report r = {0};
 	assert_int_equal(keys_rotate(f->s, &POLICY, &r), 0);
 	kview v;
 	view(f->s, &v);
@@ -200,7 +200,7 @@ static void test_rotate_before_max_age_does_not_promote(void **state)
 	struct fx *f = *state;
 	char cur[48];
 	make_current(f->s, cur);
-	keys_report r;
+	keys_report r = {0};
 	assert_int_equal(keys_rotate(f->s, &POLICY, &r), 0);
 	kview v0;
 	view(f->s, &v0);
@@ -230,7 +230,7 @@ static void test_rotate_after_max_age_promotes(void **state)
 	struct fx *f = *state;
 	char cur[48], next[48];
 	make_current(f->s, cur);
-	keys_report r;
+	keys_report r = {0};
 	assert_int_equal(keys_rotate(f->s, &POLICY, &r), 0);
 	kview v;
 	view(f->s, &v);
@@ -283,7 +283,7 @@ static void test_rotate_promotes_oldest_eligible_next(void **state)
 	fake_now = T0 + 100;
 	assert_int_equal(keys_generate(f->s, JWS_ES256, KEY_NEXT, young_next), 0);
 	fake_now = T0 + MAX_AGE + 50; /* the older is eligible, the younger still waits */
-	keys_report r;
+	keys_report r = {0};
 	assert_int_equal(keys_rotate(f->s, &POLICY, &r), 0);
 	kview v;
 	view(f->s, &v);
@@ -302,7 +302,7 @@ static void test_retire(void **state)
 	char cur[48], nxt[48];
 	make_current(f->s, cur);
 	uint64_t gen = keys_generation(f->s);
-	keys_report r;
+	keys_report r = {0};
 	/* the only current key: refused, nothing changes */
 	assert_true(keys_retire(f->s, cur, &r) != 0);
 	assert_true(r.nnotes >= 1);
@@ -336,7 +336,7 @@ static void test_purge_waits_for_tokens_to_expire(void **state)
 	struct fx *f = *state;
 	char cur[48];
 	make_current(f->s, cur);
-	keys_report r;
+	keys_report r = {0};
 	assert_int_equal(keys_rotate(f->s, &POLICY, &r), 0);
 	fake_now = T0 + ELIGIBLE;
 	assert_int_equal(keys_rotate(f->s, &POLICY, &r), 0); /* cur retires at T0 + ELIGIBLE */
@@ -388,7 +388,7 @@ static void test_revoke_current_promotes_newest_next(void **state)
 	fake_now = T0 + 20;
 	assert_int_equal(keys_generate(f->s, JWS_ES256, KEY_NEXT, newer), 0);
 	fake_now = T0 + 25; /* neither next key is old enough for a normal rotation: no matter */
-	keys_report r;
+	keys_report r = {0};
 	assert_int_equal(keys_revoke_now(f->s, cur, &r), 0);
 	kview v;
 	view(f->s, &v);
@@ -410,7 +410,7 @@ static void test_revoke_current_without_next_generates_current(void **state)
 	struct fx *f = *state;
 	char cur[48];
 	make_current(f->s, cur);
-	keys_report r;
+	keys_report r = {0};
 	assert_int_equal(keys_revoke_now(f->s, cur, &r), 0);
 	kview v;
 	view(f->s, &v);
@@ -426,7 +426,7 @@ static void test_revoke_next_and_retired(void **state)
 	struct fx *f = *state;
 	char cur[48], nxt[48];
 	make_current(f->s, cur);
-	keys_report r;
+	keys_report r = {0};
 	assert_int_equal(keys_rotate(f->s, &POLICY, &r), 0);
 	fake_now = T0 + ELIGIBLE;
 	assert_int_equal(keys_rotate(f->s, &POLICY, &r), 0); /* cur retired */
@@ -457,7 +457,7 @@ static void test_revoke_next_and_retired(void **state)
 static void test_prepare_next(void **state)
 {
 	struct fx *f = *state;
-	keys_report r;
+	keys_report r = {0};
 	/* no current key: nothing to prepare */
 	assert_int_equal(keys_prepare_next(f->s, &r), 0);
 	kview v;
@@ -581,7 +581,7 @@ static void test_schedule_two_processes(void **state)
 	char cur[48];
 	fake_now = (T0 / PERIOD) * PERIOD + 10;
 	make_current(f->s, cur);
-	keys_report r;
+	keys_report r = {0};
 	assert_int_equal(keys_prepare_next(f->s, &r), 0); /* eligible by the first child period */
 	int go[2], done[2];
 	assert_int_equal(pipe(go), 0);
