@@ -20,7 +20,7 @@ typedef struct hub_idp {
 	void *ctx;
 	void *dl;
 	char *callback_url;
-	struct idp_gate *gate; /* its calls under way on the upstream pool (journey/adapters.h) */
+	struct idp_gate *gate; /* its calls under way on the upstream pool (idp/adapters.h) */
 } hub_idp;
 
 typedef struct hub_client {

@@ -2,7 +2,7 @@
 #include "hub.h"
 #include "demo/demo.h"
 #include "http/http.h"
-#include "journey/adapters.h"
+#include "idp/adapters.h"
 #include "journey/callback.h"
 #include "journey/picker.h"
 #include "oidc/authorize.h"
