@@ -13,6 +13,8 @@
 #include <jansson.h>
 
 struct idp_gate;
+struct idhub_instance;
+struct idp_timer;
 
 typedef struct hub_idp {
 	const idp_conf *conf;
@@ -20,7 +22,8 @@ typedef struct hub_idp {
 	void *ctx;
 	void *dl;
 	char *callback_url;
-	struct idp_gate *gate; /* its calls under way on the upstream pool (idp/adapters.h) */
+	struct idp_gate *gate;       /* its calls under way on the upstream pool (idp/adapters.h) */
+	struct idhub_instance *inst; /* settings, services and documents (idp/host_int.h) */
 } hub_idp;
 
 typedef struct hub_client {
@@ -39,9 +42,9 @@ typedef struct hub {
 	size_t nidps;
 	hub_client *clients;
 	size_t nclients;
-	idhub_services services;
-	void *oauth2_log;     /* liboauth2 log handle for the HTTP client */
-	char *token_endpoint; /* issuer + "/token", for client-assertion audiences */
+	void *oauth2_log;            /* liboauth2 log handle for the HTTP client */
+	struct idp_timer *idp_timer; /* refreshes adapters' documents (idp/docs.c) */
+	char *token_endpoint;        /* issuer + "/token", for client-assertion audiences */
 	char *userinfo_endpoint;
 	char *discovery_json;
 	keys_schedule *rotation; /* automatic key rotation, when hub.key_rotation_days is set */

@@ -1,11 +1,22 @@
-/* services.h — the idhub_services table the hub hands to IdP adapters (see
- * include/idhub/adapter.h), and the liboauth2 logger behind its HTTP client. */
+/* services.h — the adapter host's services as the rest of the hub uses them: liboauth2 set-up for
+ * the HTTP client, the HTTP client itself, a scoped document cache in the store, the URL check and
+ * the file reader (the same ones adapters get through idhub_services, include/idhub/adapter.h). */
 #ifndef IDHUB_SERVICES_H
 #define IDHUB_SERVICES_H
 #include "../hub.h"
 
-/* Fills h->services and initialises liboauth2 (h->oauth2_log). Returns 0 or -1. */
+/* Initialises liboauth2 (h->oauth2_log) for the HTTP client. Returns 0 or -1. */
 int services_init(hub *h);
 void services_shutdown(hub *h);
+
+/* The HTTP client (see idhub_services.http). 0, or -1 on a transport error or timeout. */
+int idp_http(hub *h, const idhub_http_call *c, int *status, char **body);
+/* A cache in the store scoped by name (an IdP id, or "client"): get returns a malloc'd copy or
+ * NULL; put returns 0 or -1. */
+char *idp_cache_get(hub *h, const char *scope, const char *key);
+int idp_cache_put(hub *h, const char *scope, const char *key, const char *val, int64_t ttl);
+/* See idhub_services.url_check and .read_file. */
+int idp_url_check(const char *u, uint32_t flags);
+char *idp_read_file(const char *path, size_t max, size_t *len);
 
 #endif
