@@ -37,8 +37,8 @@ typedef struct idp_conf {
 	char *description;  /* optional hint under the name */
 	int max_loa;        /* highest level this IdP can assert (1-based) */
 	int enabled;
-	int max_concurrent; /* most calls to this IdP at once on the upstream pool; above it, new
-	                       logins are refused at once (503) so a slow IdP holds up no other */
+	int max_concurrent;    /* most calls to this IdP at once on the upstream pool; above it, new
+	                          logins are refused at once (503) so a slow IdP holds up no other */
 	idp_setting *settings; /* the "settings" group, values as strings */
 	size_t nsettings;
 	int line;
