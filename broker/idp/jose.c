@@ -30,51 +30,43 @@ static int sig_key(const json_t *k)
 	       (!use || (json_is_string(use) && !strcmp(json_string_value(use), "sig")));
 }
 
-/* Kid rules: with a kid, the keys of that kid; without one, the set's only key (an IdP holding
- * several keys must say which one signed, or a rollover could be used to pick a weaker one). */
+/* Kid rules: with a kid, the keys of that kid; without one, the set's only key (OIDC Core §10.1:
+ * an IdP holding several keys must say which one signed, so a token is never checked against a
+ * key the IdP did not mean). A key whose JWK names another alg, or whose type does not fit the
+ * token's alg, is never a candidate: the alg comes from the attacker-controlled header. */
 static int try_keys(const json_t *jwks, const jws_parsed *p, const char *what, char *why, size_t wl)
 {
-	const json_t *keys = json_object_get(jwks, "keys");
-	size_t i, usable = 0;
-	const json_t *k, *only = NULL;
+	const json_t *keys = json_object_get(jwks, "keys"), *k;
+	size_t i, usable = 0, ncand = 0;
+	int verified = 0;
 	json_array_foreach(keys, i, k)
 	{
-		if (i >= MAX_KEYS || !sig_key(k))
-			continue;
-		EVP_PKEY *pk = jwk_to_pkey(k, NULL, 0);
+		EVP_PKEY *pk = i < MAX_KEYS && sig_key(k) ? jwk_to_pkey(k, NULL, 0) : NULL;
 		if (!pk)
 			continue;
 		usable++;
-		only = k;
 		const char *kid = json_string_value(json_object_get(k, "kid"));
-		if (p->kid && (!kid || strcmp(kid, p->kid))) {
-			EVP_PKEY_free(pk);
-			continue;
+		const char *kalg = json_string_value(json_object_get(k, "alg"));
+		if ((!p->kid || (kid && !strcmp(kid, p->kid))) &&
+		    (!kalg || !strcmp(kalg, p->alg)) && jws_key_fits_named(pk, p->alg)) {
+			ncand++;
+			verified = verified || jws_verify_named(p, pk, p->alg) == 0;
 		}
-		int ok = p->kid && jws_verify_named(p, pk, p->alg) == 0;
 		EVP_PKEY_free(pk);
-		if (ok)
-			return V_OK;
-		if (p->kid) {
-			snprintf(why, wl, "%s signature does not verify", what);
-			return V_BAD_SIG;
-		}
 	}
 	if (!p->kid && usable > 1) {
 		snprintf(why, wl, "%s has no kid and the IdP's JWKS holds several keys", what);
 		return V_BAD;
 	}
-	if (!p->kid && only) {
-		EVP_PKEY *pk = jwk_to_pkey(only, NULL, 0);
-		int ok = pk && jws_verify_named(p, pk, p->alg) == 0;
-		EVP_PKEY_free(pk);
-		if (ok)
-			return V_OK;
-		snprintf(why, wl, "%s signature does not verify", what);
-		return V_BAD_SIG;
+	if (!ncand) {
+		snprintf(why, wl, "no key of the IdP's JWKS matches the %s's kid and alg", what);
+		return V_NO_KEY;
 	}
-	snprintf(why, wl, "no key of the IdP's JWKS matches the %s's kid and alg", what);
-	return V_NO_KEY;
+	if (verified)
+		return V_OK;
+	snprintf(why, wl, "%s signature does not verify", what);
+	/* under a kid we know: the IdP may have reused the kid for a new key */
+	return p->kid ? V_BAD_SIG : V_BAD;
 }
 
 static int check_header(const jws_parsed *p, const idhub_jws_check *chk, const char *what,

@@ -38,7 +38,7 @@ __attribute__((format(printf, 3, 4))) static void svc_log(idhub_instance *in, in
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	log_msg(level, "idp %s: %s", in->id, line);
+	log_msg(level, "%s %s: %s", in->adapter_name, in->id, line);
 }
 
 static int svc_random_token(idhub_instance *in, char out[44])

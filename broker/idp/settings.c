@@ -70,8 +70,9 @@ static int parse_list(parse_ctx *p, const idhub_setting_decl *d, const char *v, 
 	if (!items || !keep(p->inst, (char *)items))
 		return bad(p, d, "out of memory");
 	size_t n = 0;
-	for (const char *w = v; *w;) {
-		size_t l = strcspn(w, " ,\t");
+	const char *sep = d->flags & IDHUB_SET_SPACES ? " \t\r\n" : " ,\t\r\n";
+	for (const char *w = v + strspn(v, sep); *w;) {
+		size_t l = strcspn(w, sep);
 		if (l) {
 			if (n == max || (d->choices && choice_of(d->choices, w, l) < 0))
 				return bad(p, d,
@@ -81,7 +82,7 @@ static int parse_list(parse_ctx *p, const idhub_setting_decl *d, const char *v, 
 				return bad(p, d, "out of memory");
 		}
 		w += l;
-		w += strspn(w, " ,\t");
+		w += strspn(w, sep);
 	}
 	if (!n && (d->flags & IDHUB_SET_NONEMPTY))
 		return bad(p, d, "must not be empty");

@@ -445,6 +445,12 @@ static int ec_jose_to_der(const unsigned char *jose, size_t len, int part, unsig
 	return n > 0 ? n : -1;
 }
 
+int jws_key_fits_named(EVP_PKEY *key, const char *name)
+{
+	const verify_alg *va = verify_alg_of(name);
+	return va && key && fits(va, key);
+}
+
 int jws_verify_named(const jws_parsed *p, EVP_PKEY *key, const char *name)
 {
 	const verify_alg *va = verify_alg_of(name);

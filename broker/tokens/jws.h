@@ -60,6 +60,8 @@ int jws_verify(const jws_parsed *p, EVP_PKEY *key, jws_alg alg);
  * of the alg, Ed25519). jws_verify_alg_known: 1 for those names, else 0. 0 when valid, or -1. */
 int jws_verify_alg_known(const char *name);
 int jws_verify_named(const jws_parsed *p, EVP_PKEY *key, const char *name);
+/* Whether key fits the algorithm called name (as jws_verify_named requires). */
+int jws_key_fits_named(EVP_PKEY *key, const char *name);
 
 /* OIDC at_hash / c_hash: base64url of the left half of the alg's hash of the ASCII value
  * (SHA-256 for *256, SHA-512 for EdDSA with Ed25519). */

@@ -73,6 +73,7 @@ typedef enum {
 #define IDHUB_SET_HTTP_ANY 2u /* URL: plain http allowed on any host (development pages) */
 #define IDHUB_SET_NO_QUERY 4u /* URL: no query and no fragment */
 #define IDHUB_SET_NONEMPTY 8u /* STRING, LIST: must not be empty */
+#define IDHUB_SET_SPACES 16u  /* LIST: words are separated by white space only (not commas) */
 
 /* One setting an adapter accepts. def is the default as config text (NULL: none, value.set = 0).
  * help, when set, is the whole error message for a value that does not pass ("<name>: <help>");
@@ -93,7 +94,7 @@ typedef struct idhub_value {
 	int line;        /* its config line (0: defaulted) */
 	const char *str; /* the text as written (URL, STRING, FILE: the path; ENUM: the choice) */
 	int64_t num;     /* INT, DURATION (seconds), BOOL, ENUM (index), FILE (size in bytes) */
-	const char *const *items; /* LIST: the words */
+	const char *const *items; /* LIST: the words, NULL-terminated */
 	size_t nitems;
 } idhub_value;
 
@@ -258,7 +259,8 @@ typedef struct idhub_services {
 	const char *state_dir; /* the hub's private state directory */
 
 	int64_t (*now)(idhub_instance *inst);
-	/* level: syslog numbers (3 error, 4 warning, 6 info). The line is prefixed "idp <id>: ". */
+	/* level: syslog numbers (3 error, 4 warning, 6 info). The line is prefixed "<adapter> <id>:
+	 * ". */
 	void (*log)(idhub_instance *inst, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 	/* base64url of 32 CSPRNG bytes into out[44]; 0 or -1 */
