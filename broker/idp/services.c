@@ -323,21 +323,33 @@ static char *svc_b64_encode(idhub_arena *a, const void *p, size_t n)
 	return out;
 }
 
-/* Strict standard base64 (RFC 4648 §4): whole quanta, '=' only as the last one or two characters
- * (one encoding per value: the decoder below also refuses non-zero unused bits). */
-static long svc_b64_decode(idhub_arena *a, const char *s, size_t len, unsigned char **out)
+/* Strict standard base64 (RFC 4648 §4): whole quanta, '=' only as the last one or two characters,
+ * nothing else (with IDHUB_B64_WRAPPED, white space is dropped first). out: len * 3 / 4 + 3
+ * bytes, NUL-terminated. Returns the length or -1. */
+long idp_b64_decode(const char *s, size_t len, uint32_t flags, unsigned char *out)
 {
-	*out = NULL;
-	if (len % 4 != 0)
+	char *t = malloc(len + 1);
+	size_t n = 0;
+	if (!t)
 		return -1;
-	size_t pad = len && s[len - 1] == '=' ? (len > 1 && s[len - 2] == '=' ? 2 : 1) : 0;
-	if (memchr(s, '=', len - pad) || memchr(s, 0, len))
-		return -1;
-	*out = arena_alloc((arena *)a, len * 3 / 4 + 2);
-	long n = b64_decode(*out, s, len - pad);
-	if (n >= 0)
-		(*out)[n] = 0;
-	return n;
+	for (size_t i = 0; i < len; i++)
+		if (!(flags & IDHUB_B64_WRAPPED) || !strchr(" \t\r\n", s[i]) || !s[i])
+			t[n++] = s[i];
+	size_t pad = n && t[n - 1] == '=' ? (n > 1 && t[n - 2] == '=' ? 2 : 1) : 0;
+	long r = -1;
+	if (n && n % 4 == 0 && !memchr(t, '=', n - pad) && !memchr(t, 0, n))
+		r = b64_decode(out, t, n - pad);
+	free(t);
+	if (r >= 0)
+		out[r] = 0;
+	return r;
+}
+
+static long svc_b64_decode(idhub_arena *a, const char *s, size_t len, uint32_t flags,
+                           unsigned char **out)
+{
+	*out = arena_alloc((arena *)a, len * 3 / 4 + 3);
+	return idp_b64_decode(s, len, flags, *out);
 }
 
 /* The host of an http(s) URL is a loopback one: localhost, 127.0.0.0/8 or [::1]. */

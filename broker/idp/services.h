@@ -15,7 +15,8 @@ int idp_http(hub *h, const idhub_http_call *c, int *status, char **body);
  * NULL; put returns 0 or -1. */
 char *idp_cache_get(hub *h, const char *scope, const char *key);
 int idp_cache_put(hub *h, const char *scope, const char *key, const char *val, int64_t ttl);
-/* See idhub_services.url_check and .read_file. */
+/* See idhub_services.url_check, .read_file and .b64_decode (out: len * 3 / 4 + 3 bytes). */
+long idp_b64_decode(const char *s, size_t len, uint32_t flags, unsigned char *out);
 int idp_url_check(const char *u, uint32_t flags);
 char *idp_read_file(const char *path, size_t max, size_t *len);
 

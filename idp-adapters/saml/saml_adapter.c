@@ -2,7 +2,7 @@
  * SAML Service Provider (Web Browser SSO profile) on lasso. This file owns init (lasso_init once,
  * settings, keys, SP metadata, IdP metadata, the refresh thread), the metadata hook and destroy.
  *
- * Settings (flat strings in the IdP's `settings` group):
+ * Settings (declared in saml_settings.c; the hub parses and type-checks them):
  *   idp_metadata_file      the IdP's metadata (EntityDescriptor or EntitiesDescriptor), a file; or
  *   idp_metadata_url       ... fetched over http(s) (http only on loopback); exactly one of the
  * two. Reloaded every metadata_refresh seconds; on a failure the last good copy stays (and is kept
@@ -43,15 +43,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void saml_set_err(idhub_error *e, idhub_status st, const char *fmt, ...)
-{
-	va_list ap;
-	e->status = st;
-	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof e->message, fmt, ap);
-	va_end(ap);
-}
-
 /* lasso_init initialises libxml2, xmlsec and OpenSSL for xmlsec: once per process, and before any
  * thread starts (the hub calls init before it starts its threads). */
 static int lasso_ready, live_instances;
@@ -64,7 +55,7 @@ static void lasso_log(const gchar *domain, GLogLevelFlags level, const gchar *ms
 	(void)domain;
 	(void)data;
 	if (log_svc)
-		log_svc->log(log_svc->hub, (level & G_LOG_LEVEL_CRITICAL) ? 4 : 7, "lasso: %s",
+		log_svc->log(log_svc->inst, (level & G_LOG_LEVEL_CRITICAL) ? 4 : 7, "lasso: %s",
 		             msg);
 }
 
@@ -75,7 +66,6 @@ static void ctx_free(saml_ctx *c)
 	saml_refresher_stop(c);
 	if (c->server)
 		g_object_unref(c->server);
-	free(c->instance_id);
 	free(c->callback_url);
 	free(c->sp_entity_id);
 	free(c->metadata_url);
@@ -105,9 +95,20 @@ static void ctx_free(saml_ctx *c)
 	free(c);
 }
 
+/* Under --check-config: the settings only (no lasso, no key pair made, no metadata fetched). */
+static void *check_only(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
+{
+	c->checking = 1;
+	if (saml_settings_parse(c, cfg, err)) {
+		ctx_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err)
 {
-	if (!lasso_ready) {
+	if (!lasso_ready && !cfg->checking) {
 		if (lasso_init() != 0) {
 			saml_set_err(err, IDHUB_ERR_INTERNAL, "lasso_init failed");
 			return NULL;
@@ -125,15 +126,17 @@ static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *sv
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	c->svc = svc;
-	c->instance_id = strdup(cfg->instance_id);
+	c->instance_id = cfg->instance_id;
 	c->callback_url = strdup(cfg->callback_url);
 	if (asprintf(&c->metadata_url, "%s/idp/%s/metadata", cfg->hub_base_url, cfg->instance_id) <
 	        0 ||
-	    !c->instance_id || !c->callback_url) {
+	    !c->callback_url) {
 		saml_set_err(err, IDHUB_ERR_INTERNAL, "out of memory");
 		ctx_free(c);
 		return NULL;
 	}
+	if (cfg->checking)
+		return check_only(c, cfg, err);
 	if (saml_settings_parse(c, cfg, err) || saml_keys_load(c, cfg, err) ||
 	    saml_sp_metadata_build(c, err) || saml_idp_metadata_load(c, 1, err)) {
 		ctx_free(c);
@@ -158,7 +161,10 @@ static int saml_metadata(void *ctx, idhub_arena *a, const char **content_type, c
 
 static void saml_destroy(void *ctx)
 {
+	int checking = ((saml_ctx *)ctx)->checking;
 	ctx_free(ctx);
+	if (checking)
+		return;
 	/* The hub destroys instances after its threads stopped: the last one shuts lasso down,
 	 * which frees xmlsec's and OpenSSL's global state (else LeakSanitizer reports it at exit).
 	 */
@@ -169,9 +175,9 @@ static void saml_destroy(void *ctx)
 }
 
 static const idhub_adapter saml_adapter = {
-    .abi_version = IDHUB_ADAPTER_ABI_VERSION,
-    .name = "saml",
-    .state_param = "RelayState",
+    IDHUB_ADAPTER_HEAD("saml", "RelayState"),
+    .settings = saml_settings,
+    .nsettings = S_COUNT,
     .init = saml_init,
     .start = saml_start,
     .finish = saml_finish,

@@ -133,7 +133,7 @@ static int expired(saml_ctx *c, xmlNode *n)
 	xmlChar *vu = xmlGetProp(n, (const xmlChar *)"validUntil");
 	int64_t t = vu ? saml_parse_time((const char *)vu) : 0;
 	xmlFree(vu);
-	return t < 0 || (t > 0 && t < c->svc->now(c->svc->hub));
+	return t < 0 || (t > 0 && t < c->svc->now(c->svc->inst));
 }
 
 static int has_idp_role(xmlNode *ed)
@@ -272,7 +272,7 @@ int saml_idp_metadata_load(saml_ctx *c, int at_init, idhub_error *err)
 {
 	char why[200] = "";
 	if (c->idp_metadata_file) {
-		char *xml = saml_read_file(c->idp_metadata_file, MAX_METADATA, NULL);
+		char *xml = saml_read_file(c, c->idp_metadata_file, MAX_METADATA, NULL);
 		if (!xml) {
 			saml_set_err(err, IDHUB_ERR_INTERNAL, "idp_metadata_file: cannot read %s",
 			             c->idp_metadata_file);
@@ -286,12 +286,13 @@ int saml_idp_metadata_load(saml_ctx *c, int at_init, idhub_error *err)
 	}
 	int status = 0;
 	char *body = NULL;
-	int fetched = c->svc->http(c->svc->hub, c->idp_metadata_url, NULL, 0, NULL, NULL, 10,
-	                           &status, &body) == 0 &&
-	              status == 200 && body && strlen(body) < MAX_METADATA;
+	idhub_http_call call = {
+	    .url = c->idp_metadata_url, .timeout_s = 10, .max_body = MAX_METADATA};
+	int fetched = c->svc->http(c->svc->inst, &call, &status, &body) == 0 && status == 200 &&
+	              body && strlen(body) < MAX_METADATA;
 	if (fetched) {
 		if (install(c, body, why, sizeof why) == 0) {
-			c->svc->cache_put(c->svc->hub, c->instance_id, CACHE_KEY, body, CACHE_TTL);
+			c->svc->cache_put(c->svc->inst, CACHE_KEY, body, CACHE_TTL);
 			free(body);
 			return 0;
 		}
@@ -299,18 +300,17 @@ int saml_idp_metadata_load(saml_ctx *c, int at_init, idhub_error *err)
 		snprintf(why, sizeof why, "cannot fetch %s (HTTP %d)", c->idp_metadata_url, status);
 	}
 	free(body);
-	c->svc->log(c->svc->hub, 4, "saml %s: metadata: %s", c->instance_id, why);
+	c->svc->log(c->svc->inst, 4, "metadata: %s", why);
 	if (!at_init) {
 		saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "%s", why);
 		return -1;
 	}
 	/* At start, fall back on the last good copy (verified again like a fresh one). */
-	char *cached = c->svc->cache_get(c->svc->hub, c->instance_id, CACHE_KEY);
+	char *cached = c->svc->cache_get(c->svc->inst, CACHE_KEY);
 	char why2[200] = "";
 	if (cached && install(c, cached, why2, sizeof why2) == 0) {
 		free(cached);
-		c->svc->log(c->svc->hub, 4, "saml %s: using the last good copy of the metadata",
-		            c->instance_id);
+		c->svc->log(c->svc->inst, 4, "using the last good copy of the metadata");
 		return 0;
 	}
 	free(cached);

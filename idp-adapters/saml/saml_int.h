@@ -40,7 +40,8 @@ typedef struct saml_attr_map {
 
 typedef struct saml_ctx {
 	const idhub_services *svc;
-	char *instance_id;
+	const char *instance_id;
+	int checking; /* made for --check-config: no lasso, no keys, no metadata */
 	char
 	    *callback_url; /* our AssertionConsumerService (the hub's callback for this instance) */
 	char *sp_entity_id;
@@ -83,12 +84,39 @@ typedef struct saml_ctx {
 	int stopping;
 } saml_ctx;
 
-void saml_set_err(idhub_error *e, idhub_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* The settings, in the order of their declarations (saml_settings.c). */
+enum saml_setting {
+	S_IDP_METADATA_FILE,
+	S_IDP_METADATA_URL,
+	S_IDP_ENTITY_ID,
+	S_METADATA_SIGNING_CERT,
+	S_METADATA_REFRESH,
+	S_SP_ENTITY_ID,
+	S_SP_KEY_FILE,
+	S_SP_CERT_FILE,
+	S_SP_NEXT_KEY_FILE,
+	S_SP_NEXT_CERT_FILE,
+	S_AUTHN_CONTEXTS,
+	S_COMPARISON,
+	S_ATTRIBUTE_MAP,
+	S_SUBJECT_ATTRIBUTE,
+	S_NAME_ID_FORMAT,
+	S_ALLOW_SHA1,
+	S_SIGN_REQUESTS,
+	S_FORCE_AUTHN,
+	S_CLOCK_LEEWAY,
+	S_MAX_RESPONSE_SIZE,
+	S_COUNT
+};
+extern const idhub_setting_decl saml_settings[S_COUNT];
 
-/* saml_settings.c: parse and check the instance's settings into ctx (err "<setting>: ..."). */
+/* The message of err, status st, and -1 (the fuzz target defines its own). */
+#define saml_set_err idhub_fail
+
+/* saml_settings.c: the checks that span settings, into ctx (err "<setting>: ..."). */
 int saml_settings_parse(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err);
-char *saml_read_file(const char *path, size_t max, size_t *len);
+/* The hub's file reader; NULL for an empty file too. */
+char *saml_read_file(saml_ctx *c, const char *path, size_t max, size_t *len);
 
 /* saml_keys.c: load the configured SP key and certificate, or make a dev pair in state_dir. */
 int saml_keys_load(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err);
@@ -115,7 +143,6 @@ int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_
                idhub_error *err);
 
 /* saml_precheck.c: structural checks on the decoded Response before lasso parses it. */
-int saml_b64_decode_strict(const char *in, size_t inlen, unsigned char **out, size_t *outlen);
 int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err);
 int saml_precheck_node(void *xml_node, int allow_sha1, idhub_error *err);
 

@@ -76,7 +76,7 @@ static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *id
                   const idhub_login_request *req, idhub_identity *out, idhub_error *err)
 {
 	LassoProfile *p = LASSO_PROFILE(login);
-	int64_t now = c->svc->now(c->svc->hub);
+	int64_t now = c->svc->now(c->svc->inst);
 	LassoSamlp2Response *resp =
 	    LASSO_IS_SAMLP2_RESPONSE(p->response) ? LASSO_SAMLP2_RESPONSE(p->response) : NULL;
 	LassoSamlp2StatusResponse *sr = resp ? &resp->parent : NULL;
@@ -169,13 +169,13 @@ static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *id
 		return -1;
 	}
 	int64_t issued = saml_parse_time(as->IssueInstant);
-	if (issued < 0 || issued > now + c->leeway || issued < c->svc->replay_floor(c->svc->hub) ||
+	if (issued < 0 || issued > now + c->leeway || issued < c->svc->replay_floor(c->svc->inst) ||
 	    issued < req->started_at - c->leeway) {
 		saml_set_err(err, IDHUB_ERR_INVALID, "the assertion was not issued for this login");
 		return -1;
 	}
 	/* Single use: the assertion ID is remembered until it could no longer be accepted. */
-	int seen = c->svc->replay_seen(c->svc->hub, c->instance_id, as->ID, end + c->leeway);
+	int seen = c->svc->replay_seen(c->svc->inst, as->ID, end + c->leeway);
 	if (seen != 0) {
 		saml_set_err(err, seen < 0 ? IDHUB_ERR_INTERNAL : IDHUB_ERR_INVALID,
 		             seen < 0 ? "the replay cache is not available" : "assertion replayed");
@@ -240,13 +240,12 @@ int saml_process_response(saml_ctx *c, idhub_arena *a, const char *b64,
 		return -1;
 	}
 	unsigned char *xml;
-	size_t xlen;
-	if (saml_b64_decode_strict(b64, len, &xml, &xlen)) {
+	long xlen = c->svc->b64_decode(a, b64, len, IDHUB_B64_WRAPPED, &xml);
+	if (xlen <= 0) {
 		saml_set_err(err, IDHUB_ERR_INVALID, "SAMLResponse is not valid base64");
 		return -1;
 	}
-	int rc = saml_precheck((const char *)xml, xlen, c->allow_sha1, err);
-	free(xml);
+	int rc = saml_precheck((const char *)xml, (size_t)xlen, c->allow_sha1, err);
 	if (rc)
 		return -1;
 	char *idp = NULL;
@@ -291,7 +290,6 @@ int saml_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	}
 	int rc = saml_process_response(c, a, b64, req, out, err);
 	if (rc)
-		c->svc->log(c->svc->hub, 6, "saml %s: response refused: %s", c->instance_id,
-		            err->message);
+		c->svc->log(c->svc->inst, 6, "response refused: %s", err->message);
 	return rc;
 }

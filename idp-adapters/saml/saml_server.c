@@ -83,10 +83,9 @@ static void *refresher(void *arg)
 		pthread_mutex_unlock(&c->lock);
 		idhub_error err = {0};
 		if (saml_idp_metadata_load(c, 0, &err))
-			c->svc->log(
-			    c->svc->hub, 4,
-			    "saml %s: metadata refresh failed, keeping the last good copy: %s",
-			    c->instance_id, err.message);
+			c->svc->log(c->svc->inst, 4,
+			            "metadata refresh failed, keeping the last good copy: %s",
+			            err.message);
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);

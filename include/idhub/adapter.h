@@ -342,12 +342,14 @@ typedef struct idhub_services {
 	char *(*url_escape)(idhub_arena *a, const char *s);
 
 	/* Strict base64url without padding (RFC 4648 §5) and strict base64 with padding (§4): no
-	 * whitespace, no stray characters, zero unused bits. decode returns the length (the output
+	 * whitespace (b64_decode with IDHUB_B64_WRAPPED: line breaks and spaces are skipped, as
+	 * SAML bindings allow), no stray characters. decode returns the length (the output
 	 * NUL-terminated on the arena) or -1. */
 	char *(*b64url_encode)(idhub_arena *a, const void *p, size_t n);
 	long (*b64url_decode)(idhub_arena *a, const char *s, unsigned char **out);
 	char *(*b64_encode)(idhub_arena *a, const void *p, size_t n);
-	long (*b64_decode)(idhub_arena *a, const char *s, size_t len, unsigned char **out);
+	long (*b64_decode)(idhub_arena *a, const char *s, size_t len, uint32_t flags,
+	                   unsigned char **out);
 	/* 0 when u is an absolute https URL (or http on a loopback host, or any http with
 	 * IDHUB_SET_HTTP_ANY), with a host, no user info, no fragment (and no query with
 	 * IDHUB_SET_NO_QUERY), at most 2048 bytes; -1 otherwise. */
@@ -356,6 +358,8 @@ typedef struct idhub_services {
 	 * NULL when it cannot be read or is longer. *len (if non-NULL) gets the length. */
 	char *(*read_file)(const char *path, size_t max, size_t *len);
 } idhub_services;
+
+#define IDHUB_B64_WRAPPED 1u /* b64_decode: white space between characters is skipped */
 
 /* Whether the hub's services table has field (an adapter built against a newer header). */
 #define IDHUB_HAS_SERVICE(svc, field)                                                              \
