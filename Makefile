@@ -4,7 +4,7 @@
 # C and integration test) to build/asan/; `VARIANT=fuzz` (clang libFuzzer) to build/fuzz/.
 
 VARIANT ?= release
-PKGS := libmicrohttpd lmdb jansson libconfig liboauth2 cjose libcrypto
+PKGS := libmicrohttpd lmdb jansson libconfig liboauth2 libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

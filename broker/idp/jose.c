@@ -3,6 +3,7 @@
  * JOSE implementation (broker/tokens). It owns the rules adapters used to carry: the alg
  * allow-list (never none nor HMAC), no "crit", embedded keys (jwk, jku, x5c) never used, the kid
  * rules, and the one rate-limited JWKS refetch on an unknown kid or a failed signature. */
+#include "jose.h"
 #include "host_int.h"
 #include "../tokens/jwk.h"
 #include "../tokens/jws.h"
@@ -98,6 +99,23 @@ static int against_doc(idhub_doc *d, const jws_parsed *p, const char *what, char
 		snprintf(why, wl, "the IdP's JWKS is not available");
 	docs_put(d, jwks);
 	return rc;
+}
+
+int jose_verify_set(const json_t *jwks, arena *a, const char *const *algs, size_t max,
+                    const char *what, const char *token, json_t **payload, char *why, size_t wl)
+{
+	jws_parsed p;
+	*payload = NULL;
+	if (!token || strlen(token) > max || jws_parse(a, token, max, &p)) {
+		snprintf(why, wl, "%s is not a compact JWS", what);
+		return -1;
+	}
+	idhub_jws_check chk = {.algs = algs};
+	int rc = check_header(&p, &chk, what, why, wl) ? V_BAD : try_keys(jwks, &p, what, why, wl);
+	if (rc == V_OK)
+		*payload = json_incref(p.payload);
+	jws_parsed_free(&p);
+	return rc == V_OK ? 0 : -1;
 }
 
 int jose_verify(idhub_instance *in, idhub_arena *a, const idhub_jws_check *chk, const char *token,
