@@ -39,6 +39,10 @@ LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 CTL_SRC := $(wildcard broker/ctl/*.c)
 ADAPTERS := $(notdir $(wildcard idp-adapters/*))
 ADAPTER_SO := $(ADAPTERS:%=$(O)/adapters/idhub-adapter-%.so)
+# Adapters that exist for the tests (tests/adapters/<name>/): built with the unit binaries, never by
+# `all`, so a release build or package never ships them.
+TEST_ADAPTERS := $(notdir $(wildcard tests/adapters/*))
+TEST_ADAPTER_SO := $(TEST_ADAPTERS:%=$(O)/adapters/idhub-adapter-%.so)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -76,6 +80,11 @@ $(O)/adapters/idhub-adapter-%.so: $$(wildcard idp-adapters/%/*.c idp-adapters/%/
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(ADAPTER_CFLAGS_$*) -fPIC -shared -o $@ $(filter %.c,$^) $(LDFLAGS) \
 		$(LDLIBS) $(ADAPTER_LIBS_$*)
+$(TEST_ADAPTER_SO): $(O)/adapters/idhub-adapter-%.so: $$(wildcard tests/adapters/%/*.c) \
+		include/idhub/adapter.h
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -fPIC -shared -o $@ $(filter %.c,$^) $(LDFLAGS)
 $(O)/tests/%: tests/unit/%.c $(O)/libidhub.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
@@ -96,7 +105,7 @@ run: deps
 	@mkdir -p var && chmod 700 var
 	exec $(O)/idhub --config deploy/dev.conf
 
-unit-bins: $(UNIT_BIN)
+unit-bins: $(UNIT_BIN) $(TEST_ADAPTER_SO)
 fuzz-bins: $(FUZZ_BIN)
 
 check:

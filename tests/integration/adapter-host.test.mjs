@@ -1,0 +1,76 @@
+// The adapter host (ABI v2, broker/idp/) through the example adapter of tests/adapters/example/:
+// a login through it (its page, the journey's scratch record, finish taking the parked answer),
+// and its declared settings parsed by the hub with FILE:LINE errors, by --check-config too.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startHub, service, lcFile, IDHUB_BIN, ADAPTER_DIR, LOAS, LOA_SUBSTANTIAL } from './lib/hub.mjs';
+import { Browser, login } from './lib/browser.mjs';
+import { rpConfig, authRequest, client } from './lib/rp.mjs';
+
+const cb = 'http://127.0.0.1:9/svc/cb';
+const exampleIdp = (settings = {}) => ({ id: 'ex', adapter: 'example', display_name: 'Example', max_loa: LOA_SUBSTANTIAL, settings });
+const dirs = [];
+after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+
+test('a login through the example adapter: its page parks the answer, finish takes it once', async () => {
+  const hub = await startHub({ idps: [exampleIdp({ level: 2, answer_ttl: '90s' })], services: [service('svc', { redirect_uris: [cb] })] });
+  try {
+    const config = await rpConfig(hub, 'svc');
+    const req = await authRequest(config, { redirectUri: cb });
+    const j = await login({ authorizeUrl: req.url.href, idp: 'ex', persona: 'carol', browser: new Browser() });
+    assert.ok(j.params?.code, `no code: ${j.location}`);
+    const tokens = await client.authorizationCodeGrant(config, new URL(j.location), {
+      pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce, idTokenExpected: true });
+    assert.equal(tokens.claims().acr, LOAS[1], 'the level the declared setting "level" names');
+    // the answer was taken: the same callback again finds no journey and no parked answer
+    const again = await j.browser.submitForm(j.steps.autopost.text, j.steps.autopost.url, {}, { form: (f) => /\/callback\//.test(f.action) });
+    assert.notEqual(again.status, 303, 'a replayed callback must not log in');
+    // without the page's answer the callback is refused: the scratch record still says pending
+    const req2 = await authRequest(config, { redirectUri: cb });
+    const j2 = await login({ authorizeUrl: req2.url.href, idp: 'ex', until: 'sandbox', browser: new Browser() });
+    const rid = new URL(j2.last.url).searchParams.get('rid');
+    const direct = await j2.browser.post(`${hub.issuer}/callback/ex`, { state: rid });
+    assert.equal(direct.location, null, 'no code without an answer');
+    assert.match(hub.logs(), /no answer for this login/);
+  } finally {
+    await hub.stopAndCheck();
+  }
+});
+
+function check(file) {
+  return spawnSync(IDHUB_BIN, ['--check-config', file], { encoding: 'utf8', timeout: 20000 });
+}
+
+test('declared settings: bad values fail with FILE:LINE of the setting, in --check-config and at start', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'idhub-host-'));
+  dirs.push(dir);
+  const base = (settings) => ({
+    hub: { issuer: 'http://127.0.0.1:18081', port: 18081, state_dir: path.join(dir, 'var'), adapter_dir: ADAPTER_DIR, threads: 2, demo: false },
+    loa: LOAS, idps: [exampleIdp(settings)], services: [service('svc-a')],
+  });
+  const cases = [
+    [{ level: 7 }, 'level', /level: must be a whole number from 1 to 3/],
+    [{ level: 'two' }, 'level', /level: must be a whole number from 1 to 3/],
+    [{ answer_ttl: '1h' }, 'answer_ttl', /answer_ttl: must be a whole number of seconds from 10 to 600/],
+    [{ answer_ttl: '5x' }, 'answer_ttl', /answer_ttl: must be a whole number of seconds/],
+    [{ colour: 'red' }, 'colour', /colour: unknown setting for the example adapter/],
+  ];
+  for (const [settings, name, why] of cases) {
+    const text = lcFile(base(settings));
+    const file = path.join(dir, 'bad.conf');
+    await writeFile(file, text);
+    const line = text.split('\n').findIndex((l) => l.trim().startsWith(`${name} =`)) + 1;
+    const r = check(file);
+    assert.equal(r.status, 1, `${name}: exit ${r.status}\n${r.stdout}${r.stderr}`);
+    assert.ok(r.stderr.startsWith(`${file}:${line}: idp 'ex': `), `${name}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+  }
+  const good = path.join(dir, 'good.conf');
+  await writeFile(good, lcFile(base({ level: 3, answer_ttl: '10m' })));
+  const r = check(good);
+  assert.equal(r.status, 0, r.stderr);
+});
