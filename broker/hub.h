@@ -70,9 +70,10 @@ struct http_req;
 struct http_resp;
 void hub_route(hub *h, struct http_req *r, struct http_resp *resp);
 /* Whether r's handler may wait on an upstream IdP (its adapter has IDHUB_ADAPTER_NETWORK):
- * the picker's POST and the callback of such an IdP. Such a request also takes a place in the
- * IdP's concurrency gate (idp.max_concurrent), which hub_route gives back; when the IdP has none
- * left, this returns 0 and hub_route answers 503 at once (r->route_note carries the outcome). */
+ * the picker's POST, the callback and the adapter's own pages (/idp/<id>/...) of such an IdP. Such
+ * a request also takes a place in the IdP's concurrency gate (idp.max_concurrent), which hub_route
+ * gives back; when the IdP has none left, this returns 0 and hub_route answers 503 at once
+ * (r->route_note carries the outcome). */
 int hub_route_blocks(hub *h, struct http_req *r);
 
 #endif
