@@ -22,43 +22,13 @@
 #define LOG_WARN 4
 #define LOG_INFO 6
 
-/* ---- small string building on the request arena ---- */
-
-typedef struct sbuf {
-	const idhub_services *svc;
-	idhub_arena *a;
-	char *s;
-	size_t len, cap;
-} sbuf;
-
-static void put_n(sbuf *b, const char *s, size_t n)
+/* url with "&name=value" (or "name=value" right after its '?') appended, on the arena. */
+static char *param(const idhub_services *svc, idhub_arena *a, const char *url, const char *name,
+                   const char *value)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *d = b->svc->alloc(b->a, cap);
-		if (b->len)
-			memcpy(d, b->s, b->len);
-		b->s = d;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = 0;
-}
-
-static void put(sbuf *b, const char *s)
-{
-	put_n(b, s, strlen(s));
-}
-
-static void put_param(sbuf *b, const char *name, const char *value)
-{
-	put(b, b->len && b->s[b->len - 1] != '?' ? "&" : "");
-	put(b, name);
-	put(b, "=");
-	put(b, b->svc->url_escape(b->a, value));
+	size_t n = strlen(url);
+	return svc->sprintf(a, "%s%s%s=%s", url, n && url[n - 1] == '?' ? "" : "&", name,
+	                    svc->url_escape(a, value));
 }
 
 /* ---- settings, init / destroy ---- */
@@ -310,38 +280,33 @@ static int oidc_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 	SHA256((const unsigned char *)req->verifier, strlen(req->verifier), h);
 	const char *challenge = svc->b64url_encode(a, h, sizeof h);
 
-	sbuf b = {.svc = svc, .a = a};
-	put(&b, d->authorization_endpoint);
-	put(&b, strchr(d->authorization_endpoint, '?') ? "&" : "?");
-	put_param(&b, "response_type", "code");
-	put_param(&b, "client_id", c->v[S_CLIENT_ID].str);
-	put_param(&b, "redirect_uri", req->callback_url ? req->callback_url : c->callback_url);
-	put_param(&b, "scope", c->v[S_SCOPES].str);
-	put_param(&b, "state", req->request_id);
-	put_param(&b, "nonce", req->nonce);
-	put_param(&b, "code_challenge", challenge);
-	put_param(&b, "code_challenge_method", "S256");
+	const char *ep = d->authorization_endpoint;
+	char *u = svc->sprintf(a, "%s%s", ep, strchr(ep, '?') ? "&" : "?");
+	u = param(svc, a, u, "response_type", "code");
+	u = param(svc, a, u, "client_id", c->v[S_CLIENT_ID].str);
+	u = param(svc, a, u, "redirect_uri",
+	          req->callback_url ? req->callback_url : c->callback_url);
+	u = param(svc, a, u, "scope", c->v[S_SCOPES].str);
+	u = param(svc, a, u, "state", req->request_id);
+	u = param(svc, a, u, "nonce", req->nonce);
+	u = param(svc, a, u, "code_challenge", challenge);
+	u = param(svc, a, u, "code_challenge_method", "S256");
 	/* the service's freshness demands, passed up (OIDC Core §3.1.2.1) and checked in finish */
 	if (req->flags & IDHUB_LOGIN_FORCE)
-		put_param(&b, "prompt", "login");
-	if (req->flags & IDHUB_LOGIN_MAX_AGE) {
-		char ma[24];
-		snprintf(ma, sizeof ma, "%lld", (long long)req->max_age);
-		put_param(&b, "max_age", ma);
-	}
+		u = param(svc, a, u, "prompt", "login");
+	if (req->flags & IDHUB_LOGIN_MAX_AGE)
+		u = param(svc, a, u, "max_age", svc->sprintf(a, "%lld", (long long)req->max_age));
 	svc->doc_put(c->disco, d);
 
 	/* acr_values: the upstream acrs good enough for the journey's level, lowest level first */
-	sbuf acr = {.svc = svc, .a = a};
+	const char *acr = "";
 	for (int l = req->min_loa > 0 ? req->min_loa : 1; l <= c->nloas; l++)
 		for (size_t i = 0; i < c->nacr; i++)
-			if (c->acr_map[i].level == l) {
-				if (acr.len)
-					put(&acr, " ");
-				put(&acr, c->acr_map[i].from);
-			}
-	if (acr.len)
-		put_param(&b, "acr_values", acr.s);
+			if (c->acr_map[i].level == l)
+				acr = svc->sprintf(a, "%s%s%s", acr, *acr ? " " : "",
+				                   c->acr_map[i].from);
+	if (*acr)
+		u = param(svc, a, u, "acr_values", acr);
 	if (c->v[S_CLAIMS_PARAMETER].num && c->nclaim) {
 		json_t *want = json_object();
 		for (size_t i = 0; i < c->nclaim; i++)
@@ -350,11 +315,11 @@ static int oidc_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 		char *js = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(claims);
 		if (js)
-			put_param(&b, "claims", js);
+			u = param(svc, a, u, "claims", js);
 		free(js);
 	}
 	out->kind = IDHUB_START_REDIRECT;
-	out->url = b.s;
+	out->url = u;
 	return 0;
 }
 
