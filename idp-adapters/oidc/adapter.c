@@ -38,8 +38,8 @@ static const char *const pkjwt_algs[] = {"ES256", "RS256", "PS256", "EdDSA", NUL
 static const char *const unmapped[] = {"lowest", "refuse", NULL};
 /* ID token algorithms: asymmetric only. "none" and the HMAC family are never accepted (an HS256
  * token "signed" with the IdP's public key as the secret is a forgery). */
-static const char *const id_algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384",
-                                      "PS512", "ES256", "ES384", "ES512", NULL};
+static const char *const id_algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                                      "ES256", "ES384", "ES512", "EdDSA", NULL};
 /* The identity attributes the hub knows (broker/journey/complete.c releases these by scope). */
 static const char *const hub_attrs[] = {"name",      "given_name", "family_name",   "middle_name",
                                         "birthdate", "email",      "email_verified"};
@@ -79,7 +79,7 @@ static const idhub_setting_decl settings[S_COUNT] = {
     [S_ALLOWED_ALGS] = {"allowed_algs", IDHUB_SET_LIST, "RS256 PS256 ES256", .choices = id_algs,
                         .flags = IDHUB_SET_NONEMPTY,
                         .help = "only RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 "
-                                "(never none, never HMAC)"},
+                                "EdDSA (never none, never HMAC)"},
 };
 
 /* "FROM=TO" words split at the last '=' (upstream acr values are URIs that may hold '='; hub level
