@@ -94,29 +94,47 @@ static void install(idhub_doc *d, void *parsed, int64_t when)
 	d->fetched = when;
 }
 
+static void failed(idhub_doc *d, const char *url, int status, const char *why)
+{
+	if (d->spec.report)
+		d->spec.report(d->spec.arg, IDHUB_DOC_FAILED, url, status, why);
+	else if (!status)
+		doc_log(d, "%s%s failed (unreachable or timed out)", d->name,
+		        d->spec.kind == IDHUB_DOC_JWKS ? " fetch" : "");
+	else if (status != 200)
+		doc_log(d, "%s refused: HTTP status %d", d->name, status);
+	else
+		doc_log(d, "%s refused: %s", d->name, why);
+}
+
+/* The body at url: fetched over HTTP, or read from a local file:// one. 0 or -1. */
+static int get_body(idhub_doc *d, const char *url, size_t max, int *status, char **body)
+{
+	if (strncmp(url, "file://", 7) == 0) {
+		*body = idp_read_file(url + 7, max, NULL);
+		*status = *body ? 200 : 0;
+		return *body ? 0 : -1;
+	}
+	idhub_http_call call = {.url = url, .timeout_s = d->spec.timeout_s, .max_body = max};
+	return idp_http(d->inst->h, &call, status, body);
+}
+
 /* One fetch, by the single caller that set d->busy; d->mu not held. Returns 1 or -1. */
 static int fetch(idhub_doc *d, const char *url)
 {
 	hub *h = d->inst->h;
 	size_t max = d->spec.max_size ? d->spec.max_size : DOC_MAX_DEFAULT;
-	idhub_http_call call = {.url = url, .timeout_s = d->spec.timeout_s, .max_body = max};
 	int status = 0;
-	char *body = NULL, why[160] = "";
-	if (idp_http(h, &call, &status, &body)) {
-		doc_log(d,
-		        d->spec.kind == IDHUB_DOC_JWKS
-		            ? "%s fetch failed (unreachable or timed out)"
-		            : "%s failed (unreachable or timed out)",
-		        d->name);
+	char *body = NULL, why[200] = "";
+	if (get_body(d, url, max, &status, &body)) {
+		failed(d, url, 0, NULL);
 		return -1;
 	}
 	void *p = NULL;
-	if (status != 200)
-		snprintf(why, sizeof why, "HTTP status %d", status);
-	else if (!(p = parse(d, body, strlen(body), why, sizeof why)) && !why[0])
+	if (status == 200 && !(p = parse(d, body, strlen(body), why, sizeof why)) && !why[0])
 		snprintf(why, sizeof why, "does not parse");
 	if (!p) {
-		doc_log(d, "%s refused: %s", d->name, why);
+		failed(d, url, status, why);
 		free(body);
 		return -1;
 	}
@@ -131,6 +149,25 @@ static int fetch(idhub_doc *d, const char *url)
 	install(d, p, hub_now(h));
 	pthread_mutex_unlock(&d->mu);
 	return 1;
+}
+
+/* The last good copy from the store, when it was fetched from the URL asked for. */
+static void load_last_good(idhub_doc *d, const char *url)
+{
+	char *rec = idp_cache_get(d->inst->h, d->inst->id, d->name),
+	     *nl = rec ? strchr(rec, '\n') : NULL;
+	char why[160] = "";
+	void *p = NULL;
+	if (nl && d->url && (size_t)(nl - rec) == strlen(d->url) &&
+	    !strncmp(rec, d->url, (size_t)(nl - rec)))
+		p = parse(d, nl + 1, strlen(nl + 1), why, sizeof why);
+	if (p) {
+		/* fetched long ago as far as the refresh goes: the first use tries for a fresher
+		 * one */
+		install(d, p, 0);
+		doc_log(d, "using the last-known-good %s", d->name);
+	}
+	free(rec);
 }
 
 /* Fetches when due (force: when the rate limit allows) unless another thread is; waits for that
@@ -155,31 +192,17 @@ static int refresh(idhub_doc *d, int force)
 	char *url = strdup(d->url);
 	pthread_mutex_unlock(&d->mu);
 	int rc = url ? fetch(d, url) : -1;
+	pthread_mutex_lock(&d->mu);
+	int none = !d->cur;
+	pthread_mutex_unlock(&d->mu);
+	if (rc < 0 && none && url) /* never had one in this run: the copy kept in the store */
+		load_last_good(d, url);
 	free(url);
 	pthread_mutex_lock(&d->mu);
 	d->busy = 0;
 	pthread_cond_broadcast(&d->cv);
 	pthread_mutex_unlock(&d->mu);
 	return rc;
-}
-
-/* The last good copy from the store, when it was fetched from the URL asked for. */
-static void load_last_good(idhub_doc *d)
-{
-	char *rec = idp_cache_get(d->inst->h, d->inst->id, d->name),
-	     *nl = rec ? strchr(rec, '\n') : NULL;
-	char why[160] = "";
-	void *p = NULL;
-	if (nl && d->url && (size_t)(nl - rec) == strlen(d->url) &&
-	    !strncmp(rec, d->url, (size_t)(nl - rec)))
-		p = parse(d, nl + 1, strlen(nl + 1), why, sizeof why);
-	if (p) {
-		/* fetched long ago as far as the refresh goes: the first use tries for a fresher
-		 * one */
-		install(d, p, 0);
-		doc_log(d, "using the last-known-good %s", d->name);
-	}
-	free(rec);
 }
 
 idhub_doc *docs_watch(idhub_instance *in, const idhub_doc_spec *spec)
@@ -199,8 +222,6 @@ idhub_doc *docs_watch(idhub_instance *in, const idhub_doc_spec *spec)
 	d->url = spec->url ? strdup(spec->url) : NULL;
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
-	if (!in->checking && d->url)
-		load_last_good(d);
 	return d;
 }
 
@@ -215,8 +236,6 @@ void docs_set_url(idhub_doc *d, const char *url)
 		d->attempt = 0;
 	}
 	pthread_mutex_unlock(&d->mu);
-	if (!same && d->url && !d->cur && !d->inst->checking)
-		load_last_good(d);
 }
 
 const void *docs_get(idhub_doc *d)

@@ -221,15 +221,24 @@ typedef enum {
 typedef struct idhub_doc_spec {
 	const char *name; /* unique in the instance: names the store copy and log lines */
 	idhub_doc_kind kind;
-	const char *url;     /* may be NULL, then set later with doc_set_url */
-	int64_t refresh;     /* seconds: the copy is refetched when older (timer and on use) */
+	const char *url; /* http(s), or file:///path (read locally); NULL: set with doc_set_url */
+	int64_t refresh; /* seconds: the copy is refetched when older (timer and on use) */
 	int64_t min_refetch; /* seconds: at most one fetch per this interval on failure / demand */
 	size_t max_size;     /* bytes: a longer body is refused (0: 256 KiB) */
 	int timeout_s;       /* per fetch (0: 10) */
 	idhub_doc_parse parse;
 	void (*release)(void *parsed);
-	void *arg; /* passed to parse */
+	void *arg; /* passed to parse and report */
+	/* Optional: told of each failed fetch (IDHUB_DOC_FAILED: status 0 for a transport error,
+	 * else the HTTP status, or 200 with why from parse) and of the last good copy taken from
+	 * the store after one (IDHUB_DOC_LAST_GOOD), so the adapter words its own log lines and
+	 * errors; without it the hub logs them. Called on the fetching thread, without locks held.
+	 */
+	void (*report)(void *arg, int event, const char *url, int status, const char *why);
 } idhub_doc_spec;
+
+#define IDHUB_DOC_FAILED 1
+#define IDHUB_DOC_LAST_GOOD 2
 
 /* ---- JOSE ----------------------------------------------------------------------------------- */
 
