@@ -162,6 +162,8 @@ int config_check_adapters(const hub_conf *c, char **err)
 		const idhub_adapter *ops = open_adapter(c, ic, &dl, err);
 		idhub_instance *in = ops ? calloc(1, sizeof *in) : NULL;
 		void *ctx = in ? instantiate(&h, ic, ops, in, c->issuer, 1, err) : NULL;
+		if (in)
+			docs_free_all(in);
 		if (ctx)
 			ops->destroy(ctx);
 		instance_free(in);
@@ -192,6 +194,10 @@ void adapters_unload(hub *h)
 	docs_timer_stop(h);
 	for (size_t i = 0; i < h->nidps; i++) {
 		hub_idp *p = &h->idps[i];
+		/* documents first: their release callbacks may need the adapter (and its libraries)
+		 * still alive */
+		if (p->inst)
+			docs_free_all(p->inst);
 		if (p->ops && p->ctx)
 			p->ops->destroy(p->ctx);
 		instance_free(p->inst);

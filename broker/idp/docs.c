@@ -139,8 +139,8 @@ static int fetch(idhub_doc *d, const char *url)
 		return -1;
 	}
 	/* the last good copy, for restarts while the IdP is down: "<url>\n<body>" */
-	char *rec;
-	if (asprintf(&rec, "%s\n%s", url, body) >= 0) {
+	char *rec; /* (a local file is its own last good copy) */
+	if (strncmp(url, "file://", 7) && asprintf(&rec, "%s\n%s", url, body) >= 0) {
 		idp_cache_put(h, d->inst->id, d->name, rec, DOC_LKG_TTL);
 		free(rec);
 	}
@@ -158,16 +158,19 @@ static void load_last_good(idhub_doc *d, const char *url)
 	     *nl = rec ? strchr(rec, '\n') : NULL;
 	char why[160] = "";
 	void *p = NULL;
-	if (nl && d->url && (size_t)(nl - rec) == strlen(d->url) &&
-	    !strncmp(rec, d->url, (size_t)(nl - rec)))
+	if (nl && (size_t)(nl - rec) == strlen(url) && !strncmp(rec, url, (size_t)(nl - rec)))
 		p = parse(d, nl + 1, strlen(nl + 1), why, sizeof why);
-	if (p) {
-		/* fetched long ago as far as the refresh goes: the first use tries for a fresher
-		 * one */
-		install(d, p, 0);
-		doc_log(d, "using the last-known-good %s", d->name);
-	}
 	free(rec);
+	if (!p)
+		return;
+	/* fetched long ago as far as the refresh goes: the next use tries for a fresher one */
+	pthread_mutex_lock(&d->mu);
+	install(d, p, 0);
+	pthread_mutex_unlock(&d->mu);
+	if (d->spec.report)
+		d->spec.report(d->spec.arg, IDHUB_DOC_LAST_GOOD, url, 0, NULL);
+	else
+		doc_log(d, "using the last-known-good %s", d->name);
 }
 
 /* Fetches when due (force: when the rate limit allows) unless another thread is; waits for that

@@ -473,6 +473,64 @@ static int fresh_enough(oidc_ctx *c, const idhub_login_request *req, int64_t aut
 	return 1;
 }
 
+/* A verified ID token's payload pl accepted for req: freshness, the replay cache, the level and
+ * the attributes into out. 0, or -1 with err filled. */
+static int accept_token(oidc_ctx *c, idhub_arena *a, const idhub_login_request *req,
+                        const char *idt, const json_t *pl, int64_t now, idhub_identity *out,
+                        idhub_error *err)
+{
+	const idhub_services *svc = c->svc;
+	int64_t iat = 0, exp = 0, auth_time = 0, leeway = c->v[S_CLOCK_LEEWAY].num;
+	json_t *v;
+	if ((v = json_object_get(pl, "iat")))
+		iat = (int64_t)json_number_value(v);
+	if ((v = json_object_get(pl, "exp")))
+		exp = (int64_t)json_number_value(v);
+	if ((v = json_object_get(pl, "auth_time")) && json_is_number(v))
+		auth_time = (int64_t)json_number_value(v);
+	if (!fresh_enough(c, req, auth_time, now, err))
+		return -1;
+	if (iat < svc->replay_floor(svc->inst))
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "ID token issued before the hub's last crash");
+	/* Each ID token is accepted once (by its hash: jti is optional in OIDC). */
+	unsigned char h[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)idt, strlen(idt), h);
+	const char *tid = svc->b64url_encode(a, h, sizeof h);
+	int seen = svc->replay_seen(svc->inst, tid, exp + leeway);
+	if (seen != 0)
+		return idhub_fail(err, seen > 0 ? IDHUB_ERR_INVALID : IDHUB_ERR_INTERNAL, "%s",
+		                  seen > 0 ? "ID token replayed" : "replay cache unavailable");
+	int loa = map_acr(c, json_string_value(json_object_get(pl, "acr")));
+	/* An acr we cannot map is never read as more than the lowest level. */
+	if (!loa && c->v[S_UNMAPPED_ACR].num == 1)
+		return idhub_fail(err, IDHUB_ERR_LOA, "the IdP asserted an acr we do not know");
+	out->subject = svc->strdup(a, json_string_value(json_object_get(pl, "sub")));
+	out->loa = loa ? loa : 1;
+	out->auth_time = auth_time > 0 && auth_time <= now + leeway ? auth_time : iat;
+	const char *jti = json_string_value(json_object_get(pl, "jti"));
+	out->upstream_id = svc->strdup(a, jti && strlen(jti) <= 128 ? jti : tid);
+	map_claims(c, a, pl, out);
+	svc->log(svc->inst, LOG_INFO, "ID token verified (level %d)", out->loa);
+	return 0;
+}
+
+/* The authorization response's checks before the code exchange; 0, or -1 with err filled. */
+static int response_ok(const oidc_disco *d, const char *e, const char *code, const char *iss,
+                       idhub_error *err)
+{
+	/* RFC 9207: an iss in the response must be our IdP's (mix-up defence), and an IdP that
+	 * announces the parameter must send it */
+	if ((iss && strcmp(iss, d->issuer) != 0) || (!iss && d->iss_param_supported))
+		return idhub_fail(err, IDHUB_ERR_INVALID, "the answer's iss is not our IdP's");
+	if (e)
+		return upstream_error(e, err);
+	if (!code || !*code || strlen(code) > 2048)
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "no authorization code in the IdP's answer");
+	return 0;
+}
+
 static int oidc_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
                        const idhub_login_request *req, idhub_identity *out, idhub_error *err)
 {
@@ -489,82 +547,23 @@ static int oidc_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	if (!d)
 		return idhub_fail(err, IDHUB_ERR_UNAVAILABLE,
 		                  "the IdP's discovery document is not available");
-	int rc = -1;
 	json_t *pl = NULL;
-	/* RFC 9207: an iss in the response must be our IdP's (mix-up defence), and an IdP that
-	 * announces the parameter must send it */
-	if ((iss && strcmp(iss, d->issuer) != 0) || (!iss && d->iss_param_supported)) {
-		idhub_fail(err, IDHUB_ERR_INVALID, "the answer's iss is not our IdP's");
-		goto out;
-	}
-	if (e) {
-		upstream_error(e, err);
-		goto out;
-	}
-	if (!code || !*code || strlen(code) > 2048) {
-		idhub_fail(err, IDHUB_ERR_INVALID, "no authorization code in the IdP's answer");
-		goto out;
-	}
-	const char *idt = exchange(c, a, d, code, req, err);
-	if (!idt)
-		goto out;
-
-	int64_t now = svc->now(svc->inst), leeway = c->v[S_CLOCK_LEEWAY].num;
+	const char *idt =
+	    response_ok(d, e, code, iss, err) ? NULL : exchange(c, a, d, code, req, err);
+	int64_t now = svc->now(svc->inst);
 	oidc_verify_params vp = {.issuer = d->issuer,
 	                         .client_id = c->v[S_CLIENT_ID].str,
 	                         .nonce = req->nonce,
 	                         .now = now,
-	                         .leeway = leeway,
+	                         .leeway = c->v[S_CLOCK_LEEWAY].num,
 	                         .max_age = c->v[S_MAX_TOKEN_AGE].num,
 	                         .not_before = req->started_at};
 	char why[160] = "";
-	if (oidc_idtoken_verify(c, a, &vp, idt, &pl, why, sizeof why)) {
+	int rc = -1;
+	if (idt && oidc_idtoken_verify(c, a, &vp, idt, &pl, why, sizeof why))
 		idhub_fail(err, IDHUB_ERR_INVALID, "ID token refused: %s", why);
-		goto out;
-	}
-	int64_t iat = 0, exp = 0, auth_time = 0;
-	json_t *v;
-	if ((v = json_object_get(pl, "iat")))
-		iat = (int64_t)json_number_value(v);
-	if ((v = json_object_get(pl, "exp")))
-		exp = (int64_t)json_number_value(v);
-	if ((v = json_object_get(pl, "auth_time")) && json_is_number(v))
-		auth_time = (int64_t)json_number_value(v);
-	if (!fresh_enough(c, req, auth_time, now, err))
-		goto out;
-	if (iat < svc->replay_floor(svc->inst)) {
-		idhub_fail(err, IDHUB_ERR_INVALID, "ID token issued before the hub's last crash");
-		goto out;
-	}
-	/* Each ID token is accepted once (by its hash: jti is optional in OIDC). */
-	unsigned char h[SHA256_DIGEST_LENGTH];
-	SHA256((const unsigned char *)idt, strlen(idt), h);
-	const char *tid = svc->b64url_encode(a, h, sizeof h);
-	int seen = svc->replay_seen(svc->inst, tid, exp + leeway);
-	if (seen != 0) {
-		idhub_fail(err, seen > 0 ? IDHUB_ERR_INVALID : IDHUB_ERR_INTERNAL, "%s",
-		           seen > 0 ? "ID token replayed" : "replay cache unavailable");
-		goto out;
-	}
-	const char *acr = json_string_value(json_object_get(pl, "acr"));
-	int loa = map_acr(c, acr);
-	if (!loa) {
-		/* An acr we cannot map is never read as more than the lowest level. */
-		if (c->v[S_UNMAPPED_ACR].num == 1) {
-			idhub_fail(err, IDHUB_ERR_LOA, "the IdP asserted an acr we do not know");
-			goto out;
-		}
-		loa = 1;
-	}
-	out->subject = svc->strdup(a, json_string_value(json_object_get(pl, "sub")));
-	out->loa = loa;
-	out->auth_time = auth_time > 0 && auth_time <= now + leeway ? auth_time : iat;
-	const char *jti = json_string_value(json_object_get(pl, "jti"));
-	out->upstream_id = svc->strdup(a, jti && strlen(jti) <= 128 ? jti : tid);
-	map_claims(c, a, pl, out);
-	svc->log(svc->inst, LOG_INFO, "ID token verified (level %d)", loa);
-	rc = 0;
-out:
+	else if (idt)
+		rc = accept_token(c, a, req, idt, pl, now, out, err);
 	json_decref(pl);
 	svc->doc_put(c->disco, d);
 	return rc;

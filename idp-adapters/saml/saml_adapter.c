@@ -1,6 +1,6 @@
 /* saml_adapter.c — the SAML 2.0 upstream IdP adapter's entry point and lifecycle: the hub acts as a
  * SAML Service Provider (Web Browser SSO profile) on lasso. This file owns init (lasso_init once,
- * settings, keys, SP metadata, IdP metadata, the refresh thread), the metadata hook and destroy.
+ * settings, keys, SP metadata, IdP metadata), the metadata hook and destroy.
  *
  * Settings (declared in saml_settings.c; the hub parses and type-checks them):
  *   idp_metadata_file      the IdP's metadata (EntityDescriptor or EntitiesDescriptor), a file; or
@@ -63,9 +63,6 @@ static void ctx_free(saml_ctx *c)
 {
 	if (!c)
 		return;
-	saml_refresher_stop(c);
-	if (c->server)
-		g_object_unref(c->server);
 	free(c->callback_url);
 	free(c->sp_entity_id);
 	free(c->metadata_url);
@@ -88,10 +85,6 @@ static void ctx_free(saml_ctx *c)
 		for (int k = 0; k < c->attrs[i].nnames; k++)
 			free(c->attrs[i].names[k]);
 	}
-	free(c->idp_entity_id);
-	free(c->metadata_digest);
-	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->wake);
 	free(c);
 }
 
@@ -123,8 +116,6 @@ static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *sv
 		saml_set_err(err, IDHUB_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->wake, NULL);
 	c->svc = svc;
 	c->instance_id = cfg->instance_id;
 	c->callback_url = strdup(cfg->callback_url);
@@ -138,12 +129,7 @@ static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *sv
 	if (cfg->checking)
 		return check_only(c, cfg, err);
 	if (saml_settings_parse(c, cfg, err) || saml_keys_load(c, cfg, err) ||
-	    saml_sp_metadata_build(c, err) || saml_idp_metadata_load(c, 1, err)) {
-		ctx_free(c);
-		return NULL;
-	}
-	if (saml_refresher_start(c)) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "cannot start the metadata refresh thread");
+	    saml_sp_metadata_build(c, err) || saml_idp_metadata_load(c, err)) {
 		ctx_free(c);
 		return NULL;
 	}

@@ -24,7 +24,6 @@
 #include <lasso/xml/saml-2.0/samlp2_response.h>
 #include <lasso/xml/saml-2.0/samlp2_status.h>
 #include <lasso/xml/saml-2.0/samlp2_status_code.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,18 +69,10 @@ typedef struct saml_ctx {
 	saml_attr_map attrs[SAML_MAX_ATTRS];
 	int nattrs;
 
-	/* The live IdP: replaced as a whole on a metadata refresh, read through saml_server_get. */
-	pthread_mutex_t lock;
-	LassoServer *server; /* guarded by lock; each user holds its own GObject reference */
-	char *idp_entity_id; /* guarded by lock */
-	char
-	    *metadata_digest; /* guarded by lock: SHA-256 of the loaded metadata, to skip reloads */
-
-	/* The refresh thread. */
-	pthread_t refresher;
-	int refresher_running;
-	pthread_cond_t wake;
-	int stopping;
+	/* The live IdP: a document the hub keeps fresh, read through saml_server_get. */
+	idhub_doc *live;
+	int loading;        /* at init: a failure is reported as "metadata: ...", not a refresh */
+	char last_why[300]; /* the last failure's reason (written by the fetching thread) */
 } saml_ctx;
 
 /* The settings, in the order of their declarations (saml_settings.c). */
@@ -126,17 +117,16 @@ char *saml_cert_b64(const char *pem);
 /* saml_sp_metadata.c: build ctx->sp_metadata. */
 int saml_sp_metadata_build(saml_ctx *c, idhub_error *err);
 
-/* saml_idp_metadata.c: fetch/read, verify and load the IdP metadata into a new LassoServer. */
-int saml_idp_metadata_load(saml_ctx *c, int at_init, idhub_error *err);
+/* saml_idp_metadata.c: the IdP metadata as a hub document (first load at init), verified, and the
+ * LassoServer built from it: saml_server_get gives it with a reference (g_object_unref, free
+ * entity_id after). */
+int saml_idp_metadata_load(saml_ctx *c, idhub_error *err);
+LassoServer *saml_server_get(saml_ctx *c, char **entity_id);
 int saml_metadata_verify(const char *xml, size_t len, const char *cert_pem, char *why, size_t n);
 
-/* saml_server.c: the shared LassoServer, its refresh thread. */
+/* saml_server.c: a LassoServer for our SP and the IdP of one metadata copy. */
 LassoServer *saml_server_new(saml_ctx *c, const char *idp_metadata, char **entity_id,
                              idhub_error *err);
-LassoServer *saml_server_get(saml_ctx *c, char **entity_id); /* g_object_unref + free after */
-void saml_server_swap(saml_ctx *c, LassoServer *s, char *entity_id, char *digest);
-int saml_refresher_start(saml_ctx *c);
-void saml_refresher_stop(saml_ctx *c);
 
 /* saml_request.c: the AuthnRequest (start). */
 int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_start_result *out,

@@ -402,7 +402,8 @@ typedef struct idhub_adapter {
 	/* Optional (NULL): handles requests under /idp/<id>/. Returns 0, or -1 for 404. */
 	int (*serve)(void *ctx, idhub_arena *a, const idhub_http_request *r,
 	             idhub_http_response *resp);
-	/* Releases ctx; called once, after every other call has returned. */
+	/* Releases ctx; called once, after every other call has returned and after the hub has
+	 * released the instance's documents (their release callbacks run before destroy). */
 	void (*destroy)(void *ctx);
 	uint32_t flags; /* IDHUB_ADAPTER_* */
 } idhub_adapter;
