@@ -122,21 +122,15 @@ static int load_pair(saml_ctx *c, const idhub_adapter_config *cfg, int key, char
 	const char *kf = cfg->values[key].str, *cf = cfg->values[key + 1].str;
 	const char *key_name = saml_settings[key].name, *cert_name = saml_settings[key + 1].name;
 	*key_pem = saml_read_file(c, kf, 65536, NULL);
-	if (!*key_pem) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "%s: cannot read %s", key_name, kf);
-		return -1;
-	}
+	if (!*key_pem)
+		return saml_set_err(err, IDHUB_ERR_INTERNAL, "%s: cannot read %s", key_name, kf);
 	*cert_pem = saml_read_file(c, cf, 65536, NULL);
-	if (!*cert_pem) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "%s: cannot read %s", cert_name, cf);
-		return -1;
-	}
-	if (pair_ok(*key_pem, *cert_pem)) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL,
-		             "%s: not an RSA private key matching the certificate in %s", key_name,
-		             cert_name);
-		return -1;
-	}
+	if (!*cert_pem)
+		return saml_set_err(err, IDHUB_ERR_INTERNAL, "%s: cannot read %s", cert_name, cf);
+	if (pair_ok(*key_pem, *cert_pem))
+		return saml_set_err(err, IDHUB_ERR_INTERNAL,
+		                    "%s: not an RSA private key matching the certificate in %s",
+		                    key_name, cert_name);
 	return 0;
 }
 
@@ -166,10 +160,9 @@ int saml_keys_load(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *er
 		return -1;
 	}
 	if (generate(c->instance_id, &c->sp_key_pem, &c->sp_cert_pem) ||
-	    write_private(kp, c->sp_key_pem, 0600) || write_private(cp, c->sp_cert_pem, 0644)) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "cannot make the dev SP key pair in %s", dir);
-		return -1;
-	}
+	    write_private(kp, c->sp_key_pem, 0600) || write_private(cp, c->sp_cert_pem, 0644))
+		return saml_set_err(err, IDHUB_ERR_INTERNAL,
+		                    "cannot make the dev SP key pair in %s", dir);
 	c->svc->log(c->svc->inst, 5, "made a development SP key pair in %s", dir);
 	return 0;
 }

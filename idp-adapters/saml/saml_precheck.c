@@ -151,10 +151,8 @@ static int verdict(walk *w, int whole, idhub_error *err)
 		why = "the response is signed with SHA-1, which this IdP is not allowed to use";
 	for (int i = 0; i < w->nids; i++)
 		xmlFree(w->ids[i]);
-	if (why) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "%s", why);
-		return -1;
-	}
+	if (why)
+		return saml_set_err(err, IDHUB_ERR_INVALID, "%s", why);
 	return 0;
 }
 
@@ -163,14 +161,11 @@ int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err)
 	/* Refused before parsing: libxml2 then never reads a DTD, so it never expands or fetches an
 	 * entity (the "billion laughs" and external-entity attacks). */
 	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8) ||
-	    memmem(xml, len, "<!doctype", 9)) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "the response contains a DTD (refused)");
-		return -1;
-	}
-	if (len > 0x7fffffff) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "the response is too large");
-		return -1;
-	}
+	    memmem(xml, len, "<!doctype", 9))
+		return saml_set_err(err, IDHUB_ERR_INVALID,
+		                    "the response contains a DTD (refused)");
+	if (len > 0x7fffffff)
+		return saml_set_err(err, IDHUB_ERR_INVALID, "the response is too large");
 	xmlDoc *doc = xmlReadMemory(xml, (int)len, NULL, NULL,
 	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
