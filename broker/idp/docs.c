@@ -288,9 +288,9 @@ void docs_free_all(idhub_instance *in)
 {
 	for (size_t i = 0; i < in->ndocs; i++) {
 		idhub_doc *d = in->docs[i];
-		for (holder *hd = d->cur ? d->cur : NULL; hd; hd = NULL) {
-			release(d, hd->parsed);
-			free(hd);
+		if (d->cur) {
+			release(d, d->cur->parsed);
+			free(d->cur);
 		}
 		for (holder *hd = d->old, *n; hd; hd = n) {
 			n = hd->next;

@@ -74,3 +74,19 @@ test('declared settings: bad values fail with FILE:LINE of the setting, in --che
   const r = check(good);
   assert.equal(r.status, 0, r.stderr);
 });
+
+test('an adapter of another ABI version is refused with FILE:LINE, never called', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'idhub-host-'));
+  dirs.push(dir);
+  const conf = {
+    hub: { issuer: 'http://127.0.0.1:18082', port: 18082, state_dir: path.join(dir, 'var'), adapter_dir: ADAPTER_DIR, threads: 2, demo: false },
+    loa: LOAS, idps: [{ id: 'old', adapter: 'abi1', display_name: 'Old', max_loa: LOA_SUBSTANTIAL }], services: [service('svc-a')],
+  };
+  const text = lcFile(conf);
+  const file = path.join(dir, 'abi.conf');
+  await writeFile(file, text);
+  const r = check(file);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^\S+abi\.conf:\d+: idp 'old': \S+idhub-adapter-abi1\.so is not an idhub adapter of ABI version 2 to 2/);
+  assert.doesNotMatch(r.stderr, /must never be called/);
+});
