@@ -4,6 +4,7 @@
 #ifndef IDHUB_HUB_H
 #define IDHUB_HUB_H
 #include "config/config.h"
+#include "idp/adapters.h"
 #include "util/arena.h"
 #include "keys/keys.h"
 #include "keys/schedule.h"
@@ -11,20 +12,6 @@
 #include "store/store.h"
 #include <idhub/adapter.h>
 #include <jansson.h>
-
-struct idp_gate;
-struct idhub_instance;
-struct idp_timer;
-
-typedef struct hub_idp {
-	const idp_conf *conf;
-	const idhub_adapter *ops;
-	void *ctx;
-	void *dl;
-	char *callback_url;
-	struct idp_gate *gate;       /* its calls under way on the upstream pool (idp/adapters.h) */
-	struct idhub_instance *inst; /* settings, services and documents (idp/host_int.h) */
-} hub_idp;
 
 typedef struct hub_client {
 	const service_conf *conf;
@@ -38,13 +25,12 @@ typedef struct hub {
 	pairwise_ctx pw;
 	unsigned char seal_key[32]; /* seals journey tokens (journey.h) */
 	char run_id[23];            /* random per start: marks the tokens this run sealed */
-	hub_idp *idps;
+	idp_host idp;               /* the adapter host (idp/adapters.h) */
+	hub_idp *idps;              /* = idp.idps, the configured IdPs (read-only after hub_open) */
 	size_t nidps;
 	hub_client *clients;
 	size_t nclients;
-	void *oauth2_log;            /* liboauth2 log handle for the HTTP client */
-	struct idp_timer *idp_timer; /* refreshes adapters' documents (idp/docs.c) */
-	char *token_endpoint;        /* issuer + "/token", for client-assertion audiences */
+	char *token_endpoint; /* issuer + "/token", for client-assertion audiences */
 	char *userinfo_endpoint;
 	char *discovery_json;
 	keys_schedule *rotation; /* automatic key rotation, when hub.key_rotation_days is set */

@@ -92,8 +92,8 @@ static const idhub_adapter *open_adapter(const hub_conf *c, const idp_conf *ic, 
 
 /* Creates the instance of ic: its bound services, its parsed settings, then the adapter's init.
  * h is a real hub, or (checking) one with only the config. */
-static void *instantiate(hub *h, const idp_conf *ic, const idhub_adapter *ops, idhub_instance *in,
-                         const char *callback_url, int checking, char **err)
+static void *instantiate(idp_host *h, const idp_conf *ic, const idhub_adapter *ops,
+                         idhub_instance *in, const char *callback_url, int checking, char **err)
 {
 	const hub_conf *c = h->cfg;
 	if (services_bind(in, h, ic->id))
@@ -127,7 +127,7 @@ static void instance_free(idhub_instance *in)
 	free(in);
 }
 
-static int load_one(hub *h, const idp_conf *ic, hub_idp *out, char **err)
+static int load_one(idp_host *h, const idp_conf *ic, hub_idp *out, char **err)
 {
 	out->conf = ic;
 	if (!(out->gate = calloc(1, sizeof *out->gate)) ||
@@ -154,7 +154,7 @@ static int load_one(hub *h, const idp_conf *ic, hub_idp *out, char **err)
 int config_check_adapters(const hub_conf *c, char **err)
 {
 	*err = NULL;
-	hub h = {.cfg = (hub_conf *)c};
+	idp_host h = {.cfg = c};
 	for (size_t i = 0; i < c->nidps; i++) {
 		const idp_conf *ic = &c->idps[i];
 		void *dl; /* not dlclose'd: a library may have registered thread-exit or atexit work
@@ -176,7 +176,7 @@ int config_check_adapters(const hub_conf *c, char **err)
 	return 0;
 }
 
-int adapters_load(hub *h, char **err)
+int adapters_load(idp_host *h, char **err)
 {
 	h->idps = calloc(h->cfg->nidps ? h->cfg->nidps : 1, sizeof(*h->idps));
 	if (!h->idps)
@@ -189,7 +189,7 @@ int adapters_load(hub *h, char **err)
 	return docs_timer_start(h);
 }
 
-void adapters_unload(hub *h)
+void adapters_unload(idp_host *h)
 {
 	docs_timer_stop(h);
 	for (size_t i = 0; i < h->nidps; i++) {

@@ -33,7 +33,7 @@ struct idhub_doc {
 };
 
 struct idp_timer {
-	hub *h;
+	idp_host *h;
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -122,7 +122,7 @@ static int get_body(idhub_doc *d, const char *url, size_t max, int *status, char
 /* One fetch, by the single caller that set d->busy; d->mu not held. Returns 1 or -1. */
 static int fetch(idhub_doc *d, const char *url)
 {
-	hub *h = d->inst->h;
+	idp_host *h = d->inst->h;
 	size_t max = d->spec.max_size ? d->spec.max_size : DOC_MAX_DEFAULT;
 	int status = 0;
 	char *body = NULL, why[200] = "";
@@ -146,7 +146,7 @@ static int fetch(idhub_doc *d, const char *url)
 	}
 	free(body);
 	pthread_mutex_lock(&d->mu);
-	install(d, p, hub_now(h));
+	install(d, p, store_now(h->st));
 	pthread_mutex_unlock(&d->mu);
 	return 1;
 }
@@ -179,7 +179,7 @@ static void load_last_good(idhub_doc *d, const char *url)
 static int refresh(idhub_doc *d, int force)
 {
 	pthread_mutex_lock(&d->mu);
-	int64_t now = hub_now(d->inst->h);
+	int64_t now = store_now(d->inst->h->st);
 	int limited = d->attempt && now - d->attempt < d->spec.min_refetch;
 	int due = d->url && !limited && (force || !d->cur || now - d->fetched >= d->spec.refresh);
 	if (!due || d->busy) {
@@ -334,7 +334,7 @@ static void *timer_main(void *arg)
 	return NULL;
 }
 
-int docs_timer_start(hub *h)
+int docs_timer_start(idp_host *h)
 {
 	struct idp_timer *t = calloc(1, sizeof *t);
 	if (!t)
@@ -346,13 +346,13 @@ int docs_timer_start(hub *h)
 		free(t);
 		return -1;
 	}
-	h->idp_timer = t;
+	h->timer = t;
 	return 0;
 }
 
-void docs_timer_stop(hub *h)
+void docs_timer_stop(idp_host *h)
 {
-	struct idp_timer *t = h->idp_timer;
+	struct idp_timer *t = h->timer;
 	if (!t)
 		return;
 	pthread_mutex_lock(&t->mu);
@@ -363,5 +363,5 @@ void docs_timer_stop(hub *h)
 	pthread_mutex_destroy(&t->mu);
 	pthread_cond_destroy(&t->cv);
 	free(t);
-	h->idp_timer = NULL;
+	h->timer = NULL;
 }

@@ -3,14 +3,14 @@
  * docs.c, jose.c) offer each other. Never included outside broker/idp/. */
 #ifndef IDHUB_IDP_HOST_INT_H
 #define IDHUB_IDP_HOST_INT_H
-#include "../hub.h"
+#include "adapters.h"
 #include <pthread.h>
 
 struct idhub_doc;
 
 /* One configured IdP instance as the host keeps it; its services are bound to it. */
 struct idhub_instance {
-	hub *h;
+	idp_host *h;
 	const char *id;
 	const char *adapter_name;   /* for log lines: "<adapter> <id>: ..." */
 	int checking;               /* --check-config: nothing is fetched */
@@ -25,8 +25,8 @@ struct idhub_instance {
 	size_t ndocs;
 };
 
-/* services.c: fills inst->svc for instance id of hub h (and its seal key). 0 or -1. */
-int services_bind(struct idhub_instance *inst, hub *h, const char *id);
+/* services.c: fills inst->svc for instance id of host h (and its seal key). 0 or -1. */
+int services_bind(struct idhub_instance *inst, idp_host *h, const char *id);
 
 /* settings.c: parses ic's settings against the declarations into inst->values. On a bad setting
  * returns -1 with *err "FILE:LINE: idp 'ID': NAME: what is wrong" (malloc'd). */
@@ -43,8 +43,8 @@ int docs_refetch(idhub_doc *d);
 /* The parsed JWKS of an IDHUB_DOC_JWKS document is a json_t (jansson). */
 int docs_is_jwks(const idhub_doc *d);
 /* Starts (or stops) the thread refreshing every instance's documents when they are due. */
-int docs_timer_start(hub *h);
-void docs_timer_stop(hub *h);
+int docs_timer_start(idp_host *h);
+void docs_timer_stop(idp_host *h);
 void docs_free_all(idhub_instance *inst);
 
 /* jose.c: the ABI's jws_verify. */

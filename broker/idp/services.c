@@ -27,7 +27,7 @@
 
 static int64_t svc_now(idhub_instance *in)
 {
-	return hub_now(in->h);
+	return store_now(in->h->st);
 }
 
 __attribute__((format(printf, 3, 4))) static void svc_log(idhub_instance *in, int level,
@@ -100,7 +100,7 @@ static int svc_replay_seen(idhub_instance *in, const char *id, int64_t expires)
 	char *k = scoped_key(in->id, NULL, id, &klen);
 	if (!k)
 		return -1;
-	int64_t ttl = expires - hub_now(in->h);
+	int64_t ttl = expires - store_now(in->h->st);
 	int rc = store_put_new(in->h->st, NS_REPLAY, k, klen, "", 0, ttl < 1 ? 1 : ttl);
 	free(k);
 	return rc == 0 ? 0 : rc == STORE_EXISTS ? 1 : -1;
@@ -111,7 +111,7 @@ static int64_t svc_replay_floor(idhub_instance *in)
 	return store_unclean_floor(in->h->st);
 }
 
-char *idp_cache_get(hub *h, const char *scope, const char *key)
+char *idp_cache_get(idp_host *h, const char *scope, const char *key)
 {
 	size_t klen, vlen;
 	char *k = scoped_key(scope, NULL, key, &klen);
@@ -122,7 +122,7 @@ char *idp_cache_get(hub *h, const char *scope, const char *key)
 	return v;
 }
 
-int idp_cache_put(hub *h, const char *scope, const char *key, const char *val, int64_t ttl)
+int idp_cache_put(idp_host *h, const char *scope, const char *key, const char *val, int64_t ttl)
 {
 	size_t klen;
 	char *k = scoped_key(scope, NULL, key, &klen);
@@ -184,7 +184,7 @@ static oauth2_http_call_ctx_t *call_ctx(oauth2_log_t *lg, const idhub_http_call 
 	return ctx;
 }
 
-int idp_http(hub *h, const idhub_http_call *c, int *status, char **body)
+int idp_http(idp_host *h, const idhub_http_call *c, int *status, char **body)
 {
 	oauth2_log_t *lg = h->oauth2_log;
 	oauth2_http_call_ctx_t *ctx = call_ctx(lg, c);
@@ -409,14 +409,14 @@ static void oauth2_sink(oauth2_log_sink_t *sink, const char *file, unsigned long
 	log_msg(level == OAUTH2_LOG_ERROR ? LOG_ERR_ : LOG_WARN_, "liboauth2: %s: %s", fn, msg);
 }
 
-int services_init(hub *h)
+int services_init(idp_host *h)
 {
 	oauth2_log_sink_t *sink = oauth2_log_sink_create(OAUTH2_LOG_WARN, oauth2_sink, NULL);
 	h->oauth2_log = oauth2_init(OAUTH2_LOG_WARN, sink);
 	return h->oauth2_log ? 0 : -1;
 }
 
-int services_bind(idhub_instance *in, hub *h, const char *id)
+int services_bind(idhub_instance *in, idp_host *h, const char *id)
 {
 	idhub_services *s = &in->svc;
 	in->h = h;
@@ -461,7 +461,7 @@ int services_bind(idhub_instance *in, hub *h, const char *id)
 	return random_bytes(in->seal_key, sizeof in->seal_key);
 }
 
-void services_shutdown(hub *h)
+void services_shutdown(idp_host *h)
 {
 	if (h->oauth2_log)
 		oauth2_shutdown(h->oauth2_log);

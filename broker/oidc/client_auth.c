@@ -101,16 +101,16 @@ static EVP_PKEY *client_key(hub *h, const hub_client *c, const char *kid, jws_al
 	}
 	if (c->conf->jwks_uri) {
 		/* fetched through the hub's HTTP client and cached for five minutes */
-		char *doc = idp_cache_get(h, "client", c->conf->jwks_uri);
+		char *doc = idp_cache_get(&h->idp, "client", c->conf->jwks_uri);
 		if (!doc) {
 			int status = 0;
 			idhub_http_call call = {.url = c->conf->jwks_uri, .timeout_s = 5};
-			if (idp_http(h, &call, &status, &doc) != 0 || status != 200) {
+			if (idp_http(&h->idp, &call, &status, &doc) != 0 || status != 200) {
 				free(doc);
 				snprintf(why, whylen, "cannot fetch the client's jwks_uri");
 				return NULL;
 			}
-			idp_cache_put(h, "client", c->conf->jwks_uri, doc, 300);
+			idp_cache_put(&h->idp, "client", c->conf->jwks_uri, doc, 300);
 		}
 		json_t *jwks = json_loads(doc, JSON_REJECT_DUPLICATES, NULL);
 		free(doc);
