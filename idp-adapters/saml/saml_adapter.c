@@ -2,40 +2,10 @@
  * SAML Service Provider (Web Browser SSO profile) on lasso. This file owns init (lasso_init once,
  * settings, keys, SP metadata, IdP metadata), the metadata hook and destroy.
  *
- * Settings (declared in saml_settings.c; the hub parses and type-checks them):
- *   idp_metadata_file      the IdP's metadata (EntityDescriptor or EntitiesDescriptor), a file; or
- *   idp_metadata_url       ... fetched over http(s) (http only on loopback); exactly one of the
- * two. Reloaded every metadata_refresh seconds; on a failure the last good copy stays (and is kept
- * in the hub's store across restarts). idp_entity_id          which IdP of the metadata (required
- * when it holds more than one) metadata_signing_cert  a PEM certificate file: the metadata must
- * then carry an enveloped XML signature over its root made with this certificate's key
- *   metadata_refresh       seconds, 60..86400, default 3600
- *   sp_entity_id           our entityID; default ISSUER/idp/<id>/metadata (where the hub publishes
- *                          our SP metadata)
- *   sp_key_file, sp_cert_file
- *                          our signing and decryption key and certificate (PEM). Default: a dev
- *                          pair made at first start in the hub's state_dir (saml-<id>-sp.key/.crt)
- *   sp_next_key_file, sp_next_cert_file
- *                          the next pair during a rollover: the certificate is published in our
- *                          metadata (signing and encryption) and the key decrypts
- *   authn_contexts         the IdP's AuthnContextClassRef per hub level, lowest first, separated by
- *                          spaces, "-" where it has none; default: the hub's level names
- *                          (e.g. "urn:uk:gov:cabinet-office:tc:saml:authn-context:level1
- *                          urn:uk:gov:cabinet-office:tc:saml:authn-context:level2 -")
- *   authn_context_comparison  "minimum" (default) or "exact"
- *   attribute_map          "claim=Name1,Name2 claim=..." (Name or FriendlyName); default maps
- *                          given_name, family_name, email, birthdate from the usual OIDs, eIDAS
- *                          and friendly names
- *   subject_attribute      an attribute (Name or FriendlyName) that names the person; default: the
- *                          NameID (then a transient NameID is refused: it changes every login)
- *   name_id_format         NameIDPolicy Format; default ...:nameid-format:persistent
- *   (signatures: lasso verifies with verification forced, which requires the Response and every
- *   assertion in it to be signed by the IdP's metadata key; there is no setting to relax that)
- *   allow_sha1             "true" accepts RSA-SHA1 signatures and SHA-1 digests (default "false")
- *   sign_requests          default "true": AuthnRequests are signed (RSA-SHA256)
- *   force_authn            default "false"
- *   clock_leeway           seconds allowed for clock skew, 0..300, default 60
- *   max_response_size      bytes of the base64 SAMLResponse, 4096..524288, default 262144
+ * Settings: declared in saml_settings.c (the hub parses and type-checks them), each documented
+ * in deploy/idhub.conf.example. Signatures: lasso verifies with verification forced, which requires
+ * the Response and every assertion in it to be signed by the IdP's metadata key; there is no
+ * setting to relax that.
  */
 #include "saml_int.h"
 #include <stdarg.h>
