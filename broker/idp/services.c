@@ -186,6 +186,10 @@ static oauth2_http_call_ctx_t *call_ctx(oauth2_log_t *lg, const idhub_http_call 
 
 int idp_http(idp_host *h, const idhub_http_call *c, int *status, char **body)
 {
+	*status = 0;
+	*body = NULL;
+	if (c->method && strcmp(c->method, c->form || c->json ? "POST" : "GET") != 0)
+		return -1;
 	oauth2_log_t *lg = h->oauth2_log;
 	oauth2_http_call_ctx_t *ctx = call_ctx(lg, c);
 	oauth2_nv_list_t *params = NULL;

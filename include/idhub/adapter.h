@@ -194,7 +194,8 @@ typedef struct idhub_identity {
 /* ---- the HTTP client ------------------------------------------------------------------------ */
 
 typedef struct idhub_http_call {
-	const char *method; /* NULL: GET, or POST when form or json is set */
+	const char *method; /* NULL, or "GET" / "POST" matching the body: POST when form or
+	                       json is set, else GET (other methods fail) */
 	const char *url;
 	const idhub_kv *headers; /* extra request headers */
 	size_t nheaders;
@@ -210,7 +211,8 @@ typedef struct idhub_http_call {
 
 /* Parses and validates a fetched body. Returns the parsed document (owned by the hub from then on,
  * released with release), or NULL with why filled (a short reason for logs). Called without locks
- * held, on any thread, possibly for the last-good copy read from the store at init. */
+ * held, on any thread; also for the last good copy read back from the store after a failed fetch.
+ */
 typedef void *(*idhub_doc_parse)(void *arg, const char *body, size_t len, char *why, size_t whylen);
 
 typedef enum {
@@ -296,7 +298,8 @@ typedef struct idhub_services {
 	 * request): what start or serve parks (a result posted by a wallet) for finish, in the
 	 * browser, to pick up. Scoped to this instance. put replaces; get returns a
 	 * copy on the arena (NUL-terminated, length in *len) or NULL; take is get-and-delete,
-	 * atomic. At most 64 KiB; kept at most ttl seconds (and never past the journey). 0 or -1.
+	 * atomic. At most 64 KiB; kept ttl seconds (make it no longer than the login may take). 0
+	 * or -1.
 	 */
 	int (*scratch_put)(idhub_instance *inst, const char *request_id, const void *data,
 	                   size_t len, int64_t ttl);
