@@ -1,10 +1,11 @@
-// The adapter host (ABI v2, broker/idp/) through the example adapter of tests/adapters/example/:
-// a login through it (its page, the journey's scratch record, finish taking the parked answer),
-// and its declared settings parsed by the hub with FILE:LINE errors, by --check-config too.
+// The adapter host (ABI v2, broker/idp/) through the test adapters of tests/adapters/: a login
+// through the example adapter (its page, the journey's scratch record, finish taking the parked
+// answer), its declared settings parsed by the hub with FILE:LINE errors (--check-config too), an
+// adapter of another ABI refused, and a network-bound adapter's own page run under its IdP's gate.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startHub, service, lcFile, IDHUB_BIN, ADAPTER_DIR, LOAS, LOA_SUBSTANTIAL } from './lib/hub.mjs';
@@ -89,4 +90,29 @@ test('an adapter of another ABI version is refused with FILE:LINE, never called'
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /^\S+abi\.conf:\d+: idp 'old': \S+idhub-adapter-abi1\.so is not an idhub adapter of ABI version 2 to 2/);
   assert.doesNotMatch(r.stderr, /must never be called/);
+});
+
+test('a network-bound adapter\'s own page runs on the blocking pool, under its IdP\'s max_concurrent', async () => {
+  const slow = { id: 'slow', adapter: 'slowpage', display_name: 'Slow', max_loa: LOA_SUBSTANTIAL, max_concurrent: 1 };
+  const hub = await startHub({ idps: [slow], services: [service('svc', { redirect_uris: [cb] })] });
+  const waiting = path.join(hub.stateDir, 'slow-waiting');
+  try {
+    const first = fetch(`${hub.issuer}/idp/slow/wait`);
+    let seen = false;
+    for (let i = 0; i < 200 && !seen; i++) {
+      seen = await access(waiting).then(() => true, () => false);
+      if (!seen) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(seen, 'the first page call did not start');
+    // the IdP's one place is taken: a second call is refused at once, not queued behind the first
+    const second = await fetch(`${hub.issuer}/idp/slow/wait`);
+    assert.equal(second.status, 503);
+    assert.match(await second.text(), /Slow is not available just now/);
+    await writeFile(path.join(hub.stateDir, 'slow-go'), '');
+    const r = await first;
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), 'done');
+  } finally {
+    await hub.stopAndCheck();
+  }
 });
