@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import http from 'node:http';
 import { startHub, service, lcFile, IDHUB_BIN, ADAPTER_DIR, LOAS, LOA_SUBSTANTIAL } from './lib/hub.mjs';
 import { Browser, login } from './lib/browser.mjs';
 import { rpConfig, authRequest, client } from './lib/rp.mjs';
@@ -114,5 +115,33 @@ test('a network-bound adapter\'s own page runs on the blocking pool, under its I
     assert.equal(await r.text(), 'done');
   } finally {
     await hub.stopAndCheck();
+  }
+});
+
+test('the hub\'s HTTP client sends an adapter\'s request headers and JSON body', async () => {
+  let got = null;
+  const peer = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      got = { method: req.method, type: req.headers['content-type'], test: req.headers['x-idhub-test'], body };
+      res.writeHead(201, { 'content-type': 'text/plain' }).end('made');
+    });
+  });
+  await new Promise((r) => peer.listen(0, '127.0.0.1', r));
+  const slow = { id: 'slow', adapter: 'slowpage', display_name: 'Slow', max_loa: LOA_SUBSTANTIAL };
+  const hub = await startHub({ idps: [slow], services: [service('svc', { redirect_uris: [cb] })] });
+  try {
+    const url = `http://127.0.0.1:${peer.address().port}/api`;
+    const r = await fetch(`${hub.issuer}/idp/slow/http?url=${encodeURIComponent(url)}`);
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), '201 made');
+    assert.equal(got.method, 'POST');
+    assert.match(got.type, /^application\/json/);
+    assert.equal(got.test, 'yes');
+    assert.deepEqual(JSON.parse(got.body), { hello: 'hub' });
+  } finally {
+    await hub.stopAndCheck();
+    await new Promise((r) => peer.close(r));
   }
 });

@@ -1,9 +1,12 @@
-/* slowpage.c — a network-bound test adapter (IDHUB_ADAPTER_NETWORK) whose own page waits: GET
- * /idp/<id>/wait creates <state_dir>/<id>-waiting, then waits (at most 10 s) until the test creates
- * <state_dir>/<id>-go. It shows that serve runs on the blocking pool under the IdP's
- * max_concurrent gate (tests/integration/adapter-host.test.mjs). Built by `make unit-bins`. */
+/* slowpage.c — a network-bound test adapter (IDHUB_ADAPTER_NETWORK) with two pages of its own, for
+ * tests/integration/adapter-host.test.mjs (built by `make unit-bins`):
+ *   GET /idp/<id>/wait creates <state_dir>/<id>-waiting, then waits (at most 10 s) until the test
+ *   creates <state_dir>/<id>-go: serve runs on the blocking pool under the IdP's max_concurrent;
+ *   GET /idp/<id>/http?url=U POSTs {"hello":"hub"} to U with a header X-Idhub-Test through the
+ *   hub's HTTP client and answers "<status> <body>". */
 #include <idhub/adapter.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,10 +31,32 @@ static int sp_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	return idhub_fail(err, IDHUB_ERR_INVALID, "this adapter only serves a page");
 }
 
+static int http_page(const idhub_services *s, idhub_arena *a, const idhub_http_request *r,
+                     idhub_http_response *resp)
+{
+	const idhub_kv hdr[] = {{"X-Idhub-Test", "yes"}};
+	idhub_http_call call = {.method = "POST",
+	                        .url = idhub_param(r, "url", NULL),
+	                        .headers = hdr,
+	                        .nheaders = 1,
+	                        .json = "{\"hello\":\"hub\"}",
+	                        .timeout_s = 5};
+	int status = 0;
+	char *body = NULL;
+	if (!call.url || s->http(s->inst, &call, &status, &body))
+		return -1;
+	*resp = (idhub_http_response){.status = 200, .content_type = "text/plain"};
+	resp->body = s->sprintf(a, "%d %s", status, body ? body : "");
+	free(body);
+	return 0;
+}
+
 static int sp_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
                     idhub_http_response *resp)
 {
 	const idhub_services *s = ctx;
+	if (strcmp(r->path, "/http") == 0)
+		return http_page(s, a, r, resp);
 	if (strcmp(r->path, "/wait") != 0)
 		return -1;
 	char *waiting = s->sprintf(a, "%s/%s-waiting", s->state_dir, s->instance_id);
