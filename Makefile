@@ -6,7 +6,7 @@
 # looked up where the package installs them.
 
 VARIANT ?= release
-PKGS := libmicrohttpd lmdb jansson libconfig liboauth2 cjose libcrypto libsystemd
+PKGS := libmicrohttpd lmdb jansson libconfig liboauth2 libcrypto libsystemd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -51,6 +51,10 @@ LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 CTL_SRC := $(wildcard broker/ctl/*.c)
 ADAPTERS := $(notdir $(wildcard idp-adapters/*))
 ADAPTER_SO := $(ADAPTERS:%=$(O)/adapters/idhub-adapter-%.so)
+# Adapters that exist for the tests (tests/adapters/<name>/): built with the unit binaries, never by
+# `all`, so a release build or package never ships them.
+TEST_ADAPTERS := $(notdir $(wildcard tests/adapters/*))
+TEST_ADAPTER_SO := $(TEST_ADAPTERS:%=$(O)/adapters/idhub-adapter-%.so)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -90,6 +94,11 @@ $(O)/adapters/idhub-adapter-%.so: $$(wildcard idp-adapters/%/*.c idp-adapters/%/
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(ADAPTER_CFLAGS_$*) -fPIC -shared -o $@ $(filter %.c,$^) $(LDFLAGS) \
 		$(LDLIBS) $(ADAPTER_LIBS_$*)
+$(TEST_ADAPTER_SO): $(O)/adapters/idhub-adapter-%.so: $$(wildcard tests/adapters/%/*.c) \
+		include/idhub/adapter.h
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -fPIC -shared -o $@ $(filter %.c,$^) $(LDFLAGS)
 $(O)/tests/%: tests/unit/%.c $(O)/libidhub.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
@@ -133,7 +142,7 @@ deb:
 		build/idhub_$(VERSION)_$(DEB_ARCH).deb
 	@echo "  DEB     build/idhub_$(VERSION)_$(DEB_ARCH).deb"
 
-unit-bins: $(UNIT_BIN)
+unit-bins: $(UNIT_BIN) $(TEST_ADAPTER_SO)
 fuzz-bins: $(FUZZ_BIN)
 
 check:

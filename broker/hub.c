@@ -2,9 +2,9 @@
 #include "hub.h"
 #include "clients/clients.h"
 #include "http/csp.h"
-#include "journey/adapters.h"
+#include "idp/adapters.h"
 #include "journey/journey.h"
-#include "journey/services.h"
+#include "idp/services.h"
 #include "oidc/discovery.h"
 #include "pages/pages.h"
 #include "util/log.h"
@@ -140,11 +140,15 @@ hub *hub_open(hub_conf *cfg, char **err)
 		goto fail;
 	if (pairwise_init(&h->pw, h->st, err) || journey_init_secret(h, err))
 		goto fail;
-	if (services_init(h)) {
+	h->idp = (idp_host){.cfg = cfg, .st = h->st, .keys = h->keys};
+	if (services_init(&h->idp)) {
 		*err = strdup("cannot initialise liboauth2");
 		goto fail;
 	}
-	if (adapters_load(h, err))
+	int loaded = adapters_load(&h->idp, err);
+	h->idps = h->idp.idps;
+	h->nidps = h->idp.nidps;
+	if (loaded)
 		goto fail;
 	h->discovery_json = oidc_discovery_json(h);
 	csp_init(!cfg->secure_cookies);
@@ -174,8 +178,10 @@ void hub_close(hub *h)
 	if (!h)
 		return;
 	keys_schedule_stop(h->rotation);
-	adapters_unload(h);
-	services_shutdown(h);
+	adapters_unload(&h->idp);
+	h->idps = NULL;
+	h->nidps = 0;
+	services_shutdown(&h->idp);
 	for (size_t i = 0; i < h->nclients; i++)
 		json_decref(h->clients[i].jwks);
 	free(h->clients);

@@ -4,6 +4,7 @@
 #ifndef IDHUB_HUB_H
 #define IDHUB_HUB_H
 #include "config/config.h"
+#include "idp/adapters.h"
 #include "util/arena.h"
 #include "keys/keys.h"
 #include "keys/schedule.h"
@@ -11,17 +12,6 @@
 #include "store/store.h"
 #include <idhub/adapter.h>
 #include <jansson.h>
-
-struct idp_gate;
-
-typedef struct hub_idp {
-	const idp_conf *conf;
-	const idhub_adapter *ops;
-	void *ctx;
-	void *dl;
-	char *callback_url;
-	struct idp_gate *gate; /* its calls under way on the upstream pool (journey/adapters.h) */
-} hub_idp;
 
 typedef struct hub_client {
 	const service_conf *conf;
@@ -35,12 +25,11 @@ typedef struct hub {
 	pairwise_ctx pw;
 	unsigned char seal_key[32]; /* seals journey tokens (journey.h) */
 	char run_id[23];            /* random per start: marks the tokens this run sealed */
-	hub_idp *idps;
+	idp_host idp;               /* the adapter host (idp/adapters.h) */
+	hub_idp *idps;              /* = idp.idps, the configured IdPs (read-only after hub_open) */
 	size_t nidps;
 	hub_client *clients;
 	size_t nclients;
-	idhub_services services;
-	void *oauth2_log;     /* liboauth2 log handle for the HTTP client */
 	char *token_endpoint; /* issuer + "/token", for client-assertion audiences */
 	char *userinfo_endpoint;
 	char *discovery_json;
@@ -67,9 +56,10 @@ struct http_req;
 struct http_resp;
 void hub_route(hub *h, struct http_req *r, struct http_resp *resp);
 /* Whether r's handler may wait on an upstream IdP (its adapter has IDHUB_ADAPTER_NETWORK):
- * the picker's POST and the callback of such an IdP. Such a request also takes a place in the
- * IdP's concurrency gate (idp.max_concurrent), which hub_route gives back; when the IdP has none
- * left, this returns 0 and hub_route answers 503 at once (r->route_note carries the outcome). */
+ * the picker's POST, the callback and the adapter's own pages (/idp/<id>/...) of such an IdP. Such
+ * a request also takes a place in the IdP's concurrency gate (idp.max_concurrent), which hub_route
+ * gives back; when the IdP has none left, this returns 0 and hub_route answers 503 at once
+ * (r->route_note carries the outcome). */
 int hub_route_blocks(hub *h, struct http_req *r);
 
 #endif

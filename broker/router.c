@@ -2,7 +2,7 @@
 #include "hub.h"
 #include "demo/demo.h"
 #include "http/http.h"
-#include "journey/adapters.h"
+#include "idp/adapters.h"
 #include "journey/callback.h"
 #include "journey/picker.h"
 #include "oidc/authorize.h"
@@ -83,9 +83,11 @@ typedef struct idp_note {
 
 int hub_route_blocks(hub *h, http_req *r)
 {
-	const char *p = r->path, *id = NULL;
+	const char *p = r->path, *id = NULL, *rest;
 	if (strncmp(p, "/callback/", 10) == 0)
 		id = p + 10;
+	else if (strncmp(p, "/idp/", 5) == 0) /* an adapter's own pages (serve) */
+		id = segment(r, p, "/idp/", &rest);
 	else if (strncmp(p, "/login/", 7) == 0 && strcmp(r->method, "POST") == 0)
 		id = form_get(&r->body, "idp", NULL);
 	const hub_idp *idp = id ? hub_find_idp(h, id) : NULL;

@@ -22,6 +22,14 @@ const char *client_auth_method_name(client_auth_method m);
 
 enum { HUB_MAX_TRUSTED_PROXIES = 16 };
 
+/* One value of an idp's settings group, as text, with the config line it came from (the adapter
+ * host parses it against the adapter's declaration: broker/idp/settings.c). */
+typedef struct idp_setting {
+	const char *name;
+	const char *value;
+	int line;
+} idp_setting;
+
 typedef struct idp_conf {
 	char *id;           /* [a-z0-9_-]{1,32}: used in URLs (/callback/<id>) */
 	char *adapter;      /* adapter name: loads <adapter_dir>/idhub-adapter-<adapter>.so */
@@ -29,9 +37,9 @@ typedef struct idp_conf {
 	char *description;  /* optional hint under the name */
 	int max_loa;        /* highest level this IdP can assert (1-based) */
 	int enabled;
-	int max_concurrent; /* most calls to this IdP at once on the upstream pool; above it, new
-	                       logins are refused at once (503) so a slow IdP holds up no other */
-	idhub_setting *settings; /* the "settings" group, values as strings */
+	int max_concurrent;    /* most calls to this IdP at once on the upstream pool; above it, new
+	                          logins are refused at once (503) so a slow IdP holds up no other */
+	idp_setting *settings; /* the "settings" group, values as strings */
 	size_t nsettings;
 	int line;
 } idp_conf;
@@ -111,9 +119,11 @@ const char *config_loa_acr(const hub_conf *c, int level);
 /* Whether s is an acceptable registered redirect URI: absolute https (or http on a loopback host),
  * no fragment, no wildcard, no userinfo. On failure writes the reason to why. */
 int config_redirect_uri_ok(const char *s, char *why, size_t whylen);
-/* Loads (dlopen, without initialising) the adapter of each IdP of c from c->adapter_dir and checks
- * its entry point and ABI version: what `idhub --check-config` adds to config_load. 0, or -1 with
- * *err = malloc'd "FILE:LINE: idp 'ID': ..." naming the IdP's entry. */
+/* Loads the adapter of each IdP of c from c->adapter_dir, checks its entry point and ABI version,
+ * parses its declared settings and lets its init check them, fetching and starting nothing: what
+ * `idhub --check-config` adds to config_load. 0, or -1 with *err = malloc'd "FILE:LINE: idp 'ID':
+ * ..." naming the IdP's entry or the setting's line. Defined by the adapter host
+ * (broker/idp/adapters.c). */
 int config_check_adapters(const hub_conf *c, char **err);
 /* Whether service allows IdP id. */
 int service_allows_idp(const service_conf *svc, const char *idp_id);

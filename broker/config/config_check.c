@@ -1,10 +1,10 @@
 /* config_check.c — the config loader's shared helpers: errors that name the file and line,
- * character classes, typed getters for libconfig settings, and the adapter check of --check-config.
+ * character classes, typed getters for libconfig settings, and the adapter check of --check-config
+ * lives in broker/idp/adapters.c.
  */
 #include "config_int.h"
 #include "../util/b64url.h"
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -290,37 +290,3 @@ int cfg_get_level(loader *l, config_setting_t *s, const char *where, int *out)
 }
 
 /* ---- adapters ----------------------------------------------------------------------------- */
-
-/* Each IdP's adapter must load: the file exists and links, exports the entry point and speaks our
- * ABI version. It is not initialised (that may need the network and the store). */
-int config_check_adapters(const hub_conf *c, char **err)
-{
-	*err = NULL;
-	for (size_t i = 0; i < c->nidps; i++) {
-		const idp_conf *ic = &c->idps[i];
-		char path[1024];
-		snprintf(path, sizeof path, "%s/idhub-adapter-%s.so", c->adapter_dir, ic->adapter);
-		void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-		const idhub_adapter *(*entry)(void) =
-		    dl ? (const idhub_adapter *(*)(void))dlsym(dl, IDHUB_ADAPTER_ENTRY) : NULL;
-		const idhub_adapter *ops = entry ? entry() : NULL;
-		int ok = ops && ops->abi_version == IDHUB_ADAPTER_ABI_VERSION;
-		int rc = 0;
-		if (!dl)
-			rc = asprintf(err, "%s:%d: idp '%s': cannot load adapter '%s': %s", c->file,
-			              ic->line, ic->id, ic->adapter, dlerror());
-		else if (!ok)
-			rc = asprintf(
-			    err, "%s:%d: idp '%s': %s is not an idhub adapter of ABI version %d",
-			    c->file, ic->line, ic->id, path, IDHUB_ADAPTER_ABI_VERSION);
-		/* not dlclose'd: a library may have registered thread-exit or atexit work */
-		if (rc < 0)
-			*err = NULL;
-		if (!dl || !ok) {
-			if (!*err)
-				*err = strdup("out of memory");
-			return -1;
-		}
-	}
-	return 0;
-}

@@ -1,7 +1,7 @@
 /* cmd_idps.c — idhubctl idps: the operator's switches per IdP (enabled, temporarily unavailable,
  * daily window), which the running daemon's picker reads from the store on every journey. */
 #include "ctl.h"
-#include "journey/idp_state.h"
+#include "idp/idp_state.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

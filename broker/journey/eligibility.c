@@ -1,6 +1,6 @@
 /* eligibility.c — the hub-level IdP eligibility rules (see eligibility.h). */
 #include "eligibility.h"
-#include "idp_state.h"
+#include "../idp/idp_state.h"
 
 int idp_eligible(const hub *h, const hub_idp *idp, const service_conf *svc, int required_loa)
 {

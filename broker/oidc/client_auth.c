@@ -1,5 +1,6 @@
 /* client_auth.c — token-endpoint client authentication (see client_auth.h). */
 #include "client_auth.h"
+#include "../idp/services.h"
 #include "../tokens/jwk.h"
 #include "../util/b64url.h"
 #include "../util/log.h"
@@ -100,17 +101,16 @@ static EVP_PKEY *client_key(hub *h, const hub_client *c, const char *kid, jws_al
 	}
 	if (c->conf->jwks_uri) {
 		/* fetched through the hub's HTTP client and cached for five minutes */
-		char *doc = h->services.cache_get(h, "client", c->conf->jwks_uri);
+		char *doc = idp_cache_get(&h->idp, "client", c->conf->jwks_uri);
 		if (!doc) {
 			int status = 0;
-			if (h->services.http(h, c->conf->jwks_uri, NULL, 0, NULL, NULL, 5, &status,
-			                     &doc) != 0 ||
-			    status != 200) {
+			idhub_http_call call = {.url = c->conf->jwks_uri, .timeout_s = 5};
+			if (idp_http(&h->idp, &call, &status, &doc) != 0 || status != 200) {
 				free(doc);
 				snprintf(why, whylen, "cannot fetch the client's jwks_uri");
 				return NULL;
 			}
-			h->services.cache_put(h, "client", c->conf->jwks_uri, doc, 300);
+			idp_cache_put(&h->idp, "client", c->conf->jwks_uri, doc, 300);
 		}
 		json_t *jwks = json_loads(doc, JSON_REJECT_DUPLICATES, NULL);
 		free(doc);

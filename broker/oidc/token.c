@@ -3,7 +3,7 @@
 #include "client_auth.h"
 #include "code.h"
 #include "respond.h"
-#include "../tokens/issue.h"
+#include "../issue/issue.h"
 #include "../util/b64url.h"
 #include "../util/log.h"
 #include "../util/random.h"

@@ -139,30 +139,42 @@ static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
 	return pkey;
 }
 
+/* The curves of EC JWKs: P-256 for the hub's own keys and clients (ES256), P-384 and P-521 for
+ * upstream IdPs' ES384 / ES512 ID tokens (verification only). */
+static const struct {
+	const char *crv, *group;
+	size_t coord;
+} ec_curves[] = {
+    {"P-256", "prime256v1", 32}, {"P-384", "secp384r1", 48}, {"P-521", "secp521r1", 66}};
+
 static EVP_PKEY *import_ec(const json_t *jwk, char *err, size_t errlen)
 {
 	const char *crv = json_string_value(json_object_get(jwk, "crv"));
-	if (!crv || strcmp(crv, "P-256") != 0) {
+	size_t c = 0;
+	while (crv && c < sizeof ec_curves / sizeof ec_curves[0] && strcmp(crv, ec_curves[c].crv))
+		c++;
+	if (!crv || c == sizeof ec_curves / sizeof ec_curves[0]) {
 		set_err(err, errlen, "unsupported EC curve");
 		return NULL;
 	}
+	const size_t coord = ec_curves[c].coord;
 	size_t xl = 0, yl = 0;
 	unsigned char *x = member_bytes(jwk, "x", &xl), *y = member_bytes(jwk, "y", &yl);
 	EVP_PKEY *pkey = NULL;
 	OSSL_PARAM_BLD *bld = NULL;
-	if (!x || !y || xl != EC_COORD || yl != EC_COORD) {
-		set_err(err, errlen, "EC x and y must be 32 bytes of base64url");
+	if (!x || !y || xl != coord || yl != coord) {
+		set_err(err, errlen, "EC x and y must be %zu bytes of base64url", coord);
 		goto out;
 	}
-	unsigned char point[1 + 2 * EC_COORD];
+	unsigned char point[1 + 2 * 66];
 	point[0] = 0x04; /* uncompressed */
-	memcpy(point + 1, x, EC_COORD);
-	memcpy(point + 1 + EC_COORD, y, EC_COORD);
+	memcpy(point + 1, x, coord);
+	memcpy(point + 1 + coord, y, coord);
 	bld = OSSL_PARAM_BLD_new();
 	if (!bld ||
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
-	        1 ||
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)) !=
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, ec_curves[c].group,
+	                                    0) != 1 ||
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * coord) !=
 	        1) {
 		set_err(err, errlen, "out of memory");
 		goto out;

@@ -369,3 +369,119 @@ char *jws_half_hash(arena *a, jws_alg alg, const char *value)
 	}
 	return b64_arena(a, h, hl / 2);
 }
+
+/* ---- verification under the wider set of algorithms upstream IdPs use ---- */
+
+typedef struct verify_alg {
+	const char *name, *md; /* md NULL: EdDSA */
+	int pss, curve, part;  /* curve: the EC NID (part: bytes of r and of s), 0 for RSA */
+} verify_alg;
+
+static const verify_alg verify_algs[] = {
+    {"RS256", "SHA256", 0, 0, 0},
+    {"RS384", "SHA384", 0, 0, 0},
+    {"RS512", "SHA512", 0, 0, 0},
+    {"PS256", "SHA256", 1, 0, 0},
+    {"PS384", "SHA384", 1, 0, 0},
+    {"PS512", "SHA512", 1, 0, 0},
+    {"ES256", "SHA256", 0, NID_X9_62_prime256v1, 32},
+    {"ES384", "SHA384", 0, NID_secp384r1, 48},
+    {"ES512", "SHA512", 0, NID_secp521r1, 66},
+    {"EdDSA", NULL, 0, 0, 0},
+};
+
+static const verify_alg *verify_alg_of(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof verify_algs / sizeof verify_algs[0]; i++)
+		if (strcmp(verify_algs[i].name, name) == 0)
+			return &verify_algs[i];
+	return NULL;
+}
+
+int jws_verify_alg_known(const char *name)
+{
+	return verify_alg_of(name) != NULL;
+}
+
+static int ec_nid(EVP_PKEY *pkey)
+{
+	char group[64];
+	size_t len = 0;
+	if (!EVP_PKEY_is_a(pkey, "EC") ||
+	    EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+	                                   &len) != 1) {
+		ERR_clear_error();
+		return NID_undef;
+	}
+	int nid = OBJ_sn2nid(group);
+	return nid == NID_undef ? EC_curve_nist2nid(group) : nid;
+}
+
+static int fits(const verify_alg *va, EVP_PKEY *key)
+{
+	if (!va->md)
+		return EVP_PKEY_is_a(key, "ED25519");
+	if (va->curve)
+		return ec_nid(key) == va->curve;
+	return EVP_PKEY_is_a(key, "RSA") && EVP_PKEY_get_bits(key) >= 2048;
+}
+
+/* r||s of the JOSE form -> DER; returns the DER length or -1. */
+static int ec_jose_to_der(const unsigned char *jose, size_t len, int part, unsigned char **der)
+{
+	if (len != 2 * (size_t)part)
+		return -1;
+	BIGNUM *r = BN_bin2bn(jose, part, NULL), *s = BN_bin2bn(jose + part, part, NULL);
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	if (!r || !s || !sig || ECDSA_SIG_set0(sig, r, s) != 1) {
+		BN_free(r);
+		BN_free(s);
+		ECDSA_SIG_free(sig);
+		return -1;
+	}
+	*der = NULL;
+	int n = i2d_ECDSA_SIG(sig, der);
+	ECDSA_SIG_free(sig);
+	return n > 0 ? n : -1;
+}
+
+int jws_key_fits_named(EVP_PKEY *key, const char *name)
+{
+	const verify_alg *va = verify_alg_of(name);
+	return va && key && fits(va, key);
+}
+
+int jws_verify_named(const jws_parsed *p, EVP_PKEY *key, const char *name)
+{
+	const verify_alg *va = verify_alg_of(name);
+	if (!va || !p || !p->alg || !p->sig || !key || strcmp(p->alg, name) || !fits(va, key))
+		return -1;
+	const unsigned char *sig = p->sig;
+	size_t siglen = p->siglen;
+	unsigned char *der = NULL;
+	if (va->curve) {
+		int n = ec_jose_to_der(p->sig, p->siglen, va->part, &der);
+		if (n < 0)
+			return -1;
+		sig = der;
+		siglen = (size_t)n;
+	} else if (siglen != (size_t)EVP_PKEY_get_size(key)) {
+		return -1;
+	}
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	int ok = ctx && EVP_DigestVerifyInit_ex(ctx, &pctx, va->md, NULL, NULL, key, NULL) == 1;
+	if (ok && !va->curve && va->md)
+		ok = EVP_PKEY_CTX_set_rsa_padding(pctx, va->pss ? RSA_PKCS1_PSS_PADDING
+		                                                : RSA_PKCS1_PADDING) == 1 &&
+		     (!va->pss ||
+		      (EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, va->md, NULL) == 1 &&
+		       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1));
+	ok = ok && EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)p->signing_input,
+	                            p->signing_input_len) == 1;
+	if (!ok)
+		ERR_clear_error();
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_free(der);
+	return ok ? 0 : -1;
+}

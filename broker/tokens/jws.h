@@ -54,6 +54,15 @@ void jws_parsed_free(jws_parsed *p);
  * Returns 0 when valid, -1 otherwise. Constant-time where OpenSSL is. */
 int jws_verify(const jws_parsed *p, EVP_PKEY *key, jws_alg alg);
 
+/* Verification under an algorithm named in a caller's allow-list, for tokens from upstream IdPs:
+ * RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA (the hub signs only with the jws_alg
+ * ones). The name must equal the header's alg, and the key fit it (RSA >= 2048 bits, the EC curve
+ * of the alg, Ed25519). jws_verify_alg_known: 1 for those names, else 0. 0 when valid, or -1. */
+int jws_verify_alg_known(const char *name);
+int jws_verify_named(const jws_parsed *p, EVP_PKEY *key, const char *name);
+/* Whether key fits the algorithm called name (as jws_verify_named requires). */
+int jws_key_fits_named(EVP_PKEY *key, const char *name);
+
 /* OIDC at_hash / c_hash: base64url of the left half of the alg's hash of the ASCII value
  * (SHA-256 for *256, SHA-512 for EdDSA with Ed25519). */
 char *jws_half_hash(arena *a, jws_alg alg, const char *value);

@@ -1,48 +1,18 @@
-/* adapter.c — owns the upstream OpenID Connect adapter's protocol flow: the ABI entry point, init
- * and destroy, start() (the authorization request: code flow, PKCE S256, state and nonce from the
- * hub, acr_values from the journey's level), and finish() (the authorization response, RFC 9207
- * iss, the code exchange with client_secret_basic or private_key_jwt, ID token verification in
- * verify.c, the replay cache, and the mapping of acr and claims to the hub's level and attributes).
+/* adapter.c — owns the upstream OpenID Connect adapter's protocol flow: the ABI entry point and its
+ * declared settings, init and destroy, start() (the authorization request: code flow, PKCE S256,
+ * state and nonce from the hub, acr_values from the journey's level), and finish() (the
+ * authorization response, RFC 9207 iss, the code exchange with client_secret_basic or
+ * private_key_jwt, ID token verification in verify.c, the replay cache, and the mapping of acr and
+ * claims to the hub's level and attributes).
  *
- * liboauth2 is used through the hub's HTTP service (its libcurl client) and cjose, the JOSE library
- * it is built on, verifies signatures. Its own OIDC client flow and oauth2_token_verify are not
- * used: in 1.4.5.4 they check neither nonce nor iss nor aud nor an alg allow-list, refetch the JWKS
- * on every unknown kid, keep a verification cache that can skip the exp re-check, and can log whole
- * tokens.
- *
- * Settings (strings in the idps entry's `settings` group):
- *   issuer                     required. The IdP's issuer URL (https; http only on a loopback
- * host). Discovery is fetched from ISSUER/.well-known/openid-configuration and must name this
- * issuer exactly; ID tokens must carry it exactly. client_id                  required. Our
- * client_id at the IdP. token_auth                 "client_secret_basic" (default) or
- * "private_key_jwt". client_secret              for client_secret_basic: the secret (prefer
- * client_secret_file)... client_secret_file         ...or a file holding it (one line). Exactly one
- * of the two. private_key_jwt_alg        for private_key_jwt: ES256 (default), RS256, PS256 or
- * EdDSA. The assertion is signed by the hub's current key of that alg; register the hub's
- * ISSUER/jwks as the client's jwks_uri at the IdP. Its aud is the IdP's issuer identifier. scopes
- * default "openid profile email"; must contain openid. acr_map                    space-separated
- * UPSTREAM_ACR=HUB_LEVEL pairs, split at the last '='; HUB_LEVEL is a name of the hub's loa list or
- * its number (1 = lowest). e.g. "urn:bank:loa2=http://eidas.europa.eu/LoA/substantial
- * urn:bank:loa1=1". start() sends acr_values: the upstream acrs that map to the required level or
- * higher, lowest first. finish() maps the ID token's acr back. unmapped_acr               "lowest"
- * (default): an absent or unmapped acr counts as level 1, the lowest, so the hub refuses it
- * wherever more is required; "refuse": such a login is refused outright. claim_map space-separated
- * UPSTREAM_CLAIM=HUB_ATTRIBUTE pairs. Attributes: name given_name family_name middle_name birthdate
- * email email_verified. Default: each of those from the claim of the same name. claims_parameter
- * true (default): ask for the mapped claims in the ID token with the OIDC `claims` request
- * parameter (the adapter reads only the ID token). timeout                    seconds for each call
- * to the IdP (discovery, JWKS, token), 1..60, default 10. A slow IdP gives the citizen a clear
- * page, not a hang. clock_leeway               seconds of clock skew allowed on exp and iat,
- * 0..300, default 30. max_token_age              an ID token's iat may be at most this
- * old, 60..3600, default 600. discovery_refresh          seconds between refreshes of discovery and
- * JWKS, 60..604800, default 3600. A failed refresh keeps the last-known-good copy.
- *   jwks_min_refetch_interval  at most one JWKS fetch on an unknown kid (and one retry of a failed
- *                              discovery) per this many seconds, 1..3600, default 60.
- *   allowed_algs               ID token algorithms, of RS256 RS384 RS512 PS256 PS384 PS512 ES256
- *                              ES384 ES512; default "RS256 PS256 ES256". none and HS* never. */
+ * The hub (ABI v2) parses the settings declared below (documented in deploy/idhub.conf.example),
+ * keeps the discovery document and the JWKS fresh (single-flight, last good copy in its store,
+ * at most one refetch per jwks_min_refetch_interval) and verifies signatures on its one JOSE
+ * implementation. liboauth2's own OIDC flow and oauth2_token_verify are not used: in 1.4.5.4 they
+ * check neither nonce nor iss nor aud nor an alg allow-list, refetch the JWKS on every unknown
+ * kid, keep a verification cache that can skip the exp re-check, and can log whole tokens. */
 #include "oidc_int.h"
 #include <ctype.h>
-#include <stdarg.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -52,85 +22,213 @@
 #define LOG_WARN 4
 #define LOG_INFO 6
 
-__attribute__((format(printf, 3, 4))) static int set_err(idhub_error *e, idhub_status st,
-                                                         const char *fmt, ...)
+/* url with "&name=value" (or "name=value" right after its '?') appended, on the arena. */
+static char *param(const idhub_services *svc, idhub_arena *a, const char *url, const char *name,
+                   const char *value)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	e->status = st;
-	vsnprintf(e->message, sizeof e->message, fmt, ap);
-	va_end(ap);
-	return -1;
+	size_t n = strlen(url);
+	return svc->sprintf(a, "%s%s%s=%s", url, n && url[n - 1] == '?' ? "" : "&", name,
+	                    svc->url_escape(a, value));
 }
 
-/* ---- small string building on the request arena ---- */
+/* ---- settings, init / destroy ---- */
 
-typedef struct sbuf {
-	const idhub_services *svc;
-	idhub_arena *a;
-	char *s;
-	size_t len, cap;
-} sbuf;
+static const char *const token_auths[] = {"client_secret_basic", "private_key_jwt", NULL};
+static const char *const pkjwt_algs[] = {"ES256", "RS256", "PS256", "EdDSA", NULL};
+static const char *const unmapped[] = {"lowest", "refuse", NULL};
+/* ID token algorithms: asymmetric only. "none" and the HMAC family are never accepted (an HS256
+ * token "signed" with the IdP's public key as the secret is a forgery). */
+static const char *const id_algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                                      "ES256", "ES384", "ES512", "EdDSA", NULL};
+/* The identity attributes the hub knows (broker/journey/complete.c releases these by scope). */
+static const char *const hub_attrs[] = {"name",      "given_name", "family_name",   "middle_name",
+                                        "birthdate", "email",      "email_verified"};
 
-static void put_n(sbuf *b, const char *s, size_t n)
+#define SECONDS(lo, hi, def) IDHUB_SET_DURATION, def, lo, hi
+static const idhub_setting_decl settings[S_COUNT] = {
+    [S_ISSUER] = {"issuer", IDHUB_SET_URL, .flags = IDHUB_SET_REQUIRED | IDHUB_SET_NO_QUERY,
+                  .help = "must be an https URL (http only on a loopback host), no query or "
+                          "fragment"},
+    [S_CLIENT_ID] = {"client_id", IDHUB_SET_STRING, .max = 255,
+                     .flags = IDHUB_SET_REQUIRED | IDHUB_SET_NONEMPTY,
+                     .help = "required, at most 255 characters"},
+    [S_CLIENT_SECRET] = {"client_secret", IDHUB_SET_STRING, .max = 1023},
+    [S_CLIENT_SECRET_FILE] = {"client_secret_file", IDHUB_SET_FILE, .max = 1024,
+                              .help = "cannot read a secret (1 to 1023 bytes) from that file"},
+    [S_TOKEN_AUTH] = {"token_auth", IDHUB_SET_ENUM, "client_secret_basic", .choices = token_auths,
+                      .help = "must be client_secret_basic or private_key_jwt"},
+    [S_PKJWT_ALG] = {"private_key_jwt_alg", IDHUB_SET_ENUM, "ES256", .choices = pkjwt_algs,
+                     .help = "must be ES256, RS256, PS256 or EdDSA"},
+    [S_SCOPES] = {"scopes", IDHUB_SET_STRING, "openid profile email"},
+    [S_ACR_MAP] = {"acr_map", IDHUB_SET_LIST, .max = OIDC_MAX_MAP, .flags = IDHUB_SET_SPACES,
+                   .help = "entries are FROM=TO, separated by spaces (at most 32)"},
+    [S_UNMAPPED_ACR] = {"unmapped_acr", IDHUB_SET_ENUM, "lowest", .choices = unmapped,
+                        .help = "must be lowest or refuse"},
+    [S_CLAIM_MAP] = {"claim_map", IDHUB_SET_LIST,
+                     "name=name given_name=given_name family_name=family_name "
+                     "middle_name=middle_name birthdate=birthdate email=email "
+                     "email_verified=email_verified",
+                     .max = OIDC_MAX_MAP, .flags = IDHUB_SET_SPACES,
+                     .help = "entries are FROM=TO, separated by spaces (at most 32)"},
+    [S_CLAIMS_PARAMETER] = {"claims_parameter", IDHUB_SET_BOOL, "true"},
+    [S_TIMEOUT] = {"timeout", SECONDS(1, 60, "10")},
+    [S_CLOCK_LEEWAY] = {"clock_leeway", SECONDS(0, 300, "30")},
+    [S_MAX_TOKEN_AGE] = {"max_token_age", SECONDS(60, 3600, "600")},
+    [S_DISCOVERY_REFRESH] = {"discovery_refresh", SECONDS(60, 7 * 86400, "3600")},
+    [S_JWKS_MIN_REFETCH] = {"jwks_min_refetch_interval", SECONDS(1, 3600, "60")},
+    [S_ALLOWED_ALGS] = {"allowed_algs", IDHUB_SET_LIST, "RS256 PS256 ES256", .choices = id_algs,
+                        .flags = IDHUB_SET_NONEMPTY,
+                        .help = "only RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 "
+                                "EdDSA (never none, never HMAC)"},
+};
+
+/* "FROM=TO" words split at the last '=' (upstream acr values are URIs that may hold '='; hub level
+ * names and attribute names hold none). */
+static int split_map(const idhub_value *v, const char *name, oidc_map_entry *out, size_t *n,
+                     idhub_error *err)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *d = b->svc->alloc(b->a, cap);
-		if (b->len)
-			memcpy(d, b->s, b->len);
-		b->s = d;
-		b->cap = cap;
+	for (*n = 0; *n < v->nitems; (*n)++) {
+		char *w = strdup(v->items[*n]), *eq = w ? strrchr(w, '=') : NULL;
+		out[*n] = (oidc_map_entry){w, eq ? eq + 1 : NULL, 0};
+		if (!eq || eq == w || !eq[1])
+			return idhub_fail(err, IDHUB_ERR_INTERNAL,
+			                  "%s: entries are FROM=TO, separated by spaces", name);
+		*eq = 0;
 	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = 0;
+	return 0;
 }
 
-static void put(sbuf *b, const char *s)
+static int level_of(const idhub_adapter_config *cfg, const char *to)
 {
-	put_n(b, s, strlen(s));
+	for (int l = 0; l < cfg->nloas; l++)
+		if (strcmp(cfg->loa_acrs[l], to) == 0)
+			return l + 1;
+	return strlen(to) == 1 && to[0] >= '1' && to[0] <= '0' + cfg->nloas ? to[0] - '0' : 0;
 }
 
-/* application/x-www-form-urlencoded value: everything but unreserved characters escaped */
-static void put_enc(sbuf *b, const char *s)
+static int maps_load(oidc_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-			put_n(b, (const char *)p, 1);
-		} else {
-			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-			put_n(b, e, 3);
-		}
+	if (split_map(&c->v[S_ACR_MAP], "acr_map", c->acr_map, &c->nacr, err) ||
+	    split_map(&c->v[S_CLAIM_MAP], "claim_map", c->claim_map, &c->nclaim, err))
+		return -1;
+	for (size_t i = 0; i < c->nacr; i++)
+		if (!(c->acr_map[i].level = level_of(cfg, c->acr_map[i].to)))
+			return idhub_fail(
+			    err, IDHUB_ERR_INTERNAL,
+			    "acr_map: each entry is UPSTREAM_ACR=HUB_LEVEL, the level a "
+			    "name of the loa list or its number");
+	for (size_t i = 0; i < c->nclaim; i++) {
+		size_t k = 0;
+		while (k < sizeof hub_attrs / sizeof hub_attrs[0] &&
+		       strcmp(hub_attrs[k], c->claim_map[i].to))
+			k++;
+		if (k == sizeof hub_attrs / sizeof hub_attrs[0])
+			return idhub_fail(
+			    err, IDHUB_ERR_INTERNAL,
+			    "claim_map: each entry is UPSTREAM_CLAIM=HUB_ATTRIBUTE, the "
+			    "attribute one of name given_name family_name middle_name "
+			    "birthdate email email_verified");
+		if (strspn(c->claim_map[i].from,
+		           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		           "0123456789_-:./") != strlen(c->claim_map[i].from))
+			return idhub_fail(err, IDHUB_ERR_INTERNAL,
+			                  "claim_map: upstream claim names are plain words");
 	}
+	return 0;
 }
 
-static void put_param(sbuf *b, const char *name, const char *value)
+/* The checks that span settings: the client authentication, and scopes. */
+static int auth_load(oidc_ctx *c, idhub_error *err)
 {
-	put(b, b->len && b->s[b->len - 1] != '?' ? "&" : "");
-	put(b, name);
-	put(b, "=");
-	put_enc(b, value);
+	const idhub_value *sec = &c->v[S_CLIENT_SECRET], *secf = &c->v[S_CLIENT_SECRET_FILE];
+	c->private_key_jwt = c->v[S_TOKEN_AUTH].num == 1;
+	if (c->private_key_jwt && (sec->set || secf->set))
+		return idhub_fail(err, IDHUB_ERR_INTERNAL,
+		                  "%s: not used with private_key_jwt (the hub's signing key is)",
+		                  sec->set ? "client_secret" : "client_secret_file");
+	if (!c->private_key_jwt && sec->set == secf->set)
+		return idhub_fail(err, IDHUB_ERR_INTERNAL,
+		                  "%s: client_secret_basic needs exactly one of client_secret and "
+		                  "client_secret_file",
+		                  sec->set ? "client_secret" : "token_auth");
+	if (sec->set && !*sec->str)
+		return idhub_fail(err, IDHUB_ERR_INTERNAL, "client_secret: must not be empty");
+	if (sec->set)
+		c->client_secret = strdup(sec->str);
+	else if (secf->set && (c->client_secret = c->svc->read_file(secf->str, 1023, NULL)))
+		c->client_secret[strcspn(c->client_secret, "\r\n")] = 0; /* one line */
+	if (!c->private_key_jwt && (!c->client_secret || !*c->client_secret))
+		return idhub_fail(err, IDHUB_ERR_INTERNAL,
+		                  "client_secret_file: cannot read a secret (1 to 1023 bytes) from "
+		                  "that file");
+	const char *sc = c->v[S_SCOPES].str;
+	if (strspn(sc, "!#$%&'()*+,-./"
+	               "0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{"
+	               "|}~ ") != strlen(sc))
+		return idhub_fail(err, IDHUB_ERR_INTERNAL,
+		                  "scopes: scope tokens are printable ASCII");
+	for (const char *t = sc; (t = strstr(t, "openid")); t += 6)
+		if ((t == sc || t[-1] == ' ') && (t[6] == ' ' || !t[6]))
+			return 0;
+	return idhub_fail(err, IDHUB_ERR_INTERNAL, "scopes: must contain openid");
 }
-
-/* ---- init / destroy ---- */
 
 static void oidc_destroy(void *ctx)
 {
 	oidc_ctx *c = ctx;
-	if (!c)
-		return;
-	oidc_settings_free(c);
-	oidc_disco_free(c->disco);
-	oidc_keyset_free(c->keys);
-	free(c->instance_id);
-	free(c->callback_url);
-	pthread_mutex_destroy(&c->mu);
-	pthread_cond_destroy(&c->cv);
+	if (c->client_secret)
+		memset(c->client_secret, 0, strlen(c->client_secret));
+	free(c->client_secret);
+	for (size_t i = 0; i < OIDC_MAX_MAP; i++) {
+		free(c->acr_map[i].from);
+		free(c->claim_map[i].from);
+	}
 	free(c);
+}
+
+/* The hub keeps the discovery document and the JWKS fresh; the JWKS URL comes from discovery. */
+static void watch_documents(oidc_ctx *c, const idhub_adapter_config *cfg)
+{
+	const idhub_services *svc = c->svc;
+	const char *iss = c->v[S_ISSUER].str;
+	size_t il = strlen(iss);
+	char url[1100];
+	/* OIDC Discovery §4.1: the issuer with any trailing slash removed, then the well-known path
+	 */
+	snprintf(url, sizeof url, "%.*s/.well-known/openid-configuration",
+	         (int)(il && iss[il - 1] == '/' ? il - 1 : il), iss);
+	idhub_doc_spec d = {.name = "discovery",
+	                    .url = url,
+	                    .refresh = c->v[S_DISCOVERY_REFRESH].num,
+	                    .min_refetch = c->v[S_JWKS_MIN_REFETCH].num,
+	                    .max_size = OIDC_MAX_DOC,
+	                    .timeout_s = (int)c->v[S_TIMEOUT].num,
+	                    .parse = oidc_disco_parse_doc,
+	                    .release = oidc_disco_release,
+	                    .arg = c};
+	c->disco = svc->doc_watch(svc->inst, &d);
+	d = (idhub_doc_spec){.name = "JWKS",
+	                     .kind = IDHUB_DOC_JWKS,
+	                     .refresh = d.refresh,
+	                     .min_refetch = d.min_refetch,
+	                     .max_size = OIDC_MAX_DOC,
+	                     .timeout_s = d.timeout_s};
+	c->jwks = svc->doc_watch(svc->inst, &d);
+	if (cfg->checking)
+		return;
+	/* now if the IdP answers; if it does not, the hub still starts (with the last good copies
+	 * from the store when there are some) and start() tries again */
+	const oidc_disco *dd = svc->doc_get(c->disco);
+	const void *ks = NULL;
+	if (dd) {
+		svc->doc_set_url(c->jwks, dd->jwks_uri);
+		ks = svc->doc_get(c->jwks);
+	}
+	if (!dd || !ks)
+		svc->log(svc->inst, LOG_WARN, "%s not available yet, will retry",
+		         dd ? "the JWKS" : "discovery");
+	svc->doc_put(c->jwks, ks);
+	svc->doc_put(c->disco, dd);
 }
 
 static void *oidc_init(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err)
@@ -139,24 +237,28 @@ static void *oidc_init(const idhub_adapter_config *cfg, const idhub_services *sv
 	if (!c)
 		return NULL;
 	c->svc = svc;
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
-	c->instance_id = strdup(cfg->instance_id);
-	c->callback_url = strdup(cfg->callback_url);
-	if (oidc_settings_load(c, cfg, err)) {
+	c->v = cfg->values;
+	c->callback_url = cfg->callback_url;
+	c->nloas = cfg->nloas;
+	if (auth_load(c, err) || maps_load(c, cfg, err)) {
 		oidc_destroy(c);
 		return NULL;
 	}
-	/* Discovery and keys now if the IdP answers; if it does not, the hub still starts (with the
-	 * last-known-good copies from the store when there are some) and start() tries again. */
-	oidc_disco *d = oidc_disco_get(c);
-	oidc_keyset *ks = d ? oidc_keys_get(c, d, 0) : NULL;
-	if (!d || !ks)
-		svc->log(svc->hub, LOG_WARN, "oidc %s: %s not available yet, will retry",
-		         c->instance_id, d ? "the JWKS" : "discovery");
-	oidc_keys_put(c, ks);
-	oidc_disco_put(c, d);
+	watch_documents(c, cfg);
+	if (!c->disco || !c->jwks) {
+		oidc_destroy(c);
+		return NULL;
+	}
 	return c;
+}
+
+/* The current discovery document (doc_put it), with the JWKS pointed at its jwks_uri. */
+static const oidc_disco *disco_get(oidc_ctx *c)
+{
+	const oidc_disco *d = c->svc->doc_get(c->disco);
+	if (d)
+		c->svc->doc_set_url(c->jwks, d->jwks_uri);
+	return d;
 }
 
 /* ---- start ---- */
@@ -167,50 +269,45 @@ static int oidc_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 	oidc_ctx *c = ctx;
 	const idhub_services *svc = c->svc;
 	if (!req->verifier || strlen(req->verifier) < 43 || !req->nonce || !req->request_id)
-		return set_err(err, IDHUB_ERR_INTERNAL,
-		               "login request without PKCE verifier or nonce");
-	oidc_disco *d = oidc_disco_get(c);
+		return idhub_fail(err, IDHUB_ERR_INTERNAL,
+		                  "login request without PKCE verifier or nonce");
+	const oidc_disco *d = disco_get(c);
 	if (!d)
-		return set_err(err, IDHUB_ERR_UNAVAILABLE,
-		               "the IdP's discovery document is not available");
+		return idhub_fail(err, IDHUB_ERR_UNAVAILABLE,
+		                  "the IdP's discovery document is not available");
 	/* PKCE S256 (RFC 7636 §4.2): the challenge is base64url(SHA-256(verifier)) */
 	unsigned char h[SHA256_DIGEST_LENGTH];
 	SHA256((const unsigned char *)req->verifier, strlen(req->verifier), h);
 	const char *challenge = svc->b64url_encode(a, h, sizeof h);
 
-	sbuf b = {.svc = svc, .a = a};
-	put(&b, d->authorization_endpoint);
-	put(&b, strchr(d->authorization_endpoint, '?') ? "&" : "?");
-	put_param(&b, "response_type", "code");
-	put_param(&b, "client_id", c->client_id);
-	put_param(&b, "redirect_uri", req->callback_url ? req->callback_url : c->callback_url);
-	put_param(&b, "scope", c->scopes);
-	put_param(&b, "state", req->request_id);
-	put_param(&b, "nonce", req->nonce);
-	put_param(&b, "code_challenge", challenge);
-	put_param(&b, "code_challenge_method", "S256");
+	const char *ep = d->authorization_endpoint;
+	char *u = svc->sprintf(a, "%s%s", ep, strchr(ep, '?') ? "&" : "?");
+	u = param(svc, a, u, "response_type", "code");
+	u = param(svc, a, u, "client_id", c->v[S_CLIENT_ID].str);
+	u = param(svc, a, u, "redirect_uri",
+	          req->callback_url ? req->callback_url : c->callback_url);
+	u = param(svc, a, u, "scope", c->v[S_SCOPES].str);
+	u = param(svc, a, u, "state", req->request_id);
+	u = param(svc, a, u, "nonce", req->nonce);
+	u = param(svc, a, u, "code_challenge", challenge);
+	u = param(svc, a, u, "code_challenge_method", "S256");
 	/* the service's freshness demands, passed up (OIDC Core §3.1.2.1) and checked in finish */
 	if (req->flags & IDHUB_LOGIN_FORCE)
-		put_param(&b, "prompt", "login");
-	if (req->flags & IDHUB_LOGIN_MAX_AGE) {
-		char ma[24];
-		snprintf(ma, sizeof ma, "%lld", (long long)req->max_age);
-		put_param(&b, "max_age", ma);
-	}
-	oidc_disco_put(c, d);
+		u = param(svc, a, u, "prompt", "login");
+	if (req->flags & IDHUB_LOGIN_MAX_AGE)
+		u = param(svc, a, u, "max_age", svc->sprintf(a, "%lld", (long long)req->max_age));
+	svc->doc_put(c->disco, d);
 
 	/* acr_values: the upstream acrs good enough for the journey's level, lowest level first */
-	sbuf acr = {.svc = svc, .a = a};
+	const char *acr = "";
 	for (int l = req->min_loa > 0 ? req->min_loa : 1; l <= c->nloas; l++)
 		for (size_t i = 0; i < c->nacr; i++)
-			if (c->acr_map[i].level == l) {
-				if (acr.len)
-					put(&acr, " ");
-				put(&acr, c->acr_map[i].from);
-			}
-	if (acr.len)
-		put_param(&b, "acr_values", acr.s);
-	if (c->claims_parameter && c->nclaim) {
+			if (c->acr_map[i].level == l)
+				acr = svc->sprintf(a, "%s%s%s", acr, *acr ? " " : "",
+				                   c->acr_map[i].from);
+	if (*acr)
+		u = param(svc, a, u, "acr_values", acr);
+	if (c->v[S_CLAIMS_PARAMETER].num && c->nclaim) {
 		json_t *want = json_object();
 		for (size_t i = 0; i < c->nclaim; i++)
 			json_object_set_new(want, c->claim_map[i].from, json_null());
@@ -218,11 +315,11 @@ static int oidc_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 		char *js = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(claims);
 		if (js)
-			put_param(&b, "claims", js);
+			u = param(svc, a, u, "claims", js);
 		free(js);
 	}
 	out->kind = IDHUB_START_REDIRECT;
-	out->url = b.s;
+	out->url = u;
 	return 0;
 }
 
@@ -244,7 +341,7 @@ static int upstream_error(const char *e, idhub_error *err)
 		st = IDHUB_ERR_LOGIN_REQUIRED;
 	else if (strcmp(e, "temporarily_unavailable") == 0 || strcmp(e, "server_error") == 0)
 		st = IDHUB_ERR_UNAVAILABLE;
-	return set_err(err, st, "the IdP answered error=%s", code);
+	return idhub_fail(err, st, "the IdP answered error=%s", code);
 }
 
 /* The code exchange (OIDC Core §3.1.3.1). Returns the ID token (arena) or NULL with err set. */
@@ -258,33 +355,35 @@ static const char *exchange(oidc_ctx *c, idhub_arena *a, const oidc_disco *d, co
 	    {"redirect_uri", req->callback_url ? req->callback_url : c->callback_url},
 	    {"code_verifier", req->verifier}};
 	size_t nf = 4;
-	const char *user = NULL, *pass = NULL;
-	if (c->token_auth == OIDC_AUTH_BASIC) {
-		user = c->client_id;
-		pass = c->client_secret;
+	const char *cid = c->v[S_CLIENT_ID].str, *alg = c->v[S_PKJWT_ALG].str;
+	idhub_http_call call = {
+	    .url = d->token_endpoint, .form = form, .timeout_s = (int)c->v[S_TIMEOUT].num};
+	if (!c->private_key_jwt) {
+		call.basic_user = cid;
+		call.basic_pass = c->client_secret;
 	} else {
 		/* private_key_jwt (OIDC Core §9): a short-lived, single-use assertion by the hub's
 		 * key, its audience the IdP's issuer identifier */
 		char jti[44];
-		int64_t now = svc->now(svc->hub);
-		if (svc->random_token(svc->hub, jti)) {
-			set_err(err, IDHUB_ERR_INTERNAL, "random number generator failed");
+		int64_t now = svc->now(svc->inst);
+		if (svc->random_token(svc->inst, jti)) {
+			idhub_fail(err, IDHUB_ERR_INTERNAL, "random number generator failed");
 			return NULL;
 		}
-		json_t *cl = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "iss", c->client_id, "sub",
-		                       c->client_id, "aud", d->issuer, "jti", jti, "iat",
-		                       (json_int_t)now, "exp", (json_int_t)(now + 60));
+		json_t *cl = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "iss", cid, "sub", cid,
+		                       "aud", d->issuer, "jti", jti, "iat", (json_int_t)now, "exp",
+		                       (json_int_t)(now + 60));
 		char *js = cl ? json_dumps(cl, JSON_COMPACT) : NULL;
 		json_decref(cl);
-		const char *jwt = js ? svc->sign_jwt(svc->hub, a, c->pkjwt_alg, js) : NULL;
+		const char *jwt = js ? svc->sign_jwt(svc->inst, a, alg, js) : NULL;
 		free(js);
 		if (!jwt) {
-			set_err(err, IDHUB_ERR_INTERNAL,
-			        "cannot sign the client assertion: no current hub key for %s",
-			        c->pkjwt_alg);
+			idhub_fail(err, IDHUB_ERR_INTERNAL,
+			           "cannot sign the client assertion: no current hub key for %s",
+			           alg);
 			return NULL;
 		}
-		form[nf++] = (idhub_kv){"client_id", c->client_id};
+		form[nf++] = (idhub_kv){"client_id", cid};
 		form[nf++] = (idhub_kv){"client_assertion_type",
 		                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"};
 		form[nf] = (idhub_kv){"client_assertion", jwt};
@@ -292,10 +391,10 @@ static const char *exchange(oidc_ctx *c, idhub_arena *a, const oidc_disco *d, co
 	}
 	int status = 0;
 	char *body = NULL;
-	if (svc->http(svc->hub, d->token_endpoint, form, nf, user, pass, c->timeout, &status,
-	              &body)) {
-		set_err(err, IDHUB_ERR_UNAVAILABLE,
-		        "the IdP's token endpoint did not answer in time");
+	call.nform = nf;
+	if (svc->http(svc->inst, &call, &status, &body)) {
+		idhub_fail(err, IDHUB_ERR_UNAVAILABLE,
+		           "the IdP's token endpoint did not answer in time");
 		return NULL;
 	}
 	json_t *resp = body && strlen(body) <= OIDC_MAX_DOC
@@ -308,11 +407,11 @@ static const char *exchange(oidc_ctx *c, idhub_arena *a, const oidc_disco *d, co
 	if (status == 200 && idt)
 		out = svc->strdup(a, idt);
 	else if (status >= 500 || (status != 200 && !e))
-		set_err(err, IDHUB_ERR_UNAVAILABLE, "the IdP's token endpoint failed");
+		idhub_fail(err, IDHUB_ERR_UNAVAILABLE, "the IdP's token endpoint failed");
 	else if (e)
 		upstream_error(e, err);
 	else
-		set_err(err, IDHUB_ERR_INVALID, "the IdP's token response has no id_token");
+		idhub_fail(err, IDHUB_ERR_INVALID, "the IdP's token response has no id_token");
 	json_decref(resp);
 	return out;
 }
@@ -359,19 +458,77 @@ static int fresh_enough(oidc_ctx *c, const idhub_login_request *req, int64_t aut
                         idhub_error *err)
 {
 	if ((req->flags & IDHUB_LOGIN_MAX_AGE) &&
-	    (auth_time <= 0 || auth_time < now - req->max_age - c->leeway)) {
-		set_err(err, IDHUB_ERR_INVALID, "%s",
-		        auth_time <= 0 ? "max_age was sent and the ID token has no auth_time"
-		                       : "the IdP's authentication is older than max_age");
+	    (auth_time <= 0 || auth_time < now - req->max_age - c->v[S_CLOCK_LEEWAY].num)) {
+		idhub_fail(err, IDHUB_ERR_INVALID, "%s",
+		           auth_time <= 0 ? "max_age was sent and the ID token has no auth_time"
+		                          : "the IdP's authentication is older than max_age");
 		return 0;
 	}
 	if ((req->flags & IDHUB_LOGIN_FORCE) && auth_time > 0 &&
-	    auth_time < req->started_at - c->leeway) {
-		set_err(err, IDHUB_ERR_INVALID,
-		        "prompt=login was sent and the IdP's authentication predates the login");
+	    auth_time < req->started_at - c->v[S_CLOCK_LEEWAY].num) {
+		idhub_fail(err, IDHUB_ERR_INVALID,
+		           "prompt=login was sent and the IdP's authentication predates the login");
 		return 0;
 	}
 	return 1;
+}
+
+/* A verified ID token's payload pl accepted for req: freshness, the replay cache, the level and
+ * the attributes into out. 0, or -1 with err filled. */
+static int accept_token(oidc_ctx *c, idhub_arena *a, const idhub_login_request *req,
+                        const char *idt, const json_t *pl, int64_t now, idhub_identity *out,
+                        idhub_error *err)
+{
+	const idhub_services *svc = c->svc;
+	int64_t iat = 0, exp = 0, auth_time = 0, leeway = c->v[S_CLOCK_LEEWAY].num;
+	json_t *v;
+	if ((v = json_object_get(pl, "iat")))
+		iat = (int64_t)json_number_value(v);
+	if ((v = json_object_get(pl, "exp")))
+		exp = (int64_t)json_number_value(v);
+	if ((v = json_object_get(pl, "auth_time")) && json_is_number(v))
+		auth_time = (int64_t)json_number_value(v);
+	if (!fresh_enough(c, req, auth_time, now, err))
+		return -1;
+	if (iat < svc->replay_floor(svc->inst))
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "ID token issued before the hub's last crash");
+	/* Each ID token is accepted once (by its hash: jti is optional in OIDC). */
+	unsigned char h[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)idt, strlen(idt), h);
+	const char *tid = svc->b64url_encode(a, h, sizeof h);
+	int seen = svc->replay_seen(svc->inst, tid, exp + leeway);
+	if (seen != 0)
+		return idhub_fail(err, seen > 0 ? IDHUB_ERR_INVALID : IDHUB_ERR_INTERNAL, "%s",
+		                  seen > 0 ? "ID token replayed" : "replay cache unavailable");
+	int loa = map_acr(c, json_string_value(json_object_get(pl, "acr")));
+	/* An acr we cannot map is never read as more than the lowest level. */
+	if (!loa && c->v[S_UNMAPPED_ACR].num == 1)
+		return idhub_fail(err, IDHUB_ERR_LOA, "the IdP asserted an acr we do not know");
+	out->subject = svc->strdup(a, json_string_value(json_object_get(pl, "sub")));
+	out->loa = loa ? loa : 1;
+	out->auth_time = auth_time > 0 && auth_time <= now + leeway ? auth_time : iat;
+	const char *jti = json_string_value(json_object_get(pl, "jti"));
+	out->upstream_id = svc->strdup(a, jti && strlen(jti) <= 128 ? jti : tid);
+	map_claims(c, a, pl, out);
+	svc->log(svc->inst, LOG_INFO, "ID token verified (level %d)", out->loa);
+	return 0;
+}
+
+/* The authorization response's checks before the code exchange; 0, or -1 with err filled. */
+static int response_ok(const oidc_disco *d, const char *e, const char *code, const char *iss,
+                       idhub_error *err)
+{
+	/* RFC 9207: an iss in the response must be our IdP's (mix-up defence), and an IdP that
+	 * announces the parameter must send it */
+	if ((iss && strcmp(iss, d->issuer) != 0) || (!iss && d->iss_param_supported))
+		return idhub_fail(err, IDHUB_ERR_INVALID, "the answer's iss is not our IdP's");
+	if (e)
+		return upstream_error(e, err);
+	if (!code || !*code || strlen(code) > 2048)
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "no authorization code in the IdP's answer");
+	return 0;
 }
 
 static int oidc_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
@@ -384,115 +541,38 @@ static int oidc_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	const char *code = idhub_param(cb, "code", &n_code);
 	const char *iss = idhub_param(cb, "iss", &n_iss);
 	if (n_err > 1 || n_code > 1 || n_iss > 1)
-		return set_err(err, IDHUB_ERR_INVALID, "repeated parameters in the IdP's answer");
-	oidc_disco *d = oidc_disco_get(c);
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "repeated parameters in the IdP's answer");
+	const oidc_disco *d = disco_get(c);
 	if (!d)
-		return set_err(err, IDHUB_ERR_UNAVAILABLE,
-		               "the IdP's discovery document is not available");
-	int rc = -1;
-	oidc_keyset *ks = NULL;
+		return idhub_fail(err, IDHUB_ERR_UNAVAILABLE,
+		                  "the IdP's discovery document is not available");
 	json_t *pl = NULL;
-	/* RFC 9207: an iss in the response must be our IdP's (mix-up defence), and an IdP that
-	 * announces the parameter must send it */
-	if ((iss && strcmp(iss, d->issuer) != 0) || (!iss && d->iss_param_supported)) {
-		set_err(err, IDHUB_ERR_INVALID, "the answer's iss is not our IdP's");
-		goto out;
-	}
-	if (e) {
-		upstream_error(e, err);
-		goto out;
-	}
-	if (!code || !*code || strlen(code) > 2048) {
-		set_err(err, IDHUB_ERR_INVALID, "no authorization code in the IdP's answer");
-		goto out;
-	}
-	const char *idt = exchange(c, a, d, code, req, err);
-	if (!idt)
-		goto out;
-
-	int64_t now = svc->now(svc->hub);
+	const char *idt =
+	    response_ok(d, e, code, iss, err) ? NULL : exchange(c, a, d, code, req, err);
+	int64_t now = svc->now(svc->inst);
 	oidc_verify_params vp = {.issuer = d->issuer,
-	                         .client_id = c->client_id,
+	                         .client_id = c->v[S_CLIENT_ID].str,
 	                         .nonce = req->nonce,
-	                         .algs = c->algs,
 	                         .now = now,
-	                         .leeway = c->leeway,
-	                         .max_age = c->max_age,
+	                         .leeway = c->v[S_CLOCK_LEEWAY].num,
+	                         .max_age = c->v[S_MAX_TOKEN_AGE].num,
 	                         .not_before = req->started_at};
 	char why[160] = "";
-	ks = oidc_keys_get(c, d, 0);
-	oidc_verify_rc vr = oidc_idtoken_verify(&vp, ks, idt, &pl, why, sizeof why);
-	if (vr == OIDC_V_NO_KEY || vr == OIDC_V_BAD_SIG) {
-		/* key rollover: the IdP may sign with a key published after our last fetch, or
-		 * under a kid it reused for a new key; the refetch is rate-limited in jwks.c */
-		oidc_keys_put(c, ks);
-		ks = oidc_keys_get(c, d, 1);
-		if (ks)
-			vr = oidc_idtoken_verify(&vp, ks, idt, &pl, why, sizeof why);
-		else if (vr == OIDC_V_NO_KEY)
-			snprintf(why, sizeof why,
-			         "unknown signing key (JWKS refetch rate-limited)");
-		else
-			snprintf(why + strlen(why), sizeof why - strlen(why),
-			         " (JWKS refetch rate-limited)");
-	}
-	if (vr != OIDC_V_OK) {
-		set_err(err, IDHUB_ERR_INVALID, "ID token refused: %s", why);
-		goto out;
-	}
-	int64_t iat = 0, exp = 0, auth_time = 0;
-	json_t *v;
-	if ((v = json_object_get(pl, "iat")))
-		iat = (int64_t)json_number_value(v);
-	if ((v = json_object_get(pl, "exp")))
-		exp = (int64_t)json_number_value(v);
-	if ((v = json_object_get(pl, "auth_time")) && json_is_number(v))
-		auth_time = (int64_t)json_number_value(v);
-	if (!fresh_enough(c, req, auth_time, now, err))
-		goto out;
-	if (iat < svc->replay_floor(svc->hub)) {
-		set_err(err, IDHUB_ERR_INVALID, "ID token issued before the hub's last crash");
-		goto out;
-	}
-	/* Each ID token is accepted once (by its hash: jti is optional in OIDC). */
-	unsigned char h[SHA256_DIGEST_LENGTH];
-	SHA256((const unsigned char *)idt, strlen(idt), h);
-	const char *tid = svc->b64url_encode(a, h, sizeof h);
-	int seen = svc->replay_seen(svc->hub, c->instance_id, tid, exp + c->leeway);
-	if (seen != 0) {
-		set_err(err, seen > 0 ? IDHUB_ERR_INVALID : IDHUB_ERR_INTERNAL, "%s",
-		        seen > 0 ? "ID token replayed" : "replay cache unavailable");
-		goto out;
-	}
-	const char *acr = json_string_value(json_object_get(pl, "acr"));
-	int loa = map_acr(c, acr);
-	if (!loa) {
-		/* An acr we cannot map is never read as more than the lowest level. */
-		if (c->unmapped_acr_refuse) {
-			set_err(err, IDHUB_ERR_LOA, "the IdP asserted an acr we do not know");
-			goto out;
-		}
-		loa = 1;
-	}
-	out->subject = svc->strdup(a, json_string_value(json_object_get(pl, "sub")));
-	out->loa = loa;
-	out->auth_time = auth_time > 0 && auth_time <= now + c->leeway ? auth_time : iat;
-	const char *jti = json_string_value(json_object_get(pl, "jti"));
-	out->upstream_id = svc->strdup(a, jti && strlen(jti) <= 128 ? jti : tid);
-	map_claims(c, a, pl, out);
-	svc->log(svc->hub, LOG_INFO, "oidc %s: ID token verified (level %d)", c->instance_id, loa);
-	rc = 0;
-out:
+	int rc = -1;
+	if (idt && oidc_idtoken_verify(c, a, &vp, idt, &pl, why, sizeof why))
+		idhub_fail(err, IDHUB_ERR_INVALID, "ID token refused: %s", why);
+	else if (idt)
+		rc = accept_token(c, a, req, idt, pl, now, out, err);
 	json_decref(pl);
-	oidc_keys_put(c, ks);
-	oidc_disco_put(c, d);
+	svc->doc_put(c->disco, d);
 	return rc;
 }
 
 static const idhub_adapter oidc_adapter = {
-    .abi_version = IDHUB_ADAPTER_ABI_VERSION,
-    .name = "oidc",
-    .state_param = "state",
+    IDHUB_ADAPTER_HEAD("oidc", "state"),
+    .settings = settings,
+    .nsettings = S_COUNT,
     .init = oidc_init,
     .start = oidc_start,
     .finish = oidc_finish,

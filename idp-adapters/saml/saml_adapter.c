@@ -1,56 +1,17 @@
 /* saml_adapter.c — the SAML 2.0 upstream IdP adapter's entry point and lifecycle: the hub acts as a
  * SAML Service Provider (Web Browser SSO profile) on lasso. This file owns init (lasso_init once,
- * settings, keys, SP metadata, IdP metadata, the refresh thread), the metadata hook and destroy.
+ * settings, keys, SP metadata, IdP metadata), the metadata hook and destroy.
  *
- * Settings (flat strings in the IdP's `settings` group):
- *   idp_metadata_file      the IdP's metadata (EntityDescriptor or EntitiesDescriptor), a file; or
- *   idp_metadata_url       ... fetched over http(s) (http only on loopback); exactly one of the
- * two. Reloaded every metadata_refresh seconds; on a failure the last good copy stays (and is kept
- * in the hub's store across restarts). idp_entity_id          which IdP of the metadata (required
- * when it holds more than one) metadata_signing_cert  a PEM certificate file: the metadata must
- * then carry an enveloped XML signature over its root made with this certificate's key
- *   metadata_refresh       seconds, 60..86400, default 3600
- *   sp_entity_id           our entityID; default ISSUER/idp/<id>/metadata (where the hub publishes
- *                          our SP metadata)
- *   sp_key_file, sp_cert_file
- *                          our signing and decryption key and certificate (PEM). Default: a dev
- *                          pair made at first start in the hub's state_dir (saml-<id>-sp.key/.crt)
- *   sp_next_key_file, sp_next_cert_file
- *                          the next pair during a rollover: the certificate is published in our
- *                          metadata (signing and encryption) and the key decrypts
- *   authn_contexts         the IdP's AuthnContextClassRef per hub level, lowest first, separated by
- *                          spaces, "-" where it has none; default: the hub's level names
- *                          (e.g. "urn:uk:gov:cabinet-office:tc:saml:authn-context:level1
- *                          urn:uk:gov:cabinet-office:tc:saml:authn-context:level2 -")
- *   authn_context_comparison  "minimum" (default) or "exact"
- *   attribute_map          "claim=Name1,Name2 claim=..." (Name or FriendlyName); default maps
- *                          given_name, family_name, email, birthdate from the usual OIDs, eIDAS
- *                          and friendly names
- *   subject_attribute      an attribute (Name or FriendlyName) that names the person; default: the
- *                          NameID (then a transient NameID is refused: it changes every login)
- *   name_id_format         NameIDPolicy Format; default ...:nameid-format:persistent
- *   (signatures: lasso verifies with verification forced, which requires the Response and every
- *   assertion in it to be signed by the IdP's metadata key; there is no setting to relax that)
- *   allow_sha1             "true" accepts RSA-SHA1 signatures and SHA-1 digests (default "false")
- *   sign_requests          default "true": AuthnRequests are signed (RSA-SHA256)
- *   force_authn            default "false"
- *   clock_leeway           seconds allowed for clock skew, 0..300, default 60
- *   max_response_size      bytes of the base64 SAMLResponse, 4096..524288, default 262144
+ * Settings: declared in saml_settings.c (the hub parses and type-checks them), each documented
+ * in deploy/idhub.conf.example. Signatures: lasso verifies with verification forced, which requires
+ * the Response and every assertion in it to be signed by the IdP's metadata key; there is no
+ * setting to relax that.
  */
 #include "saml_int.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void saml_set_err(idhub_error *e, idhub_status st, const char *fmt, ...)
-{
-	va_list ap;
-	e->status = st;
-	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof e->message, fmt, ap);
-	va_end(ap);
-}
 
 /* lasso_init initialises libxml2, xmlsec and OpenSSL for xmlsec: once per process, and before any
  * thread starts (the hub calls init before it starts its threads). */
@@ -64,7 +25,7 @@ static void lasso_log(const gchar *domain, GLogLevelFlags level, const gchar *ms
 	(void)domain;
 	(void)data;
 	if (log_svc)
-		log_svc->log(log_svc->hub, (level & G_LOG_LEVEL_CRITICAL) ? 4 : 7, "lasso: %s",
+		log_svc->log(log_svc->inst, (level & G_LOG_LEVEL_CRITICAL) ? 4 : 7, "lasso: %s",
 		             msg);
 }
 
@@ -72,10 +33,6 @@ static void ctx_free(saml_ctx *c)
 {
 	if (!c)
 		return;
-	saml_refresher_stop(c);
-	if (c->server)
-		g_object_unref(c->server);
-	free(c->instance_id);
 	free(c->callback_url);
 	free(c->sp_entity_id);
 	free(c->metadata_url);
@@ -98,16 +55,23 @@ static void ctx_free(saml_ctx *c)
 		for (int k = 0; k < c->attrs[i].nnames; k++)
 			free(c->attrs[i].names[k]);
 	}
-	free(c->idp_entity_id);
-	free(c->metadata_digest);
-	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->wake);
 	free(c);
+}
+
+/* Under --check-config: the settings only (no lasso, no key pair made, no metadata fetched). */
+static void *check_only(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
+{
+	c->checking = 1;
+	if (saml_settings_parse(c, cfg, err)) {
+		ctx_free(c);
+		return NULL;
+	}
+	return c;
 }
 
 static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err)
 {
-	if (!lasso_ready) {
+	if (!lasso_ready && !cfg->checking) {
 		if (lasso_init() != 0) {
 			saml_set_err(err, IDHUB_ERR_INTERNAL, "lasso_init failed");
 			return NULL;
@@ -122,25 +86,20 @@ static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *sv
 		saml_set_err(err, IDHUB_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->wake, NULL);
 	c->svc = svc;
-	c->instance_id = strdup(cfg->instance_id);
+	c->instance_id = cfg->instance_id;
 	c->callback_url = strdup(cfg->callback_url);
 	if (asprintf(&c->metadata_url, "%s/idp/%s/metadata", cfg->hub_base_url, cfg->instance_id) <
 	        0 ||
-	    !c->instance_id || !c->callback_url) {
+	    !c->callback_url) {
 		saml_set_err(err, IDHUB_ERR_INTERNAL, "out of memory");
 		ctx_free(c);
 		return NULL;
 	}
+	if (cfg->checking)
+		return check_only(c, cfg, err);
 	if (saml_settings_parse(c, cfg, err) || saml_keys_load(c, cfg, err) ||
-	    saml_sp_metadata_build(c, err) || saml_idp_metadata_load(c, 1, err)) {
-		ctx_free(c);
-		return NULL;
-	}
-	if (saml_refresher_start(c)) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "cannot start the metadata refresh thread");
+	    saml_sp_metadata_build(c, err) || saml_idp_metadata_load(c, err)) {
 		ctx_free(c);
 		return NULL;
 	}
@@ -158,7 +117,10 @@ static int saml_metadata(void *ctx, idhub_arena *a, const char **content_type, c
 
 static void saml_destroy(void *ctx)
 {
+	int checking = ((saml_ctx *)ctx)->checking;
 	ctx_free(ctx);
+	if (checking)
+		return;
 	/* The hub destroys instances after its threads stopped: the last one shuts lasso down,
 	 * which frees xmlsec's and OpenSSL's global state (else LeakSanitizer reports it at exit).
 	 */
@@ -169,9 +131,9 @@ static void saml_destroy(void *ctx)
 }
 
 static const idhub_adapter saml_adapter = {
-    .abi_version = IDHUB_ADAPTER_ABI_VERSION,
-    .name = "saml",
-    .state_param = "RelayState",
+    IDHUB_ADAPTER_HEAD("saml", "RelayState"),
+    .settings = saml_settings,
+    .nsettings = S_COUNT,
     .init = saml_init,
     .start = saml_start,
     .finish = saml_finish,

@@ -1,12 +1,11 @@
-/* saml_idp_metadata.c — the IdP's metadata: read from a file or fetched from a URL (the last good
- * copy kept in the hub's store), parsed without DTDs, its XML signature verified with xmlsec when a
- * metadata signing certificate is configured, its validUntil honoured, the IdP's EntityDescriptor
- * picked out, and a new LassoServer built from it and swapped in. Called at init and by the refresh
- * thread: an IdP certificate rollover needs no restart. */
+/* saml_idp_metadata.c — the IdP's metadata: a document the hub keeps fresh (read from a file or
+ * fetched from a URL, every metadata_refresh seconds, the last good copy kept in the hub's store),
+ * parsed here without DTDs, its XML signature verified with xmlsec when a metadata signing
+ * certificate is configured, its validUntil honoured, the IdP's EntityDescriptor picked out, and a
+ * LassoServer built from it: an IdP certificate rollover needs no restart. */
 #include "saml_int.h"
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +15,6 @@
 #include <xmlsec/xmltree.h>
 
 #define MAX_METADATA (4 * 1024 * 1024)
-#define CACHE_KEY "idp-metadata"
-#define CACHE_TTL (30L * 86400)
 
 static const xmlChar MD_NS[] = "urn:oasis:names:tc:SAML:2.0:metadata";
 static const xmlChar DS_NS[] = "http://www.w3.org/2000/09/xmldsig#";
@@ -133,7 +130,7 @@ static int expired(saml_ctx *c, xmlNode *n)
 	xmlChar *vu = xmlGetProp(n, (const xmlChar *)"validUntil");
 	int64_t t = vu ? saml_parse_time((const char *)vu) : 0;
 	xmlFree(vu);
-	return t < 0 || (t > 0 && t < c->svc->now(c->svc->hub));
+	return t < 0 || (t > 0 && t < c->svc->now(c->svc->inst));
 }
 
 static int has_idp_role(xmlNode *ed)
@@ -227,93 +224,99 @@ done:
 	return out;
 }
 
-static char *digest_of(const char *s)
+/* The live IdP: a LassoServer for our SP and the one trusted IdP, built from one good copy of the
+ * metadata. The hub keeps the metadata document fresh and hands the current one out by
+ * reference, so a refresh (an IdP certificate rollover) swaps it in while logins on the old one
+ * finish. */
+typedef struct saml_live {
+	LassoServer *server;
+	char *entity_id;
+} saml_live;
+
+static void live_release(void *p)
 {
-	unsigned char d[32];
-	unsigned int dl = sizeof d;
-	EVP_Digest(s, strlen(s), d, &dl, EVP_sha256(), NULL);
-	char *hex = malloc(65);
-	for (int i = 0; hex && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return hex;
+	saml_live *l = p;
+	g_object_unref(l->server);
+	free(l->entity_id);
+	free(l);
 }
 
-/* Build and swap in a server from one copy of the metadata; 0, or -1 with why. */
-static int install(saml_ctx *c, const char *xml, char *why, size_t n)
+static void *live_parse(void *arg, const char *xml, size_t len, char *why, size_t n)
 {
-	char *digest = digest_of(xml);
-	pthread_mutex_lock(&c->lock);
-	int same = digest && c->metadata_digest && strcmp(digest, c->metadata_digest) == 0;
-	pthread_mutex_unlock(&c->lock);
-	if (same) {
-		free(digest);
-		return 0; /* unchanged: keep the server we have */
-	}
-	char *eid = NULL;
-	char *one = extract(c, xml, strlen(xml), &eid, why, n);
-	if (!one) {
-		free(digest);
-		return -1;
-	}
+	saml_ctx *c = arg;
+	char *eid = NULL, *one = extract(c, xml, len, &eid, why, n);
+	saml_live *l = one ? calloc(1, sizeof *l) : NULL;
 	idhub_error e = {0};
-	LassoServer *s = saml_server_new(c, one, &eid, &e);
-	free(one);
-	if (!s) {
-		snprintf(why, n, "%.180s", e.message);
-		free(eid);
-		free(digest);
-		return -1;
+	if (l && (l->server = saml_server_new(c, one, &eid, &e))) {
+		l->entity_id = eid;
+		free(one);
+		return l;
 	}
-	saml_server_swap(c, s, eid, digest);
-	return 0;
+	if (one)
+		snprintf(why, n, "%.180s", e.message);
+	free(one);
+	free(eid);
+	free(l);
+	return NULL;
 }
 
-int saml_idp_metadata_load(saml_ctx *c, int at_init, idhub_error *err)
+/* The hub's report of a failed fetch or read: worded as the adapter always has. */
+static void live_report(void *arg, int event, const char *url, int status, const char *why)
 {
-	char why[200] = "";
-	if (c->idp_metadata_file) {
-		char *xml = saml_read_file(c->idp_metadata_file, MAX_METADATA, NULL);
-		if (!xml) {
-			saml_set_err(err, IDHUB_ERR_INTERNAL, "idp_metadata_file: cannot read %s",
-			             c->idp_metadata_file);
-			return -1;
-		}
-		int rc = install(c, xml, why, sizeof why);
-		free(xml);
-		if (rc)
-			saml_set_err(err, IDHUB_ERR_INTERNAL, "idp_metadata_file: %s", why);
-		return rc;
+	saml_ctx *c = arg;
+	if (event == IDHUB_DOC_LAST_GOOD) {
+		c->svc->log(c->svc->inst, 4, "using the last good copy of the metadata");
+		return;
 	}
-	int status = 0;
-	char *body = NULL;
-	int fetched = c->svc->http(c->svc->hub, c->idp_metadata_url, NULL, 0, NULL, NULL, 10,
-	                           &status, &body) == 0 &&
-	              status == 200 && body && strlen(body) < MAX_METADATA;
-	if (fetched) {
-		if (install(c, body, why, sizeof why) == 0) {
-			c->svc->cache_put(c->svc->hub, c->instance_id, CACHE_KEY, body, CACHE_TTL);
-			free(body);
-			return 0;
-		}
-	} else {
-		snprintf(why, sizeof why, "cannot fetch %s (HTTP %d)", c->idp_metadata_url, status);
-	}
-	free(body);
-	c->svc->log(c->svc->hub, 4, "saml %s: metadata: %s", c->instance_id, why);
-	if (!at_init) {
-		saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "%s", why);
-		return -1;
-	}
-	/* At start, fall back on the last good copy (verified again like a fresh one). */
-	char *cached = c->svc->cache_get(c->svc->hub, c->instance_id, CACHE_KEY);
-	char why2[200] = "";
-	if (cached && install(c, cached, why2, sizeof why2) == 0) {
-		free(cached);
-		c->svc->log(c->svc->hub, 4, "saml %s: using the last good copy of the metadata",
-		            c->instance_id);
+	if (status == 200)
+		snprintf(c->last_why, sizeof c->last_why, "%s", why);
+	else if (c->idp_metadata_file)
+		snprintf(c->last_why, sizeof c->last_why, "cannot read %s", c->idp_metadata_file);
+	else
+		snprintf(c->last_why, sizeof c->last_why, "cannot fetch %s (HTTP %d)", url, status);
+	if (!c->loading)
+		c->svc->log(c->svc->inst, 4,
+		            "metadata refresh failed, keeping the last good copy: %s", c->last_why);
+	else if (c->idp_metadata_url)
+		c->svc->log(c->svc->inst, 4, "metadata: %s", c->last_why);
+}
+
+int saml_idp_metadata_load(saml_ctx *c, idhub_error *err)
+{
+	char file[4200];
+	snprintf(file, sizeof file, "file://%s", c->idp_metadata_file ? c->idp_metadata_file : "");
+	idhub_doc_spec spec = {.name = "idp-metadata",
+	                       .url = c->idp_metadata_url ? c->idp_metadata_url : file,
+	                       .refresh = c->metadata_refresh,
+	                       .min_refetch = c->metadata_refresh,
+	                       .max_size = MAX_METADATA,
+	                       .timeout_s = 10,
+	                       .parse = live_parse,
+	                       .release = live_release,
+	                       .arg = c,
+	                       .report = live_report};
+	c->live = c->svc->doc_watch(c->svc->inst, &spec);
+	c->loading = 1;
+	const void *l = c->live ? c->svc->doc_get(c->live) : NULL;
+	c->loading = 0;
+	if (l) {
+		c->svc->doc_put(c->live, l);
 		return 0;
 	}
-	free(cached);
-	saml_set_err(err, IDHUB_ERR_INTERNAL, "idp_metadata_url: %s", why);
-	return -1;
+	return idhub_fail(err, IDHUB_ERR_INTERNAL, "%s: %s",
+	                  c->idp_metadata_file ? "idp_metadata_file" : "idp_metadata_url",
+	                  c->last_why[0] ? c->last_why : "cannot load the metadata");
+}
+
+LassoServer *saml_server_get(saml_ctx *c, char **entity_id)
+{
+	const saml_live *l = c->svc->doc_get(c->live);
+	LassoServer *s = l ? g_object_ref(l->server) : NULL;
+	*entity_id = l ? strdup(l->entity_id) : NULL;
+	c->svc->doc_put(c->live, l);
+	if (s && !*entity_id) {
+		g_object_unref(s);
+		s = NULL;
+	}
+	return s;
 }

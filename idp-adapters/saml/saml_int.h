@@ -24,7 +24,6 @@
 #include <lasso/xml/saml-2.0/samlp2_response.h>
 #include <lasso/xml/saml-2.0/samlp2_status.h>
 #include <lasso/xml/saml-2.0/samlp2_status_code.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +39,8 @@ typedef struct saml_attr_map {
 
 typedef struct saml_ctx {
 	const idhub_services *svc;
-	char *instance_id;
+	const char *instance_id;
+	int checking; /* made for --check-config: no lasso, no keys, no metadata */
 	char
 	    *callback_url; /* our AssertionConsumerService (the hub's callback for this instance) */
 	char *sp_entity_id;
@@ -69,26 +69,45 @@ typedef struct saml_ctx {
 	saml_attr_map attrs[SAML_MAX_ATTRS];
 	int nattrs;
 
-	/* The live IdP: replaced as a whole on a metadata refresh, read through saml_server_get. */
-	pthread_mutex_t lock;
-	LassoServer *server; /* guarded by lock; each user holds its own GObject reference */
-	char *idp_entity_id; /* guarded by lock */
-	char
-	    *metadata_digest; /* guarded by lock: SHA-256 of the loaded metadata, to skip reloads */
-
-	/* The refresh thread. */
-	pthread_t refresher;
-	int refresher_running;
-	pthread_cond_t wake;
-	int stopping;
+	/* The live IdP: a document the hub keeps fresh, read through saml_server_get. */
+	idhub_doc *live;
+	int loading;        /* at init: a failure is reported as "metadata: ...", not a refresh */
+	char last_why[300]; /* the last failure's reason (written by the fetching thread) */
 } saml_ctx;
 
-void saml_set_err(idhub_error *e, idhub_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* The settings, in the order of their declarations (saml_settings.c). */
+enum saml_setting {
+	S_IDP_METADATA_FILE,
+	S_IDP_METADATA_URL,
+	S_IDP_ENTITY_ID,
+	S_METADATA_SIGNING_CERT,
+	S_METADATA_REFRESH,
+	S_SP_ENTITY_ID,
+	S_SP_KEY_FILE,
+	S_SP_CERT_FILE,
+	S_SP_NEXT_KEY_FILE,
+	S_SP_NEXT_CERT_FILE,
+	S_AUTHN_CONTEXTS,
+	S_COMPARISON,
+	S_ATTRIBUTE_MAP,
+	S_SUBJECT_ATTRIBUTE,
+	S_NAME_ID_FORMAT,
+	S_ALLOW_SHA1,
+	S_SIGN_REQUESTS,
+	S_FORCE_AUTHN,
+	S_CLOCK_LEEWAY,
+	S_MAX_RESPONSE_SIZE,
+	S_COUNT
+};
+extern const idhub_setting_decl saml_settings[S_COUNT];
 
-/* saml_settings.c: parse and check the instance's settings into ctx (err "<setting>: ..."). */
+/* The message of err, status st, and -1 (the fuzz target defines its own). */
+#define saml_set_err idhub_fail
+
+/* saml_settings.c: the checks that span settings, into ctx (err "<setting>: ..."). */
 int saml_settings_parse(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err);
-char *saml_read_file(const char *path, size_t max, size_t *len);
+/* The hub's file reader; NULL for an empty file too. */
+char *saml_read_file(saml_ctx *c, const char *path, size_t max, size_t *len);
 
 /* saml_keys.c: load the configured SP key and certificate, or make a dev pair in state_dir. */
 int saml_keys_load(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err);
@@ -98,24 +117,22 @@ char *saml_cert_b64(const char *pem);
 /* saml_sp_metadata.c: build ctx->sp_metadata. */
 int saml_sp_metadata_build(saml_ctx *c, idhub_error *err);
 
-/* saml_idp_metadata.c: fetch/read, verify and load the IdP metadata into a new LassoServer. */
-int saml_idp_metadata_load(saml_ctx *c, int at_init, idhub_error *err);
+/* saml_idp_metadata.c: the IdP metadata as a hub document (first load at init), verified, and the
+ * LassoServer built from it: saml_server_get gives it with a reference (g_object_unref, free
+ * entity_id after). */
+int saml_idp_metadata_load(saml_ctx *c, idhub_error *err);
+LassoServer *saml_server_get(saml_ctx *c, char **entity_id);
 int saml_metadata_verify(const char *xml, size_t len, const char *cert_pem, char *why, size_t n);
 
-/* saml_server.c: the shared LassoServer, its refresh thread. */
+/* saml_server.c: a LassoServer for our SP and the IdP of one metadata copy. */
 LassoServer *saml_server_new(saml_ctx *c, const char *idp_metadata, char **entity_id,
                              idhub_error *err);
-LassoServer *saml_server_get(saml_ctx *c, char **entity_id); /* g_object_unref + free after */
-void saml_server_swap(saml_ctx *c, LassoServer *s, char *entity_id, char *digest);
-int saml_refresher_start(saml_ctx *c);
-void saml_refresher_stop(saml_ctx *c);
 
 /* saml_request.c: the AuthnRequest (start). */
 int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_start_result *out,
                idhub_error *err);
 
 /* saml_precheck.c: structural checks on the decoded Response before lasso parses it. */
-int saml_b64_decode_strict(const char *in, size_t inlen, unsigned char **out, size_t *outlen);
 int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err);
 int saml_precheck_node(void *xml_node, int allow_sha1, idhub_error *err);
 

@@ -15,14 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *get(const idhub_adapter_config *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->nsettings; i++)
-		if (strcmp(cfg->settings[i].name, name) == 0)
-			return cfg->settings[i].value;
-	return NULL;
-}
-
 /* 0 when key_pem is a private key and cert_pem a certificate of its public key. */
 static int pair_ok(const char *key_pem, const char *cert_pem)
 {
@@ -124,46 +116,39 @@ out:
 	return rc;
 }
 
-static int load_pair(const idhub_adapter_config *cfg, const char *key_name, const char *cert_name,
-                     char **key_pem, char **cert_pem, idhub_error *err)
+static int load_pair(saml_ctx *c, const idhub_adapter_config *cfg, int key, char **key_pem,
+                     char **cert_pem, idhub_error *err)
 {
-	const char *kf = get(cfg, key_name), *cf = get(cfg, cert_name);
-	*key_pem = saml_read_file(kf, 65536, NULL);
-	if (!*key_pem) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "%s: cannot read %s", key_name, kf);
-		return -1;
-	}
-	*cert_pem = saml_read_file(cf, 65536, NULL);
-	if (!*cert_pem) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "%s: cannot read %s", cert_name, cf);
-		return -1;
-	}
-	if (pair_ok(*key_pem, *cert_pem)) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL,
-		             "%s: not an RSA private key matching the certificate in %s", key_name,
-		             cert_name);
-		return -1;
-	}
+	const char *kf = cfg->values[key].str, *cf = cfg->values[key + 1].str;
+	const char *key_name = saml_settings[key].name, *cert_name = saml_settings[key + 1].name;
+	*key_pem = saml_read_file(c, kf, 65536, NULL);
+	if (!*key_pem)
+		return saml_set_err(err, IDHUB_ERR_INTERNAL, "%s: cannot read %s", key_name, kf);
+	*cert_pem = saml_read_file(c, cf, 65536, NULL);
+	if (!*cert_pem)
+		return saml_set_err(err, IDHUB_ERR_INTERNAL, "%s: cannot read %s", cert_name, cf);
+	if (pair_ok(*key_pem, *cert_pem))
+		return saml_set_err(err, IDHUB_ERR_INTERNAL,
+		                    "%s: not an RSA private key matching the certificate in %s",
+		                    key_name, cert_name);
 	return 0;
 }
 
 int saml_keys_load(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
 {
-	if (get(cfg, "sp_next_key_file") &&
-	    load_pair(cfg, "sp_next_key_file", "sp_next_cert_file", &c->sp_next_key_pem,
-	              &c->sp_next_cert_pem, err))
+	if (cfg->values[S_SP_NEXT_KEY_FILE].set &&
+	    load_pair(c, cfg, S_SP_NEXT_KEY_FILE, &c->sp_next_key_pem, &c->sp_next_cert_pem, err))
 		return -1;
-	if (get(cfg, "sp_key_file"))
-		return load_pair(cfg, "sp_key_file", "sp_cert_file", &c->sp_key_pem,
-		                 &c->sp_cert_pem, err);
+	if (cfg->values[S_SP_KEY_FILE].set)
+		return load_pair(c, cfg, S_SP_KEY_FILE, &c->sp_key_pem, &c->sp_cert_pem, err);
 
 	/* No configured pair: the dev pair in state_dir, made on first start. */
 	const char *dir = c->svc->state_dir ? c->svc->state_dir : ".";
 	char kp[4096], cp[4096];
 	snprintf(kp, sizeof kp, "%s/saml-%s-sp.key", dir, c->instance_id);
 	snprintf(cp, sizeof cp, "%s/saml-%s-sp.crt", dir, c->instance_id);
-	c->sp_key_pem = saml_read_file(kp, 65536, NULL);
-	c->sp_cert_pem = saml_read_file(cp, 65536, NULL);
+	c->sp_key_pem = saml_read_file(c, kp, 65536, NULL);
+	c->sp_cert_pem = saml_read_file(c, cp, 65536, NULL);
 	if (c->sp_key_pem && c->sp_cert_pem && pair_ok(c->sp_key_pem, c->sp_cert_pem) == 0)
 		return 0;
 	if (c->sp_key_pem || c->sp_cert_pem) {
@@ -175,11 +160,9 @@ int saml_keys_load(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *er
 		return -1;
 	}
 	if (generate(c->instance_id, &c->sp_key_pem, &c->sp_cert_pem) ||
-	    write_private(kp, c->sp_key_pem, 0600) || write_private(cp, c->sp_cert_pem, 0644)) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "cannot make the dev SP key pair in %s", dir);
-		return -1;
-	}
-	c->svc->log(c->svc->hub, 5, "saml %s: made a development SP key pair in %s", c->instance_id,
-	            dir);
+	    write_private(kp, c->sp_key_pem, 0600) || write_private(cp, c->sp_cert_pem, 0644))
+		return saml_set_err(err, IDHUB_ERR_INTERNAL,
+		                    "cannot make the dev SP key pair in %s", dir);
+	c->svc->log(c->svc->inst, 5, "made a development SP key pair in %s", dir);
 	return 0;
 }

@@ -17,78 +17,6 @@ static const xmlChar P_NS[] = "urn:oasis:names:tc:SAML:2.0:protocol";
 static const xmlChar A_NS[] = "urn:oasis:names:tc:SAML:2.0:assertion";
 static const xmlChar DS_NS[] = "http://www.w3.org/2000/09/xmldsig#";
 
-static int b64val(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
-}
-
-/* Standard base64 with padding; line breaks and spaces between groups are allowed (IdPs wrap). */
-int saml_b64_decode_strict(const char *in, size_t inlen, unsigned char **out, size_t *outlen)
-{
-	unsigned char *o = malloc(inlen / 4 * 3 + 4);
-	if (!o)
-		return -1;
-	size_t n = 0, q = 0, pad = 0;
-	unsigned v = 0;
-	for (size_t i = 0; i < inlen; i++) {
-		unsigned char ch = (unsigned char)in[i];
-		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
-			continue;
-		if (ch == '=') {
-			pad++;
-			if (pad > 2 || q < 2)
-				goto bad;
-			v <<= 6;
-			q++;
-		} else {
-			int d = b64val(ch);
-			if (d < 0 || pad)
-				goto bad;
-			v = (v << 6) | (unsigned)d;
-			q++;
-		}
-		if (q == 4) {
-			o[n++] = (unsigned char)(v >> 16);
-			if (pad < 2)
-				o[n++] = (unsigned char)(v >> 8);
-			if (pad < 1)
-				o[n++] = (unsigned char)v;
-			q = 0;
-			v = 0;
-			if (pad)
-				break;
-		}
-	}
-	/* after padding only whitespace may follow; a partial group is malformed */
-	if (q != 0 || n == 0)
-		goto bad;
-	for (size_t i = 0; i < inlen; i++)
-		if (in[i] == '=' && i + 1 < inlen) {
-			for (size_t k = i + 1; k < inlen; k++)
-				if (in[k] != '=' && in[k] != ' ' && in[k] != '\r' &&
-				    in[k] != '\n' && in[k] != '\t')
-					goto bad;
-			break;
-		}
-	o[n] = 0;
-	*out = o;
-	*outlen = n;
-	return 0;
-bad:
-	free(o);
-	return -1;
-}
-
 static int is_el(const xmlNode *n, const xmlChar *ns, const char *name)
 {
 	return n && n->type == XML_ELEMENT_NODE && n->ns && xmlStrEqual(n->ns->href, ns) &&
@@ -223,10 +151,8 @@ static int verdict(walk *w, int whole, idhub_error *err)
 		why = "the response is signed with SHA-1, which this IdP is not allowed to use";
 	for (int i = 0; i < w->nids; i++)
 		xmlFree(w->ids[i]);
-	if (why) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "%s", why);
-		return -1;
-	}
+	if (why)
+		return saml_set_err(err, IDHUB_ERR_INVALID, "%s", why);
 	return 0;
 }
 
@@ -235,14 +161,11 @@ int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err)
 	/* Refused before parsing: libxml2 then never reads a DTD, so it never expands or fetches an
 	 * entity (the "billion laughs" and external-entity attacks). */
 	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8) ||
-	    memmem(xml, len, "<!doctype", 9)) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "the response contains a DTD (refused)");
-		return -1;
-	}
-	if (len > 0x7fffffff) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "the response is too large");
-		return -1;
-	}
+	    memmem(xml, len, "<!doctype", 9))
+		return saml_set_err(err, IDHUB_ERR_INVALID,
+		                    "the response contains a DTD (refused)");
+	if (len > 0x7fffffff)
+		return saml_set_err(err, IDHUB_ERR_INVALID, "the response is too large");
 	xmlDoc *doc = xmlReadMemory(xml, (int)len, NULL, NULL,
 	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;

@@ -19,11 +19,9 @@ int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_
                idhub_error *err)
 {
 	saml_ctx *c = ctx;
-	if (req->min_loa < 1 || req->min_loa > c->nloas) {
-		saml_set_err(err, IDHUB_ERR_LOA, "no authentication context for level %d",
-		             req->min_loa);
-		return -1;
-	}
+	if (req->min_loa < 1 || req->min_loa > c->nloas)
+		return saml_set_err(err, IDHUB_ERR_LOA, "no authentication context for level %d",
+		                    req->min_loa);
 	/* The IdP's context for the required level; with "minimum" the lowest level at or above it
 	 * that the IdP has. */
 	const char *ctxref = NULL;
@@ -32,17 +30,14 @@ int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_
 		if (strcmp(c->comparison, "exact") == 0)
 			break;
 	}
-	if (!ctxref) {
-		saml_set_err(err, IDHUB_ERR_LOA,
-		             "the IdP has no authentication context for level %d", req->min_loa);
-		return -1;
-	}
+	if (!ctxref)
+		return saml_set_err(err, IDHUB_ERR_LOA,
+		                    "the IdP has no authentication context for level %d",
+		                    req->min_loa);
 	char *idp = NULL;
 	LassoServer *s = saml_server_get(c, &idp);
-	if (!s) {
-		saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
-		return -1;
-	}
+	if (!s)
+		return saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
 	LassoLogin *login = lasso_login_new(s);
 	LassoProfile *p = LASSO_PROFILE(login);
 	int rc =

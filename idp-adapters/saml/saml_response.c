@@ -72,87 +72,77 @@ static int authn_fresh(saml_ctx *c, const idhub_login_request *req, int64_t at, 
 	return 1;
 }
 
-static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *idp,
-                  const idhub_login_request *req, idhub_identity *out, idhub_error *err)
+/* saml_set_err for functions that return a pointer. */
+#define saml_set_err_null(...) (saml_set_err(__VA_ARGS__), NULL)
+
+/* The Response around the assertion: its Destination, InResponseTo, Issuer and signature, and
+ * exactly one assertion, by the IdP. Returns the assertion, or NULL with err filled. */
+static LassoSaml2Assertion *verify_response(saml_ctx *c, LassoProfile *p, const char *idp,
+                                            const char *want_irt, idhub_error *err)
 {
-	LassoProfile *p = LASSO_PROFILE(login);
-	int64_t now = c->svc->now(c->svc->hub);
 	LassoSamlp2Response *resp =
 	    LASSO_IS_SAMLP2_RESPONSE(p->response) ? LASSO_SAMLP2_RESPONSE(p->response) : NULL;
 	LassoSamlp2StatusResponse *sr = resp ? &resp->parent : NULL;
-	if (!sr) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "not a SAML Response");
-		return -1;
-	}
-	const char *want_irt = saml_request_id(a, c->svc, req->nonce);
+	if (!sr)
+		return saml_set_err_null(err, IDHUB_ERR_INVALID, "not a SAML Response");
 	/* Destination is required: it binds the message to our ACS (an assertion for another SP
 	 * posted to us fails here or at the Recipient below). */
-	if (!sr->Destination || strcmp(sr->Destination, c->callback_url) != 0) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "wrong or missing Destination");
-		return -1;
-	}
-	if (!sr->InResponseTo || strcmp(sr->InResponseTo, want_irt) != 0) {
-		saml_set_err(err, IDHUB_ERR_INVALID,
-		             "InResponseTo does not match the request of this journey");
-		return -1;
-	}
-	if (sr->Issuer && (!sr->Issuer->content || strcmp(sr->Issuer->content, idp) != 0)) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "the Response's Issuer is not the IdP");
-		return -1;
-	}
+	if (!sr->Destination || strcmp(sr->Destination, c->callback_url) != 0)
+		return saml_set_err_null(err, IDHUB_ERR_INVALID, "wrong or missing Destination");
+	if (!sr->InResponseTo || strcmp(sr->InResponseTo, want_irt) != 0)
+		return saml_set_err_null(err, IDHUB_ERR_INVALID,
+		                         "InResponseTo does not match the request of this journey");
+	if (sr->Issuer && (!sr->Issuer->content || strcmp(sr->Issuer->content, idp) != 0))
+		return saml_set_err_null(err, IDHUB_ERR_INVALID,
+		                         "the Response's Issuer is not the IdP");
 	/* lasso (verification forced) has verified the Response's signature; check it once more on
 	 * the very node we read, so that no lasso code path that tolerates a missing signature can
 	 * slip through. */
 	LassoProvider *prov = lasso_server_get_provider(p->server, idp);
 	if (!prov ||
-	    lasso_provider_verify_single_node_signature(prov, LASSO_NODE(p->response), "ID") != 0) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "the Response is not signed by the IdP");
-		return -1;
-	}
-	if (g_list_length(resp->Assertion) != 1 || g_list_length(resp->EncryptedAssertion) > 1) {
-		saml_set_err(err, IDHUB_ERR_INVALID,
-		             "the response must hold exactly one assertion");
-		return -1;
-	}
+	    lasso_provider_verify_single_node_signature(prov, LASSO_NODE(p->response), "ID") != 0)
+		return saml_set_err_null(err, IDHUB_ERR_INVALID,
+		                         "the Response is not signed by the IdP");
+	if (g_list_length(resp->Assertion) != 1 || g_list_length(resp->EncryptedAssertion) > 1)
+		return saml_set_err_null(err, IDHUB_ERR_INVALID,
+		                         "the response must hold exactly one assertion");
 	LassoSaml2Assertion *as = resp->Assertion->data;
 	if (!LASSO_IS_SAML2_ASSERTION(as) || !as->ID || !as->Issuer || !as->Issuer->content ||
-	    strcmp(as->Issuer->content, idp) != 0) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "the assertion's Issuer is not the IdP");
-		return -1;
-	}
+	    strcmp(as->Issuer->content, idp) != 0)
+		return saml_set_err_null(err, IDHUB_ERR_INVALID,
+		                         "the assertion's Issuer is not the IdP");
 	/* A decrypted assertion was not visible to the pre-checks: run them on lasso's copy. */
 	if (resp->EncryptedAssertion &&
 	    saml_precheck_node(lasso_node_get_original_xmlnode(LASSO_NODE(as)), c->allow_sha1, err))
-		return -1;
+		return NULL;
+	return as;
+}
+
+/* The assertion's bearer confirmation, validity windows, audience, issue time and single use.
+ * 0, or -1 with err filled. */
+static int verify_assertion(saml_ctx *c, LassoSaml2Assertion *as, const char *want_irt,
+                            const idhub_login_request *req, int64_t now, idhub_error *err)
+{
 	LassoSaml2Subject *subj = as->Subject;
 	LassoSaml2SubjectConfirmation *sc = subj ? subj->SubjectConfirmation : NULL;
 	LassoSaml2SubjectConfirmationData *scd = sc ? sc->SubjectConfirmationData : NULL;
-	if (!sc || !sc->Method || strcmp(sc->Method, BEARER) != 0 || !scd) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "no bearer SubjectConfirmation");
-		return -1;
-	}
-	if (!scd->Recipient || strcmp(scd->Recipient, c->callback_url) != 0) {
-		saml_set_err(err, IDHUB_ERR_INVALID,
-		             "SubjectConfirmation Recipient is not our ACS");
-		return -1;
-	}
-	if (!scd->InResponseTo || strcmp(scd->InResponseTo, want_irt) != 0) {
-		saml_set_err(err, IDHUB_ERR_INVALID,
-		             "SubjectConfirmation InResponseTo does not match this journey");
-		return -1;
-	}
+	if (!sc || !sc->Method || strcmp(sc->Method, BEARER) != 0 || !scd)
+		return saml_set_err(err, IDHUB_ERR_INVALID, "no bearer SubjectConfirmation");
+	if (!scd->Recipient || strcmp(scd->Recipient, c->callback_url) != 0)
+		return saml_set_err(err, IDHUB_ERR_INVALID,
+		                    "SubjectConfirmation Recipient is not our ACS");
+	if (!scd->InResponseTo || strcmp(scd->InResponseTo, want_irt) != 0)
+		return saml_set_err(err, IDHUB_ERR_INVALID,
+		                    "SubjectConfirmation InResponseTo does not match this journey");
 	int64_t end = 0;
-	if (!window_ok(c, now, scd->NotBefore, scd->NotOnOrAfter, 1, &end)) {
-		saml_set_err(err, IDHUB_ERR_INVALID,
-		             "the assertion has expired or is not yet valid (SubjectConfirmation)");
-		return -1;
-	}
+	if (!window_ok(c, now, scd->NotBefore, scd->NotOnOrAfter, 1, &end))
+		return saml_set_err(
+		    err, IDHUB_ERR_INVALID,
+		    "the assertion has expired or is not yet valid (SubjectConfirmation)");
 	LassoSaml2Conditions *cond = as->Conditions;
-	if (!cond || !window_ok(c, now, cond->NotBefore, cond->NotOnOrAfter, 0, &end)) {
-		saml_set_err(err, IDHUB_ERR_INVALID,
-		             "the assertion has expired or is not yet valid (Conditions)");
-		return -1;
-	}
+	if (!cond || !window_ok(c, now, cond->NotBefore, cond->NotOnOrAfter, 0, &end))
+		return saml_set_err(err, IDHUB_ERR_INVALID,
+		                    "the assertion has expired or is not yet valid (Conditions)");
 	/* Every AudienceRestriction must name us, and there must be at least one. */
 	int audiences = 0;
 	for (GList *i = cond->AudienceRestriction; i; i = i->next) {
@@ -164,43 +154,43 @@ static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *id
 		}
 		audiences++;
 	}
-	if (audiences <= 0) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "the assertion's Audience is not us");
-		return -1;
-	}
+	if (audiences <= 0)
+		return saml_set_err(err, IDHUB_ERR_INVALID, "the assertion's Audience is not us");
 	int64_t issued = saml_parse_time(as->IssueInstant);
-	if (issued < 0 || issued > now + c->leeway || issued < c->svc->replay_floor(c->svc->hub) ||
-	    issued < req->started_at - c->leeway) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "the assertion was not issued for this login");
-		return -1;
-	}
+	if (issued < 0 || issued > now + c->leeway || issued < c->svc->replay_floor(c->svc->inst) ||
+	    issued < req->started_at - c->leeway)
+		return saml_set_err(err, IDHUB_ERR_INVALID,
+		                    "the assertion was not issued for this login");
 	/* Single use: the assertion ID is remembered until it could no longer be accepted. */
-	int seen = c->svc->replay_seen(c->svc->hub, c->instance_id, as->ID, end + c->leeway);
-	if (seen != 0) {
-		saml_set_err(err, seen < 0 ? IDHUB_ERR_INTERNAL : IDHUB_ERR_INVALID,
-		             seen < 0 ? "the replay cache is not available" : "assertion replayed");
-		return -1;
-	}
+	int seen = c->svc->replay_seen(c->svc->inst, as->ID, end + c->leeway);
+	if (seen != 0)
+		return saml_set_err(err, seen < 0 ? IDHUB_ERR_INTERNAL : IDHUB_ERR_INVALID,
+		                    seen < 0 ? "the replay cache is not available"
+		                             : "assertion replayed");
 
+	return 0;
+}
+
+/* The level, the freshness and the subject of the assertion, into out. 0, or -1 with err. */
+static int verify_statement(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as,
+                            const idhub_login_request *req, int64_t now, idhub_identity *out,
+                            idhub_error *err)
+{
+	LassoSaml2Subject *subj = as->Subject;
 	/* The level: from the AuthnContextClassRef of the (one) AuthnStatement. */
 	LassoSaml2AuthnStatement *st =
 	    as->AuthnStatement && !as->AuthnStatement->next ? as->AuthnStatement->data : NULL;
-	if (!LASSO_IS_SAML2_AUTHN_STATEMENT(st) || !st->AuthnContext) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "the assertion has no single AuthnStatement");
-		return -1;
-	}
+	if (!LASSO_IS_SAML2_AUTHN_STATEMENT(st) || !st->AuthnContext)
+		return saml_set_err(err, IDHUB_ERR_INVALID,
+		                    "the assertion has no single AuthnStatement");
 	const char *cref = st->AuthnContext->AuthnContextClassRef;
 	int loa = saml_level_of(c, cref);
-	if (loa < 1) {
-		saml_set_err(err, IDHUB_ERR_LOA, "unknown authentication context %.120s",
-		             cref ? cref : "(none)");
-		return -1;
-	}
-	if (loa < req->min_loa) {
-		saml_set_err(err, IDHUB_ERR_LOA, "the IdP asserted level %d, %d required", loa,
-		             req->min_loa);
-		return -1;
-	}
+	if (loa < 1)
+		return saml_set_err(err, IDHUB_ERR_LOA, "unknown authentication context %.120s",
+		                    cref ? cref : "(none)");
+	if (loa < req->min_loa)
+		return saml_set_err(err, IDHUB_ERR_LOA, "the IdP asserted level %d, %d required",
+		                    loa, req->min_loa);
 	int64_t at = saml_parse_time(st->AuthnInstant);
 	if (!authn_fresh(c, req, at, now, err))
 		return -1;
@@ -211,18 +201,14 @@ static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *id
 		subject = sattr;
 	} else if (subj->NameID && subj->NameID->content && *subj->NameID->content) {
 		const char *fmt = subj->NameID->Format;
-		if (fmt && strcmp(fmt, LASSO_SAML2_NAME_IDENTIFIER_FORMAT_TRANSIENT) == 0) {
-			saml_set_err(err, IDHUB_ERR_INVALID,
-			             "a transient NameID cannot name a person (set "
-			             "subject_attribute)");
-			return -1;
-		}
+		if (fmt && strcmp(fmt, LASSO_SAML2_NAME_IDENTIFIER_FORMAT_TRANSIENT) == 0)
+			return saml_set_err(err, IDHUB_ERR_INVALID,
+			                    "a transient NameID cannot name a person (set "
+			                    "subject_attribute)");
 		subject = subj->NameID->content;
 	}
-	if (!subject || !*subject || strlen(subject) > 1024) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "the assertion names nobody");
-		return -1;
-	}
+	if (!subject || !*subject || strlen(subject) > 1024)
+		return saml_set_err(err, IDHUB_ERR_INVALID, "the assertion names nobody");
 	out->subject = c->svc->strdup(a, subject);
 	out->loa = loa;
 	out->auth_time = at > 0 && at <= now + c->leeway ? at : now;
@@ -230,31 +216,36 @@ static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *id
 	return 0;
 }
 
+static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *idp,
+                  const idhub_login_request *req, idhub_identity *out, idhub_error *err)
+{
+	int64_t now = c->svc->now(c->svc->inst);
+	const char *want_irt = saml_request_id(a, c->svc, req->nonce);
+	LassoSaml2Assertion *as = verify_response(c, LASSO_PROFILE(login), idp, want_irt, err);
+	if (!as || verify_assertion(c, as, want_irt, req, now, err))
+		return -1;
+	return verify_statement(c, a, as, req, now, out, err);
+}
+
 int saml_process_response(saml_ctx *c, idhub_arena *a, const char *b64,
                           const idhub_login_request *req, idhub_identity *out, idhub_error *err)
 {
 	size_t len = strlen(b64);
-	if ((long)len > c->max_response) {
-		saml_set_err(err, IDHUB_ERR_INVALID,
-		             "the response is over the size limit (%ld bytes)", c->max_response);
-		return -1;
-	}
+	if ((long)len > c->max_response)
+		return saml_set_err(err, IDHUB_ERR_INVALID,
+		                    "the response is over the size limit (%ld bytes)",
+		                    c->max_response);
 	unsigned char *xml;
-	size_t xlen;
-	if (saml_b64_decode_strict(b64, len, &xml, &xlen)) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "SAMLResponse is not valid base64");
-		return -1;
-	}
-	int rc = saml_precheck((const char *)xml, xlen, c->allow_sha1, err);
-	free(xml);
+	long xlen = c->svc->b64_decode(a, b64, len, IDHUB_B64_WRAPPED, &xml);
+	if (xlen <= 0)
+		return saml_set_err(err, IDHUB_ERR_INVALID, "SAMLResponse is not valid base64");
+	int rc = saml_precheck((const char *)xml, (size_t)xlen, c->allow_sha1, err);
 	if (rc)
 		return -1;
 	char *idp = NULL;
 	LassoServer *s = saml_server_get(c, &idp);
-	if (!s) {
-		saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
-		return -1;
-	}
+	if (!s)
+		return saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
 	/* One LassoLogin per request, on the shared read-only server. */
 	LassoLogin *login = lasso_login_new(s);
 	LassoProfile *p = LASSO_PROFILE(login);
@@ -285,13 +276,11 @@ int saml_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	saml_ctx *c = ctx;
 	int n;
 	const char *b64 = idhub_param(cb, "SAMLResponse", &n);
-	if (!b64 || n != 1 || strcmp(cb->method, "POST") != 0) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "expected one SAMLResponse over HTTP-POST");
-		return -1;
-	}
+	if (!b64 || n != 1 || strcmp(cb->method, "POST") != 0)
+		return saml_set_err(err, IDHUB_ERR_INVALID,
+		                    "expected one SAMLResponse over HTTP-POST");
 	int rc = saml_process_response(c, a, b64, req, out, err);
 	if (rc)
-		c->svc->log(c->svc->hub, 6, "saml %s: response refused: %s", c->instance_id,
-		            err->message);
+		c->svc->log(c->svc->inst, 6, "response refused: %s", err->message);
 	return rc;
 }

@@ -8,14 +8,12 @@
  * served by the hub under /idp/<id>/, optionally on another host name (page_base_url) so that the
  * POST back is cross-site, as a real IdP's is.
  *
- * Settings: page_base_url (default: the hub's issuer), assertion_ttl (seconds, default 120).
- * The HMAC key is made at start: assertions in flight during a restart are refused, as they should.
+ * Settings (declared below; the hub parses them): page_base_url (default: the hub's issuer),
+ * assertion_ttl (seconds, default 120). The seal key is made at start: assertions in flight during
+ * a restart are refused, as they should.
  */
 #include <idhub/adapter.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,74 +25,53 @@
  * the JSON text of an address object). Bob has no phone or address, so tests can show that a claim
  * the IdP did not assert is simply left out. */
 typedef struct persona {
-	const char *id, *sub, *given, *family, *birthdate, *email, *phone, *address;
+	const char *id, *given, *family;
 	int loa;
+	const char *claims; /* JSON: what the assertion says of them */
 } persona;
 
 static const persona personas[] = {
-    {"alice", "sandbox-alice", "Alice", "Smith", "1990-04-01", "alice@example.org",
-     "+44 20 7946 0001",
-     "{\"street_address\":\"1 Test Street\",\"locality\":\"London\",\"postal_code\":\"SW1A "
-     "1AA\",\"country\":\"GB\"}",
-     2},
-    {"bob", "sandbox-bob", "Bob", "Jones", "1985-11-23", "bob@example.org", NULL, NULL, 1},
+    {"alice", "Alice", "Smith", 2,
+     "{\"sub\":\"sandbox-alice\",\"given_name\":\"Alice\",\"family_name\":\"Smith\",\"birthdate\":"
+     "\"1990-04-01\",\"name\":\"Alice Smith\",\"email\":\"alice@example.org\",\"email_verified\":"
+     "\"true\",\"phone_number\":\"+44 20 7946 0001\",\"phone_number_verified\":\"true\","
+     "\"address\":\"{\\\"street_address\\\":\\\"1 Test Street\\\",\\\"locality\\\":\\\"London\\\","
+     "\\\"postal_code\\\":\\\"SW1A 1AA\\\",\\\"country\\\":\\\"GB\\\"}\"}"},
+    {"bob", "Bob", "Jones", 1,
+     "{\"sub\":\"sandbox-bob\",\"given_name\":\"Bob\",\"family_name\":\"Jones\",\"birthdate\":"
+     "\"1985-11-23\",\"name\":\"Bob Jones\",\"email\":\"bob@example.org\",\"email_verified\":"
+     "\"true\"}"},
 };
 
 typedef struct sandbox {
 	const idhub_services *svc;
-	char *instance_id, *page_base_url, *callback_url, *hub_base_url;
-	const char *const *loa_acrs;
-	int nloas;
-	long assertion_ttl;
-	unsigned char key[32];
+	const idhub_adapter_config *cfg; /* valid until destroy */
+	const char *base;                /* page_base_url, or the hub's issuer */
+	int base_len;                    /* without a trailing slash */
 } sandbox;
 
-static void set_err(idhub_error *e, idhub_status st, const char *msg)
-{
-	e->status = st;
-	snprintf(e->message, sizeof e->message, "%s", msg);
-}
+enum { S_PAGE_BASE_URL, S_ASSERTION_TTL };
+static const idhub_setting_decl settings[] = {
+    [S_PAGE_BASE_URL] = {"page_base_url", IDHUB_SET_URL, .flags = IDHUB_SET_HTTP_ANY,
+                         .help = "must be an http(s) URL"},
+    [S_ASSERTION_TTL] = {"assertion_ttl", IDHUB_SET_INT, "120", 10, 600,
+                         .help = "must be 10 to 600 seconds"},
+};
 
-/* ---- signed tokens: base64url(JSON) "." base64url(HMAC-SHA256) ---- */
-
+/* Requests and assertions are sealed by the hub (services->seal: HMAC with a key made at start).
+ */
 static char *seal(sandbox *sb, idhub_arena *a, json_t *o)
 {
 	char *js = json_dumps(o, JSON_COMPACT);
-	if (!js)
-		return NULL;
-	unsigned char mac[32];
-	unsigned int maclen = sizeof mac;
-	HMAC(EVP_sha256(), sb->key, sizeof sb->key, (unsigned char *)js, strlen(js), mac, &maclen);
-	char *p = sb->svc->b64url_encode(a, js, strlen(js));
-	char *m = sb->svc->b64url_encode(a, mac, maclen);
+	char *out = js ? sb->svc->seal(sb->svc->inst, a, js) : NULL;
 	free(js);
-	size_t n = strlen(p) + strlen(m) + 2;
-	char *out = sb->svc->alloc(a, n);
-	snprintf(out, n, "%s.%s", p, m);
 	return out;
 }
 
 static json_t *unseal(sandbox *sb, idhub_arena *a, const char *tok)
 {
-	if (!tok || strlen(tok) > MAX_TOKEN)
-		return NULL;
-	const char *dot = strchr(tok, '.');
-	if (!dot)
-		return NULL;
-	size_t plen = (size_t)(dot - tok);
-	char *p = sb->svc->alloc(a, plen + 1);
-	memcpy(p, tok, plen);
-	unsigned char *payload, *mac;
-	long n = sb->svc->b64url_decode(a, p, &payload);
-	long m = sb->svc->b64url_decode(a, dot + 1, &mac);
-	if (n <= 0 || m != 32)
-		return NULL;
-	unsigned char want[32];
-	unsigned int wl = sizeof want;
-	HMAC(EVP_sha256(), sb->key, sizeof sb->key, payload, (size_t)n, want, &wl);
-	if (CRYPTO_memcmp(want, mac, 32) != 0)
-		return NULL;
-	json_t *o = json_loadb((const char *)payload, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+	const char *text = sb->svc->unseal(sb->svc->inst, a, tok, MAX_TOKEN);
+	json_t *o = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return NULL;
@@ -102,122 +79,48 @@ static json_t *unseal(sandbox *sb, idhub_arena *a, const char *tok)
 	return o;
 }
 
-static const char *setting(const idhub_adapter_config *c, const char *name)
-{
-	for (size_t i = 0; i < c->nsettings; i++)
-		if (strcmp(c->settings[i].name, name) == 0)
-			return c->settings[i].value;
-	return NULL;
-}
-
 static void *sb_init(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err)
 {
-	for (size_t i = 0; i < cfg->nsettings; i++)
-		if (strcmp(cfg->settings[i].name, "page_base_url") != 0 &&
-		    strcmp(cfg->settings[i].name, "assertion_ttl") != 0) {
-			snprintf(err->message, sizeof err->message,
-			         "%s: unknown setting for the sandbox adapter",
-			         cfg->settings[i].name);
-			return NULL;
-		}
-	const char *base = setting(cfg, "page_base_url");
-	if (base && strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0) {
-		set_err(err, IDHUB_ERR_INTERNAL, "page_base_url: must be an http(s) URL");
-		return NULL;
-	}
-	const char *ttl = setting(cfg, "assertion_ttl");
-	long t = ttl ? strtol(ttl, NULL, 10) : 120;
-	if (t < 10 || t > 600) {
-		set_err(err, IDHUB_ERR_INTERNAL, "assertion_ttl: must be 10 to 600 seconds");
-		return NULL;
-	}
 	sandbox *sb = calloc(1, sizeof(*sb));
 	if (!sb)
 		return NULL;
 	sb->svc = svc;
-	sb->instance_id = strdup(cfg->instance_id);
-	sb->page_base_url = strdup(base ? base : cfg->hub_base_url);
-	size_t bl = strlen(sb->page_base_url);
-	if (bl && sb->page_base_url[bl - 1] == '/')
-		sb->page_base_url[bl - 1] = 0;
-	sb->callback_url = strdup(cfg->callback_url);
-	sb->hub_base_url = strdup(cfg->hub_base_url);
-	sb->loa_acrs = cfg->loa_acrs;
-	sb->nloas = cfg->nloas;
-	sb->assertion_ttl = t;
-	if (svc->random_bytes(svc->hub, sb->key, sizeof sb->key)) {
-		set_err(err, IDHUB_ERR_INTERNAL, "random number generator failed");
-		free(sb);
-		return NULL;
-	}
+	sb->cfg = cfg;
+	sb->base =
+	    cfg->values[S_PAGE_BASE_URL].str ? cfg->values[S_PAGE_BASE_URL].str : cfg->hub_base_url;
+	sb->base_len = (int)strlen(sb->base);
+	if (sb->base_len && sb->base[sb->base_len - 1] == '/')
+		sb->base_len--;
 	return sb;
 }
 
 static void sb_destroy(void *ctx)
 {
-	sandbox *sb = ctx;
-	OPENSSL_cleanse(sb->key, sizeof sb->key);
-	free(sb->instance_id);
-	free(sb->page_base_url);
-	free(sb->callback_url);
-	free(sb->hub_base_url);
-	free(sb);
+	free(ctx);
 }
 
 static int sb_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
                     idhub_start_result *out, idhub_error *err)
 {
 	sandbox *sb = ctx;
-	int64_t now = sb->svc->now(sb->svc->hub);
+	int64_t now = sb->svc->now(sb->svc->inst);
 	json_t *o = json_pack("{s:s, s:s, s:i, s:I}", "rid", req->request_id, "nonce", req->nonce,
 	                      "loa", req->min_loa, "exp", (json_int_t)(now + REQUEST_TTL));
 	char *tok = seal(sb, a, o);
 	json_decref(o);
-	if (!tok) {
-		set_err(err, IDHUB_ERR_INTERNAL, "cannot build the request");
-		return -1;
-	}
-	size_t n = strlen(sb->page_base_url) + strlen(sb->instance_id) + strlen(tok) + 32;
-	char *url = sb->svc->alloc(a, n);
-	snprintf(url, n, "%s/idp/%s/login?req=%s", sb->page_base_url, sb->instance_id, tok);
+	if (!tok)
+		return idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot build the request");
 	out->kind = IDHUB_START_REDIRECT;
-	out->url = url;
+	out->url = sb->svc->sprintf(a, "%.*s/idp/%s/login?req=%s", sb->base_len, sb->base,
+	                            sb->svc->instance_id, tok);
 	return 0;
 }
 
-/* A small arena string builder for the pages. */
-typedef struct sbuf {
-	const idhub_services *svc;
-	idhub_arena *a;
-	char *s;
-	size_t len, cap;
-} sbuf;
-
-static void put(sbuf *b, const char *s)
-{
-	size_t n = strlen(s);
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 2048;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *d = b->svc->alloc(b->a, cap);
-		if (b->len)
-			memcpy(d, b->s, b->len);
-		b->s = d;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n + 1);
-	b->len += n;
-}
-
-static void put_esc(sbuf *b, const char *s)
-{
-	put(b, b->svc->html_escape(b->a, s ? s : ""));
-}
+#define H(x) sb->svc->html_escape(a, (x) ? (x) : "")
 
 static const char *acr_label(const sandbox *sb, int loa)
 {
-	return loa >= 1 && loa <= sb->nloas ? sb->loa_acrs[loa - 1] : "?";
+	return loa >= 1 && loa <= sb->cfg->nloas ? sb->cfg->loa_acrs[loa - 1] : "?";
 }
 
 static int page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, int status,
@@ -225,94 +128,75 @@ static int page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, int stat
 {
 	resp->status = status;
 	resp->content_type = "text/html; charset=utf-8";
-	resp->body = sb->svc->page(sb->svc->hub, a, title, body);
+	resp->body = sb->svc->page(sb->svc->inst, a, title, body);
 	resp->body_len = strlen(resp->body);
 	return 0;
 }
 
 static int error_page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, const char *msg)
 {
-	sbuf b = {.svc = sb->svc, .a = a};
-	put(&b, "<h1>Sandbox identity provider</h1>\n<p>");
-	put_esc(&b, msg);
-	put(&b, "</p>\n");
-	return page(sb, a, resp, 400, "Sandbox identity provider", b.s);
+	return page(sb, a, resp, 400, "Sandbox identity provider",
+	            sb->svc->sprintf(a, "<h1>Sandbox identity provider</h1>\n<p>%s</p>\n", H(msg)));
 }
 
 static int login_page(sandbox *sb, idhub_arena *a, const char *req, json_t *rq,
                       idhub_http_response *resp)
 {
+	const idhub_services *s = sb->svc;
 	int min = (int)json_integer_value(json_object_get(rq, "loa"));
-	sbuf b = {.svc = sb->svc, .a = a};
-	put(&b,
-	    "<h1>Sandbox identity provider</h1>\n<p>This is a test identity provider. Choose a "
-	    "test person to sign in as. Nothing here is real.</p>\n<p>The service needs level ");
-	put_esc(&b, acr_label(sb, min));
-	put(&b, " or higher.</p>\n<form method=\"post\" action=\"/idp/");
-	put_esc(&b, sb->instance_id);
-	put(&b, "/login\">\n<input type=\"hidden\" name=\"req\" value=\"");
-	put_esc(&b, req);
-	put(&b, "\">\n<fieldset>\n<legend>Sign in as</legend>\n");
+	char *people = "", *levels = "";
 	for (size_t i = 0; i < sizeof personas / sizeof personas[0]; i++) {
 		const persona *p = &personas[i];
-		char line[512];
-		snprintf(line, sizeof line,
-		         "<div class=\"option\"><input type=\"radio\" name=\"persona\" "
-		         "id=\"persona-%s\" value=\"%s\"%s><label for=\"persona-%s\">%s %s"
-		         "<span class=\"hint\">level ",
-		         p->id, p->id, i == 0 ? " checked" : "", p->id, p->given, p->family);
-		put(&b, line);
-		put_esc(&b, acr_label(sb, p->loa));
-		put(&b, "</span></label></div>\n");
+		people =
+		    s->sprintf(a,
+		               "%s<div class=\"option\"><input type=\"radio\" name=\"persona\" "
+		               "id=\"persona-%s\" value=\"%s\"%s><label for=\"persona-%s\">%s %s"
+		               "<span class=\"hint\">level %s</span></label></div>\n",
+		               people, p->id, p->id, i == 0 ? " checked" : "", p->id, p->given,
+		               p->family, H(acr_label(sb, p->loa)));
 	}
-	put(&b, "<div class=\"option\"><input type=\"radio\" name=\"persona\" id=\"persona-other\" "
-	        "value=\"other\"><label for=\"persona-other\">Another test user</label></div>\n"
-	        "<p><label for=\"username\">Test user name</label><br><input type=\"text\" "
-	        "id=\"username\" name=\"username\" autocomplete=\"off\" maxlength=\"64\"></p>\n"
-	        "<p><label for=\"loa\">Level of assurance for that user</label><br>"
-	        "<select id=\"loa\" name=\"loa\">\n");
-	for (int l = 1; l <= sb->nloas; l++) {
-		char opt[64];
-		snprintf(opt, sizeof opt, "<option value=\"%d\"%s>", l,
-		         l == min ? " selected" : "");
-		put(&b, opt);
-		put_esc(&b, acr_label(sb, l));
-		put(&b, "</option>\n");
-	}
-	put(&b,
-	    "</select></p>\n</fieldset>\n<button class=\"button\" type=\"submit\" name=\"action\" "
-	    "value=\"login\">Sign in</button>\n<button class=\"button secondary\" type=\"submit\" "
-	    "name=\"action\" value=\"cancel\">Cancel</button>\n</form>\n");
-	return page(sb, a, resp, 200, "Sandbox identity provider", b.s);
+	for (int l = 1; l <= sb->cfg->nloas; l++)
+		levels = s->sprintf(a, "%s<option value=\"%d\"%s>%s</option>\n", levels, l,
+		                    l == min ? " selected" : "", H(acr_label(sb, l)));
+	const char *body = s->sprintf(
+	    a,
+	    "<h1>Sandbox identity provider</h1>\n<p>This is a test identity provider. Choose a "
+	    "test person to sign in as. Nothing here is real.</p>\n<p>The service needs level %s"
+	    " or higher.</p>\n<form method=\"post\" action=\"/idp/%s/login\">\n<input "
+	    "type=\"hidden\" name=\"req\" value=\"%s\">\n<fieldset>\n<legend>Sign in as</legend>\n"
+	    "%s<div class=\"option\"><input type=\"radio\" name=\"persona\" id=\"persona-other\" "
+	    "value=\"other\"><label for=\"persona-other\">Another test user</label></div>\n"
+	    "<p><label for=\"username\">Test user name</label><br><input type=\"text\" "
+	    "id=\"username\" name=\"username\" autocomplete=\"off\" maxlength=\"64\"></p>\n"
+	    "<p><label for=\"loa\">Level of assurance for that user</label><br>"
+	    "<select id=\"loa\" name=\"loa\">\n%s</select></p>\n</fieldset>\n<button "
+	    "class=\"button\" type=\"submit\" name=\"action\" value=\"login\">Sign in</button>\n"
+	    "<button class=\"button secondary\" type=\"submit\" name=\"action\" "
+	    "value=\"cancel\">Cancel</button>\n</form>\n",
+	    H(acr_label(sb, min)), H(s->instance_id), H(req), people, levels);
+	return page(sb, a, resp, 200, "Sandbox identity provider", body);
 }
 
 static int username_ok(const char *u)
 {
 	size_t n = u ? strlen(u) : 0;
-	if (n < 1 || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = u[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-' || c == '@'))
-			return 0;
-	}
-	return 1;
+	return n >= 1 && n <= 64 &&
+	       strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") == n;
 }
 
 /* The IdP's answer: an assertion auto-POSTed to the hub's callback. */
 static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json_t *rq,
                   idhub_http_response *resp)
 {
-	int64_t now = sb->svc->now(sb->svc->hub);
+	int64_t now = sb->svc->now(sb->svc->inst);
 	const char *rid = json_string_value(json_object_get(rq, "rid"));
 	const char *nonce = json_string_value(json_object_get(rq, "nonce"));
 	char id[44];
-	if (!rid || !nonce || sb->svc->random_token(sb->svc->hub, id))
+	if (!rid || !nonce || sb->svc->random_token(sb->svc->inst, id))
 		return error_page(sb, a, resp, "The request is not valid.");
-	json_t *as =
-	    json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", id, "irt", rid, "nonce", nonce, "iat",
-	              (json_int_t)now, "exp", (json_int_t)(now + sb->assertion_ttl));
+	json_t *as = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", id, "irt", rid, "nonce", nonce,
+	                       "iat", (json_int_t)now, "exp",
+	                       (json_int_t)(now + sb->cfg->values[S_ASSERTION_TTL].num));
 	const char *action = idhub_param(r, "action", NULL);
 	const char *who = idhub_param(r, "persona", NULL);
 	if (action && strcmp(action, "cancel") == 0) {
@@ -321,16 +205,16 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 		const char *u = idhub_param(r, "username", NULL);
 		const char *l = idhub_param(r, "loa", NULL);
 		int loa = l ? atoi(l) : 0;
-		if (!username_ok(u) || loa < 1 || loa > sb->nloas) {
+		if (!username_ok(u) || loa < 1 || loa > sb->cfg->nloas) {
 			json_decref(as);
 			return error_page(sb, a, resp,
 			                  "Enter a user name of 1 to 64 letters, digits or . _ - @ "
 			                  "and choose a level.");
 		}
-		json_object_set_new(as, "sub", json_pack("s+", "user:", u));
-		json_object_set_new(as, "loa", json_integer(loa));
-		json_object_set_new(as, "given_name", json_string(u));
-		json_object_set_new(as, "family_name", json_string("Tester"));
+		json_t *uc = json_pack("{s:s+, s:i, s:s, s:s}", "sub", "user:", u, "loa", loa,
+		                       "given_name", u, "family_name", "Tester");
+		json_object_update(as, uc);
+		json_decref(uc);
 	} else {
 		const persona *p = NULL;
 		for (size_t i = 0; who && i < sizeof personas / sizeof personas[0]; i++)
@@ -340,37 +224,25 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 			json_decref(as);
 			return error_page(sb, a, resp, "Choose a test person.");
 		}
-		json_object_set_new(as, "sub", json_string(p->sub));
-		json_object_set_new(as, "loa", json_integer(p->loa));
-		json_object_set_new(as, "given_name", json_string(p->given));
-		json_object_set_new(as, "family_name", json_string(p->family));
-		json_object_set_new(as, "birthdate", json_string(p->birthdate));
-		json_object_set_new(as, "name", json_sprintf("%s %s", p->given, p->family));
-		json_object_set_new(as, "email", json_string(p->email));
-		json_object_set_new(as, "email_verified", json_string("true"));
-		if (p->phone) {
-			json_object_set_new(as, "phone_number", json_string(p->phone));
-			json_object_set_new(as, "phone_number_verified", json_string("true"));
-		}
-		if (p->address)
-			json_object_set_new(as, "address", json_string(p->address));
+		json_t *pc = json_loads(p->claims, 0, NULL);
+		json_object_set_new(pc, "loa", json_integer(p->loa));
+		json_object_update(as, pc);
+		json_decref(pc);
 	}
 	json_object_set_new(as, "auth_time", json_integer(now));
 	char *tok = seal(sb, a, as);
 	json_decref(as);
 	if (!tok)
 		return error_page(sb, a, resp, "Cannot build the assertion.");
-	sbuf b = {.svc = sb->svc, .a = a};
-	put(&b, "<h1>Returning to the hub</h1>\n<p>Select Continue if you are not taken back "
-	        "automatically.</p>\n<form method=\"post\" action=\"");
-	put_esc(&b, sb->callback_url);
-	put(&b, "\">\n<input type=\"hidden\" name=\"assertion\" value=\"");
-	put_esc(&b, tok);
-	put(&b, "\">\n<input type=\"hidden\" name=\"state\" value=\"");
-	put_esc(&b, rid);
-	put(&b, "\">\n<button class=\"button\" type=\"submit\">Continue</button>\n</form>\n"
-	        "<script>document.forms[0].submit();</script>\n");
-	return page(sb, a, resp, 200, "Returning to the hub", b.s);
+	const char *body = sb->svc->sprintf(
+	    a,
+	    "<h1>Returning to the hub</h1>\n<p>Select Continue if you are not taken back "
+	    "automatically.</p>\n<form method=\"post\" action=\"%s\">\n<input type=\"hidden\" "
+	    "name=\"assertion\" value=\"%s\">\n<input type=\"hidden\" name=\"state\" "
+	    "value=\"%s\">\n<button class=\"button\" type=\"submit\">Continue</button>\n</form>\n"
+	    "<script>document.forms[0].submit();</script>\n",
+	    H(sb->cfg->callback_url), H(tok), H(rid));
+	return page(sb, a, resp, 200, "Returning to the hub", body);
 }
 
 static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
@@ -382,7 +254,7 @@ static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
 	int n;
 	const char *req = idhub_param(r, "req", &n);
 	json_t *rq = n == 1 ? unseal(sb, a, req) : NULL;
-	int64_t now = sb->svc->now(sb->svc->hub);
+	int64_t now = sb->svc->now(sb->svc->inst);
 	if (!rq || json_integer_value(json_object_get(rq, "exp")) < now) {
 		json_decref(rq);
 		return error_page(
@@ -402,16 +274,12 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	sandbox *sb = ctx;
 	int n;
 	const char *tok = idhub_param(cb, "assertion", &n);
-	if (!tok || n != 1) {
-		set_err(err, IDHUB_ERR_INVALID, "no assertion, or more than one");
-		return -1;
-	}
+	if (!tok || n != 1)
+		return idhub_fail(err, IDHUB_ERR_INVALID, "no assertion, or more than one");
 	json_t *as = unseal(sb, a, tok);
-	if (!as) {
-		set_err(err, IDHUB_ERR_INVALID, "assertion signature does not verify");
-		return -1;
-	}
-	int64_t now = sb->svc->now(sb->svc->hub);
+	if (!as)
+		return idhub_fail(err, IDHUB_ERR_INVALID, "assertion signature does not verify");
+	int64_t now = sb->svc->now(sb->svc->inst);
 	const char *irt = json_string_value(json_object_get(as, "irt"));
 	const char *nonce = json_string_value(json_object_get(as, "nonce"));
 	const char *id = json_string_value(json_object_get(as, "id"));
@@ -419,15 +287,15 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	json_int_t exp = json_integer_value(json_object_get(as, "exp"));
 	int rc = -1;
 	if (!irt || strcmp(irt, req->request_id) != 0 || !nonce || strcmp(nonce, req->nonce) != 0)
-		set_err(err, IDHUB_ERR_INVALID, "assertion answers another request");
+		idhub_fail(err, IDHUB_ERR_INVALID, "assertion answers another request");
 	else if (exp <= now || iat > now + 60)
-		set_err(err, IDHUB_ERR_INVALID, "assertion expired");
-	else if (iat < sb->svc->replay_floor(sb->svc->hub) || iat < req->started_at - 60)
-		set_err(err, IDHUB_ERR_INVALID, "assertion issued before this login began");
-	else if (!id || sb->svc->replay_seen(sb->svc->hub, sb->instance_id, id, exp) != 0)
-		set_err(err, IDHUB_ERR_INVALID, "assertion replayed");
+		idhub_fail(err, IDHUB_ERR_INVALID, "assertion expired");
+	else if (iat < sb->svc->replay_floor(sb->svc->inst) || iat < req->started_at - 60)
+		idhub_fail(err, IDHUB_ERR_INVALID, "assertion issued before this login began");
+	else if (!id || sb->svc->replay_seen(sb->svc->inst, id, exp) != 0)
+		idhub_fail(err, IDHUB_ERR_INVALID, "assertion replayed");
 	else if (json_object_get(as, "error"))
-		set_err(err, IDHUB_ERR_ACCESS_DENIED, "the person cancelled at the sandbox IdP");
+		idhub_fail(err, IDHUB_ERR_ACCESS_DENIED, "the person cancelled at the sandbox IdP");
 	else
 		rc = 0;
 	if (rc == 0) {
@@ -436,14 +304,11 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 		    "email_verified", "phone_number", "phone_number_verified", "address"};
 		idhub_kv *kv = sb->svc->alloc(a, sizeof attrs / sizeof attrs[0] * sizeof(*kv));
 		size_t k = 0;
-		for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
-			const char *v = json_string_value(json_object_get(as, attrs[i]));
-			if (v) {
-				kv[k].name = attrs[i];
-				kv[k].value = sb->svc->strdup(a, v);
-				k++;
-			}
-		}
+		for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
+			if (json_is_string(json_object_get(as, attrs[i])))
+				kv[k++] = (idhub_kv){
+				    attrs[i], sb->svc->strdup(a, json_string_value(json_object_get(
+				                                     as, attrs[i])))};
 		out->subject = sb->svc->strdup(a, json_string_value(json_object_get(as, "sub")));
 		out->loa = (int)json_integer_value(json_object_get(as, "loa"));
 		out->auth_time = json_integer_value(json_object_get(as, "auth_time"));
@@ -451,7 +316,7 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 		out->nattrs = k;
 		out->upstream_id = sb->svc->strdup(a, id);
 		if (!out->subject) {
-			set_err(err, IDHUB_ERR_INVALID, "assertion names nobody");
+			idhub_fail(err, IDHUB_ERR_INVALID, "assertion names nobody");
 			rc = -1;
 		}
 	}
@@ -460,9 +325,9 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 }
 
 static const idhub_adapter sandbox_adapter = {
-    .abi_version = IDHUB_ADAPTER_ABI_VERSION,
-    .name = "sandbox",
-    .state_param = "state",
+    IDHUB_ADAPTER_HEAD("sandbox", "state"),
+    .settings = settings,
+    .nsettings = sizeof settings / sizeof settings[0],
     .init = sb_init,
     .start = sb_start,
     .finish = sb_finish,

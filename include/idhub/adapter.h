@@ -1,57 +1,115 @@
-/* idhub/adapter.h — the IdP adapter ABI: the one contract an upstream identity-provider adapter
- * implements.
+/* idhub/adapter.h — the IdP adapter ABI, version 2: the one contract an upstream identity-provider
+ * adapter implements, and the services the hub's adapter host (broker/idp/) offers it.
  *
  * An adapter is a shared object exporting one function, idhub_adapter_entry, which returns a static
- * idhub_adapter describing it. The hub loads it with dlopen, checks abi_version, and calls:
+ * idhub_adapter describing it. The hub loads it with dlopen, checks abi_version and struct_size,
+ * parses the settings the adapter declares, and calls:
  *
- *   init(settings, services)        once per configured IdP instance, before threads start -> ctx
+ *   init(config, services)          once per configured IdP instance, before threads start -> ctx
  *   start(ctx, login request)       -> a redirect, or an auto-POST form, towards the upstream IdP
  *   finish(ctx, callback, request)  -> a verified identity, or an error
  *   metadata(ctx)                   optional: a document the hub publishes for this instance
  *   serve(ctx, request)             optional: pages the adapter owns under /idp/<instance id>/
  *   destroy(ctx)
  *
- * The hub owns everything adapters share: it generates request IDs, state/RelayState and nonces,
- * finds the journey a callback belongs to, binds it to the browser, keeps replay caches, and offers
- * an HTTP client, the clock, randomness and logging through idhub_services. An adapter holds only
- * its protocol logic. start, finish and serve run concurrently on many threads: ctx must be
- * read-only after init (or guarded by the adapter).
+ * The hub owns everything adapters share: typed settings (parsed and checked with FILE:LINE
+ * errors, also by --check-config), remote documents kept fresh (single-flight fetching, a
+ * last-good copy in the store, a refresh timer), JOSE verification and signing on the hub's one
+ * JOSE implementation, strict base64, URL checks, a file reader, request IDs, state/RelayState and
+ * nonces, a per-journey scratch record, replay caches, an HTTP client, the clock, randomness and
+ * logging. An adapter holds only its protocol logic.
  *
- * Memory: every pointer an adapter returns from start/finish/serve/metadata must come from
- * services->alloc on the call's arena (freed when the request ends); nothing is freed by the
- * adapter.
+ * Threads: start, finish and serve run concurrently on many threads (on the blocking pool when the
+ * adapter sets IDHUB_ADAPTER_NETWORK, under the IdP's max_concurrent gate). ctx must be read-only
+ * after init, or guarded by the adapter. Every service below is thread-safe unless it says
+ * otherwise.
+ *
+ * Memory: every pointer an adapter returns from start/finish/serve/metadata must come from the
+ * call's arena (services->alloc, ->strdup, ->sprintf); the arena is freed when the request ends and
+ * the adapter frees nothing of it.
+ *
+ * Growth (as nginx's module struct): both structs begin with a version and their size. The hub
+ * loads an adapter whose abi_version is from IDHUB_ADAPTER_ABI_MIN to IDHUB_ADAPTER_ABI_VERSION
+ * and reads only the first struct_size bytes of its idhub_adapter (later fields count as NULL/0).
+ * New services are appended to idhub_services; an adapter built against a newer header tests
+ * IDHUB_HAS_SERVICE(svc, field) before calling one its hub might not have. Fields are never
+ * removed or reordered within a major version.
  */
 #ifndef IDHUB_ADAPTER_H
 #define IDHUB_ADAPTER_H
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-#define IDHUB_ADAPTER_ABI_VERSION 1
+#define IDHUB_ADAPTER_ABI_VERSION 2
+/* The oldest adapter ABI this header's hub loads. */
+#define IDHUB_ADAPTER_ABI_MIN 2
 
-typedef struct idhub_arena idhub_arena; /* opaque per-request allocator */
+typedef struct idhub_arena idhub_arena;       /* opaque per-request allocator */
+typedef struct idhub_instance idhub_instance; /* opaque: the configured IdP instance */
+typedef struct idhub_doc idhub_doc;           /* opaque: a remote document the hub keeps fresh */
 
 typedef struct idhub_kv {
 	const char *name;
 	const char *value;
 } idhub_kv;
 
-/* One configured setting of the adapter instance, with the config line it came from. */
-typedef struct idhub_setting {
+/* ---- declared settings --------------------------------------------------------------------- */
+
+typedef enum {
+	IDHUB_SET_STRING = 1, /* any text; max: length limit (0: 4096) */
+	IDHUB_SET_URL,  /* https URL, or http on a loopback host (IDHUB_SET_HTTP_ANY: any http) */
+	IDHUB_SET_INT,  /* a whole number in min..max */
+	IDHUB_SET_ENUM, /* one of choices; value.num is its index */
+	IDHUB_SET_BOOL, /* true or false; value.num is 1 or 0 */
+	IDHUB_SET_DURATION, /* seconds: "90", or with a unit "90s" "15m" "2h" "7d"; min..max */
+	IDHUB_SET_FILE,     /* a path to a readable regular file of at most max bytes (0: 1 MiB) */
+	IDHUB_SET_LIST      /* words separated by spaces or commas; choices (if any) limit them;
+	                       max: most words (0: 64) */
+} idhub_setting_type;
+
+#define IDHUB_SET_REQUIRED 1u /* the setting must be present */
+#define IDHUB_SET_HTTP_ANY 2u /* URL: plain http allowed on any host (development pages) */
+#define IDHUB_SET_NO_QUERY 4u /* URL: no query and no fragment */
+#define IDHUB_SET_NONEMPTY 8u /* STRING, LIST: must not be empty */
+#define IDHUB_SET_SPACES 16u  /* LIST: words are separated by white space only (not commas) */
+
+/* One setting an adapter accepts. def is the default as config text (NULL: none, value.set = 0).
+ * help, when set, is the whole error message for a value that does not pass ("<name>: <help>");
+ * otherwise the hub words one from the type and range. */
+typedef struct idhub_setting_decl {
 	const char *name;
-	const char *value;
-	int line;
-} idhub_setting;
+	idhub_setting_type type;
+	const char *def;
+	int64_t min, max;
+	const char *const *choices; /* ENUM, LIST: NULL-terminated */
+	uint32_t flags;             /* IDHUB_SET_* */
+	const char *help;
+} idhub_setting_decl;
+
+/* A parsed setting, at the same index as its declaration. Strings live as long as the instance. */
+typedef struct idhub_value {
+	int set;         /* 1 when in the config or defaulted, 0 when absent without a default */
+	int line;        /* its config line (0: defaulted) */
+	const char *str; /* the text as written (URL, STRING, FILE: the path; ENUM: the choice) */
+	int64_t num;     /* INT, DURATION (seconds), BOOL, ENUM (index), FILE (size in bytes) */
+	const char *const *items; /* LIST: the words, NULL-terminated */
+	size_t nitems;
+} idhub_value;
 
 typedef struct idhub_adapter_config {
-	const char *instance_id;  /* the IdP id in the config, e.g. "sandbox" */
-	const char *config_file;  /* for error messages */
-	const char *hub_base_url; /* the hub's issuer URL, no trailing slash */
-	const char *callback_url; /* absolute URL of this instance's callback at the hub */
-	const idhub_setting *settings;
-	size_t nsettings;
+	const char *instance_id;     /* the IdP id in the config, e.g. "sandbox" */
+	const char *config_file;     /* for error messages */
+	const char *hub_base_url;    /* the hub's issuer URL, no trailing slash */
+	const char *callback_url;    /* absolute URL of this instance's callback at the hub */
+	const idhub_value *values;   /* one per idhub_adapter.settings entry, in that order */
 	const char *const *loa_acrs; /* the hub's level-of-assurance names, index = level - 1 */
 	int nloas;
+	int checking; /* 1 under --check-config: check, but fetch nothing and start nothing */
 } idhub_adapter_config;
+
+/* ---- errors, requests and results ----------------------------------------------------------- */
 
 /* Error classes an adapter reports; the hub turns them into pages and OAuth errors. */
 typedef enum {
@@ -64,10 +122,11 @@ typedef enum {
 	IDHUB_ERR_INTERNAL = -6
 } idhub_status;
 
+/* message: for logs and the citizen's page, never a secret, never a whole token. From init, a
+ * message starting "<setting>: " is reported at that setting's config line. */
 typedef struct idhub_error {
 	idhub_status status;
-	char
-	    message[256]; /* for logs and the citizen's page: never a secret, never a whole token */
+	char message[256];
 } idhub_error;
 
 /* What the hub asks an adapter to do: fixed by the hub when the citizen picks this IdP. */
@@ -78,8 +137,7 @@ typedef struct idhub_login_request {
 	const char *callback_url; /* where the upstream IdP must send the person back */
 	int min_loa;              /* level of assurance required (1-based) */
 	int64_t started_at;       /* when this upstream attempt began (UNIX seconds) */
-	/* Added after version 1 shipped, at the end so the layout of the fields above is unchanged.
-	 * IDHUB_LOGIN_FORCE: the service asked for a fresh sign-in (prompt=login): send OIDC
+	/* IDHUB_LOGIN_FORCE: the service asked for a fresh sign-in (prompt=login): send OIDC
 	 * prompt=login or SAML ForceAuthn, and refuse an authentication older than started_at.
 	 * IDHUB_LOGIN_MAX_AGE: the service sent max_age: pass it upstream (SAML: ForceAuthn) and
 	 * refuse an auth_time / AuthnInstant older than max_age seconds (or an answer without one).
@@ -133,76 +191,235 @@ typedef struct idhub_identity {
 	const char *upstream_id; /* assertion / token ID, for logs and audit */
 } idhub_identity;
 
-/* Services the hub offers; the struct stays valid for the adapter's lifetime. */
+/* ---- the HTTP client ------------------------------------------------------------------------ */
+
+typedef struct idhub_http_call {
+	const char *method; /* NULL, or "GET" / "POST" matching the body: POST when form or
+	                       json is set, else GET (other methods fail) */
+	const char *url;
+	const idhub_kv *headers; /* extra request headers */
+	size_t nheaders;
+	const idhub_kv *form; /* POST application/x-www-form-urlencoded */
+	size_t nform;
+	const char *json;                    /* POST application/json body (instead of form) */
+	const char *basic_user, *basic_pass; /* HTTP Basic (client_secret_basic) */
+	int timeout_s;                       /* 0: 10 s */
+	size_t max_body;                     /* 0: 1 MiB; a longer answer is a failure */
+} idhub_http_call;
+
+/* ---- remote documents ----------------------------------------------------------------------- */
+
+/* Parses and validates a fetched body. Returns the parsed document (owned by the hub from then on,
+ * released with release), or NULL with why filled (a short reason for logs). Called without locks
+ * held, on any thread; also for the last good copy read back from the store after a failed fetch.
+ */
+typedef void *(*idhub_doc_parse)(void *arg, const char *body, size_t len, char *why, size_t whylen);
+
+typedef enum {
+	IDHUB_DOC_CUSTOM = 0, /* parse/release are the adapter's */
+	IDHUB_DOC_JWKS = 1    /* a JWK Set the hub parses itself, for jws_verify */
+} idhub_doc_kind;
+
+typedef struct idhub_doc_spec {
+	const char *name; /* unique in the instance: names the store copy and log lines */
+	idhub_doc_kind kind;
+	const char *url; /* http(s), or file:///path (read locally); NULL: set with doc_set_url */
+	int64_t refresh; /* seconds: the copy is refetched when older (timer and on use) */
+	int64_t min_refetch; /* seconds: at most one fetch per this interval on failure / demand */
+	size_t max_size;     /* bytes: a longer body is refused (0: 256 KiB) */
+	int timeout_s;       /* per fetch (0: 10) */
+	idhub_doc_parse parse;
+	void (*release)(void *parsed);
+	void *arg; /* passed to parse and report */
+	/* Optional: told of each failed fetch (IDHUB_DOC_FAILED: status 0 for a transport error,
+	 * else the HTTP status, or 200 with why from parse) and of the last good copy taken from
+	 * the store after one (IDHUB_DOC_LAST_GOOD), so the adapter words its own log lines and
+	 * errors; without it the hub logs them. Called on the fetching thread, without locks held.
+	 */
+	void (*report)(void *arg, int event, const char *url, int status, const char *why);
+} idhub_doc_spec;
+
+#define IDHUB_DOC_FAILED 1
+#define IDHUB_DOC_LAST_GOOD 2
+
+/* ---- JOSE ----------------------------------------------------------------------------------- */
+
+/* What a compact JWS must satisfy in jws_verify. Kid rules: a token with a kid is verified with the
+ * key of that kid (and a type that fits alg); a token without a kid only when the set holds exactly
+ * one key that fits. On an unknown kid, or a signature failure under a known kid (an IdP that
+ * reused a kid), the hub refetches the JWKS once, at most once per the doc's min_refetch, and tries
+ * again. */
+typedef struct idhub_jws_check {
+	idhub_doc *jwks;         /* an IDHUB_DOC_JWKS document */
+	const char *const *algs; /* allow-list of JWS alg names, NULL-terminated: RS256 RS384 RS512
+	                            PS256 PS384 PS512 ES256 ES384 ES512 EdDSA; never none nor HS* */
+	size_t max_len;          /* longest compact token accepted (0: 16384) */
+	const char *what;        /* names the token in reasons: "ID token" (NULL: "token") */
+} idhub_jws_check;
+
+/* ---- services ------------------------------------------------------------------------------- */
+
+/* Services the hub offers, bound to one instance (inst is the first argument of each call that
+ * takes one; adapters never name their own id). The struct is the hub's, valid from init until
+ * destroy returns. */
 typedef struct idhub_services {
-	uint32_t version; /* IDHUB_ADAPTER_ABI_VERSION */
-	void *hub;        /* pass back as the first argument */
-	int64_t (*now)(void *hub);
-	void (*log)(void *hub, int level, const char *fmt, ...)
+	uint32_t version; /* the hub's IDHUB_ADAPTER_ABI_VERSION */
+	uint32_t size;    /* sizeof(idhub_services) as the hub was built: see IDHUB_HAS_SERVICE */
+	idhub_instance *inst;
+	const char *instance_id;
+	const char *state_dir; /* the hub's private state directory */
+
+	int64_t (*now)(idhub_instance *inst);
+	/* level: syslog numbers (3 error, 4 warning, 6 info). The line is prefixed "<adapter> <id>:
+	 * ". */
+	void (*log)(idhub_instance *inst, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 	/* base64url of 32 CSPRNG bytes into out[44]; 0 or -1 */
-	int (*random_token)(void *hub, char out[44]);
-	int (*random_bytes)(void *hub, void *out, size_t n);
-	void *(*alloc)(idhub_arena *a, size_t n); /* zeroed, freed with the request */
+	int (*random_token)(idhub_instance *inst, char out[44]);
+	int (*random_bytes)(idhub_instance *inst, void *out, size_t n);
+
+	/* Arena allocation: zeroed, freed with the request. NULL only when a is NULL. */
+	void *(*alloc)(idhub_arena *a, size_t n);
 	char *(*strdup)(idhub_arena *a, const char *s);
-	/* Replay cache: records id in this instance's cache until expires; returns 0 if new, 1 if
-	 * seen before, -1 on a store error (refuse the login then). */
-	int (*replay_seen)(void *hub, const char *instance_id, const char *id, int64_t expires);
-	/* Refuse anything issued before this time (0 if none): the store lost replay data in a
-	 * crash. */
-	int64_t (*replay_floor)(void *hub);
-	/* Adapter cache (fetched metadata, JWKS): get returns a malloc'd copy or NULL. */
-	char *(*cache_get)(void *hub, const char *instance_id, const char *key);
-	int (*cache_put)(void *hub, const char *instance_id, const char *key, const char *val,
-	                 int64_t ttl);
-	/* HTTP client (liboauth2 / libcurl). GET when form is NULL, else POST form-urlencoded.
-	 * Returns 0 and sets *status and *body (malloc'd, free()) or -1 on a transport error or
-	 * timeout. */
-	int (*http)(void *hub, const char *url, const idhub_kv *form, size_t nform,
-	            const char *basic_user, const char *basic_pass, int timeout_s, int *status,
-	            char **body);
+	char *(*sprintf)(idhub_arena *a, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+	/* Replay cache: records id in this instance's cache until expires; 0 if new, 1 if seen
+	 * before, -1 on a store error (refuse the login then). */
+	int (*replay_seen)(idhub_instance *inst, const char *id, int64_t expires);
+	/* Refuse anything issued before this time (0 if none): the store lost replay data. */
+	int64_t (*replay_floor)(idhub_instance *inst);
+	/* This instance's cache in the store: get returns a malloc'd copy (free()) or NULL. */
+	char *(*cache_get)(idhub_instance *inst, const char *key);
+	int (*cache_put)(idhub_instance *inst, const char *key, const char *val, int64_t ttl);
+
+	/* The per-journey scratch record, keyed by the login's request_id (unguessable: start hands
+	 * it to the other user agent, e.g. in a QR code, and serve reads it back from that agent's
+	 * request): what start or serve parks (a result posted by a wallet) for finish, in the
+	 * browser, to pick up. Scoped to this instance. put replaces; get returns a
+	 * copy on the arena (NUL-terminated, length in *len) or NULL; take is get-and-delete,
+	 * atomic. At most 64 KiB; kept ttl seconds (make it no longer than the login may take). 0
+	 * or -1.
+	 */
+	int (*scratch_put)(idhub_instance *inst, const char *request_id, const void *data,
+	                   size_t len, int64_t ttl);
+	void *(*scratch_get)(idhub_instance *inst, idhub_arena *a, const char *request_id,
+	                     size_t *len, int take);
+
+	/* The HTTP client. 0 with *status and *body (malloc'd, free()) set, or -1 on a transport
+	 * error, a timeout or a body over max_body. */
+	int (*http)(idhub_instance *inst, const idhub_http_call *call, int *status, char **body);
+
+	/* Remote documents. doc_watch (init only, not thread-safe) registers one; the hub loads the
+	 * last good copy from the store, fetches when it can (not under --check-config) and keeps
+	 * it fresh. doc_set_url changes its URL (the copy in hand stays until one from the new URL
+	 * parses). doc_get returns the current parsed document with a reference (doc_put it), or
+	 * NULL when there has never been a good one: a stale copy is refreshed first by one caller
+	 * while the others use the copy in hand. doc_refetch fetches now unless one was fetched
+	 * less than min_refetch seconds ago: 1 when a new copy was had, 0 when rate-limited, -1 on
+	 * failure. */
+	idhub_doc *(*doc_watch)(idhub_instance *inst, const idhub_doc_spec *spec);
+	void (*doc_set_url)(idhub_doc *d, const char *url);
+	const void *(*doc_get)(idhub_doc *d);
+	void (*doc_put)(idhub_doc *d, const void *parsed);
+	int (*doc_refetch)(idhub_doc *d);
+
+	/* Verifies compact JWS token under chk. On 0, *payload is the payload text on the arena
+	 * (NUL-terminated) and *alg its algorithm name. -1 with why filled (never token material).
+	 */
+	int (*jws_verify)(idhub_instance *inst, idhub_arena *a, const idhub_jws_check *chk,
+	                  const char *token, const char **payload, const char **alg, char *why,
+	                  size_t whylen);
 	/* Signs a JWT with the hub's current key for alg ("ES256", "RS256", "PS256", "EdDSA"), the
 	 * key published in the hub's JWKS (for private_key_jwt towards an upstream IdP).
 	 * claims_json is the payload as JSON text. Returns the compact JWS on the arena, or NULL.
 	 */
-	const char *(*sign_jwt)(void *hub, idhub_arena *a, const char *alg,
+	const char *(*sign_jwt)(idhub_instance *inst, idhub_arena *a, const char *alg,
 	                        const char *claims_json);
-	/* Renders an HTML page in the hub's layout (title and body fragment, already escaped by the
-	 * adapter with html_escape). */
-	const char *(*page)(void *hub, idhub_arena *a, const char *title, const char *body_html);
+
+	/* Sealed tokens for an adapter's own round trips (a request handed to its pages): seal
+	 * returns base64url(text) "." base64url(HMAC-SHA256) on the arena, keyed by a secret of
+	 * this instance made at start (tokens do not survive a restart, nor verify at another
+	 * instance). unseal checks the MAC in constant time and returns the text on the arena, or
+	 * NULL for a token longer than max, malformed or not ours. */
+	char *(*seal)(idhub_instance *inst, idhub_arena *a, const char *text);
+	char *(*unseal)(idhub_instance *inst, idhub_arena *a, const char *token, size_t max);
+
+	/* Renders an HTML page in the hub's layout (title, and a body fragment the adapter escaped
+	 * with html_escape). */
+	const char *(*page)(idhub_instance *inst, idhub_arena *a, const char *title,
+	                    const char *body_html);
 	char *(*html_escape)(idhub_arena *a, const char *s);
-	/* base64url without padding (RFC 4648 §5); decode is strict and returns the length or -1.
-	 */
+	/* application/x-www-form-urlencoded escaping of s (everything but A-Z a-z 0-9 - . _ ~). */
+	char *(*url_escape)(idhub_arena *a, const char *s);
+
+	/* Strict base64url without padding (RFC 4648 §5) and strict base64 with padding (§4): no
+	 * whitespace (b64_decode with IDHUB_B64_WRAPPED: line breaks and spaces are skipped, as
+	 * SAML bindings allow), no stray characters. decode returns the length (the output
+	 * NUL-terminated on the arena) or -1. */
 	char *(*b64url_encode)(idhub_arena *a, const void *p, size_t n);
 	long (*b64url_decode)(idhub_arena *a, const char *s, unsigned char **out);
-	const char *state_dir; /* the hub's private state directory */
+	char *(*b64_encode)(idhub_arena *a, const void *p, size_t n);
+	long (*b64_decode)(idhub_arena *a, const char *s, size_t len, uint32_t flags,
+	                   unsigned char **out);
+	/* 0 when u is an absolute https URL (or http on a loopback host, or any http with
+	 * IDHUB_SET_HTTP_ANY), with a host, no user info, no fragment (and no query with
+	 * IDHUB_SET_NO_QUERY), at most 2048 bytes; -1 otherwise. */
+	int (*url_check)(const char *u, uint32_t flags);
+	/* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer (free());
+	 * NULL when it cannot be read or is longer. *len (if non-NULL) gets the length. */
+	char *(*read_file)(const char *path, size_t max, size_t *len);
 } idhub_services;
 
+#define IDHUB_B64_WRAPPED 1u /* b64_decode: white space between characters is skipped */
+
+/* Whether the hub's services table has field (an adapter built against a newer header). */
+#define IDHUB_HAS_SERVICE(svc, field)                                                              \
+	((svc)->size >= offsetof(idhub_services, field) + sizeof((svc)->field) && (svc)->field)
+
+/* ---- the adapter ---------------------------------------------------------------------------- */
+
 typedef struct idhub_adapter {
-	uint32_t abi_version; /* IDHUB_ADAPTER_ABI_VERSION */
+	uint32_t abi_version; /* IDHUB_ADAPTER_ABI_VERSION the adapter was built with */
+	uint32_t struct_size; /* sizeof(idhub_adapter) as the adapter was built */
 	const char *name;     /* "sandbox", "oidc", "saml" */
 	/* The callback parameter holding request_id ("state", "RelayState"): the hub finds the
 	 * journey by it before calling finish. */
 	const char *state_param;
-	/* Returns a ctx, or NULL with err filled ("line N: what is wrong" is prefixed by the hub
-	 * with the file name when the message starts with a setting name). */
+	const idhub_setting_decl *settings; /* what the settings group may hold */
+	size_t nsettings;
+	/* Creates the instance. cfg and svc (and the strings they point to) stay valid until
+	 * destroy. Returns a ctx, or NULL with err filled. Runs before the hub's threads start;
+	 * under --check-config (cfg->checking) it must only check, never fetch. */
 	void *(*init)(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err);
+	/* The first leg. req and everything it points to live as long as the arena. 0, or -1 with
+	 * err filled (status IDHUB_ERR_*). */
 	int (*start)(void *ctx, idhub_arena *a, const idhub_login_request *req,
 	             idhub_start_result *out, idhub_error *err);
+	/* The callback: cb is the request the hub matched to req by state_param. On 0, out holds a
+	 * verified identity (on the arena); -1 with err filled. */
 	int (*finish)(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	              const idhub_login_request *req, idhub_identity *out, idhub_error *err);
-	/* Optional (NULL): a document for the hub to publish at /idp/<id>/metadata. */
+	/* Optional (NULL): a document for the hub to publish at /idp/<id>/metadata. 0 or -1. */
 	int (*metadata)(void *ctx, idhub_arena *a, const char **content_type, const char **body);
 	/* Optional (NULL): handles requests under /idp/<id>/. Returns 0, or -1 for 404. */
 	int (*serve)(void *ctx, idhub_arena *a, const idhub_http_request *r,
 	             idhub_http_response *resp);
+	/* Releases ctx; called once, after every other call has returned and after the hub has
+	 * released the instance's documents (their release callbacks run before destroy). */
 	void (*destroy)(void *ctx);
 	uint32_t flags; /* IDHUB_ADAPTER_* */
 } idhub_adapter;
 
-/* start or finish may wait on the network (an upstream IdP): the hub runs them on its blocking
- * pool, off the event-loop threads, so a slow IdP never stalls other citizens' connections. */
+/* start, finish and serve may wait on the network (an upstream IdP): the hub runs them on its
+ * blocking pool, off the event-loop threads, each IdP limited to its max_concurrent calls at once,
+ * so a slow IdP never stalls other citizens' connections nor another IdP. */
 #define IDHUB_ADAPTER_NETWORK 1u
+
+/* Fills the version fields of an adapter definition: IDHUB_ADAPTER_HEAD("name", "state"). */
+#define IDHUB_ADAPTER_HEAD(nm, param)                                                              \
+	.abi_version = IDHUB_ADAPTER_ABI_VERSION, .struct_size = sizeof(idhub_adapter),            \
+	.name = nm, .state_param = param
 
 /* The value of parameter name in r (query then form fields), or NULL; *count (if non-NULL) gets
  * how many times it occurs, so an adapter can refuse a repeated protocol parameter. */
@@ -223,6 +440,18 @@ static inline const char *idhub_param(const idhub_http_request *r, const char *n
 	if (count)
 		*count = c;
 	return v;
+}
+
+/* Fills err (status and a printf-style message) and returns -1: `return idhub_fail(err, ...)`. */
+__attribute__((format(printf, 3, 4))) static inline int
+idhub_fail(idhub_error *err, idhub_status st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err->status = st;
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
 /* The one symbol an adapter exports. */

@@ -3,6 +3,7 @@
 #ifndef IDHUB_ISSUE_H
 #define IDHUB_ISSUE_H
 #include "../keys/keys.h"
+#include "../tokens/jws.h"
 #include "../util/arena.h"
 #include <jansson.h>
 #include <stdint.h>

@@ -1,4 +1,6 @@
-/* issue.c — building and signing ID tokens and access tokens (see issue.h). */
+/* issue.c — token issuance, above the keys: building and signing ID tokens and access tokens with
+ * the current keys (see issue.h); the JOSE primitives it signs with are below the keys, in
+ * broker/tokens/. */
 #include "issue.h"
 #include <string.h>
 
