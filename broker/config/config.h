@@ -88,6 +88,8 @@ typedef struct hub_conf {
 	int64_t journeys_per_minute;    /* journeys a source may create per minute; 0: no budget */
 	int64_t upstream_threads;       /* the pool for calls that wait on upstream IdPs */
 	char *service_documentation;    /* discovery's service_documentation URL, or NULL */
+	int64_t session_idle_ttl;       /* a hub session ends after this long unused... */
+	int64_t session_max_ttl;        /* ...and this long after the sign-in, whatever happens */
 	char **loa_acrs;                /* ascending; level = index + 1 */
 	int nloas;
 	idp_conf *idps;

@@ -42,6 +42,8 @@ enum {
 	H_JOURNEYS_PER_MINUTE,
 	H_UPSTREAM_THREADS,
 	H_SERVICE_DOCUMENTATION,
+	H_SESSION_IDLE_TTL,
+	H_SESSION_MAX_TTL,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -68,6 +70,8 @@ static const char *const hub_names[H_COUNT] = {
     "journeys_per_minute",
     "upstream_threads",
     "service_documentation",
+    "session_idle_ttl",
+    "session_max_ttl",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -195,6 +199,9 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    {H_HEADER_TIMEOUT, 10, 1, 300, offsetof(hub_conf, header_timeout)},
 	    {H_JOURNEYS_PER_MINUTE, 600, 0, 1000000, offsetof(hub_conf, journeys_per_minute)},
 	    {H_UPSTREAM_THREADS, 32, 1, 512, offsetof(hub_conf, upstream_threads)},
+	    /* single sign-on: 30 minutes idle, 8 hours at most (a working day) */
+	    {H_SESSION_IDLE_TTL, 1800, 60, 86400, offsetof(hub_conf, session_idle_ttl)},
+	    {H_SESSION_MAX_TTL, 28800, 300, 604800, offsetof(hub_conf, session_max_ttl)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,

@@ -1,6 +1,7 @@
 /* complete.c — issues the authorization code (see complete.h). The code record holds what the token
- * endpoint needs and the claims released (oidc/claims.h); the journey is deleted in the same
- * transaction, so personal attributes live only until the code is redeemed or expires. */
+ * endpoint needs and the claims released (oidc/claims.h); the journey is spent and the session
+ * written in the same transaction, so personal attributes live only until the code is redeemed or
+ * expires, and in the session's vault (sessions/session.h) until it ends. */
 #include "complete.h"
 #include "picker.h"
 #include "../oidc/claims.h"
@@ -12,34 +13,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, const hub_idp *idp,
-                      const idhub_identity *id)
+static void unavailable(http_req *r, http_resp *resp)
+{
+	oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
+	                "Try again in a few minutes.", NULL);
+}
+
+/* The code for the service of j, for identity id with pairwise sub in session s, committed with
+ * the session's record (and, for a journey that was stored or sealed, its spent claim). */
+static void issue(hub *h, http_req *r, http_resp *resp, const journey *j, session *s,
+                  const idhub_identity *id, const char *sub, int spend)
 {
 	const service_conf *svc = hub_service(h, r->a, j->client_id);
-	char sub[44];
-	int64_t now = hub_now(h);
-	if (!svc ||
-	    pairwise_sub(&h->pw, h->st, svc->sector, idp->conf->id, id->subject, now, sub)) {
-		log_err("journey: cannot record the pairwise subject");
-		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-		                "Try again in a few minutes.", NULL);
-		return;
-	}
+	const char *sid = svc ? session_service_sid(h, r->a, s, svc->client_id, sub) : NULL;
 	char code[44];
-	if (random_token(code)) {
-		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-		                "Try again.", NULL);
+	if (!sid || random_token(code)) {
+		unavailable(r, resp);
 		return;
 	}
+	int64_t now = hub_now(h);
 	code_record c = {.client_id = j->client_id,
 	                 .redirect_uri = j->redirect_uri,
 	                 .code_challenge = j->code_challenge,
 	                 .nonce = j->nonce,
 	                 .scope = j->scope,
 	                 .sub = sub,
-	                 .idp = idp->conf->id,
-	                 .loa = id->loa < idp->conf->max_loa ? id->loa : idp->conf->max_loa,
-	                 .auth_time = id->auth_time ? id->auth_time : now,
+	                 .idp = s->idp,
+	                 .sid = sid,
+	                 .loa = s->loa,
+	                 .auth_time = s->auth_time,
 	                 .issued = now};
 	/* only what the service is allowed, the IdP asserted and the request asked for */
 	claims_release(svc, j->scope, j->claims, id, &c.claims, &c.id_claims);
@@ -47,7 +49,9 @@ void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, co
 	code_record_release(&c);
 	store_batch *b = store_batch_new();
 	store_batch_put_new(b, NS_CODE, code, strlen(code), js, strlen(js), h->cfg->code_ttl);
-	journey_spend(h, b, j); /* one code per authorization request */
+	if (spend)
+		journey_spend(h, b, j); /* one code per authorization request */
+	session_batch_save(h, b, s);
 	int rc = store_batch_commit(h->st, b);
 	free(js);
 	if (rc == STORE_EXISTS) {
@@ -57,11 +61,40 @@ void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, co
 		return;
 	}
 	if (rc) {
-		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-		                "Try again in a few minutes.", NULL);
+		unavailable(r, resp);
 		return;
 	}
-	log_info("journey: %s signed in to %s through %s at level %d", sub, svc->client_id,
-	         idp->conf->id, c.loa);
+	log_info("journey: %s signed in to %s through %s at level %d%s", sub, svc->client_id,
+	         s->idp, c.loa, spend ? "" : " (single sign-on)");
 	oidc_redirect_code(h, r, resp, j->redirect_uri, code, j->state);
+}
+
+void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, const hub_idp *idp,
+                      const idhub_identity *id)
+{
+	const service_conf *svc = hub_service(h, r->a, j->client_id);
+	char sub[44];
+	int64_t now = hub_now(h);
+	if (!svc ||
+	    pairwise_sub(&h->pw, h->st, svc->sector, idp->conf->id, id->subject, now, sub)) {
+		log_err("journey: cannot record the pairwise subject");
+		unavailable(r, resp);
+		return;
+	}
+	int loa = id->loa < idp->conf->max_loa ? id->loa : idp->conf->max_loa;
+	session s, ended;
+	if (session_begin(h, r, resp, idp->conf->id, id, loa, &s, &ended)) {
+		unavailable(r, resp);
+		return;
+	}
+	issue(h, r, resp, j, &s, id, sub, 1);
+	/* another citizen's session in this browser: ended (its services signed out) */
+	if (ended.key[0])
+		session_end(h, r->a, ended.key, "another sign-in in the same browser");
+}
+
+void journey_complete_sso(hub *h, http_req *r, http_resp *resp, const journey *j, session *s,
+                          const idhub_identity *id, const char *sub)
+{
+	issue(h, r, resp, j, s, id, sub, 0);
 }

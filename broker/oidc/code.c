@@ -15,6 +15,8 @@ char *code_record_json(const code_record *c)
 		json_object_set_new(o, "cc", json_string(c->code_challenge));
 	if (c->nonce)
 		json_object_set_new(o, "nonce", json_string(c->nonce));
+	if (c->sid)
+		json_object_set_new(o, "sid", json_string(c->sid));
 	if (c->id_claims)
 		json_object_set(o, "idc", c->id_claims);
 	char *s = json_dumps(o, JSON_COMPACT);
@@ -56,6 +58,7 @@ int code_record_parse(arena *a, const char *json, size_t len, code_record *out)
 	out->scope = str(a, o, "scope");
 	out->sub = str(a, o, "sub");
 	out->idp = str(a, o, "idp");
+	out->sid = str(a, o, "sid");
 	out->loa = (int)json_integer_value(json_object_get(o, "loa"));
 	out->auth_time = json_integer_value(json_object_get(o, "at"));
 	out->issued = json_integer_value(json_object_get(o, "iat"));

@@ -200,6 +200,7 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 	                  .acr = config_loa_acr(h->cfg, cr.loa),
 	                  .scope = cr.scope,
 	                  .jti = jti,
+	                  .sid = cr.sid,
 	                  .now = now,
 	                  .auth_time = cr.auth_time,
 	                  .id_ttl = h->cfg->id_token_ttl,

@@ -34,6 +34,8 @@ char *token_id(arena *a, const keyring *kr, jws_alg alg, const token_input *in,
 	/* absent when the request sent none (a service whose policy does not require it) */
 	if (in->nonce)
 		json_object_set_new(p, "nonce", json_string(in->nonce));
+	if (in->sid)
+		json_object_set_new(p, "sid", json_string(in->sid));
 	if (access_token)
 		json_object_set_new(p, "at_hash", json_string(jws_half_hash(a, alg, access_token)));
 	if (in->claims)

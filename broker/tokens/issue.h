@@ -10,6 +10,7 @@
 typedef struct token_input {
 	const char *issuer, *audience_at; /* audience_at: the resource (userinfo endpoint) */
 	const char *client_id, *sub, *nonce, *acr, *scope, *jti; /* nonce may be NULL */
+	const char *sid; /* the hub session's id for this service, or NULL */
 	int64_t now, auth_time, id_ttl, at_ttl;
 	const json_t *claims; /* released identity claims for the ID token */
 } token_input;
