@@ -11,6 +11,7 @@
 #include "oidc/token.h"
 #include "oidc/userinfo.h"
 #include "pages/pages.h"
+#include "sessions/page.h"
 #include <string.h>
 
 static void not_found(http_req *r, http_resp *resp)
@@ -130,6 +131,10 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 		oidc_token(h, r, resp);
 	} else if (strcmp(p, "/userinfo") == 0) {
 		oidc_userinfo(h, r, resp);
+	} else if (strcmp(p, "/session") == 0) {
+		session_page(h, r, resp);
+	} else if (strcmp(p, "/session/end") == 0) {
+		session_signout(h, r, resp);
 	} else if ((id = segment(r, p, "/login/", &rest))) {
 		if (!*rest)
 			journey_picker(h, r, resp, id);

@@ -61,6 +61,13 @@ typedef struct service_conf {
 	/* Per-service policy, each strict by default (README "Certification"): a relaxation is a
 	 * deliberate, audited choice. require_pkce may be off only for a confidential client. */
 	int require_pkce, require_nonce, require_state;
+	/* The token lifecycle (README "Sessions and logout"), each off unless the entry turns it
+	 * on: refresh tokens, offline_access (a refresh token that outlives the hub session),
+	 * calling the introspection endpoint (a resource server's right). */
+	int refresh_tokens, offline_access, introspection;
+	char *backchannel_logout_uri; /* Back-Channel Logout 1.0: where logout tokens go, or NULL */
+	char **post_logout_redirect_uris; /* RP-Initiated Logout 1.0: exact-match return URIs */
+	size_t npost_logout_redirect_uris;
 	int line;
 } service_conf;
 
