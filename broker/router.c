@@ -7,7 +7,9 @@
 #include "journey/picker.h"
 #include "oidc/authorize.h"
 #include "oidc/discovery.h"
+#include "oidc/introspect.h"
 #include "oidc/respond.h"
+#include "oidc/revoke.h"
 #include "oidc/token.h"
 #include "oidc/userinfo.h"
 #include "pages/pages.h"
@@ -131,6 +133,10 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 		oidc_token(h, r, resp);
 	} else if (strcmp(p, "/userinfo") == 0) {
 		oidc_userinfo(h, r, resp);
+	} else if (strcmp(p, "/revoke") == 0) {
+		oidc_revoke(h, r, resp);
+	} else if (strcmp(p, "/introspect") == 0) {
+		oidc_introspect(h, r, resp);
 	} else if (strcmp(p, "/session") == 0) {
 		session_page(h, r, resp);
 	} else if (strcmp(p, "/session/end") == 0) {

@@ -97,6 +97,7 @@ typedef struct hub_conf {
 	char *service_documentation;    /* discovery's service_documentation URL, or NULL */
 	int64_t session_idle_ttl;       /* a hub session ends after this long unused... */
 	int64_t session_max_ttl;        /* ...and this long after the sign-in, whatever happens */
+	int64_t refresh_offline_ttl;    /* an offline_access refresh token lives this long unused */
 	char **loa_acrs;                /* ascending; level = index + 1 */
 	int nloas;
 	idp_conf *idps;

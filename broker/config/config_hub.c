@@ -44,6 +44,7 @@ enum {
 	H_SERVICE_DOCUMENTATION,
 	H_SESSION_IDLE_TTL,
 	H_SESSION_MAX_TTL,
+	H_REFRESH_OFFLINE_TTL,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -72,6 +73,7 @@ static const char *const hub_names[H_COUNT] = {
     "service_documentation",
     "session_idle_ttl",
     "session_max_ttl",
+    "refresh_offline_ttl",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -202,6 +204,9 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    /* single sign-on: 30 minutes idle, 8 hours at most (a working day) */
 	    {H_SESSION_IDLE_TTL, 1800, 60, 86400, offsetof(hub_conf, session_idle_ttl)},
 	    {H_SESSION_MAX_TTL, 28800, 300, 604800, offsetof(hub_conf, session_max_ttl)},
+	    /* an offline_access refresh token family: 30 days from its last use */
+	    {H_REFRESH_OFFLINE_TTL, 2592000, 3600, 31536000,
+	     offsetof(hub_conf, refresh_offline_ttl)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,

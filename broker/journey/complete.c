@@ -42,6 +42,7 @@ static void issue(hub *h, http_req *r, http_resp *resp, const journey *j, sessio
 	                 .sid = sid,
 	                 .loa = s->loa,
 	                 .auth_time = s->auth_time,
+	                 .session_expires = s->created + h->cfg->session_max_ttl,
 	                 .issued = now};
 	/* only what the service is allowed, the IdP asserted and the request asked for */
 	claims_release(svc, j->scope, j->claims, id, &c.claims, &c.id_claims);

@@ -62,6 +62,9 @@ static const char *granted_scope(arena *a, const service_conf *svc, const char *
 	for (int i = 0; known[i]; i++)
 		if (has_word(scope, known[i]) && service_allows_scope(svc, known[i]))
 			buf_printf(&b, " %s", known[i]);
+	/* a refresh token that outlives the hub session: only where the service may have one */
+	if (has_word(scope, "offline_access") && svc->offline_access)
+		buf_puts(&b, " offline_access");
 	return buf_str(&b);
 }
 
