@@ -7,6 +7,7 @@
 #include "journey/picker.h"
 #include "oidc/authorize.h"
 #include "oidc/discovery.h"
+#include "oidc/end_session.h"
 #include "oidc/introspect.h"
 #include "oidc/respond.h"
 #include "oidc/revoke.h"
@@ -133,6 +134,8 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 		oidc_token(h, r, resp);
 	} else if (strcmp(p, "/userinfo") == 0) {
 		oidc_userinfo(h, r, resp);
+	} else if (strcmp(p, "/logout") == 0) {
+		oidc_end_session(h, r, resp);
 	} else if (strcmp(p, "/revoke") == 0) {
 		oidc_revoke(h, r, resp);
 	} else if (strcmp(p, "/introspect") == 0) {

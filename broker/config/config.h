@@ -98,6 +98,8 @@ typedef struct hub_conf {
 	int64_t session_idle_ttl;       /* a hub session ends after this long unused... */
 	int64_t session_max_ttl;        /* ...and this long after the sign-in, whatever happens */
 	int64_t refresh_offline_ttl;    /* an offline_access refresh token lives this long unused */
+	int64_t backchannel_attempts;   /* deliveries of a logout token before giving up */
+	int64_t backchannel_retry_base; /* seconds before the first retry; doubles, at most 1 h */
 	char **loa_acrs;                /* ascending; level = index + 1 */
 	int nloas;
 	idp_conf *idps;

@@ -45,6 +45,8 @@ enum {
 	H_SESSION_IDLE_TTL,
 	H_SESSION_MAX_TTL,
 	H_REFRESH_OFFLINE_TTL,
+	H_BACKCHANNEL_ATTEMPTS,
+	H_BACKCHANNEL_RETRY_BASE,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -74,6 +76,8 @@ static const char *const hub_names[H_COUNT] = {
     "session_idle_ttl",
     "session_max_ttl",
     "refresh_offline_ttl",
+    "backchannel_attempts",
+    "backchannel_retry_base",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -207,6 +211,9 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    /* an offline_access refresh token family: 30 days from its last use */
 	    {H_REFRESH_OFFLINE_TTL, 2592000, 3600, 31536000,
 	     offsetof(hub_conf, refresh_offline_ttl)},
+	    /* back-channel logout: 8 attempts, 10 s apart then doubling (about 40 minutes) */
+	    {H_BACKCHANNEL_ATTEMPTS, 8, 1, 50, offsetof(hub_conf, backchannel_attempts)},
+	    {H_BACKCHANNEL_RETRY_BASE, 10, 1, 3600, offsetof(hub_conf, backchannel_retry_base)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,

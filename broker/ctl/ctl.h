@@ -65,6 +65,10 @@ long ctl_number(const char *s);
 #define HELP_RESTORE "usage: idhubctl restore DIR   (the daemon must be stopped)\n"
 #define HELP_STATUS "usage: idhubctl status   (daemon health, key states, store size)\n"
 #define HELP_AUDIT "usage: idhubctl audit [--limit N]   (newest last)\n"
+#define HELP_LOGOUT                                                                                \
+	"usage: idhubctl logout-deliveries [list] [--state pending|delivered|failed]\n"            \
+	"       the back-channel logout queue: each delivery's service, state, attempts, last\n"   \
+	"       HTTP status and next attempt (finished ones stay listed for 7 days)\n"
 
 int cmd_keys(ctl *c, int argc, char **argv);
 int cmd_services(ctl *c, int argc, char **argv);
@@ -74,5 +78,6 @@ int cmd_backup(ctl *c, int argc, char **argv);
 int cmd_restore(ctl *c, int argc, char **argv);
 int cmd_status(ctl *c, int argc, char **argv);
 int cmd_audit(ctl *c, int argc, char **argv);
+int cmd_logout(ctl *c, int argc, char **argv);
 
 #endif

@@ -1,7 +1,10 @@
-/* end.c — ending a hub session (see session.h session_end): the record goes, the refresh tokens of
- * its services are revoked, and each service that registered a back-channel logout URI gets a
- * logout token through the durable queue (backchannel.h). */
+/* end.c — ending a hub session (see session.h session_end): the record goes first (from then on
+ * no single sign-on, and the sign-out is what the citizen sees), then the online refresh tokens of
+ * each of its services are revoked (refresh.h) and each service that registered a back-channel
+ * logout URI gets a logout token through the durable queue (backchannel.h). */
 #include "session.h"
+#include "backchannel.h"
+#include "refresh.h"
 #include "../util/log.h"
 #include <string.h>
 
@@ -13,7 +16,24 @@ int session_end(hub *h, arena *a, const char *key, const char *why)
 		return rc;
 	rc = store_del(h->st, NS_SESSION, key, strlen(key));
 	if (rc)
-		return rc;
-	log_info("session: ended (%s), %zu service(s) signed in", why, s.nsvcs);
-	return 0;
+		return rc; /* STORE_NOTFOUND: another request ended it (and fans out) */
+	int failed = 0;
+	for (size_t i = 0; i < s.nsvcs; i++) {
+		const session_service *e = &s.svcs[i];
+		const service_conf *svc = hub_service(h, a, e->client_id);
+		if (refresh_revoke_sid(h, e->sid))
+			failed++;
+		if (svc && svc->backchannel_logout_uri &&
+		    backchannel_enqueue(h, svc, e->sub, e->sid))
+			failed++;
+	}
+	if (s.nsvcs)
+		store_sync(h->st); /* the revocations are durable before the answer */
+	if (failed)
+		log_err("session: ended (%s), but %d revocation(s) or logout(s) could not be "
+		        "recorded",
+		        why, failed);
+	else
+		log_info("session: ended (%s), %zu service(s) signed out", why, s.nsvcs);
+	return failed ? STORE_ERR : 0;
 }

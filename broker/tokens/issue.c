@@ -44,3 +44,20 @@ char *token_id(arena *a, const keyring *kr, jws_alg alg, const token_input *in,
 	json_decref(p);
 	return t;
 }
+
+char *token_logout(arena *a, const keyring *kr, jws_alg alg, const logout_input *in)
+{
+	const signing_key *k = keyring_current(kr, alg);
+	if (!k)
+		return NULL;
+	json_t *p =
+	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:{s:{}}}", "iss", in->issuer, "sub",
+	              in->sub, "aud", in->client_id, "iat", (json_int_t)in->now, "exp",
+	              (json_int_t)(in->now + in->ttl), "jti", in->jti, "sid", in->sid, "events",
+	              "http://schemas.openid.net/event/backchannel-logout");
+	if (!p)
+		return NULL;
+	char *t = jws_sign(a, k->pkey, k->alg, k->kid, "logout+jwt", p);
+	json_decref(p);
+	return t;
+}

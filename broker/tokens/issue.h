@@ -15,6 +15,16 @@ typedef struct token_input {
 	const json_t *claims; /* released identity claims for the ID token */
 } token_input;
 
+/* A Back-Channel Logout 1.0 logout token (§2.4): iss, sub, aud, iat, exp, jti, sid and the
+ * backchannel-logout event, never a nonce; typ logout+jwt (§2.4, RFC 8417 explicit typing). */
+typedef struct logout_input {
+	const char *issuer, *client_id, *sub, *sid, *jti;
+	int64_t now, ttl;
+} logout_input;
+
+/* Signs the logout token with kr's current key for alg (the service's ID token algorithm). */
+char *token_logout(arena *a, const keyring *kr, jws_alg alg, const logout_input *in);
+
 /* Signs the access token with kr's current ES256 key. NULL on error. */
 char *token_access(arena *a, const keyring *kr, const token_input *in);
 /* Signs the ID token with kr's current key for alg, including at_hash of access_token. */
