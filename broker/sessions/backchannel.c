@@ -128,8 +128,9 @@ static const char *sign(hub *h, arena *a, const char *jti, json_t *rec)
 	return t;
 }
 
-/* One attempt at one delivery, and its record updated (and audited when finished). */
-static void attempt(hub *h, due *d)
+/* One attempt at one delivery, and its record updated (and audited when finished). Returns the
+ * time of its next attempt, or 0 when it is finished. */
+static int64_t attempt(hub *h, due *d)
 {
 	arena *a = arena_new();
 	const char *uri = json_string_value(json_object_get(d->rec, "uri"));
@@ -141,10 +142,10 @@ static void attempt(hub *h, due *d)
 	                    : attempts >= (int)h->cfg->backchannel_attempts ? "failed"
 	                                                                    : "pending";
 	int64_t delay = h->cfg->backchannel_retry_base << (attempts - 1 < 20 ? attempts - 1 : 20);
+	int64_t next = hub_now(h) + (delay < 3600 ? delay : 3600);
 	json_object_set_new(d->rec, "state", json_string(state));
 	json_object_set_new(d->rec, "attempts", json_integer(attempts));
-	json_object_set_new(d->rec, "next",
-	                    json_integer(hub_now(h) + (delay < 3600 ? delay : 3600)));
+	json_object_set_new(d->rec, "next", json_integer(next));
 	json_object_set_new(d->rec, "status", json_integer(status));
 	json_object_set_new(d->rec, "last", json_integer(hub_now(h)));
 	char *js = json_dumps(d->rec, JSON_COMPACT);
@@ -166,6 +167,7 @@ static void attempt(hub *h, due *d)
 		log_warn("logout: back-channel logout to %s failed (attempt %d, HTTP %d)%s", cid,
 		         attempts, status, strcmp(state, "failed") == 0 ? ": given up" : "");
 	arena_free(a);
+	return strcmp(state, "pending") == 0 ? next : 0;
 }
 
 /* One pass: every due delivery, at most BATCH. Returns the time of the next one due (0: none). */
@@ -174,7 +176,9 @@ static int64_t pass(hub *h)
 	due_list l = {.now = hub_now(h)};
 	store_iter(h->st, NS_LOGOUT, collect, &l);
 	for (int i = 0; i < l.n; i++) {
-		attempt(h, &l.items[i]);
+		int64_t next = attempt(h, &l.items[i]);
+		if (next && (!l.soonest || next < l.soonest))
+			l.soonest = next; /* the retry of what was just attempted */
 		json_decref(l.items[i].rec);
 	}
 	return l.n == BATCH ? l.now : l.soonest;
