@@ -51,6 +51,9 @@ long ctl_number(const char *s);
 	"           [--jwks FILE | --jwks-uri URL] [--sector S] [--scope "                         \
 	"openid|profile|email]..\n"                                                                \
 	"           [--min-loa ACR] [--alg ES256|RS256|PS256|EdDSA] [--idp ID]..\n"                \
+	"           [--refresh-tokens true|false] [--offline-access true|false]\n"                 \
+	"           [--introspection true|false] [--backchannel-logout-uri URI (\"\" removes)]\n"  \
+	"           [--post-logout-redirect-uri URI]..\n"                                          \
 	"       idhubctl services update ID [the same options; lists replace the old ones]\n"      \
 	"       idhubctl services rotate-secret ID [--grace SECONDS]   (default 86400)\n"
 #define HELP_IDPS                                                                                  \
