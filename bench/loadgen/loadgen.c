@@ -69,7 +69,8 @@ static struct {
          .user_prefix = "u"};
 
 static char basic_auth[512], basic_auth_sso[512];
-static __thread const char *cur_auth = basic_auth; /* the client the token requests authenticate as */
+static __thread const char *cur_auth =
+    basic_auth; /* the client the token requests authenticate as */
 static char redirect_enc[1024];
 
 /* ---------------------------------------------------------------- helpers */
