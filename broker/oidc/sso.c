@@ -60,6 +60,13 @@ static const char *hint_mismatch(hub *h, http_req *r, const journey *j, const ch
 	return NULL;
 }
 
+/* The service's pairwise sub for the session's citizen (recorded on first sight), into sub. */
+static int session_sub(hub *h, const service_conf *svc, const session *s, const idhub_identity *id,
+                       char sub[44])
+{
+	return pairwise_sub(&h->pw, h->st, svc->sector, s->idp, id->subject, hub_now(h), sub);
+}
+
 int oidc_sso(hub *h, http_req *r, http_resp *resp, const service_conf *svc, const journey *j,
              const char *prompt, const char *id_token_hint)
 {
@@ -71,10 +78,13 @@ int oidc_sso(hub *h, http_req *r, http_resp *resp, const service_conf *svc, cons
 	session s;
 	idhub_identity id;
 	char sub[44];
-	int live =
-	    session_load(h, r, &s) == 0 && session_identity(h, r->a, &s, &id) == 0 &&
-	    pairwise_sub(&h->pw, h->st, svc->sector, s.idp, id.subject, hub_now(h), sub) == 0;
-	const char *why = hint_mismatch(h, r, j, id_token_hint, live ? sub : NULL);
+	int live = session_load(h, r, &s) == 0 && session_identity(h, r->a, &s, &id) == 0;
+	/* the sub is derived (and, in a new sector, recorded) only when it is needed: to check a
+	 * hint, or to issue the code */
+	int have_sub = 0;
+	if (live && id_token_hint)
+		have_sub = session_sub(h, svc, &s, &id, sub) == 0;
+	const char *why = hint_mismatch(h, r, j, id_token_hint, have_sub ? sub : NULL);
 	if (why && (live || none || strncmp(why, "no sign-in", 10) != 0))
 		return answer(h, r, resp, j, "login_required", why);
 	if (j->force_login)
@@ -91,6 +101,9 @@ int oidc_sso(hub *h, http_req *r, http_resp *resp, const service_conf *svc, cons
 		return none ? answer(h, r, resp, j, "interaction_required",
 		                     "a higher level of assurance needs the citizen")
 		            : 0;
+	if (!have_sub && session_sub(h, svc, &s, &id, sub) != 0)
+		return answer(h, r, resp, j, "temporarily_unavailable",
+		              "the hub cannot sign in now");
 	journey_complete_sso(h, r, resp, j, &s, &id, sub);
 	return 1;
 }
