@@ -52,8 +52,9 @@ int backchannel_enqueue(hub *h, const service_conf *svc, const char *sub, const 
 	int rc =
 	    js ? store_put(h->st, NS_LOGOUT, jti, 43, js, strlen(js), BACKCHANNEL_KEEP) : STORE_ERR;
 	free(js);
-	if (rc == 0)
-		store_sync(h->st); /* durable before the citizen is told they are signed out */
+	/* durable before the citizen is told they are signed out */
+	if (rc == 0 && store_sync(h->st))
+		rc = STORE_ERR;
 	wake(h);
 	return rc;
 }
@@ -159,7 +160,8 @@ static int64_t attempt(hub *h, due *d)
 		             ok ? "backchannel_logout.delivered" : "backchannel_logout.failed", cid,
 		             NULL, after);
 		json_decref(after);
-		store_sync(h->st);
+		if (store_sync(h->st))
+			log_err("logout: cannot sync the outcome of a back-channel delivery");
 	}
 	if (ok)
 		log_info("logout: back-channel logout delivered to %s", cid);

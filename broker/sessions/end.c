@@ -27,8 +27,9 @@ int session_end(hub *h, arena *a, const char *key, const char *why)
 		    backchannel_enqueue(h, svc, e->sub, e->sid))
 			failed++;
 	}
-	if (s.nsvcs)
-		store_sync(h->st); /* the revocations are durable before the answer */
+	/* the revocations are durable before the answer */
+	if (s.nsvcs && store_sync(h->st))
+		failed++;
 	if (failed)
 		log_err("session: ended (%s), but %d revocation(s) or logout(s) could not be "
 		        "recorded",
