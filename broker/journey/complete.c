@@ -48,12 +48,19 @@ static void issue(hub *h, http_req *r, http_resp *resp, const journey *j, sessio
 	claims_release(svc, j->scope, j->claims, id, &c.claims, &c.id_claims);
 	char *js = code_record_json(&c);
 	code_record_release(&c);
+	/* single sign-on: the service and its sid go into the live session first (merged with
+	 * what concurrent requests add); a session ended meanwhile yields no code */
+	int rc = spend ? 0 : session_save(h, r->a, s);
 	store_batch *b = store_batch_new();
 	store_batch_put_new(b, NS_CODE, code, strlen(code), js, strlen(js), h->cfg->code_ttl);
-	if (spend)
+	if (spend) {
 		journey_spend(h, b, j); /* one code per authorization request */
-	session_batch_save(h, b, s);
-	int rc = store_batch_commit(h->st, b);
+		session_batch_save(h, b, s);
+	}
+	if (rc)
+		store_batch_free(b);
+	else
+		rc = store_batch_commit(h->st, b);
 	free(js);
 	if (rc == STORE_EXISTS) {
 		/* spent meanwhile (a cancel, or another callback of a re-picked journey won) */

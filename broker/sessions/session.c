@@ -226,6 +226,54 @@ void session_batch_save(hub *h, store_batch *b, session *s)
 	free(js);
 }
 
+/* Adds to s the services of o that s lacks. 1 when it added any. */
+static int merge_services(arena *a, session *s, const session *o)
+{
+	size_t missing = 0;
+	for (size_t i = 0; i < o->nsvcs; i++)
+		missing += !session_find_service(s, o->svcs[i].client_id);
+	if (!missing || s->nsvcs + missing > SESSION_MAX_SERVICES)
+		return 0;
+	session_service *n = arena_alloc(a, (s->nsvcs + missing) * sizeof *n);
+	memcpy(n, s->svcs, s->nsvcs * sizeof *n);
+	size_t k = s->nsvcs;
+	for (size_t i = 0; i < o->nsvcs; i++)
+		if (!session_find_service(s, o->svcs[i].client_id))
+			n[k++] = o->svcs[i];
+	s->svcs = n;
+	s->nsvcs = k;
+	return 1;
+}
+
+int session_save(hub *h, arena *a, session *s)
+{
+	/* swap, then look at what was replaced: a service another request added since s was
+	 * loaded is merged in and written again (bounded: each round only adds services) */
+	for (int round = 0; round < 8; round++) {
+		int64_t now = hub_now(h);
+		s->last_used = now;
+		char *js = session_json(s);
+		int64_t ttl = ttl_left(h, s, now);
+		if (!js || ttl <= 0) {
+			free(js);
+			return ttl <= 0 ? STORE_NOTFOUND : STORE_ERR;
+		}
+		void *old;
+		size_t n;
+		int rc = store_swap(h->st, NS_SESSION, s->key, 43, js, strlen(js), ttl, &old, &n);
+		free(js);
+		if (rc)
+			return rc;
+		session o;
+		memset(&o, 0, sizeof o);
+		rc = from_json(a, old, n, &o);
+		free(old);
+		if (rc || !merge_services(a, s, &o))
+			return 0;
+	}
+	return 0;
+}
+
 void session_clear_cookie(hub *h, http_req *r, http_resp *resp)
 {
 	http_add_header(resp, "Set-Cookie",

@@ -84,8 +84,14 @@ const char *session_service_sid(hub *h, arena *a, session *s, const char *client
 /* The service entry of client_id in s, or NULL. */
 const session_service *session_find_service(const session *s, const char *client_id);
 
-/* Adds the writing of s (last use = now) to b, which must hold only volatile namespaces. */
+/* Adds the writing of s (last use = now) to b, which must hold only volatile namespaces: for a
+ * session just begun (no other request can know its cookie yet). */
 void session_batch_save(hub *h, store_batch *b, session *s);
+/* Writes a live session s (last use = now) over its record, keeping any service another request
+ * added meanwhile (two services signed in at once from two tabs: both keep their sid, so both get
+ * their back-channel logout). STORE_NOTFOUND when the session ended meanwhile (nothing written),
+ * else 0 or STORE_ERR. */
+int session_save(hub *h, arena *a, session *s);
 
 /* Ends the session under key: deletes the record, revokes its services' refresh tokens and queues
  * a back-channel logout to each service that registered one. 0, STORE_NOTFOUND, or STORE_ERR. */

@@ -1,6 +1,7 @@
 /* test_session.c — unit tests of hub session records (broker/sessions/session.c) on a real store
  * with a fake clock: the idle lifetime moves with each use, the absolute lifetime does not; the
- * services and their sids round-trip; the cookie is __Host- prefixed on an https issuer.
+ * services and their sids round-trip, and two requests adding a service at once both keep theirs;
+ * the cookie is __Host- prefixed on an https issuer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +135,29 @@ static void test_services_and_sids(void **state)
 	assert_int_equal(session_load_key(&f->h, f->a, "short", &l), STORE_NOTFOUND);
 }
 
+static void test_concurrent_services_merge(void **state)
+{
+	struct fx *f = *state;
+	session s, t1, t2, l;
+	fresh(f, &s);
+	/* two requests load the session at once, each signs in to another service */
+	assert_int_equal(session_load_key(&f->h, f->a, KEY, &t1), 0);
+	assert_int_equal(session_load_key(&f->h, f->a, KEY, &t2), 0);
+	const char *sid_b = session_service_sid(&f->h, f->a, &t1, "svc-b", "sub-b");
+	const char *sid_c = session_service_sid(&f->h, f->a, &t2, "svc-c", "sub-c");
+	assert_int_equal(session_save(&f->h, f->a, &t1), 0);
+	assert_int_equal(session_save(&f->h, f->a, &t2), 0);
+	assert_int_equal(session_load_key(&f->h, f->a, KEY, &l), 0);
+	assert_int_equal(l.nsvcs, 3);
+	assert_string_equal(session_find_service(&l, "svc-b")->sid, sid_b);
+	assert_string_equal(session_find_service(&l, "svc-c")->sid, sid_c);
+	assert_non_null(session_find_service(&l, "svc-a"));
+	/* a session ended meanwhile is not brought back */
+	assert_int_equal(store_del(f->h.st, NS_SESSION, KEY, 43), 0);
+	assert_int_equal(session_save(&f->h, f->a, &l), STORE_NOTFOUND);
+	assert_int_equal(session_load_key(&f->h, f->a, KEY, &l), STORE_NOTFOUND);
+}
+
 static void test_cookie_name(void **state)
 {
 	struct fx *f = *state;
@@ -148,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_idle_and_absolute, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_services_and_sids, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_services_merge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cookie_name, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
