@@ -3,6 +3,7 @@
  * each of its services are revoked (refresh.h) and each service that registered a back-channel
  * logout URI gets a logout token through the durable queue (backchannel.h). */
 #include "session.h"
+#include "sessions_int.h"
 #include "backchannel.h"
 #include "refresh.h"
 #include "../util/log.h"
@@ -11,10 +12,9 @@
 int session_end(hub *h, arena *a, const char *key, const char *why)
 {
 	session s;
-	int rc = session_load_key(h, a, key, &s);
-	if (rc)
-		return rc;
-	rc = store_del(h->st, NS_SESSION, key, strlen(key));
+	/* taken, not read then deleted: a service a concurrent single sign-on added (session_save)
+	 * is in what is taken, or that sign-on finds no session and gets no code */
+	int rc = session_take(h, a, key, &s);
 	if (rc)
 		return rc; /* STORE_NOTFOUND: another request ended it (and fans out) */
 	int failed = 0;

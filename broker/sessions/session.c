@@ -107,6 +107,22 @@ int session_load_key(hub *h, arena *a, const char *key, session *s)
 	return rc;
 }
 
+int session_take(hub *h, arena *a, const char *key, session *s)
+{
+	memset(s, 0, sizeof *s);
+	if (!key || strlen(key) != 43)
+		return STORE_NOTFOUND;
+	void *v;
+	size_t n;
+	int rc = store_take(h->st, NS_SESSION, key, 43, &v, &n);
+	if (rc)
+		return rc;
+	memcpy(s->key, key, 44);
+	rc = from_json(a, v, n, s);
+	free(v);
+	return rc;
+}
+
 int session_load(hub *h, http_req *r, session *s)
 {
 	memset(s, 0, sizeof *s);

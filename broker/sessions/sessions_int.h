@@ -11,4 +11,8 @@ const char *vault_seal(const hub *h, arena *a, const char *cookie, const char *k
 int vault_open(const hub *h, arena *a, const char *cookie, const char *key, const char *vault,
                idhub_identity *id);
 
+/* Atomically reads and deletes the session under key (whatever its lifetimes say), so that the
+ * services it holds are exactly those its end must sign out. 0 or a STORE_ error. */
+int session_take(hub *h, arena *a, const char *key, session *s);
+
 #endif
