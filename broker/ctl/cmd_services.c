@@ -26,34 +26,50 @@ typedef struct svc_args {
 	long grace;
 } svc_args;
 
+static const struct option svc_opts[] = {{"id", required_argument, NULL, 'i'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"auth-method", required_argument, NULL, 'm'},
+                                         {"jwks", required_argument, NULL, 'j'},
+                                         {"jwks-uri", required_argument, NULL, 'J'},
+                                         {"sector", required_argument, NULL, 's'},
+                                         {"min-loa", required_argument, NULL, 'l'},
+                                         {"alg", required_argument, NULL, 'a'},
+                                         {"redirect-uri", required_argument, NULL, 'r'},
+                                         {"scope", required_argument, NULL, 'S'},
+                                         {"idp", required_argument, NULL, 'p'},
+                                         {"grace", required_argument, NULL, 'g'},
+                                         {"require-pkce", required_argument, NULL, 'P'},
+                                         {"require-nonce", required_argument, NULL, 'N'},
+                                         {"require-state", required_argument, NULL, 'T'},
+                                         {"refresh-tokens", required_argument, NULL, 'R'},
+                                         {"offline-access", required_argument, NULL, 'O'},
+                                         {"introspection", required_argument, NULL, 'I'},
+                                         {"backchannel-logout-uri", required_argument, NULL, 'B'},
+                                         {"post-logout-redirect-uri", required_argument, NULL, 'L'},
+                                         {NULL, 0, NULL, 0}};
+
+/* The token-lifecycle and logout options (--refresh-tokens, --offline-access, --introspection,
+ * --backchannel-logout-uri): 1 when o was one of them. */
+static int lifecycle_opt(int o, svc_args *a)
+{
+	const char **dst = o == 'R'   ? &a->refresh
+	                   : o == 'O' ? &a->offline
+	                   : o == 'I' ? &a->introspect
+	                   : o == 'B' ? &a->backchannel
+	                              : NULL;
+	if (dst)
+		*dst = optarg;
+	return dst != NULL;
+}
+
 static int parse_args(int argc, char **argv, svc_args *a, int *rest)
 {
-	static const struct option opts[] = {
-	    {"id", required_argument, NULL, 'i'},
-	    {"name", required_argument, NULL, 'n'},
-	    {"auth-method", required_argument, NULL, 'm'},
-	    {"jwks", required_argument, NULL, 'j'},
-	    {"jwks-uri", required_argument, NULL, 'J'},
-	    {"sector", required_argument, NULL, 's'},
-	    {"min-loa", required_argument, NULL, 'l'},
-	    {"alg", required_argument, NULL, 'a'},
-	    {"redirect-uri", required_argument, NULL, 'r'},
-	    {"scope", required_argument, NULL, 'S'},
-	    {"idp", required_argument, NULL, 'p'},
-	    {"grace", required_argument, NULL, 'g'},
-	    {"require-pkce", required_argument, NULL, 'P'},
-	    {"require-nonce", required_argument, NULL, 'N'},
-	    {"require-state", required_argument, NULL, 'T'},
-	    {"refresh-tokens", required_argument, NULL, 'R'},
-	    {"offline-access", required_argument, NULL, 'O'},
-	    {"introspection", required_argument, NULL, 'I'},
-	    {"backchannel-logout-uri", required_argument, NULL, 'B'},
-	    {"post-logout-redirect-uri", required_argument, NULL, 'L'},
-	    {NULL, 0, NULL, 0}};
 	int o;
 	a->grace = 86400;
 	optind = 0; /* glibc: 0 resets getopt's state; scanning starts after the subcommand */
-	while ((o = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc - 1, argv + 1, "", svc_opts, NULL)) != -1) {
+		if (lifecycle_opt(o, a))
+			continue;
 		switch (o) {
 		case 'i':
 			a->id = optarg;
@@ -78,18 +94,6 @@ static int parse_args(int argc, char **argv, svc_args *a, int *rest)
 			break;
 		case 'a':
 			a->alg = optarg;
-			break;
-		case 'R':
-			a->refresh = optarg;
-			break;
-		case 'O':
-			a->offline = optarg;
-			break;
-		case 'I':
-			a->introspect = optarg;
-			break;
-		case 'B':
-			a->backchannel = optarg;
 			break;
 		case 'r':
 		case 'S':
