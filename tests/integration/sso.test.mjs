@@ -142,3 +142,21 @@ test('id_token_hint: must be the hub\'s, for this service, naming the session\'s
   const forged = await authorize(ua, 'svc-a', { id_token_hint: `${h}.${p}.${'A'.repeat(86)}` });
   assert.equal(forged.params?.error, 'login_required', 'a bad signature');
 });
+
+test('discovery advertises sessions, logout, refresh, revocation and introspection', async () => {
+  const d = await (await fetch(`${hub.issuer}/.well-known/openid-configuration`)).json();
+  assert.equal(d.end_session_endpoint, `${hub.issuer}/logout`);
+  assert.equal(d.revocation_endpoint, `${hub.issuer}/revoke`);
+  assert.equal(d.introspection_endpoint, `${hub.issuer}/introspect`);
+  assert.equal(d.backchannel_logout_supported, true);
+  assert.equal(d.backchannel_logout_session_supported, true);
+  assert.ok(d.grant_types_supported.includes('refresh_token'));
+  assert.ok(d.prompt_values_supported.includes('none') && d.prompt_values_supported.includes('login'));
+  assert.ok(d.claims_supported.includes('sid'));
+  assert.ok(d.scopes_supported.includes('offline_access'));
+  // the endpoints answer as advertised
+  for (const e of [d.revocation_endpoint, d.introspection_endpoint]) {
+    const r = await fetch(e, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' });
+    assert.equal(r.status, 401, `${e} needs client authentication`);
+  }
+});
