@@ -47,7 +47,8 @@ wait_http() { # URL: until it answers 200, at most 10 s
 	return 1
 }
 
-# start_hub NAME THREADS: the release build in sandbox mode, one client_secret_basic service, demo off;
+# start_hub NAME THREADS: the release build in sandbox mode, two client_secret_basic services (the
+# second for the single-sign-on row), demo off;
 # sets HUB_PID and HUB_PORT.
 start_hub() {
 	local name=$1 threads=$2 dir="$BENCH_TMP/$1"
@@ -76,7 +77,11 @@ services = (
   { client_id = "$BENCH_CLIENT"; name = "Bench service"; auth_method = "client_secret_basic";
     secret_hash = "sha256:$hash"; redirect_uris = [ "$BENCH_REDIRECT" ];
     scopes = [ "openid", "profile" ];
-    id_token_alg = "ES256"; }  # explicit (the default is RS256): keeps runs comparable
+    id_token_alg = "ES256"; },  # explicit (the default is RS256): keeps runs comparable
+  # the single-sign-on row: a second service in another sector, signed in to from the session
+  { client_id = "${BENCH_CLIENT}2"; name = "Second bench service"; auth_method = "client_secret_basic";
+    secret_hash = "sha256:$hash"; redirect_uris = [ "$BENCH_REDIRECT" ];
+    sector = "bench-second"; scopes = [ "openid", "profile" ]; id_token_alg = "ES256"; }
 );
 EOF
 	build/idhub --config "$dir/hub.conf" 2>"$dir/hub.log" &

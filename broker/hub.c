@@ -7,6 +7,7 @@
 #include "idp/services.h"
 #include "oidc/discovery.h"
 #include "pages/pages.h"
+#include "sessions/backchannel.h"
 #include "util/log.h"
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -162,6 +163,9 @@ hub *hub_open(hub_conf *cfg, char **err)
 		log_warn("store: group commit unavailable; every pairwise record is fsync'd");
 	keys_policy kp = hub_keys_policy(cfg);
 	h->rotation = keys_schedule_start(h->st, &kp, cfg->key_rotation_days, 3600);
+	h->backchannel = backchannel_start(h);
+	if (!h->backchannel)
+		log_warn("logout: cannot start the back-channel worker; logouts stay queued");
 	if (store_start_purger(h->st, 30))
 		log_warn(
 		    "store: cannot start the purge thread; expired records stay until restart");
@@ -178,6 +182,8 @@ void hub_close(hub *h)
 	if (!h)
 		return;
 	keys_schedule_stop(h->rotation);
+	backchannel_stop(h->backchannel);
+	h->backchannel = NULL;
 	adapters_unload(&h->idp);
 	h->idps = NULL;
 	h->nidps = 0;

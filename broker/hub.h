@@ -34,6 +34,8 @@ typedef struct hub {
 	char *userinfo_endpoint;
 	char *discovery_json;
 	keys_schedule *rotation; /* automatic key rotation, when hub.key_rotation_days is set */
+	struct backchannel
+	    *backchannel; /* the back-channel logout worker (sessions/backchannel.h) */
 } hub;
 
 /* Opens the store, keys, pairwise secrets and adapters for cfg (which the hub then owns).

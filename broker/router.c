@@ -7,10 +7,14 @@
 #include "journey/picker.h"
 #include "oidc/authorize.h"
 #include "oidc/discovery.h"
+#include "oidc/end_session.h"
+#include "oidc/introspect.h"
 #include "oidc/respond.h"
+#include "oidc/revoke.h"
 #include "oidc/token.h"
 #include "oidc/userinfo.h"
 #include "pages/pages.h"
+#include "sessions/page.h"
 #include <string.h>
 
 static void not_found(http_req *r, http_resp *resp)
@@ -132,6 +136,16 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 		oidc_token(h, r, resp);
 	} else if (strcmp(p, "/userinfo") == 0) {
 		oidc_userinfo(h, r, resp);
+	} else if (strcmp(p, "/logout") == 0) {
+		oidc_end_session(h, r, resp);
+	} else if (strcmp(p, "/revoke") == 0) {
+		oidc_revoke(h, r, resp);
+	} else if (strcmp(p, "/introspect") == 0) {
+		oidc_introspect(h, r, resp);
+	} else if (strcmp(p, "/session") == 0) {
+		session_page(h, r, resp);
+	} else if (strcmp(p, "/session/end") == 0) {
+		session_signout(h, r, resp);
 	} else if ((id = segment(r, p, "/login/", &rest))) {
 		if (!*rest)
 			journey_picker(h, r, resp, id);

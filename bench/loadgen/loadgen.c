@@ -11,7 +11,10 @@
  *          GET /interaction/<uid> (login page); POST /interaction/<uid>/login -> 303 /auth/<uid>;
  *          GET /auth/<uid> -> 303 redirect_uri?code=..; POST /token (Basic).
  *
- * Modes: login (whole logins, timed from the first request to the token response), token (mint
+ * Modes: login (whole logins, timed from the first request to the token response), sso (single
+ * sign-on: each virtual user first signs in once to --client-id through the whole journey and
+ * keeps its hub session cookie; then each timed login is GET /authorize for --sso-client, answered
+ * at once with a code, and its redemption), token (mint
  * codes first, then time the token endpoint alone), authorize (GET /authorize, the picker and the
  * IdP choice, after which the hub stores the journey: creates live journeys, for the memory
  * figure). Every --verify-every'th ID token's ES256 signature is checked against the target's /jwks
@@ -47,13 +50,13 @@
 /* ---------------------------------------------------------------- options */
 
 enum { T_IDHUB, T_PEER };
-enum { M_LOGIN, M_TOKEN, M_AUTHORIZE };
+enum { M_LOGIN, M_TOKEN, M_AUTHORIZE, M_SSO };
 
 static struct {
 	int target, mode, vus, warmup, repeat_users, verify_every, server_pid;
 	long logins;
 	double seconds;
-	const char *host, *client_id, *secret, *redirect_uri, *label, *user_prefix;
+	const char *host, *client_id, *secret, *redirect_uri, *label, *user_prefix, *sso_client;
 	int port;
 } opt = {.target = T_IDHUB,
          .mode = M_LOGIN,
@@ -65,7 +68,9 @@ static struct {
          .label = "run",
          .user_prefix = "u"};
 
-static char basic_auth[512];
+static char basic_auth[512], basic_auth_sso[512];
+static __thread const char *cur_auth =
+    basic_auth; /* the client the token requests authenticate as */
 static char redirect_enc[1024];
 
 /* ---------------------------------------------------------------- helpers */
@@ -412,7 +417,7 @@ static int http(conn *c, const char *method, const char *path, const char *body,
 	                 opt.host, opt.port);
 	if (with_basic)
 		n += snprintf(reqbuf + n, sizeof reqbuf - (size_t)n, "Authorization: Basic %s\r\n",
-		              basic_auth);
+		              cur_auth);
 	if (with_cookies && c->ncookies) {
 		n += snprintf(reqbuf + n, sizeof reqbuf - (size_t)n, "Cookie: ");
 		for (int i = 0; i < c->ncookies; i++)
@@ -757,6 +762,61 @@ static void *vu_login(void *arg)
 	return NULL;
 }
 
+/* sso mode, before the measured phase: each virtual user signs in once (its hub session). */
+static void *vu_sso_setup(void *arg)
+{
+	vu *v = arg;
+	char verifier[64], challenge[64], code[128];
+	pkce(verifier, challenge);
+	if (journey_to_code(v->c, atomic_fetch_add(&next_index, 1), verifier, challenge, code,
+	                    sizeof code) == 0)
+		redeem(v->c, code, verifier, 0);
+	return NULL;
+}
+
+/* One single sign-on login to --sso-client: /authorize answered with a code, then /token. */
+static int sso_login(conn *c, int check)
+{
+	static __thread char path[4096], code[128];
+	char verifier[64], challenge[64], state[32], nonce[32];
+	unsigned char r[16];
+	pkce(verifier, challenge);
+	RAND_bytes(r, sizeof r);
+	b64url_enc(state, r, 12);
+	b64url_enc(nonce, r + 4, 12);
+	snprintf(path, sizeof path,
+	         "/authorize?response_type=code&client_id=%s&redirect_uri=%s&scope=openid&state=%s"
+	         "&nonce=%s&code_challenge=%s&code_challenge_method=S256",
+	         opt.sso_client, redirect_enc, state, nonce, challenge);
+	if (http(c, "GET", path, NULL, 0, 1) || c->status != 303)
+		FAIL("sso authorize: not a redirect");
+	if (strncmp(c->location, opt.redirect_uri, strlen(opt.redirect_uri)) != 0 ||
+	    extract(c->location, "code=", '&', code, sizeof code))
+		FAIL("sso authorize: no code (is the session gone?)");
+	cur_auth = basic_auth_sso;
+	int rc = redeem(c, code, verifier, check);
+	cur_auth = basic_auth;
+	return rc;
+}
+
+static void *vu_sso(void *arg)
+{
+	vu *v = arg;
+	long i;
+	while ((i = take_index(v->limit)) >= 0) {
+		double t0 = now_s();
+		long r0 = v->c->requests;
+		if (sso_login(v->c, opt.verify_every > 0 && i % opt.verify_every == 0))
+			continue;
+		if (v->nlat < v->cap) {
+			v->lat[v->nlat++] = now_s() - t0;
+			v->requests += v->c->requests - r0;
+		}
+		atomic_fetch_add(&completed, 1);
+	}
+	return NULL;
+}
+
 static void *vu_token(void *arg)
 {
 	vu *v = arg;
@@ -809,7 +869,8 @@ static void usage(void)
 	    stderr,
 	    "usage: loadgen --port P --client-id ID --secret S --redirect-uri URI [--target "
 	    "idhub|peer]\n"
-	    "               [--mode login|token|authorize] [--vus N] [--logins N] [--seconds T]\n"
+	    "               [--mode login|token|authorize|sso] [--sso-client ID] [--vus N]\n"
+	    "               [--logins N] [--seconds T]\n"
 	    "               [--warmup N] [--repeat-users K] [--user-prefix P] [--verify-every K]\n"
 	    "               [--pid SERVER_PID] [--label NAME]\n");
 	exit(2);
@@ -827,7 +888,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--mode"))
 			opt.mode = !strcmp(v, "token")       ? M_TOKEN
 			           : !strcmp(v, "authorize") ? M_AUTHORIZE
+			           : !strcmp(v, "sso")       ? M_SSO
 			                                     : M_LOGIN;
+		else if (!strcmp(a, "--sso-client"))
+			opt.sso_client = v;
 		else if (!strcmp(a, "--port"))
 			opt.port = atoi(v);
 		else if (!strcmp(a, "--client-id"))
@@ -858,11 +922,16 @@ int main(int argc, char **argv)
 			usage();
 	}
 	if (!opt.port || !opt.client_id || !opt.secret || !opt.redirect_uri || opt.vus < 1 ||
-	    opt.vus > 256 || opt.logins < 1)
+	    opt.vus > 256 || opt.logins < 1 || (opt.mode == M_SSO && !opt.sso_client))
 		usage();
 	char cred[256];
 	snprintf(cred, sizeof cred, "%s:%s", opt.client_id, opt.secret);
 	EVP_EncodeBlock((unsigned char *)basic_auth, (unsigned char *)cred, (int)strlen(cred));
+	if (opt.sso_client) {
+		snprintf(cred, sizeof cred, "%s:%s", opt.sso_client, opt.secret);
+		EVP_EncodeBlock((unsigned char *)basic_auth_sso, (unsigned char *)cred,
+		                (int)strlen(cred));
+	}
 	urlenc(redirect_enc, sizeof redirect_enc, opt.redirect_uri);
 	if (opt.mode != M_AUTHORIZE)
 		load_jwks();
@@ -883,6 +952,16 @@ int main(int argc, char **argv)
 		opt.mode = mode;
 		if (atomic_load(&errors))
 			fprintf(stderr, "loadgen: %ld errors in the warm-up: %s\n",
+			        atomic_load(&errors), first_error);
+		atomic_store(&errors, 0);
+		first_error[0] = 0;
+	}
+	if (opt.mode == M_SSO) {
+		/* every virtual user signs in once: its hub session (not measured) */
+		atomic_store(&next_index, 0);
+		run_phase(vus, vu_sso_setup, opt.vus, opt.seconds, 0);
+		if (atomic_load(&errors))
+			fprintf(stderr, "loadgen: %ld errors while signing in: %s\n",
 			        atomic_load(&errors), first_error);
 		atomic_store(&errors, 0);
 		first_error[0] = 0;
@@ -910,6 +989,8 @@ int main(int argc, char **argv)
 	double c0 = self_cpu(), t0 = now_s();
 	if (opt.mode == M_TOKEN)
 		run_phase(vus, vu_token, atomic_load(&ncodes), opt.seconds, 1);
+	else if (opt.mode == M_SSO)
+		run_phase(vus, vu_sso, opt.logins, opt.seconds, 1);
 	else
 		run_phase(vus, vu_login, opt.logins, opt.seconds, 1);
 	double wall = now_s() - t0, gen_cpu = self_cpu() - c0;
@@ -934,6 +1015,7 @@ int main(int argc, char **argv)
 	       opt.label, opt.target == T_PEER ? "peer" : "idhub",
 	       opt.mode == M_TOKEN       ? "token"
 	       : opt.mode == M_AUTHORIZE ? "authorize"
+	       : opt.mode == M_SSO       ? "sso"
 	                                 : "login",
 	       opt.vus, n, wall, rate, pct(all, n, 50) * 1e3, pct(all, n, 95) * 1e3,
 	       pct(all, n, 99) * 1e3, atomic_load(&errors), n ? (double)reqs / n : 0,

@@ -54,6 +54,39 @@ static int policy_parse(json_t *o, service_conf *s)
 	return 0;
 }
 
+/* The token-lifecycle settings (config.h): absent means off / none. -1 when malformed. */
+static int lifecycle_parse(arena *a, json_t *o, service_conf *s)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} flags[] = {{"refresh_tokens", offsetof(service_conf, refresh_tokens)},
+	             {"offline_access", offsetof(service_conf, offline_access)},
+	             {"introspection", offsetof(service_conf, introspection)}};
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		json_t *v = json_object_get(o, flags[i].name);
+		if (v && !json_is_boolean(v))
+			return -1;
+		*(int *)((char *)s + flags[i].off) = json_is_true(v);
+	}
+	char w[128];
+	json_t *bc = json_object_get(o, "backchannel_logout_uri");
+	if (bc &&
+	    (!json_is_string(bc) || !config_redirect_uri_ok(json_string_value(bc), w, sizeof w)))
+		return -1;
+	s->backchannel_logout_uri = arena_strdup(a, json_string_value(bc));
+	json_t *pl = json_object_get(o, "post_logout_redirect_uris");
+	if (!pl)
+		return 0;
+	s->post_logout_redirect_uris = str_array(a, pl, &s->npost_logout_redirect_uris, 16);
+	if (!s->post_logout_redirect_uris)
+		return -1;
+	for (size_t i = 0; i < s->npost_logout_redirect_uris; i++)
+		if (!config_redirect_uri_ok(s->post_logout_redirect_uris[i], w, sizeof w))
+			return -1;
+	return 0;
+}
+
 #define BAD(msg)                                                                                   \
 	do {                                                                                       \
 		snprintf(why, whylen, "%s", msg);                                                  \
@@ -131,6 +164,8 @@ service_conf *client_record_parse(arena *a, const hub_conf *cfg, const char *jso
 		BAD("require_pkce, require_nonce and require_state must be booleans");
 	if ((v = service_policy_error(s)))
 		BAD(v);
+	if (lifecycle_parse(a, o, s))
+		BAD("the logout and token settings are malformed");
 	json_decref(o);
 	return s;
 bad:
@@ -175,6 +210,14 @@ json_t *client_record_json(const hub_conf *cfg, const service_conf *s)
 	json_object_set_new(o, "require_pkce", json_boolean(s->require_pkce));
 	json_object_set_new(o, "require_nonce", json_boolean(s->require_nonce));
 	json_object_set_new(o, "require_state", json_boolean(s->require_state));
+	json_object_set_new(o, "refresh_tokens", json_boolean(s->refresh_tokens));
+	json_object_set_new(o, "offline_access", json_boolean(s->offline_access));
+	json_object_set_new(o, "introspection", json_boolean(s->introspection));
+	if (s->backchannel_logout_uri)
+		json_object_set_new(o, "backchannel_logout_uri",
+		                    json_string(s->backchannel_logout_uri));
+	json_object_set_new(o, "post_logout_redirect_uris",
+	                    strings(s->post_logout_redirect_uris, s->npost_logout_redirect_uris));
 	return o;
 }
 

@@ -186,6 +186,8 @@ void config_free(hub_conf *c)
 		free(s->sector);
 		free_strv(s->idps, s->nidps);
 		free_strv(s->scopes, s->nscopes);
+		free(s->backchannel_logout_uri);
+		free_strv(s->post_logout_redirect_uris, s->npost_logout_redirect_uris);
 	}
 	free(c->services);
 	free(c);

@@ -69,6 +69,13 @@ typedef struct service_conf {
 	/* Per-service policy, each strict by default (README "Certification"): a relaxation is a
 	 * deliberate, audited choice. require_pkce may be off only for a confidential client. */
 	int require_pkce, require_nonce, require_state;
+	/* The token lifecycle (README "Sessions and logout"), each off unless the entry turns it
+	 * on: refresh tokens, offline_access (a refresh token that outlives the hub session),
+	 * calling the introspection endpoint (a resource server's right). */
+	int refresh_tokens, offline_access, introspection;
+	char *backchannel_logout_uri; /* Back-Channel Logout 1.0: where logout tokens go, or NULL */
+	char **post_logout_redirect_uris; /* RP-Initiated Logout 1.0: exact-match return URIs */
+	size_t npost_logout_redirect_uris;
 	int line;
 } service_conf;
 
@@ -97,8 +104,13 @@ typedef struct hub_conf {
 	int64_t journeys_per_minute;    /* journeys a source may create per minute; 0: no budget */
 	int64_t upstream_threads;       /* the pool for calls that wait on upstream IdPs */
 	char *service_documentation;    /* discovery's service_documentation URL, or NULL */
-	char *log_format; /* "text" (syslog priority prefixes) or "json" (JSON lines) */
-	char **loa_acrs;  /* ascending; level = index + 1 */
+	char *log_format;             /* "text" (syslog priority prefixes) or "json" (JSON lines) */
+	int64_t session_idle_ttl;     /* a hub session ends after this long unused... */
+	int64_t session_max_ttl;      /* ...and this long after the sign-in, whatever happens */
+	int64_t refresh_offline_ttl;  /* an offline_access refresh token lives this long unused */
+	int64_t backchannel_attempts; /* deliveries of a logout token before giving up */
+	int64_t backchannel_retry_base; /* seconds before the first retry; doubles, at most 1 h */
+	char **loa_acrs;                /* ascending; level = index + 1 */
 	int nloas;
 	idp_conf *idps;
 	size_t nidps;

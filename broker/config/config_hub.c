@@ -44,6 +44,11 @@ enum {
 	H_SERVICE_DOCUMENTATION,
 	H_LOG_FORMAT,
 	H_STORE_HIGH_WATER,
+	H_SESSION_IDLE_TTL,
+	H_SESSION_MAX_TTL,
+	H_REFRESH_OFFLINE_TTL,
+	H_BACKCHANNEL_ATTEMPTS,
+	H_BACKCHANNEL_RETRY_BASE,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -72,6 +77,11 @@ static const char *const hub_names[H_COUNT] = {
     "service_documentation",
     "log_format",
     "store_high_water",
+    "session_idle_ttl",
+    "session_max_ttl",
+    "refresh_offline_ttl",
+    "backchannel_attempts",
+    "backchannel_retry_base",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -201,6 +211,15 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    {H_JOURNEYS_PER_MINUTE, 600, 0, 1000000, offsetof(hub_conf, journeys_per_minute)},
 	    {H_UPSTREAM_THREADS, 32, 1, 512, offsetof(hub_conf, upstream_threads)},
 	    {H_STORE_HIGH_WATER, 75, 10, 85, offsetof(hub_conf, store_high_water)},
+	    /* single sign-on: 30 minutes idle, 8 hours at most (a working day) */
+	    {H_SESSION_IDLE_TTL, 1800, 60, 86400, offsetof(hub_conf, session_idle_ttl)},
+	    {H_SESSION_MAX_TTL, 28800, 300, 604800, offsetof(hub_conf, session_max_ttl)},
+	    /* an offline_access refresh token family: 30 days from its last use */
+	    {H_REFRESH_OFFLINE_TTL, 2592000, 3600, 31536000,
+	     offsetof(hub_conf, refresh_offline_ttl)},
+	    /* back-channel logout: 8 attempts, 10 s apart then doubling (about 40 minutes) */
+	    {H_BACKCHANNEL_ATTEMPTS, 8, 1, 50, offsetof(hub_conf, backchannel_attempts)},
+	    {H_BACKCHANNEL_RETRY_BASE, 10, 1, 3600, offsetof(hub_conf, backchannel_retry_base)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,

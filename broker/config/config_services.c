@@ -32,12 +32,34 @@ enum {
 	S_REQUIRE_PKCE,
 	S_REQUIRE_NONCE,
 	S_REQUIRE_STATE,
+	S_REFRESH_TOKENS,
+	S_OFFLINE_ACCESS,
+	S_INTROSPECTION,
+	S_BACKCHANNEL_LOGOUT_URI,
+	S_POST_LOGOUT_REDIRECT_URIS,
 	S_COUNT
 };
 static const char *const svc_names[S_COUNT] = {
-    "client_id", "name",          "auth_method",  "secret_hash",   "jwks",
-    "jwks_uri",  "redirect_uris", "sector",       "min_loa",       "id_token_alg",
-    "idps",      "scopes",        "require_pkce", "require_nonce", "require_state",
+    "client_id",
+    "name",
+    "auth_method",
+    "secret_hash",
+    "jwks",
+    "jwks_uri",
+    "redirect_uris",
+    "sector",
+    "min_loa",
+    "id_token_alg",
+    "idps",
+    "scopes",
+    "require_pkce",
+    "require_nonce",
+    "require_state",
+    "refresh_tokens",
+    "offline_access",
+    "introspection",
+    "backchannel_logout_uri",
+    "post_logout_redirect_uris",
 };
 
 static int parse_secret_hash(loader *l, config_setting_t *s, service_conf *svc)
@@ -147,6 +169,41 @@ static int parse_policy(loader *l, config_setting_t **f, config_setting_t *g, se
 	if (why)
 		return cfg_fail(l, f[S_REQUIRE_PKCE] ? f[S_REQUIRE_PKCE] : g, "service '%s': %s",
 		                svc->client_id, why);
+	return 0;
+}
+
+/* refresh_tokens, offline_access, introspection (all off by default), backchannel_logout_uri and
+ * post_logout_redirect_uris (each URI as strict as a redirect URI: https, or http on loopback). */
+static int parse_lifecycle(loader *l, config_setting_t **f, service_conf *svc)
+{
+	const char *w = "service";
+	char b[72], why[128];
+	if (cfg_opt_bool(l, f[S_REFRESH_TOKENS], w, 0, &svc->refresh_tokens) ||
+	    cfg_opt_bool(l, f[S_OFFLINE_ACCESS], w, 0, &svc->offline_access) ||
+	    cfg_opt_bool(l, f[S_INTROSPECTION], w, 0, &svc->introspection))
+		return -1;
+	if (svc->offline_access && !svc->refresh_tokens)
+		return cfg_fail(l, f[S_OFFLINE_ACCESS],
+		                "'offline_access' in service needs 'refresh_tokens = true'");
+	if (f[S_BACKCHANNEL_LOGOUT_URI]) {
+		if (cfg_opt_str(l, f[S_BACKCHANNEL_LOGOUT_URI], w, NULL,
+		                &svc->backchannel_logout_uri))
+			return -1;
+		if (!config_redirect_uri_ok(svc->backchannel_logout_uri, why, sizeof why))
+			return cfg_fail(l, f[S_BACKCHANNEL_LOGOUT_URI],
+			                "'backchannel_logout_uri' in service: '%s' %s",
+			                cfg_shown(b, svc->backchannel_logout_uri), why);
+	}
+	config_setting_t *r = f[S_POST_LOGOUT_REDIRECT_URIS];
+	if (!r)
+		return 0;
+	if (cfg_get_strv(l, r, w, 0, MAX_REDIRECT_URIS, &svc->post_logout_redirect_uris,
+	                 &svc->npost_logout_redirect_uris))
+		return -1;
+	for (size_t i = 0; i < svc->npost_logout_redirect_uris; i++)
+		if (!config_redirect_uri_ok(svc->post_logout_redirect_uris[i], why, sizeof why))
+			return cfg_fail(l, cfg_elem(r, i), "post-logout redirect URI '%s' %s",
+			                cfg_shown(b, svc->post_logout_redirect_uris[i]), why);
 	return 0;
 }
 
@@ -285,7 +342,7 @@ static int parse_service(loader *l, config_setting_t *g, service_conf *svc, size
 					                cfg_shown(b, svc->idps[i]));
 		}
 	}
-	if (parse_policy(l, f, g, svc))
+	if (parse_policy(l, f, g, svc) || parse_lifecycle(l, f, svc))
 		return -1;
 	return parse_scopes(l, f[S_SCOPES], svc);
 }

@@ -19,33 +19,57 @@
 typedef struct svc_args {
 	const char *id, *name, *auth, *jwks_file, *jwks_uri, *sector, *min_loa, *alg;
 	const char *require_pkce, *require_nonce, *require_state; /* "true" / "false" */
-	const char *uris[MAX_LIST], *scopes[MAX_LIST], *idps[MAX_LIST];
-	int nuris, nscopes, nidps;
+	const char *refresh, *offline, *introspect;               /* "true" / "false" */
+	const char *backchannel; /* --backchannel-logout-uri ("" removes it) */
+	const char *uris[MAX_LIST], *scopes[MAX_LIST], *idps[MAX_LIST], *plouts[MAX_LIST];
+	int nuris, nscopes, nidps, nplouts;
 	long grace;
 } svc_args;
 
+static const struct option svc_opts[] = {{"id", required_argument, NULL, 'i'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"auth-method", required_argument, NULL, 'm'},
+                                         {"jwks", required_argument, NULL, 'j'},
+                                         {"jwks-uri", required_argument, NULL, 'J'},
+                                         {"sector", required_argument, NULL, 's'},
+                                         {"min-loa", required_argument, NULL, 'l'},
+                                         {"alg", required_argument, NULL, 'a'},
+                                         {"redirect-uri", required_argument, NULL, 'r'},
+                                         {"scope", required_argument, NULL, 'S'},
+                                         {"idp", required_argument, NULL, 'p'},
+                                         {"grace", required_argument, NULL, 'g'},
+                                         {"require-pkce", required_argument, NULL, 'P'},
+                                         {"require-nonce", required_argument, NULL, 'N'},
+                                         {"require-state", required_argument, NULL, 'T'},
+                                         {"refresh-tokens", required_argument, NULL, 'R'},
+                                         {"offline-access", required_argument, NULL, 'O'},
+                                         {"introspection", required_argument, NULL, 'I'},
+                                         {"backchannel-logout-uri", required_argument, NULL, 'B'},
+                                         {"post-logout-redirect-uri", required_argument, NULL, 'L'},
+                                         {NULL, 0, NULL, 0}};
+
+/* The token-lifecycle and logout options (--refresh-tokens, --offline-access, --introspection,
+ * --backchannel-logout-uri): 1 when o was one of them. */
+static int lifecycle_opt(int o, svc_args *a)
+{
+	const char **dst = o == 'R'   ? &a->refresh
+	                   : o == 'O' ? &a->offline
+	                   : o == 'I' ? &a->introspect
+	                   : o == 'B' ? &a->backchannel
+	                              : NULL;
+	if (dst)
+		*dst = optarg;
+	return dst != NULL;
+}
+
 static int parse_args(int argc, char **argv, svc_args *a, int *rest)
 {
-	static const struct option opts[] = {{"id", required_argument, NULL, 'i'},
-	                                     {"name", required_argument, NULL, 'n'},
-	                                     {"auth-method", required_argument, NULL, 'm'},
-	                                     {"jwks", required_argument, NULL, 'j'},
-	                                     {"jwks-uri", required_argument, NULL, 'J'},
-	                                     {"sector", required_argument, NULL, 's'},
-	                                     {"min-loa", required_argument, NULL, 'l'},
-	                                     {"alg", required_argument, NULL, 'a'},
-	                                     {"redirect-uri", required_argument, NULL, 'r'},
-	                                     {"scope", required_argument, NULL, 'S'},
-	                                     {"idp", required_argument, NULL, 'p'},
-	                                     {"grace", required_argument, NULL, 'g'},
-	                                     {"require-pkce", required_argument, NULL, 'P'},
-	                                     {"require-nonce", required_argument, NULL, 'N'},
-	                                     {"require-state", required_argument, NULL, 'T'},
-	                                     {NULL, 0, NULL, 0}};
 	int o;
 	a->grace = 86400;
 	optind = 0; /* glibc: 0 resets getopt's state; scanning starts after the subcommand */
-	while ((o = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc - 1, argv + 1, "", svc_opts, NULL)) != -1) {
+		if (lifecycle_opt(o, a))
+			continue;
 		switch (o) {
 		case 'i':
 			a->id = optarg;
@@ -73,9 +97,16 @@ static int parse_args(int argc, char **argv, svc_args *a, int *rest)
 			break;
 		case 'r':
 		case 'S':
+		case 'L':
 		case 'p': {
-			const char **list = o == 'r' ? a->uris : o == 'S' ? a->scopes : a->idps;
-			int *n = o == 'r' ? &a->nuris : o == 'S' ? &a->nscopes : &a->nidps;
+			const char **list = o == 'r'   ? a->uris
+			                    : o == 'S' ? a->scopes
+			                    : o == 'L' ? a->plouts
+			                               : a->idps;
+			int *n = o == 'r'   ? &a->nuris
+			         : o == 'S' ? &a->nscopes
+			         : o == 'L' ? &a->nplouts
+			                    : &a->nidps;
 			if (*n >= MAX_LIST)
 				return ctl_usage("services", "at most %d of each list", MAX_LIST);
 			list[(*n)++] = optarg;
@@ -150,7 +181,10 @@ static int apply_policy(const svc_args *a, service_conf *s)
 		int *flag;
 	} p[] = {{"--require-pkce", a->require_pkce, &s->require_pkce},
 	         {"--require-nonce", a->require_nonce, &s->require_nonce},
-	         {"--require-state", a->require_state, &s->require_state}};
+	         {"--require-state", a->require_state, &s->require_state},
+	         {"--refresh-tokens", a->refresh, &s->refresh_tokens},
+	         {"--offline-access", a->offline, &s->offline_access},
+	         {"--introspection", a->introspect, &s->introspection}};
 	for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
 		if (!p[i].val)
 			continue;
@@ -159,8 +193,34 @@ static int apply_policy(const svc_args *a, service_conf *s)
 			return ctl_usage("services", "%s must be true or false", p[i].opt);
 		*p[i].flag = v;
 	}
+	if (s->offline_access && !s->refresh_tokens)
+		return ctl_usage("services", "--offline-access needs --refresh-tokens true");
 	const char *why = service_policy_error(s);
 	return why ? ctl_usage("services", "%s", why) : 0;
+}
+
+/* --backchannel-logout-uri and --post-logout-redirect-uri: a redirect URI's rules. */
+static int apply_logout(arena *ar, const svc_args *a, service_conf *s)
+{
+	char why[160];
+	if (a->backchannel && !*a->backchannel)
+		s->backchannel_logout_uri = NULL;
+	else if (a->backchannel) {
+		if (!config_redirect_uri_ok(a->backchannel, why, sizeof why))
+			return ctl_usage("services", "--backchannel-logout-uri: %s", why);
+		s->backchannel_logout_uri = arena_strdup(ar, a->backchannel);
+	}
+	if (!a->nplouts)
+		return 0;
+	s->post_logout_redirect_uris = arena_alloc(ar, (size_t)a->nplouts * sizeof(char *));
+	for (int i = 0; i < a->nplouts; i++) {
+		if (!config_redirect_uri_ok(a->plouts[i], why, sizeof why))
+			return ctl_usage("services", "--post-logout-redirect-uri %s: %s",
+			                 a->plouts[i], why);
+		s->post_logout_redirect_uris[i] = arena_strdup(ar, a->plouts[i]);
+	}
+	s->npost_logout_redirect_uris = (size_t)a->nplouts;
+	return 0;
 }
 
 /* Applies the given options to s (lists replace), validating each. 0 or CTL_USAGE. */
@@ -257,7 +317,7 @@ static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
 		}
 		s->nidps = (size_t)a->nidps;
 	}
-	if (apply_policy(a, s))
+	if (apply_policy(a, s) || apply_logout(ar, a, s))
 		return CTL_USAGE;
 	if (!s->nredirect_uris)
 		return ctl_usage("services", "at least one --redirect-uri is required");

@@ -57,6 +57,9 @@ long ctl_number(const char *s);
 	"           [--jwks FILE | --jwks-uri URL] [--sector S] [--scope "                         \
 	"openid|profile|email]..\n"                                                                \
 	"           [--min-loa ACR] [--alg ES256|RS256|PS256|EdDSA] [--idp ID]..\n"                \
+	"           [--refresh-tokens true|false] [--offline-access true|false]\n"                 \
+	"           [--introspection true|false] [--backchannel-logout-uri URI (\"\" removes)]\n"  \
+	"           [--post-logout-redirect-uri URI]..\n"                                          \
 	"       idhubctl services update ID [the same options; lists replace the old ones]\n"      \
 	"       idhubctl services rotate-secret ID [--grace SECONDS]   (default 86400)\n"
 #define HELP_IDPS                                                                                  \
@@ -71,6 +74,10 @@ long ctl_number(const char *s);
 #define HELP_RESTORE "usage: idhubctl restore DIR   (the daemon must be stopped)\n"
 #define HELP_STATUS "usage: idhubctl status   (daemon health, key states, store size)\n"
 #define HELP_AUDIT "usage: idhubctl audit [--limit N]   (newest last)\n"
+#define HELP_LOGOUT                                                                                \
+	"usage: idhubctl logout-deliveries [list] [--state pending|delivered|failed]\n"            \
+	"       the back-channel logout queue: each delivery's service, state, attempts, last\n"   \
+	"       HTTP status and next attempt (finished ones stay listed for 7 days)\n"
 
 int cmd_keys(ctl *c, int argc, char **argv);
 int cmd_services(ctl *c, int argc, char **argv);
@@ -80,5 +87,6 @@ int cmd_backup(ctl *c, int argc, char **argv);
 int cmd_restore(ctl *c, int argc, char **argv);
 int cmd_status(ctl *c, int argc, char **argv);
 int cmd_audit(ctl *c, int argc, char **argv);
+int cmd_logout(ctl *c, int argc, char **argv);
 
 #endif

@@ -33,6 +33,7 @@ static void usage(FILE *f)
 	    "  backup DIR | restore DIR                                 the store\n"
 	    "  status                                                   health, keys, store\n"
 	    "  audit [--limit N]                                        the audit log\n"
+	    "  logout-deliveries [--state S]                            back-channel logouts\n"
 	    "  hash-secret                                              a secret and its hash\n");
 }
 
@@ -161,10 +162,15 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(ctl *, int, char **);
 		const char *help;
-	} cmds[] = {{"keys", cmd_keys, HELP_KEYS},       {"services", cmd_services, HELP_SERVICES},
-	            {"idps", cmd_idps, HELP_IDPS},       {"pairwise", cmd_pairwise, HELP_PAIRWISE},
-	            {"backup", cmd_backup, HELP_BACKUP}, {"restore", cmd_restore, HELP_RESTORE},
-	            {"status", cmd_status, HELP_STATUS}, {"audit", cmd_audit, HELP_AUDIT}};
+	} cmds[] = {{"keys", cmd_keys, HELP_KEYS},
+	            {"services", cmd_services, HELP_SERVICES},
+	            {"idps", cmd_idps, HELP_IDPS},
+	            {"pairwise", cmd_pairwise, HELP_PAIRWISE},
+	            {"backup", cmd_backup, HELP_BACKUP},
+	            {"restore", cmd_restore, HELP_RESTORE},
+	            {"status", cmd_status, HELP_STATUS},
+	            {"audit", cmd_audit, HELP_AUDIT},
+	            {"logout-deliveries", cmd_logout, HELP_LOGOUT}};
 	int (*fn)(ctl *, int, char **) = NULL;
 	const char *help = NULL;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

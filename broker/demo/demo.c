@@ -1,8 +1,9 @@
-/* demo.c — the demo service (see demo.h). It behaves as a careful relying party: state bound to its
- * own cookie, nonce, PKCE, the iss response parameter, and the ID token's signature and claims
- * checked against the hub's published keys. Only the code redemption is in-process rather than over
- * HTTP, through the same function the token endpoint uses. */
+/* demo.c — the demo services' sign-in (see demo.h). Each behaves as a careful relying party: state
+ * bound to its own cookie, nonce, PKCE, the iss response parameter, and the ID token's signature
+ * and claims checked against the hub's published keys. Only the code redemption is in-process
+ * rather than over HTTP, through the same function the token endpoint uses. */
 #include "demo.h"
+#include "demo_int.h"
 #include "../journey/journey.h"
 #include "../oidc/token.h"
 #include "../pages/pages.h"
@@ -14,25 +15,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEMO_CLIENT "demo"
-#define LOGIN_COOKIE "demo_login"
-#define SESSION_COOKIE "demo_session"
+/* Two services in different sectors: single sign-on from one to the other, different subs, and
+ * sign-out from one reaching the other by back-channel logout. */
+static const demo_app apps[] = {
+    {"/demo", "demo", "Demo service", "/demo2"},
+    {"/demo2", "demo2", "Second demo service", "/demo"},
+};
 
-static const char *redirect_uri(hub *h, arena *a)
+static const char *redirect_uri(hub *h, arena *a, const demo_app *app)
 {
-	return arena_printf(a, "%s/demo/callback", h->cfg->issuer);
+	return arena_printf(a, "%s%s/callback", h->cfg->issuer, app->path);
 }
 
-static void demo_page(http_req *r, http_resp *resp, int status, const char *body)
+void demo_page(http_req *r, http_resp *resp, const demo_app *app, int status, const char *body)
 {
-	http_html(resp, status, page_render(r->a, "Demo service", body));
+	http_html(resp, status, page_render(r->a, app->title, body));
 }
 
-static void show_start(hub *h, http_req *r, http_resp *resp, const char *notice)
+void demo_show_start(hub *h, http_req *r, http_resp *resp, const demo_app *app, const char *notice)
 {
 	buf b;
 	buf_init(&b, r->a);
-	buf_puts(&b, "<h1>Demo service</h1>\n");
+	buf_puts(&b, "<h1>");
+	buf_html(&b, app->title);
+	buf_puts(&b, "</h1>\n");
 	if (notice) {
 		buf_puts(
 		    &b,
@@ -40,21 +46,26 @@ static void show_start(hub *h, http_req *r, http_resp *resp, const char *notice)
 		buf_html(&b, notice);
 		buf_puts(&b, "</p></div>\n");
 	}
-	buf_puts(&b,
-	         "<p>This is a pretend public service. To use it you prove who you are through "
-	         "the hub, with the sandbox identity provider's test people.</p>\n"
-	         "<p><a class=\"button\" id=\"login\" href=\"/demo/login\">Sign in</a>"
-	         "<a class=\"button secondary\" id=\"login-substantial\" href=\"/demo/login?acr=");
+	buf_puts(&b, "<p>This is a pretend public service. To use it you prove who you are through "
+	             "the hub, with the sandbox identity provider's test people.</p>\n"
+	             "<p><a class=\"button\" id=\"login\" href=\"");
+	buf_puts(&b, app->path);
+	buf_puts(&b, "/login\">Sign in</a><a class=\"button secondary\" id=\"login-substantial\" "
+	             "href=\"");
+	buf_puts(&b, app->path);
+	buf_puts(&b, "/login?acr=");
 	buf_urlenc(&b, config_loa_acr(h->cfg, 2) ? config_loa_acr(h->cfg, 2) : "");
 	buf_puts(&b, "\">Sign in at level substantial</a></p>\n");
-	demo_page(r, resp, notice ? 400 : 200, buf_str(&b));
+	demo_page(r, resp, app, notice ? 400 : 200, buf_str(&b));
 }
 
-static void show_claims(http_req *r, http_resp *resp, json_t *claims)
+static void show_claims(http_req *r, http_resp *resp, const demo_app *app, json_t *claims)
 {
 	buf b;
 	buf_init(&b, r->a);
-	buf_puts(&b, "<h1>You are signed in to the demo service</h1>\n<p>The hub verified your "
+	buf_puts(&b, "<h1>You are signed in to the ");
+	buf_html(&b, app->title);
+	buf_puts(&b, "</h1>\n<p>The hub verified your "
 	             "identity and sent these claims in a signed ID token. The <code>sub</code> is "
 	             "your pairwise identifier: another service gets a different one.</p>\n"
 	             "<dl class=\"claims\">\n");
@@ -76,26 +87,31 @@ static void show_claims(http_req *r, http_resp *resp, json_t *claims)
 		}
 		buf_puts(&b, "</dd>\n");
 	}
-	buf_puts(
-	    &b, "</dl>\n<p><a class=\"button secondary\" href=\"/demo/logout\">Sign out</a></p>\n");
-	demo_page(r, resp, 200, buf_str(&b));
+	buf_printf(&b,
+	           "</dl>\n<p>Try the <a id=\"other\" href=\"%s\">other demo service</a>: it "
+	           "is in another sector, so it gets another <code>sub</code>, and you are "
+	           "signed in there without proving your identity again.</p>\n<p><a "
+	           "class=\"button secondary\" id=\"logout\" href=\"%s/logout\">Sign out</a></p>\n",
+	           app->other, app->path);
+	demo_page(r, resp, app, 200, buf_str(&b));
 }
 
-static void set_cookie(hub *h, http_req *r, http_resp *resp, const char *name, const char *value,
-                       int max_age)
+/* Path=/demo does not match /demo2 (RFC 6265 §5.1.4): each demo service has its own cookies. */
+void demo_set_cookie(hub *h, http_req *r, http_resp *resp, const demo_app *app, const char *name,
+                     const char *value, int max_age)
 {
-	http_add_header(
-	    resp, "Set-Cookie",
-	    arena_printf(r->a, "%s=%s; Path=/demo; HttpOnly; SameSite=Lax; Max-Age=%d%s", name,
-	                 value, max_age, h->cfg->secure_cookies ? "; Secure" : ""));
+	http_add_header(resp, "Set-Cookie",
+	                arena_printf(r->a, "%s=%s; Path=%s; HttpOnly; SameSite=Lax; Max-Age=%d%s",
+	                             name, value, app->path, max_age,
+	                             h->cfg->secure_cookies ? "; Secure" : ""));
 }
 
-static void start_login(hub *h, http_req *r, http_resp *resp)
+static void start_login(hub *h, http_req *r, http_resp *resp, const demo_app *app)
 {
 	char state[44], nonce[44], verifier[44], challenge[44];
 	unsigned char d[SHA256_DIGEST_LENGTH];
 	if (random_token(state) || random_token(nonce) || random_token(verifier)) {
-		show_start(h, r, resp, "The random number generator failed.");
+		demo_show_start(h, r, resp, app, "The random number generator failed.");
 		return;
 	}
 	SHA256((const unsigned char *)verifier, strlen(verifier), d);
@@ -103,22 +119,21 @@ static void start_login(hub *h, http_req *r, http_resp *resp)
 	json_t *rec = json_pack("{s:s, s:s}", "nonce", nonce, "verifier", verifier);
 	char *js = json_dumps(rec, JSON_COMPACT);
 	json_decref(rec);
-	char *key = arena_printf(r->a, "login:%s", state);
+	char *key = arena_printf(r->a, "login:%s:%s", app->client_id, state);
 	int rc = store_put(h->st, NS_DEMO, key, strlen(key), js, strlen(js), h->cfg->journey_ttl);
 	free(js);
 	if (rc) {
-		show_start(h, r, resp, "The demo service cannot store its state.");
+		demo_show_start(h, r, resp, app, "The demo service cannot store its state.");
 		return;
 	}
-	set_cookie(h, r, resp, LOGIN_COOKIE, state, (int)h->cfg->journey_ttl);
+	demo_set_cookie(h, r, resp, app, LOGIN_COOKIE, state, (int)h->cfg->journey_ttl);
 	buf b;
 	buf_init(&b, r->a);
 	buf_printf(&b,
-	           "%s/authorize?response_type=code&client_id=" DEMO_CLIENT
-	           "&scope=openid%%20profile"
+	           "%s/authorize?response_type=code&client_id=%s&scope=openid%%20profile"
 	           "&redirect_uri=",
-	           h->cfg->issuer);
-	buf_urlenc(&b, redirect_uri(h, r->a));
+	           h->cfg->issuer, app->client_id);
+	buf_urlenc(&b, redirect_uri(h, r->a, app));
 	buf_printf(&b, "&state=%s&nonce=%s&code_challenge=%s&code_challenge_method=S256", state,
 	           nonce, challenge);
 	const char *acr = form_get(&r->query, "acr", NULL);
@@ -130,8 +145,8 @@ static void start_login(hub *h, http_req *r, http_resp *resp)
 }
 
 /* Checks the ID token as a relying party must (OIDC Core §3.1.3.7). Returns its claims or NULL. */
-static json_t *verify_id_token(hub *h, http_req *r, const char *idt, const char *nonce,
-                               const char **why)
+static json_t *verify_id_token(hub *h, http_req *r, const demo_app *app, const char *idt,
+                               const char *nonce, const char **why)
 {
 	jws_parsed p;
 	if (jws_parse(r->a, idt, 16384, &p)) {
@@ -148,7 +163,7 @@ static json_t *verify_id_token(hub *h, http_req *r, const char *idt, const char 
 		*why = "the ID token signature does not verify";
 	else if (!(s = json_string_value(json_object_get(c, "iss"))) || strcmp(s, h->cfg->issuer))
 		*why = "the ID token has the wrong issuer";
-	else if (!(s = json_string_value(json_object_get(c, "aud"))) || strcmp(s, DEMO_CLIENT))
+	else if (!(s = json_string_value(json_object_get(c, "aud"))) || strcmp(s, app->client_id))
 		*why = "the ID token is for another service";
 	else if (!(s = json_string_value(json_object_get(c, "nonce"))) ||
 	         !journey_token_eq(s, nonce))
@@ -161,117 +176,159 @@ static json_t *verify_id_token(hub *h, http_req *r, const char *idt, const char 
 	return out;
 }
 
-static void finish_login(hub *h, http_req *r, http_resp *resp)
+/* The sign-in request this callback answers: its nonce and verifier (arena), or a notice. */
+static const char *take_login(hub *h, http_req *r, const demo_app *app, const char **nonce,
+                              const char **verifier)
 {
 	const char *state = form_get(&r->query, "state", NULL);
 	const char *cookie = http_cookie(r, LOGIN_COOKIE);
 	const char *iss = form_get(&r->query, "iss", NULL);
-	if (!state || !journey_token_eq(state, cookie)) {
-		show_start(h, r, resp, "This sign-in was not started here, or has expired.");
-		return;
-	}
-	if (!iss || strcmp(iss, h->cfg->issuer) != 0) {
-		/* RFC 9207: the response must come from the issuer we sent the citizen to */
-		show_start(h, r, resp, "The response came from an unexpected issuer.");
-		return;
-	}
-	char *key = arena_printf(r->a, "login:%s", state);
+	if (!state || !journey_token_eq(state, cookie))
+		return "This sign-in was not started here, or has expired.";
+	/* RFC 9207: the response must come from the issuer we sent the citizen to */
+	if (!iss || strcmp(iss, h->cfg->issuer) != 0)
+		return "The response came from an unexpected issuer.";
+	char *key = arena_printf(r->a, "login:%s:%s", app->client_id, state);
 	void *v;
 	size_t n;
-	if (store_take(h->st, NS_DEMO, key, strlen(key), &v, &n)) {
-		show_start(h, r, resp, "This sign-in has expired or was already used.");
-		return;
-	}
+	if (store_take(h->st, NS_DEMO, key, strlen(key), &v, &n))
+		return "This sign-in has expired or was already used.";
 	json_t *rec = json_loadb(v, n, 0, NULL);
 	free(v);
-	const char *nonce = arena_strdup(r->a, json_string_value(json_object_get(rec, "nonce")));
-	const char *verifier =
-	    arena_strdup(r->a, json_string_value(json_object_get(rec, "verifier")));
+	*nonce = arena_strdup(r->a, json_string_value(json_object_get(rec, "nonce")));
+	*verifier = arena_strdup(r->a, json_string_value(json_object_get(rec, "verifier")));
 	json_decref(rec);
-	set_cookie(h, r, resp, LOGIN_COOKIE, "", 0);
+	return NULL;
+}
+
+/* The demo's own session: "session:<client>:<cookie>" -> {claims, idt}, and "sid:<client>:<hub
+ * sid>" -> the cookie, so a back-channel logout (demo_logout.c) finds it. */
+static int save_session(hub *h, http_req *r, const demo_app *app, json_t *claims, const char *idt,
+                        char cookie[44])
+{
+	if (random_token(cookie))
+		return -1;
+	json_t *rec = json_pack("{s:O, s:s}", "claims", claims, "idt", idt);
+	char *js = json_dumps(rec, JSON_COMPACT);
+	json_decref(rec);
+	const char *sid = json_string_value(json_object_get(claims, "sid"));
+	char *skey = arena_printf(r->a, "session:%s:%s", app->client_id, cookie);
+	store_batch *b = store_batch_new();
+	store_batch_put(b, NS_DEMO, skey, strlen(skey), js, strlen(js), 3600);
+	if (sid) {
+		char *ikey = arena_printf(r->a, "sid:%s:%s", app->client_id, sid);
+		store_batch_put(b, NS_DEMO, ikey, strlen(ikey), cookie, 43, 3600);
+	}
+	free(js);
+	return store_batch_commit(h->st, b);
+}
+
+static void finish_login(hub *h, http_req *r, http_resp *resp, const demo_app *app)
+{
+	const char *nonce = NULL, *verifier = NULL;
+	const char *notice = take_login(h, r, app, &nonce, &verifier);
+	if (notice) {
+		demo_show_start(h, r, resp, app, notice);
+		return;
+	}
+	demo_set_cookie(h, r, resp, app, LOGIN_COOKIE, "", 0);
 	const char *err = form_get(&r->query, "error", NULL);
 	if (err) {
-		show_start(h, r, resp,
-		           arena_printf(r->a, "The hub answered: %s",
-		                        strcmp(err, "access_denied") == 0
-		                            ? "you cancelled the sign-in"
-		                            : err));
+		demo_show_start(h, r, resp, app,
+		                arena_printf(r->a, "The hub answered: %s",
+		                             strcmp(err, "access_denied") == 0
+		                                 ? "you cancelled the sign-in"
+		                                 : err));
 		return;
 	}
 	const char *code = form_get(&r->query, "code", NULL);
-	const hub_client *c = hub_find_client(h, r->a, DEMO_CLIENT);
+	const hub_client *c = hub_find_client(h, r->a, app->client_id);
 	token_result tr;
 	if (!code || !nonce || !verifier || !c ||
-	    oidc_redeem(h, r->a, c, code, redirect_uri(h, r->a), verifier, &tr)) {
-		show_start(h, r, resp, "The sign-in could not be completed.");
+	    oidc_redeem(h, r->a, c, code, redirect_uri(h, r->a, app), verifier, &tr)) {
+		demo_show_start(h, r, resp, app, "The sign-in could not be completed.");
 		return;
 	}
 	const char *why;
-	json_t *claims = verify_id_token(h, r, tr.id_token, nonce, &why);
+	json_t *claims = verify_id_token(h, r, app, tr.id_token, nonce, &why);
 	if (!claims) {
-		show_start(h, r, resp, why);
+		demo_show_start(h, r, resp, app, why);
 		return;
 	}
-	char sid[44];
-	char *cs = json_dumps(claims, JSON_COMPACT);
+	char cookie[44];
+	int rc = save_session(h, r, app, claims, tr.id_token, cookie);
 	json_decref(claims);
-	char *skey = NULL;
-	int rc = random_token(sid);
-	if (rc == 0) {
-		skey = arena_printf(r->a, "session:%s", sid);
-		rc = store_put(h->st, NS_DEMO, skey, strlen(skey), cs, strlen(cs), 3600);
-	}
-	free(cs);
 	if (rc) {
-		show_start(h, r, resp, "The demo service cannot store its session.");
+		demo_show_start(h, r, resp, app, "The demo service cannot store its session.");
 		return;
 	}
-	set_cookie(h, r, resp, SESSION_COOKIE, sid, 3600);
-	http_redirect(resp, arena_printf(r->a, "%s/demo", h->cfg->issuer));
+	demo_set_cookie(h, r, resp, app, SESSION_COOKIE, cookie, 3600);
+	http_redirect(resp, arena_printf(r->a, "%s%s", h->cfg->issuer, app->path));
 }
 
-static void home(hub *h, http_req *r, http_resp *resp)
+json_t *demo_session(hub *h, http_req *r, const demo_app *app, char **key)
 {
-	const char *sid = http_cookie(r, SESSION_COOKIE);
-	if (sid && strlen(sid) == 43) {
-		char *skey = arena_printf(r->a, "session:%s", sid);
-		void *v;
-		size_t n;
-		if (store_get(h->st, NS_DEMO, skey, strlen(skey), &v, &n, NULL) == 0) {
-			json_t *claims = json_loadb(v, n, 0, NULL);
-			free(v);
-			if (claims) {
-				show_claims(r, resp, claims);
-				json_decref(claims);
-				return;
-			}
-		}
-	}
-	show_start(h, r, resp, NULL);
+	const char *cookie = http_cookie(r, SESSION_COOKIE);
+	if (!cookie || strlen(cookie) != 43)
+		return NULL;
+	char *skey = arena_printf(r->a, "session:%s:%s", app->client_id, cookie);
+	void *v;
+	size_t n;
+	if (store_get(h->st, NS_DEMO, skey, strlen(skey), &v, &n, NULL) != 0)
+		return NULL;
+	json_t *rec = json_loadb(v, n, 0, NULL);
+	free(v);
+	if (key)
+		*key = skey;
+	return rec;
+}
+
+static void home(hub *h, http_req *r, http_resp *resp, const demo_app *app)
+{
+	json_t *rec = demo_session(h, r, app, NULL);
+	json_t *claims = json_object_get(rec, "claims");
+	if (json_is_object(claims))
+		show_claims(r, resp, app, claims);
+	else
+		demo_show_start(h, r, resp, app, NULL);
+	json_decref(rec);
 }
 
 void demo_route(hub *h, http_req *r, http_resp *resp)
 {
-	if (!hub_find_client(h, r->a, DEMO_CLIENT)) {
-		demo_page(r, resp, 500,
-		          "<h1>Demo service not configured</h1><p>Add a service with client_id "
-		          "\"demo\" and the redirect URI ISSUER/demo/callback to the config.</p>");
+	const demo_app *app = NULL;
+	const char *rest = NULL;
+	for (size_t i = 0; i < sizeof apps / sizeof apps[0]; i++) {
+		size_t n = strlen(apps[i].path);
+		if (strncmp(r->path, apps[i].path, n) == 0 && (!r->path[n] || r->path[n] == '/')) {
+			app = &apps[i];
+			rest = r->path + n;
+		}
+	}
+	if (!app) {
+		http_html(resp, 404,
+		          page_render(r->a, "Page not found", "<h1>Page not found</h1>"));
 		return;
 	}
-	if (strcmp(r->path, "/demo") == 0 || strcmp(r->path, "/demo/") == 0)
-		home(h, r, resp);
-	else if (strcmp(r->path, "/demo/login") == 0)
-		start_login(h, r, resp);
-	else if (strcmp(r->path, "/demo/callback") == 0)
-		finish_login(h, r, resp);
-	else if (strcmp(r->path, "/demo/logout") == 0) {
-		const char *sid = http_cookie(r, SESSION_COOKIE);
-		if (sid) {
-			char *skey = arena_printf(r->a, "session:%s", sid);
-			store_del(h->st, NS_DEMO, skey, strlen(skey));
-		}
-		set_cookie(h, r, resp, SESSION_COOKIE, "", 0);
-		http_redirect(resp, arena_printf(r->a, "%s/demo", h->cfg->issuer));
-	} else
-		demo_page(r, resp, 404, "<h1>Page not found</h1>");
+	if (!hub_find_client(h, r->a, app->client_id)) {
+		demo_page(r, resp, app, 500,
+		          arena_printf(r->a,
+		                       "<h1>Demo service not configured</h1><p>Add a service with "
+		                       "client_id \"%s\" and the redirect URI "
+		                       "ISSUER%s/callback to the config.</p>",
+		                       app->client_id, app->path));
+		return;
+	}
+	if (!*rest || strcmp(rest, "/") == 0)
+		home(h, r, resp, app);
+	else if (strcmp(rest, "/login") == 0)
+		start_login(h, r, resp, app);
+	else if (strcmp(rest, "/callback") == 0)
+		finish_login(h, r, resp, app);
+	else if (strcmp(rest, "/logout") == 0)
+		demo_logout(h, r, resp, app);
+	else if (strcmp(rest, "/backchannel") == 0)
+		demo_backchannel(h, r, resp, app);
+	else
+		demo_page(r, resp, app, 404, "<h1>Page not found</h1>");
 }

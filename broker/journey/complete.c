@@ -1,6 +1,7 @@
 /* complete.c — issues the authorization code (see complete.h). The code record holds what the token
- * endpoint needs and the claims released (oidc/claims.h); the journey is deleted in the same
- * transaction, so personal attributes live only until the code is redeemed or expires. */
+ * endpoint needs and the claims released (oidc/claims.h); the journey is spent and the session
+ * written in the same transaction, so personal attributes live only until the code is redeemed or
+ * expires, and in the session's vault (sessions/session.h) until it ends. */
 #include "complete.h"
 #include "picker.h"
 #include "../oidc/claims.h"
@@ -12,6 +13,70 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void unavailable(http_req *r, http_resp *resp)
+{
+	oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
+	                "Try again in a few minutes.", NULL);
+}
+
+/* The code for the service of j, for identity id with pairwise sub in session s, committed with
+ * the session's record (and, for a journey that was stored or sealed, its spent claim). */
+static void issue(hub *h, http_req *r, http_resp *resp, const journey *j, session *s,
+                  const idhub_identity *id, const char *sub, int spend)
+{
+	const service_conf *svc = hub_service(h, r->a, j->client_id);
+	const char *sid = svc ? session_service_sid(h, r->a, s, svc->client_id, sub) : NULL;
+	char code[44];
+	if (!sid || random_token(code)) {
+		unavailable(r, resp);
+		return;
+	}
+	int64_t now = hub_now(h);
+	code_record c = {.client_id = j->client_id,
+	                 .redirect_uri = j->redirect_uri,
+	                 .code_challenge = j->code_challenge,
+	                 .nonce = j->nonce,
+	                 .scope = j->scope,
+	                 .sub = sub,
+	                 .idp = s->idp,
+	                 .sid = sid,
+	                 .loa = s->loa,
+	                 .auth_time = s->auth_time,
+	                 .session_expires = s->created + h->cfg->session_max_ttl,
+	                 .issued = now};
+	/* only what the service is allowed, the IdP asserted and the request asked for */
+	claims_release(svc, j->scope, j->claims, id, &c.claims, &c.id_claims);
+	char *js = code_record_json(&c);
+	code_record_release(&c);
+	/* single sign-on: the service and its sid go into the live session first (merged with
+	 * what concurrent requests add); a session ended meanwhile yields no code */
+	int rc = spend ? 0 : session_save(h, r->a, s);
+	store_batch *b = store_batch_new();
+	store_batch_put_new(b, NS_CODE, code, strlen(code), js, strlen(js), h->cfg->code_ttl);
+	if (spend) {
+		journey_spend(h, b, j); /* one code per authorization request */
+		session_batch_save(h, b, s);
+	}
+	if (rc)
+		store_batch_free(b);
+	else
+		rc = store_batch_commit(h->st, b);
+	free(js);
+	if (rc == STORE_EXISTS) {
+		/* spent meanwhile (a cancel, or another callback of a re-picked journey won) */
+		log_info("journey: %s: already spent, no second code", svc->client_id);
+		journey_gone_page(h, r, resp);
+		return;
+	}
+	if (rc) {
+		unavailable(r, resp);
+		return;
+	}
+	log_info("journey: %s signed in to %s through %s at level %d%s", sub, svc->client_id,
+	         s->idp, c.loa, spend ? "" : " (single sign-on)");
+	oidc_redirect_code(h, r, resp, j->redirect_uri, code, j->state);
+}
+
 void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, const hub_idp *idp,
                       const idhub_identity *id)
 {
@@ -21,47 +86,23 @@ void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, co
 	if (!svc ||
 	    pairwise_sub(&h->pw, h->st, svc->sector, idp->conf->id, id->subject, now, sub)) {
 		log_err("journey: cannot record the pairwise subject");
-		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-		                "Try again in a few minutes.", NULL);
+		unavailable(r, resp);
 		return;
 	}
-	char code[44];
-	if (random_token(code)) {
-		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-		                "Try again.", NULL);
+	int loa = id->loa < idp->conf->max_loa ? id->loa : idp->conf->max_loa;
+	session s, ended;
+	if (session_begin(h, r, resp, idp->conf->id, id, loa, &s, &ended)) {
+		unavailable(r, resp);
 		return;
 	}
-	code_record c = {.client_id = j->client_id,
-	                 .redirect_uri = j->redirect_uri,
-	                 .code_challenge = j->code_challenge,
-	                 .nonce = j->nonce,
-	                 .scope = j->scope,
-	                 .sub = sub,
-	                 .idp = idp->conf->id,
-	                 .loa = id->loa < idp->conf->max_loa ? id->loa : idp->conf->max_loa,
-	                 .auth_time = id->auth_time ? id->auth_time : now,
-	                 .issued = now};
-	/* only what the service is allowed, the IdP asserted and the request asked for */
-	claims_release(svc, j->scope, j->claims, id, &c.claims, &c.id_claims);
-	char *js = code_record_json(&c);
-	code_record_release(&c);
-	store_batch *b = store_batch_new();
-	store_batch_put_new(b, NS_CODE, code, strlen(code), js, strlen(js), h->cfg->code_ttl);
-	journey_spend(h, b, j); /* one code per authorization request */
-	int rc = store_batch_commit(h->st, b);
-	free(js);
-	if (rc == STORE_EXISTS) {
-		/* spent meanwhile (a cancel, or another callback of a re-picked journey won) */
-		log_info("journey: %s: already spent, no second code", svc->client_id);
-		journey_gone_page(h, r, resp);
-		return;
-	}
-	if (rc) {
-		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-		                "Try again in a few minutes.", NULL);
-		return;
-	}
-	log_info("journey: %s signed in to %s through %s at level %d", sub, svc->client_id,
-	         idp->conf->id, c.loa);
-	oidc_redirect_code(h, r, resp, j->redirect_uri, code, j->state);
+	issue(h, r, resp, j, &s, id, sub, 1);
+	/* another citizen's session in this browser: ended (its services signed out) */
+	if (ended.key[0])
+		session_end(h, r->a, ended.key, "another sign-in in the same browser");
+}
+
+void journey_complete_sso(hub *h, http_req *r, http_resp *resp, const journey *j, session *s,
+                          const idhub_identity *id, const char *sub)
+{
+	issue(h, r, resp, j, s, id, sub, 0);
 }

@@ -4,6 +4,7 @@
 #include "authorize.h"
 #include "claims.h"
 #include "respond.h"
+#include "sso.h"
 #include "../journey/eligibility.h"
 #include "../journey/journey.h"
 #include "../util/buf.h"
@@ -61,6 +62,9 @@ static const char *granted_scope(arena *a, const service_conf *svc, const char *
 	for (int i = 0; known[i]; i++)
 		if (has_word(scope, known[i]) && service_allows_scope(svc, known[i]))
 			buf_printf(&b, " %s", known[i]);
+	/* a refresh token that outlives the hub session: only where the service may have one */
+	if (has_word(scope, "offline_access") && svc->offline_access)
+		buf_puts(&b, " offline_access");
 	return buf_str(&b);
 }
 
@@ -256,12 +260,6 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		return;
 	}
 	const char *prompt = form_param(p, "prompt", NULL);
-	if (prompt && has_word(prompt, "none")) {
-		/* the hub keeps no sign-in session: it can never answer without the citizen */
-		oidc_redirect_error(h, r, resp, redirect_uri, "login_required",
-		                    "the hub cannot sign in without interaction", state);
-		return;
-	}
 	int loa = required_loa(h, svc, form_param(p, "acr_values", NULL));
 	if (loa < 0) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
@@ -295,6 +293,9 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 	             .has_max_age = has_max_age,
 	             .max_age = max_age};
 	journey_binding_hash(browser, j.bh);
+	/* single sign-on, prompt=none and id_token_hint (sso.c): answered from the hub session */
+	if (oidc_sso(h, r, resp, svc, &j, prompt, form_param(p, "id_token_hint", NULL)))
+		return;
 	if (journey_create(h, r->a, &j)) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "server_error",
 		                    "the hub cannot start the sign-in now", state);

@@ -16,6 +16,10 @@ char *code_record_json(const code_record *c)
 		json_object_set_new(o, "cc", json_string(c->code_challenge));
 	if (c->nonce)
 		json_object_set_new(o, "nonce", json_string(c->nonce));
+	if (c->sid)
+		json_object_set_new(o, "sid", json_string(c->sid));
+	if (c->session_expires)
+		json_object_set_new(o, "sexp", json_integer(c->session_expires));
 	if (c->id_claims)
 		json_object_set(o, "idc", c->id_claims);
 	/* the journey's log ID (a hash, see log.h), so the /token lines join the login's */
@@ -63,9 +67,11 @@ int code_record_parse(arena *a, const char *json, size_t len, code_record *out)
 	out->scope = str(a, o, "scope");
 	out->sub = str(a, o, "sub");
 	out->idp = str(a, o, "idp");
+	out->sid = str(a, o, "sid");
 	out->loa = (int)json_integer_value(json_object_get(o, "loa"));
 	out->auth_time = json_integer_value(json_object_get(o, "at"));
 	out->issued = json_integer_value(json_object_get(o, "iat"));
+	out->session_expires = json_integer_value(json_object_get(o, "sexp"));
 	json_t *claims = json_object_get(o, "claims");
 	out->claims = json_is_object(claims) ? json_incref(claims) : json_object();
 	json_t *idc = json_object_get(o, "idc");

@@ -11,8 +11,10 @@
 
 typedef struct code_record {
 	const char *client_id, *redirect_uri, *code_challenge, *nonce, *scope, *sub, *idp;
+	const char *sid; /* the session's id for this service (OIDC Back-Channel Logout §2.1) */
 	int loa;
 	int64_t auth_time, issued;
+	int64_t session_expires; /* the hub session's absolute end: caps online refresh tokens */
 	/* code_challenge and nonce are NULL when the service's policy let the request omit them */
 	json_t *claims;    /* claims released to userinfo (borrowed in code_record_json) */
 	json_t *id_claims; /* claims released in the ID token (borrowed in code_record_json) */

@@ -17,7 +17,8 @@ static json_t *strings(const char *const *v)
 /* openid, profile and email always; address and phone when a configured IdP can assert them. */
 static json_t *scopes_supported(const hub *h)
 {
-	json_t *a = strings((const char *const[]){"openid", "profile", "email", NULL});
+	json_t *a =
+	    strings((const char *const[]){"openid", "profile", "email", "offline_access", NULL});
 	if (claims_idps_assert(h, "address"))
 		json_array_append_new(a, json_string("address"));
 	if (claims_idps_assert(h, "phone_number"))
@@ -29,7 +30,7 @@ static json_t *scopes_supported(const hub *h)
 static json_t *claims_supported(const hub *h)
 {
 	json_t *a = strings((const char *const[]){"iss", "sub", "aud", "exp", "iat", "auth_time",
-	                                          "nonce", "acr", "at_hash", NULL});
+	                                          "nonce", "acr", "at_hash", "sid", NULL});
 	json_t *idp = claims_idp_claims(h);
 	json_array_extend(a, idp);
 	json_decref(idp);
@@ -56,8 +57,9 @@ char *oidc_discovery_json(const hub *h)
 	                    strings((const char *const[]){"code", NULL}));
 	json_object_set_new(o, "response_modes_supported",
 	                    strings((const char *const[]){"query", NULL}));
-	json_object_set_new(o, "grant_types_supported",
-	                    strings((const char *const[]){"authorization_code", NULL}));
+	json_object_set_new(
+	    o, "grant_types_supported",
+	    strings((const char *const[]){"authorization_code", "refresh_token", NULL}));
 	json_object_set_new(o, "subject_types_supported",
 	                    strings((const char *const[]){"pairwise", NULL}));
 	json_object_set_new(o, "id_token_signing_alg_values_supported", strings(algs));
@@ -80,6 +82,17 @@ char *oidc_discovery_json(const hub *h)
 	json_object_set_new(o, "request_parameter_supported", json_false());
 	json_object_set_new(o, "request_uri_parameter_supported", json_false());
 	json_object_set_new(o, "authorization_response_iss_parameter_supported", json_true());
+	/* sessions, single sign-on and the token lifecycle (README "Sessions and logout") */
+	json_object_set_new(o, "prompt_values_supported",
+	                    strings((const char *const[]){"none", "login", NULL}));
+	json_object_set_new(o, "revocation_endpoint", json_sprintf("%s/revoke", iss));
+	json_object_set_new(o, "revocation_endpoint_auth_methods_supported", strings(auth));
+	json_object_set_new(o, "introspection_endpoint", json_sprintf("%s/introspect", iss));
+	json_object_set_new(o, "introspection_endpoint_auth_methods_supported", strings(auth));
+	json_object_set_new(o, "end_session_endpoint", json_sprintf("%s/logout", iss));
+	json_object_set_new(o, "backchannel_logout_supported", json_true());
+	json_object_set_new(o, "backchannel_logout_session_supported", json_true());
+	json_object_set_new(o, "frontchannel_logout_supported", json_false());
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;

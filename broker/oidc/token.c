@@ -2,6 +2,8 @@
 #include "token.h"
 #include "client_auth.h"
 #include "code.h"
+#include "mint.h"
+#include "refresh_grant.h"
 #include "respond.h"
 #include "../issue/issue.h"
 #include "../util/b64url.h"
@@ -76,19 +78,6 @@ static void revoke(hub *h, const char *jti)
 		        jti);
 	else
 		log_warn("token: authorization code replayed; access token %s revoked", jti);
-}
-
-static const char *token_response(arena *a, const char *at, const char *idt, int64_t ttl,
-                                  const char *scope)
-{
-	json_t *o =
-	    json_pack("{s:s, s:s, s:I, s:s, s:s}", "access_token", at, "token_type", "Bearer",
-	              "expires_in", (json_int_t)ttl, "id_token", idt, "scope", scope);
-	char *s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	const char *r = arena_strdup(a, s);
-	free(s);
-	return r;
 }
 
 /* A code already redeemed: refused; when the same client presents it again the token it issued is
@@ -189,51 +178,35 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 	code_record cr;
 	if (consume_code(h, a, c, code, redirect_uri, verifier, jti, &cr, out))
 		return -1;
-	int64_t now = hub_now(h);
-
-	keyring *kr = keys_cache_get(h->keys);
-	token_input in = {.issuer = h->cfg->issuer,
-	                  .audience_at = h->userinfo_endpoint,
-	                  .client_id = cr.client_id,
-	                  .sub = cr.sub,
-	                  .nonce = cr.nonce,
-	                  .acr = config_loa_acr(h->cfg, cr.loa),
-	                  .scope = cr.scope,
-	                  .jti = jti,
-	                  .now = now,
-	                  .auth_time = cr.auth_time,
-	                  .id_ttl = h->cfg->id_token_ttl,
-	                  .at_ttl = h->cfg->access_token_ttl,
-	                  .claims = cr.id_claims};
-	const char *at = kr ? token_access(a, kr, &in) : NULL;
-	const char *idt = at ? token_id(a, kr, c->conf->id_token_alg, &in, at) : NULL;
-	keyring_unref(kr);
-	/* userinfo answers from this record until the access token expires */
-	json_t *ui = json_deep_copy(cr.claims);
-	json_object_set_new(ui, "sub", json_string(cr.sub));
-	char *uis = json_dumps(ui, JSON_COMPACT);
-	json_decref(ui);
+	mint_input in = {.sub = cr.sub,
+	                 .nonce = cr.nonce,
+	                 .scope = cr.scope,
+	                 .sid = cr.sid,
+	                 .loa = cr.loa,
+	                 .auth_time = cr.auth_time,
+	                 .claims = cr.claims,
+	                 .id_claims = cr.id_claims,
+	                 .jti = jti};
+	int rc = oidc_refresh_start(h, a, c, &cr, &in.refresh_token);
+	if (rc == 0)
+		rc = oidc_mint(h, a, c, &in, out);
+	else
+		unavailable(out);
 	code_record_release(&cr);
-	if (!idt || store_put(h->st, NS_USERINFO, jti, strlen(jti), uis, strlen(uis),
-	                      h->cfg->access_token_ttl)) {
-		free(uis);
-		log_err("token: cannot sign or record tokens (is there a current key?)");
-		out->status = 500;
-		out->error = "server_error";
-		return -1;
-	}
-	free(uis);
-	out->status = 200;
-	out->access_token = at;
-	out->id_token = idt;
-	out->json = token_response(a, at, idt, h->cfg->access_token_ttl, cr.scope);
-	return 0;
+	return rc;
 }
 
-static const char *const single_params[] = {
-    "grant_type", "code",          "redirect_uri",     "code_verifier",
-    "client_id",  "client_secret", "client_assertion", "client_assertion_type",
-    NULL};
+static const char *const single_params[] = {"grant_type",
+                                            "code",
+                                            "redirect_uri",
+                                            "code_verifier",
+                                            "client_id",
+                                            "client_secret",
+                                            "client_assertion",
+                                            "client_assertion_type",
+                                            "refresh_token",
+                                            "scope",
+                                            NULL};
 
 void oidc_token(hub *h, http_req *r, http_resp *resp)
 {
@@ -276,9 +249,26 @@ void oidc_token(hub *h, http_req *r, http_resp *resp)
 		oidc_json_error(r, resp, 400, "invalid_request", "grant_type is required");
 		return;
 	}
+	token_result tr;
+	if (strcmp(gt, "refresh_token") == 0) {
+		const char *rt = form_param(&r->body, "refresh_token", NULL);
+		if (!rt) {
+			oidc_json_error(r, resp, 400, "invalid_request",
+			                "refresh_token is required");
+			return;
+		}
+		if (oidc_refresh_grant(h, r->a, c, rt, form_param(&r->body, "scope", NULL), &tr)) {
+			log_info("token: %s refresh refused: %s", c->conf->client_id,
+			         tr.description ? tr.description : tr.error);
+			oidc_json_error(r, resp, tr.status, tr.error, tr.description);
+			return;
+		}
+		http_json(resp, 200, tr.json);
+		return;
+	}
 	if (strcmp(gt, "authorization_code") != 0) {
 		oidc_json_error(r, resp, 400, "unsupported_grant_type",
-		                "only authorization_code is supported");
+		                "only authorization_code and refresh_token are supported");
 		return;
 	}
 	const char *code = form_param(&r->body, "code", NULL);
@@ -290,7 +280,6 @@ void oidc_token(hub *h, http_req *r, http_resp *resp)
 		                "code and redirect_uri are required");
 		return;
 	}
-	token_result tr;
 	if (oidc_redeem(h, r->a, c, code, ruri, verifier, &tr)) {
 		log_info("token: %s refused: %s", c->conf->client_id,
 		         tr.description ? tr.description : tr.error);

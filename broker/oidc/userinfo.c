@@ -3,14 +3,13 @@
  * signature by a published hub key, typ at+jwt, iss, aud, exp, and not revoked (a replayed code
  * revokes the token its first redemption issued). */
 #include "userinfo.h"
+#include "access.h"
 #include "respond.h"
 #include "../tokens/jws.h"
 #include "../util/log.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define ACCESS_TOKEN_MAX 4096
 
 static void refuse(http_req *r, http_resp *resp, const char *error, const char *why)
 {
@@ -20,38 +19,14 @@ static void refuse(http_req *r, http_resp *resp, const char *error, const char *
 	oidc_json_error(r, resp, strcmp(error, "invalid_request") == 0 ? 400 : 401, error, why);
 }
 
-/* Verifies the token and returns its jti and sub, or a reason. */
+/* Verifies the token and returns its jti and sub, or a reason (access.h). */
 static const char *check_token(hub *h, http_req *r, const char *tok, const char **jti,
                                const char **sub)
 {
-	jws_parsed p;
-	if (jws_parse(r->a, tok, ACCESS_TOKEN_MAX, &p))
-		return "malformed access token";
-	const char *why = NULL;
-	keyring *kr = keys_cache_get(h->keys);
-	const signing_key *k = p.kid && kr ? keyring_find(kr, p.kid) : NULL;
-	const char *typ = json_string_value(json_object_get(p.header, "typ"));
-	json_t *exp = json_object_get(p.payload, "exp");
-	json_t *iat = json_object_get(p.payload, "iat");
-	const char *iss = json_string_value(json_object_get(p.payload, "iss"));
-	const char *aud = json_string_value(json_object_get(p.payload, "aud"));
-	*jti = arena_strdup(r->a, json_string_value(json_object_get(p.payload, "jti")));
-	*sub = arena_strdup(r->a, json_string_value(json_object_get(p.payload, "sub")));
-	if (!k || jws_verify(&p, k->pkey, k->alg) != 0)
-		why = "access token signature does not verify";
-	else if (!typ || strcasecmp(typ, "at+jwt") != 0)
-		why = "not an access token";
-	else if (!iss || strcmp(iss, h->cfg->issuer) != 0 || !aud ||
-	         strcmp(aud, h->userinfo_endpoint) != 0)
-		why = "access token not issued for this endpoint";
-	else if (!json_is_integer(exp) || json_integer_value(exp) <= hub_now(h))
-		why = "access token expired";
-	else if (!json_is_integer(iat) || json_integer_value(iat) < store_unclean_floor(h->st))
-		why = "access token issued before the hub restarted";
-	else if (!*jti || !*sub)
-		why = "access token without jti or sub";
-	keyring_unref(kr);
-	jws_parsed_free(&p);
+	access_info ai;
+	const char *why = access_token_check(h, r->a, tok, &ai);
+	*jti = ai.jti;
+	*sub = ai.sub;
 	return why;
 }
 
@@ -104,8 +79,7 @@ void oidc_userinfo(hub *h, http_req *r, http_resp *resp)
 	}
 	void *v;
 	size_t n;
-	if (store_get(h->st, NS_REVOKED, jti, strlen(jti), &v, &n, NULL) == 0) {
-		free(v);
+	if (access_token_revoked(h, jti)) {
 		refuse(r, resp, "invalid_token", "access token revoked");
 		return;
 	}

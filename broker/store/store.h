@@ -40,6 +40,8 @@ typedef enum {
 	NS_USERINFO,    /* access-token jti -> userinfo claims until the token expires */
 	NS_DEMO,        /* the built-in demo service's login state */
 	NS_CACHE,       /* adapters' and clients' fetched documents (JWKS, metadata) */
+	NS_SESSION,     /* hub sessions: SHA-256 of the session cookie -> session record; lost
+	                   only with the volatile environment after an unclean start */
 	NS_VOLATILE_END,
 	/* durable: fsync'd */
 	NS_PAIRWISE =
@@ -51,6 +53,8 @@ typedef enum {
 	NS_AUDIT,            /* time-ordered audit records */
 	NS_CLIENTS,          /* services registered with idhubctl: client_id -> JSON */
 	NS_IDP_STATE,        /* operator switches per IdP: id -> JSON */
+	NS_REFRESH,          /* SHA-256 of a refresh token -> its record; "f:" family -> state */
+	NS_LOGOUT,           /* back-channel logout deliveries queued, with their outcome */
 	NS_COUNT
 } store_ns;
 

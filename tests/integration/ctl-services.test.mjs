@@ -197,3 +197,25 @@ test('the audit log has every service change with who/what/target, and no secret
   const t = await ctlOk(hub, ['audit']);
   assert.match(t.stdout, /services\.add\s+svc-new/);
 });
+
+test('services add/update: refresh tokens, introspection and logout URIs, validated, used by the running daemon', async () => {
+  const bad = await ctl(hub, ['services', 'add', '--id', 'svc-lc-bad', '--name', 'x', '--redirect-uri', cb('svc-lc-bad'), '--offline-access', 'true']);
+  assert.equal(bad.status, 2, 'offline_access needs refresh tokens');
+  const badUri = await ctl(hub, ['services', 'add', '--id', 'svc-lc-bad', '--name', 'x', '--redirect-uri', cb('svc-lc-bad'), '--backchannel-logout-uri', 'http://example.com/bc']);
+  assert.equal(badUri.status, 2, 'http only on loopback');
+  const r = await addService('svc-lc', ['--refresh-tokens', 'true', '--introspection', 'true',
+    '--backchannel-logout-uri', cb('svc-lc', 'bc'), '--post-logout-redirect-uri', cb('svc-lc', 'out')]);
+  const secret = r.json.client_secret;
+  const s = await ctlOk(hub, ['services', 'show', 'svc-lc'], { json: true });
+  assert.equal(s.json.refresh_tokens, true);
+  assert.equal(s.json.introspection, true);
+  assert.equal(s.json.offline_access, false);
+  assert.equal(s.json.backchannel_logout_uri, cb('svc-lc', 'bc'));
+  assert.deepEqual(s.json.post_logout_redirect_uris, [cb('svc-lc', 'out')]);
+  const { tokens } = await loginAndRedeem(await plainRpConfig(hub, 'svc-lc', { secret }), { redirectUri: cb('svc-lc') });
+  assert.ok(tokens.refresh_token, 'the running daemon gives the registered service a refresh token');
+  await ctlOk(hub, ['services', 'update', 'svc-lc', '--refresh-tokens', 'false', '--backchannel-logout-uri', '']);
+  const u = await ctlOk(hub, ['services', 'show', 'svc-lc'], { json: true });
+  assert.equal(u.json.refresh_tokens, false);
+  assert.equal(u.json.backchannel_logout_uri, undefined);
+});

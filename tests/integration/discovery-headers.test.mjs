@@ -32,7 +32,7 @@ test('discovery document', async () => {
   assert.ok(Array.isArray(d.id_token_signing_alg_values_supported) && d.id_token_signing_alg_values_supported.length > 0);
   assert.ok(!d.id_token_signing_alg_values_supported.includes('none'), 'alg none is never offered');
   assert.ok(d.scopes_supported?.includes('openid'), 'scopes_supported includes openid');
-  if (d.grant_types_supported) assert.deepEqual(d.grant_types_supported, ['authorization_code']);
+  if (d.grant_types_supported) assert.deepEqual(d.grant_types_supported, ['authorization_code', 'refresh_token']);
   if (d.response_modes_supported) assert.ok(d.response_modes_supported.includes('query'));
   for (const m of ['client_secret_basic', 'client_secret_post', 'private_key_jwt']) {
     assert.ok(d.token_endpoint_auth_methods_supported?.includes(m), `token_endpoint_auth_methods_supported has ${m}`);

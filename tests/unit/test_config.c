@@ -140,7 +140,12 @@ static void test_dev_conf(void **state)
 	assert_int_equal(idp->enabled, 1);
 	assert_int_equal(idp->nsettings, 0);
 
-	assert_int_equal(c->nservices, 1);
+	assert_int_equal(c->nservices, 2); /* demo and demo2, in two sectors (single sign-on) */
+	assert_string_equal(config_service(c, "demo2")->sector, "demo2");
+	assert_string_equal(config_service(c, "demo2")->backchannel_logout_uri,
+	                    "http://127.0.0.1:8080/demo2/backchannel");
+	assert_int_equal(c->session_idle_ttl, 1800);
+	assert_int_equal(c->session_max_ttl, 28800);
 	const service_conf *s = config_service(c, "demo");
 	assert_non_null(s);
 	assert_string_equal(s->name, "Demo service");

@@ -37,9 +37,9 @@ export async function authRequest(config, { redirectUri, scope = 'openid profile
 }
 
 /** Log in through the journey and redeem the code with openid-client. */
-export async function loginAndRedeem(config, { redirectUri, persona = 'alice', username, loa, browser, extra, scope } = {}) {
+export async function loginAndRedeem(config, { redirectUri, persona = 'alice', username, loa, browser, extra, scope, idp } = {}) {
   const req = await authRequest(config, { redirectUri, extra, scope });
-  const journey = await login({ authorizeUrl: req.url.href, persona, username, loa, browser: browser || new Browser() });
+  const journey = await login({ authorizeUrl: req.url.href, persona, username, loa, idp, browser: browser || new Browser() });
   if (!journey.location || !journey.params.code) {
     throw new Error(`no code: ${journey.location} ${JSON.stringify(journey.params)}`);
   }
