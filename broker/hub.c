@@ -158,6 +158,10 @@ hub *hub_open(hub_conf *cfg, char **err)
 		log_warn("store: group commit unavailable; every pairwise record is fsync'd");
 	keys_policy kp = hub_keys_policy(cfg);
 	h->rotation = keys_schedule_start(h->st, &kp, cfg->key_rotation_days, 3600);
+	h->audit = audit_heads_start(h->st, h->keys, cfg->issuer, cfg->audit_tree_head_interval,
+	                             cfg->audit_retention_days);
+	if (!h->audit)
+		log_warn("audit: cannot start the tree-head thread; no signed heads until restart");
 	if (store_start_purger(h->st, 30))
 		log_warn(
 		    "store: cannot start the purge thread; expired records stay until restart");
@@ -174,6 +178,7 @@ void hub_close(hub *h)
 	if (!h)
 		return;
 	keys_schedule_stop(h->rotation);
+	audit_heads_stop(h->audit);
 	adapters_unload(h);
 	services_shutdown(h);
 	for (size_t i = 0; i < h->nclients; i++)

@@ -5,6 +5,7 @@
 #define IDHUB_HUB_H
 #include "config/config.h"
 #include "util/arena.h"
+#include "keys/audit_heads.h"
 #include "keys/keys.h"
 #include "keys/schedule.h"
 #include "pairwise/pairwise.h"
@@ -45,6 +46,7 @@ typedef struct hub {
 	char *userinfo_endpoint;
 	char *discovery_json;
 	keys_schedule *rotation; /* automatic key rotation, when hub.key_rotation_days is set */
+	audit_heads *audit;      /* signed audit tree heads and retention (audit_heads.h) */
 } hub;
 
 /* Opens the store, keys, pairwise secrets and adapters for cfg (which the hub then owns).

@@ -44,6 +44,8 @@ enum {
 	H_SERVICE_DOCUMENTATION,
 	H_LOG_FORMAT,
 	H_STORE_HIGH_WATER,
+	H_AUDIT_TREE_HEAD_INTERVAL,
+	H_AUDIT_RETENTION_DAYS,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -72,6 +74,8 @@ static const char *const hub_names[H_COUNT] = {
     "service_documentation",
     "log_format",
     "store_high_water",
+    "audit_tree_head_interval",
+    "audit_retention_days",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -201,6 +205,9 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    {H_JOURNEYS_PER_MINUTE, 600, 0, 1000000, offsetof(hub_conf, journeys_per_minute)},
 	    {H_UPSTREAM_THREADS, 32, 1, 512, offsetof(hub_conf, upstream_threads)},
 	    {H_STORE_HIGH_WATER, 75, 10, 85, offsetof(hub_conf, store_high_water)},
+	    {H_AUDIT_TREE_HEAD_INTERVAL, 300, 1, 86400,
+	     offsetof(hub_conf, audit_tree_head_interval)},
+	    {H_AUDIT_RETENTION_DAYS, 0, 0, 36500, offsetof(hub_conf, audit_retention_days)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,

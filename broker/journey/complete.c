@@ -38,6 +38,7 @@ void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, co
 	                 .scope = j->scope,
 	                 .sub = sub,
 	                 .idp = idp->conf->id,
+	                 .upstream_id = id->upstream_id,
 	                 .loa = id->loa < idp->conf->max_loa ? id->loa : idp->conf->max_loa,
 	                 .auth_time = id->auth_time ? id->auth_time : now,
 	                 .issued = now};

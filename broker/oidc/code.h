@@ -11,6 +11,7 @@
 
 typedef struct code_record {
 	const char *client_id, *redirect_uri, *code_challenge, *nonce, *scope, *sub, *idp;
+	const char *upstream_id; /* the upstream assertion's ID, for the audit log; may be NULL */
 	int loa;
 	int64_t auth_time, issued;
 	/* code_challenge and nonce are NULL when the service's policy let the request omit them */

@@ -3,6 +3,7 @@
 #include "client_auth.h"
 #include "code.h"
 #include "respond.h"
+#include "../audit/audit.h"
 #include "../tokens/issue.h"
 #include "../util/b64url.h"
 #include "../util/log.h"
@@ -223,6 +224,8 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 		return -1;
 	}
 	free(uis);
+	if (audit_token(h->st, cr.client_id, cr.sub, cr.idp, cr.loa, cr.upstream_id, jti))
+		log_err("token: cannot write the issuance's audit record");
 	out->status = 200;
 	out->access_token = at;
 	out->id_token = idt;
