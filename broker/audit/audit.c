@@ -81,7 +81,7 @@ int audit_token(store *s, const char *service, const char *sub, const char *idp,
 	              idp ? idp : "", "loa", loa, "assertion", assertion, "jti", jti);
 	char *js;
 	int rc = STORE_ERR;
-	if (after && make_record(&js, "idhub", "token.issue", service, NULL, after) == STORE_OK) {
+	if (after && make_record(&js, "idhub", "token.issue", sub, NULL, after) == STORE_OK) {
 		store_batch *b = store_batch_new();
 		store_batch_append(b, NS_AUDIT, js, strlen(js));
 		/* grouped with the other records of the last 10 ms in one synced commit: a login

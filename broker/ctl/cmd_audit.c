@@ -320,6 +320,9 @@ void ctl_audit_sign_head(ctl *c)
 {
 	if (!c->st)
 		return;
+	/* a record still attached is of a change that did not commit: it must not ride with the
+	 * head's write */
+	store_attach_drop(c->st);
 	char *err = NULL;
 	keyring *kr = keyring_load(c->st, &err);
 	if (!kr || audit_heads_sign(c->st, kr, c->cfg->issuer, &err))

@@ -52,7 +52,7 @@ test('a token issuance is audited with service, pairwise sub, IdP, level and ass
   }
   assert.ok(rec, 'the issuance is in the audit log');
   tokenSeq = rec.seq;
-  assert.equal(rec.target, 'svc-a');
+  assert.equal(rec.target, sub, 'the target is the citizen, by pairwise sub (as pairwise.forget)');
   assert.equal(rec.after.service, 'svc-a');
   assert.equal(rec.after.idp, 'sandbox');
   assert.ok(Number.isInteger(rec.after.loa) && rec.after.loa >= 1, `level: ${rec.after.loa}`);
