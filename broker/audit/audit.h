@@ -24,10 +24,14 @@ int audit_batch_put(store_batch *b, const char *who, const char *what, const cha
 int audit_attach(store *s, const char *who, const char *what, const char *target,
                  const json_t *before, const json_t *after);
 /* Records a token issuance: service, pairwise sub, IdP, level, the upstream assertion ID (NULL
- * when unknown) and the access token's jti; never the upstream subject or attributes. Group
- * committed (store_batch_commit_deferred): 0 once queued. */
+ * when unknown) and the access token's jti; never the upstream subject or attributes. Batched:
+ * the records of up to a second (or 256) commit together in one synced transaction, when the
+ * next issuance or audit_flush finds the batch due. 0 once queued. */
 int audit_token(store *s, const char *service, const char *sub, const char *idp, int loa,
                 const char *assertion, const char *jti);
+/* Commits the queued issuance records of s if they are due (or at once with force). The daemon
+ * calls it every second and at shutdown. 0 or a STORE_ code. */
+int audit_flush(store *s, int force);
 /* Calls fn with each record (parsed JSON, borrowed) from oldest to newest; stops when fn returns
  * non-zero. */
 int audit_each(store *s, int (*fn)(void *arg, const json_t *rec), void *arg);

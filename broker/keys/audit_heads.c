@@ -1,6 +1,7 @@
 /* audit_heads.c — signing the audit log's tree heads with the hub's keys, and the daemon's
  * periodic head and retention (see audit_heads.h). */
 #include "audit_heads.h"
+#include "../audit/audit.h"
 #include "../util/log.h"
 #include <pthread.h>
 #include <stdlib.h>
@@ -57,6 +58,8 @@ struct audit_heads {
 
 static void tick(audit_heads *ah)
 {
+	/* the head covers the issuances queued until now */
+	audit_flush(ah->s, 1);
 	keyring *kr = keys_cache_get(ah->kc);
 	char *err = NULL;
 	if (audit_heads_sign(ah->s, kr, ah->iss, &err)) {
@@ -74,21 +77,32 @@ static void tick(audit_heads *ah)
 	}
 }
 
+/* Wakes every second to commit the due batch of issuance records; a head (and a retention
+ * round) every interval_s, the first at once. */
 static void *run(void *arg)
 {
 	audit_heads *ah = arg;
+	int64_t since = ah->interval_s; /* a head at once */
 	pthread_mutex_lock(&ah->mu);
 	while (!ah->stop) {
 		pthread_mutex_unlock(&ah->mu);
-		tick(ah);
+		if (since >= ah->interval_s) {
+			tick(ah);
+			since = 0;
+		} else if (audit_flush(ah->s, 0)) {
+			log_warn("audit: cannot write the queued token issuance records");
+		}
 		pthread_mutex_lock(&ah->mu);
 		struct timespec t;
 		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_sec += ah->interval_s;
+		t.tv_sec += 1;
 		while (!ah->stop && pthread_cond_timedwait(&ah->cv, &ah->mu, &t) == 0)
 			;
+		since++;
 	}
 	pthread_mutex_unlock(&ah->mu);
+	/* at shutdown nothing queued is left behind */
+	audit_flush(ah->s, 1);
 	return NULL;
 }
 

@@ -15,7 +15,8 @@ int audit_heads_sign(store *s, const keyring *kr, const char *iss, char **err);
 
 typedef struct audit_heads audit_heads;
 /* Starts the daemon's thread: a head at once, then every interval_s seconds, each followed by a
- * retention round when retention_days > 0. NULL on error. */
+ * retention round when retention_days > 0; every second it commits the due batch of token
+ * issuance records (audit_token), and all of them when stopped. NULL on error. */
 audit_heads *audit_heads_start(store *s, keys_cache *kc, const char *iss, int64_t interval_s,
                                int64_t retention_days);
 void audit_heads_stop(audit_heads *ah);

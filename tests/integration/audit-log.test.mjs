@@ -6,7 +6,7 @@
 // and `audit export --since` writes JSON lines. Tampering is covered by tests/unit/test_audit_tree.c.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startHub, service } from './lib/hub.mjs';
 import { loginAndRedeem } from './lib/rp.mjs';
@@ -135,4 +135,20 @@ test('audit export --since writes JSON lines for a SIEM', async () => {
   assert.equal(none.stdout, '');
   const bad = await ctl(hub, ['audit', 'export', '--since', 'yesterday']);
   assert.equal(bad.status, 2, show(bad));
+});
+
+test('issuance records batched when the daemon stops are written at its shutdown', async () => {
+  const h = await startHub({ services: [service('svc-a', { redirect_uris: [CB] })], hub: { audit_tree_head_interval: 3600 }, keepDir: true });
+  try {
+    const { claims } = await loginAndRedeem(await plainRpConfig(h, 'svc-a'), { redirectUri: CB });
+    const x = await h.stop(); // at once: the batch (due after a second) is not written yet
+    assert.equal(x.code, 0);
+    const { records } = await auditLog(h.configPath);
+    assert.ok(records.some((r) => r.what === 'token.issue' && r.after?.sub === claims.sub), 'the issuance survived the stop');
+    const v = await ctlOk(h.configPath, ['audit', 'verify']);
+    assert.match(v.stdout, /^ok:/);
+  } finally {
+    await h.stop();
+    await rm(h.dir, { recursive: true, force: true });
+  }
 });
