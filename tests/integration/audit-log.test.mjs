@@ -37,6 +37,15 @@ async function jwks() {
   return res.json();
 }
 
+test("the daemon's own changes at its first start are audited: the first key and the secrets", async () => {
+  const { records } = await auditLog(hub);
+  const whats = records.map((r) => `${r.what} ${r.target}`);
+  for (const w of [/^keys\.create /, /^secrets\.create pairwise$/, /^secrets\.create journey-seal$/]) {
+    assert.ok(whats.some((x) => w.test(x)), `${w} in ${whats.join(', ')}`);
+  }
+  assert.equal(records[0].seq, 0, 'the log starts at 0');
+});
+
 let tokenSeq;
 let sub;
 
