@@ -1,5 +1,6 @@
 /* hub.c — opening and closing the daemon's shared context (see hub.h). */
 #include "hub.h"
+#include "audit/audit.h"
 #include "clients/clients.h"
 #include "http/csp.h"
 #include "journey/adapters.h"
@@ -125,6 +126,9 @@ hub *hub_open(hub_conf *cfg, char **err)
 	if (!h->st)
 		goto fail;
 	store_set_high_water(h->st, (int)cfg->store_high_water);
+	/* before anything is audited: a store from before sequence numbers is renumbered */
+	if (audit_migrate(h->st) < 0)
+		log_warn("audit: cannot renumber the records of an older store");
 	if (store_unclean_floor(h->st))
 		log_warn("store: the last run did not stop cleanly; short-lived records were "
 		         "discarded and anything issued before now is refused");

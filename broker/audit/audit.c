@@ -188,3 +188,48 @@ int audit_each(store *s, int (*fn)(void *arg, const json_t *rec), void *arg)
 	struct each_ctx c = {fn, arg};
 	return store_iter(s, NS_AUDIT, each_one, &c);
 }
+
+/* ---- records of a store from before the sequence numbers ---- */
+
+struct legacy_ctx {
+	store_batch *b;
+	json_t *vals;
+};
+
+static int legacy_one(void *arg, const void *key, size_t klen, const void *val, size_t vlen,
+                      int64_t expires)
+{
+	(void)expires;
+	struct legacy_ctx *c = arg;
+	if (klen == 8)
+		return 0;
+	json_t *v = json_stringn(val, vlen);
+	/* a record that cannot be carried over stops the whole renumbering (nothing is lost) */
+	if (!v || json_array_append_new(c->vals, v))
+		return 1;
+	store_batch_del(c->b, NS_AUDIT, key, klen);
+	return 0;
+}
+
+long audit_migrate(store *s)
+{
+	struct legacy_ctx c = {store_batch_new(), json_array()};
+	long rc = -1, n = 0;
+	if (c.b && c.vals && store_iter(s, NS_AUDIT, legacy_one, &c) == 0) {
+		n = (long)json_array_size(c.vals);
+		/* one transaction: every old key goes, then each record is appended in the old
+		 * keys' (time) order; an append numbers after the greatest key, so the old ones
+		 * must be gone first */
+		for (long i = 0; i < n; i++) {
+			json_t *v = json_array_get(c.vals, (size_t)i);
+			store_batch_append(c.b, NS_AUDIT, json_string_value(v),
+			                   json_string_length(v));
+		}
+		rc = n == 0 ? 0 : store_batch_commit(s, c.b) ? -1 : n;
+		if (n)
+			c.b = NULL;
+	}
+	store_batch_free(c.b);
+	json_decref(c.vals);
+	return rc;
+}

@@ -32,6 +32,9 @@ int audit_token(store *s, const char *service, const char *sub, const char *idp,
 /* Commits the queued issuance records of s if they are due (or at once with force). The daemon
  * calls it every second and at shutdown. 0 or a STORE_ code. */
 int audit_flush(store *s, int force);
+/* Renumbers the records of a store written before sequence numbers (time-ordered 16-byte keys),
+ * in their order, in one transaction; no head covered them yet. Returns how many, or -1. */
+long audit_migrate(store *s);
 /* Calls fn with each record (parsed JSON, borrowed) from oldest to newest; stops when fn returns
  * non-zero. */
 int audit_each(store *s, int (*fn)(void *arg, const json_t *rec), void *arg);

@@ -50,6 +50,9 @@ store *ctl_store(ctl *c)
 	if (!c->st) {
 		fprintf(stderr, "idhubctl: %s\n", err ? err : "cannot open the store");
 		free(err);
+	} else if (audit_migrate(c->st) < 0) {
+		fprintf(stderr, "idhubctl: warning: cannot renumber the audit records of an older "
+		                "store\n");
 	}
 	return c->st;
 }

@@ -429,6 +429,39 @@ static void test_retention_keeps_the_tree_provable(void **state)
 	assert_true(verify(f, why, sizeof why) >= 0);
 }
 
+static int seq_what(void *arg, uint64_t seq, const json_t *rec)
+{
+	char *out = arg;
+	char buf[32];
+	snprintf(buf, sizeof buf, "%llu=%s ", (unsigned long long)seq,
+	         json_string_value(json_object_get(rec, "target")));
+	strcat(out, buf);
+	return 0;
+}
+
+static void test_records_of_an_older_store_are_renumbered(void **state)
+{
+	struct fx *f = *state;
+	/* the old keys: 8 bytes of microseconds, 8 random */
+	const char *names[] = {"first", "second", "third"};
+	for (int i = 0; i < 3; i++) {
+		unsigned char k[16] = {0, 6, 0, 0, 0, 0, 0, (unsigned char)(9 - i)};
+		k[7] = (unsigned char)(i + 1);
+		char v[80];
+		snprintf(v, sizeof v, "{\"at\":1,\"who\":\"w\",\"what\":\"old\",\"target\":\"%s\"}",
+		         names[i]);
+		assert_int_equal(store_put(f->s, NS_AUDIT, k, 16, v, strlen(v), 0), 0);
+	}
+	/* an append cannot number after them */
+	assert_true(audit_append(f->s, "w", "new", "x", NULL, NULL) != 0);
+	assert_int_equal(audit_migrate(f->s), 3);
+	assert_int_equal(audit_migrate(f->s), 0);
+	assert_int_equal(audit_append(f->s, "w", "new", "fourth", NULL, NULL), 0);
+	char out[256] = "";
+	audit_each_seq(f->s, seq_what, out);
+	assert_string_equal(out, "0=first 1=second 2=third 3=fourth ");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +480,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_verify_catches_a_forged_leaf_index_and_record,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention_keeps_the_tree_provable, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_records_of_an_older_store_are_renumbered, setup,
 	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
