@@ -129,6 +129,32 @@ test('audit prove N: an independent checker accepts the proof against the publis
   assert.equal(bad.status, 1, show(bad));
 });
 
+test('logins and idhubctl changes at once: dense, ordered numbers and a log that verifies', async () => {
+  const before = (await auditLog(hub)).records.length;
+  const logins = Array.from({ length: 12 }, () => loginAndRedeem(cfg, { redirectUri: CB }));
+  const changes = (async () => {
+    for (let i = 0; i < 4; i++) {
+      await ctlOk(hub, ['idps', 'unavailable', 'sandbox', '--note', `n${i}`]);
+      await ctlOk(hub, ['idps', 'available', 'sandbox']);
+    }
+  })();
+  // a login refused while the IdP is switched off is fine: only the records matter here
+  await Promise.allSettled([...logins, changes]);
+  await changes;
+  const issued = (await Promise.allSettled(logins)).filter((x) => x.status === 'fulfilled').length;
+  let records;
+  for (let i = 0; i < 50; i++) {
+    records = (await auditLog(hub)).records;
+    if (records.filter((r) => r.what === 'token.issue').length >= issued + 1) break;
+    await sleep(100);
+  }
+  assert.equal(records.length, before + 8 + issued, 'every change and issuance is recorded once');
+  records.forEach((r, i) => assert.equal(r.seq, i, 'dense and ordered from 0'));
+  await ctlOk(hub, ['idps', 'show', 'sandbox']); // an idhubctl command: a head covers all
+  const v = await ctlOk(hub, ['audit', 'verify']);
+  assert.match(v.stdout, /^ok:/);
+});
+
 test('audit prove refuses a record the head does not cover', async () => {
   const r = await ctl(hub, ['audit', 'prove', '999999']);
   assert.equal(r.status, 1, show(r));
