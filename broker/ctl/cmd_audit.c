@@ -75,16 +75,43 @@ static int audit_list(ctl *c, int argc, char **argv)
 
 /* ---- the signed head ---- */
 
-/* The latest head, its signature checked with the published keys: 0, or CTL_FAIL (reported). */
-static int latest_head(ctl *c, char **jws, audit_head *h)
+/* A head published earlier, from FILE: the JSON 'audit head' prints, or the bare JWS. Malloc'd,
+ * or NULL (reported). */
+static char *head_from_file(const char *file)
+{
+	json_error_t je;
+	json_t *o = json_load_file(file, JSON_DECODE_ANY, &je);
+	const char *jws = json_is_string(o) ? json_string_value(o)
+	                                    : json_string_value(json_object_get(o, "tree_head"));
+	char *out = jws ? strdup(jws) : NULL;
+	json_decref(o);
+	if (out)
+		return out;
+	FILE *f = fopen(file, "r");
+	char buf[16384];
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	buf[strcspn(buf, " \r\n")] = 0;
+	if (n && strchr(buf, '.'))
+		return strdup(buf);
+	ctl_fail("%s: not a tree head (the JSON of 'idhubctl audit head', or its JWS)", file);
+	return NULL;
+}
+
+/* The latest head, or the published one in file (when not NULL), its signature checked with the
+ * published keys: 0, or CTL_FAIL (reported). */
+static int latest_head(ctl *c, const char *file, char **jws, audit_head *h)
 {
 	if (!ctl_store(c))
 		return CTL_FAIL;
-	*jws = audit_head_jws(c->st);
+	*jws = file ? head_from_file(file) : audit_head_jws(c->st);
 	if (!*jws)
-		return ctl_fail(
-		    "no signed tree head yet (the daemon signs one every "
-		    "hub.audit_tree_head_interval seconds; idhubctl after each change)");
+		return file ? CTL_FAIL
+		            : ctl_fail("no signed tree head yet (the daemon signs one every "
+		                       "hub.audit_tree_head_interval seconds; idhubctl after each "
+		                       "change)");
 	char *err = NULL;
 	keyring *kr = keyring_load(c->st, &err);
 	int rc = kr ? audit_head_check(*jws, audit_key_find, kr, h, &err) : -1;
@@ -97,6 +124,17 @@ static int latest_head(ctl *c, char **jws, audit_head *h)
 		return CTL_FAIL;
 	}
 	return CTL_OK;
+}
+
+/* "--head FILE" after the subcommand's arguments: the published head to check against. */
+static int head_option(int *argc, char **argv, const char **file)
+{
+	*file = NULL;
+	if (*argc >= 4 && strcmp(argv[*argc - 2], "--head") == 0) {
+		*file = argv[*argc - 1];
+		*argc -= 2;
+	}
+	return 0;
 }
 
 static json_t *head_json(const char *jws, const audit_head *h)
@@ -114,20 +152,22 @@ static int audit_head_cmd(ctl *c, int argc)
 		return ctl_usage("audit", "head takes no argument");
 	char *jws;
 	audit_head h;
-	if (latest_head(c, &jws, &h))
+	if (latest_head(c, NULL, &jws, &h))
 		return CTL_FAIL;
 	ctl_print_json(head_json(jws, &h));
 	free(jws);
 	return CTL_OK;
 }
 
-static int audit_verify_cmd(ctl *c, int argc)
+static int audit_verify_cmd(ctl *c, int argc, char **argv)
 {
+	const char *file;
+	head_option(&argc, argv, &file);
 	if (argc != 2)
-		return ctl_usage("audit", "verify takes no argument");
+		return ctl_usage("audit", "verify takes only --head FILE");
 	char *jws, *err = NULL;
 	audit_head h;
-	if (latest_head(c, &jws, &h))
+	if (latest_head(c, file, &jws, &h))
 		return CTL_FAIL;
 	free(jws);
 	audit_problem p;
@@ -161,12 +201,14 @@ static char *record_bytes(store *s, uint64_t m)
 
 static int audit_prove_cmd(ctl *c, int argc, char **argv)
 {
+	const char *file;
+	head_option(&argc, argv, &file);
 	long m = argc == 3 ? ctl_number(argv[2]) : -1;
 	if (m < 0)
-		return ctl_usage("audit", "prove takes one record number");
+		return ctl_usage("audit", "prove takes one record number (and --head FILE)");
 	char *jws, *err = NULL;
 	audit_head h;
-	if (latest_head(c, &jws, &h))
+	if (latest_head(c, file, &jws, &h))
 		return CTL_FAIL;
 	json_t *proof = audit_prove(c->st, &h, (uint64_t)m, &err);
 	char *rec = proof ? record_bytes(c->st, (uint64_t)m) : NULL;
@@ -304,7 +346,7 @@ int cmd_audit(ctl *c, int argc, char **argv)
 	if (strcmp(sub, "head") == 0)
 		return audit_head_cmd(c, argc);
 	if (strcmp(sub, "verify") == 0)
-		return audit_verify_cmd(c, argc);
+		return audit_verify_cmd(c, argc, argv);
 	if (strcmp(sub, "prove") == 0)
 		return audit_prove_cmd(c, argc, argv);
 	if (strcmp(sub, "check-proof") == 0)

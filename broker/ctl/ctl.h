@@ -76,9 +76,9 @@ long ctl_number(const char *s);
 #define HELP_AUDIT                                                                                 \
 	"usage: idhubctl audit [list] [--limit N]     the latest records, newest last\n"           \
 	"       idhubctl audit head                   the latest signed tree head, to publish\n"   \
-	"       idhubctl audit verify                 check the whole log against the signed "     \
+	"       idhubctl audit verify [--head FILE]   check the whole log against the signed "     \
 	"head\n"                                                                                   \
-	"       idhubctl audit prove N                inclusion proof of record N (JSON)\n"        \
+	"       idhubctl audit prove N [--head FILE]  inclusion proof of record N (JSON)\n"        \
 	"       idhubctl audit check-proof FILE       check a proof against the published keys\n"  \
 	"       idhubctl audit export --since DATE    JSON lines for a SIEM (DATE: YYYY-MM-DD)\n"
 

@@ -155,6 +155,28 @@ test('logins and idhubctl changes at once: dense, ordered numbers and a log that
   assert.match(v.stdout, /^ok:/);
 });
 
+test('verify and prove against a head published earlier (--head FILE)', async () => {
+  const published = path.join(hub.dir, 'published-head.json');
+  const h = await head();
+  await writeFile(published, JSON.stringify(h));
+  await ctlOk(hub, ['idps', 'unavailable', 'sandbox']);
+  await ctlOk(hub, ['idps', 'available', 'sandbox']);
+  assert.ok((await head()).tree_size > h.tree_size, 'newer heads since');
+  const v = await ctlOk(hub, ['audit', 'verify', '--head', published]);
+  assert.match(v.stdout, new RegExp(`^ok: the log matches the signed head \\(tree size ${h.tree_size},`));
+  const p = await ctlOk(hub, ['audit', 'prove', String(tokenSeq), '--head', published]);
+  assert.equal(p.json.tree_size, h.tree_size);
+  assert.equal(p.json.tree_head, h.tree_head);
+  await checkProof(p.json, await jwks());
+  // the bare JWS works too; something else is refused
+  await writeFile(published, h.tree_head + '\n');
+  await ctlOk(hub, ['audit', 'verify', '--head', published]);
+  await writeFile(published, '{"tree_head": "x.y.z"}');
+  const bad = await ctl(hub, ['audit', 'verify', '--head', published]);
+  assert.equal(bad.status, 1, show(bad));
+  assert.match(bad.stderr, /does not check/);
+});
+
 test('audit prove refuses a record the head does not cover', async () => {
   const r = await ctl(hub, ['audit', 'prove', '999999']);
   assert.equal(r.status, 1, show(r));

@@ -429,6 +429,33 @@ static void test_retention_keeps_the_tree_provable(void **state)
 	assert_true(verify(f, why, sizeof why) >= 0);
 }
 
+static void test_a_published_head_catches_a_rebuilt_tree(void **state)
+{
+	struct fx *f = *state;
+	char why[256];
+	append_n(f->s, 0, 10);
+	sign(f);
+	char *published = audit_head_jws(f->s), *err = NULL;
+	/* someone with the store (and so the key) edits a record and rebuilds the tree and head */
+	put_rec(f->s, 4, "{\"at\":1,\"who\":\"forger\",\"what\":\"x\",\"target\":\"\"}");
+	/* the hub's own head maker extends the stored tree: the edit still shows */
+	sign(f);
+	assert_int_equal(verify(f, why, sizeof why), 4);
+	assert_int_equal(store_del(f->s, NS_META, "audit.tree", 10), 0);
+	assert_int_equal(store_del(f->s, NS_META, "audit.lh.0000000000000000", 25), 0);
+	sign(f);
+	assert_int_equal(verify(f, why, sizeof why), -1); /* the rebuilt head agrees with itself */
+	/* but not with the head published before */
+	audit_head h;
+	assert_int_equal(audit_head_check(published, find_key, f->key, &h, &err), 0);
+	audit_problem p;
+	assert_int_equal(audit_verify(f->s, &h, &p, &err), 1);
+	/* with the covered hashes rebuilt too, the head alone cannot say which record changed */
+	assert_int_equal(p.index, 0);
+	assert_non_null(strstr(p.why, "differ from the signed head"));
+	free(published);
+}
+
 static int seq_what(void *arg, uint64_t seq, const json_t *rec)
 {
 	char *out = arg;
@@ -480,6 +507,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_verify_catches_a_forged_leaf_index_and_record,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retention_keeps_the_tree_provable, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_a_published_head_catches_a_rebuilt_tree, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_records_of_an_older_store_are_renumbered, setup,
 	                                    teardown),
