@@ -1,5 +1,6 @@
 /* hub.c — opening and closing the daemon's shared context (see hub.h). */
 #include "hub.h"
+#include "audit/audit.h"
 #include "clients/clients.h"
 #include "http/csp.h"
 #include "idp/adapters.h"
@@ -126,6 +127,9 @@ hub *hub_open(hub_conf *cfg, char **err)
 	if (!h->st)
 		goto fail;
 	store_set_high_water(h->st, (int)cfg->store_high_water);
+	/* before anything is audited: a store from before sequence numbers is renumbered */
+	if (audit_migrate(h->st) < 0)
+		log_warn("audit: cannot renumber the records of an older store");
 	if (store_unclean_floor(h->st))
 		log_warn("store: the last run did not stop cleanly; short-lived records were "
 		         "discarded and anything issued before now is refused");
@@ -166,6 +170,10 @@ hub *hub_open(hub_conf *cfg, char **err)
 	h->backchannel = backchannel_start(h);
 	if (!h->backchannel)
 		log_warn("logout: cannot start the back-channel worker; logouts stay queued");
+	h->audit = audit_heads_start(h->st, h->keys, cfg->issuer, cfg->audit_tree_head_interval,
+	                             cfg->audit_retention_days);
+	if (!h->audit)
+		log_warn("audit: cannot start the tree-head thread; no signed heads until restart");
 	if (store_start_purger(h->st, 30))
 		log_warn(
 		    "store: cannot start the purge thread; expired records stay until restart");
@@ -182,6 +190,7 @@ void hub_close(hub *h)
 	if (!h)
 		return;
 	keys_schedule_stop(h->rotation);
+	audit_heads_stop(h->audit);
 	backchannel_stop(h->backchannel);
 	h->backchannel = NULL;
 	adapters_unload(&h->idp);

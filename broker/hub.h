@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "idp/adapters.h"
 #include "util/arena.h"
+#include "keys/audit_heads.h"
 #include "keys/keys.h"
 #include "keys/schedule.h"
 #include "pairwise/pairwise.h"
@@ -35,7 +36,8 @@ typedef struct hub {
 	char *discovery_json;
 	keys_schedule *rotation; /* automatic key rotation, when hub.key_rotation_days is set */
 	struct backchannel
-	    *backchannel; /* the back-channel logout worker (sessions/backchannel.h) */
+	    *backchannel;   /* the back-channel logout worker (sessions/backchannel.h) */
+	audit_heads *audit; /* signed audit tree heads and retention (audit_heads.h) */
 } hub;
 
 /* Opens the store, keys, pairwise secrets and adapters for cfg (which the hub then owns).

@@ -95,7 +95,9 @@ typedef struct hub_conf {
 	int64_t store_map_mib;
 	int64_t store_high_water;  /* percent of the volatile map above which new journeys wait */
 	int64_t key_rotation_days; /* 0: off; else the daemon rotates signing keys every N days */
-	char *log_level;           /* "error", "warning", "info", "debug" */
+	int64_t audit_tree_head_interval; /* seconds between the daemon's signed audit tree heads */
+	int64_t audit_retention_days;     /* 0: keep the audit log; else purge older records */
+	char *log_level;                  /* "error", "warning", "info", "debug" */
 	/* Limits against floods and hostile clients (README "Limits"): */
 	char **trusted_proxies; /* peers whose X-Forwarded-For names the client (the nginx front) */
 	size_t ntrusted_proxies;

@@ -49,6 +49,8 @@ enum {
 	H_REFRESH_OFFLINE_TTL,
 	H_BACKCHANNEL_ATTEMPTS,
 	H_BACKCHANNEL_RETRY_BASE,
+	H_AUDIT_TREE_HEAD_INTERVAL,
+	H_AUDIT_RETENTION_DAYS,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -82,6 +84,8 @@ static const char *const hub_names[H_COUNT] = {
     "refresh_offline_ttl",
     "backchannel_attempts",
     "backchannel_retry_base",
+    "audit_tree_head_interval",
+    "audit_retention_days",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -220,6 +224,9 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    /* back-channel logout: 8 attempts, 10 s apart then doubling (about 40 minutes) */
 	    {H_BACKCHANNEL_ATTEMPTS, 8, 1, 50, offsetof(hub_conf, backchannel_attempts)},
 	    {H_BACKCHANNEL_RETRY_BASE, 10, 1, 3600, offsetof(hub_conf, backchannel_retry_base)},
+	    {H_AUDIT_TREE_HEAD_INTERVAL, 300, 1, 86400,
+	     offsetof(hub_conf, audit_tree_head_interval)},
+	    {H_AUDIT_RETENTION_DAYS, 0, 0, 36500, offsetof(hub_conf, audit_retention_days)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,

@@ -1,4 +1,4 @@
-/* cmd_store.c — idhubctl backup, restore, status and audit: the store as a whole. */
+/* cmd_store.c — idhubctl backup, restore and status: the store as a whole (audit: cmd_audit.c). */
 #include "ctl.h"
 #include "audit/audit.h"
 #include "keys/keys.h"
@@ -140,55 +140,4 @@ int cmd_status(ctl *c, int argc, char **argv)
 		json_decref(o);
 	}
 	return up ? CTL_OK : CTL_FAIL;
-}
-
-struct audit_ctx {
-	json_t *all;
-};
-
-static int collect(void *arg, const json_t *rec)
-{
-	json_array_append(((struct audit_ctx *)arg)->all, (json_t *)rec);
-	return 0;
-}
-
-int cmd_audit(ctl *c, int argc, char **argv)
-{
-	static const struct option opts[] = {{"limit", required_argument, NULL, 'l'},
-	                                     {NULL, 0, NULL, 0}};
-	long limit = 50;
-	int o;
-	optind = 0;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o != 'l' || (limit = ctl_number(optarg)) < 1)
-			return ctl_usage("audit", "--limit takes a positive number");
-	}
-	if (optind != argc)
-		return ctl_usage("audit", "unexpected argument %s", argv[optind]);
-	if (!ctl_store(c))
-		return CTL_FAIL;
-	struct audit_ctx a = {json_array()};
-	audit_each(c->st, collect, &a);
-	size_t n = json_array_size(a.all), from = n > (size_t)limit ? n - (size_t)limit : 0;
-	json_t *out = json_array();
-	for (size_t i = from; i < n; i++)
-		json_array_append(out, json_array_get(a.all, i));
-	json_decref(a.all);
-	if (c->json) {
-		ctl_print_json(out);
-		return CTL_OK;
-	}
-	size_t i;
-	json_t *r;
-	json_array_foreach(out, i, r)
-	{
-		char when[32];
-		time_t t = (time_t)json_integer_value(json_object_get(r, "at"));
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-		printf("%s  %-24s %-22s %s\n", when, json_string_value(json_object_get(r, "who")),
-		       json_string_value(json_object_get(r, "what")),
-		       json_string_value(json_object_get(r, "target")));
-	}
-	json_decref(out);
-	return CTL_OK;
 }

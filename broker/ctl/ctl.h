@@ -34,6 +34,9 @@ void ctl_audit(ctl *c, const char *what, const char *target, const json_t *befor
  * change. After the change call store_attach_drop(c->st). */
 int ctl_audit_attach(ctl *c, const char *what, const char *target, const json_t *before,
                      const json_t *after);
+/* After a command that may have added audit records: signs a new tree head (a warning when it
+ * cannot). */
+void ctl_audit_sign_head(ctl *c);
 /* Parses a strictly positive or zero integer argument; -1 if invalid. */
 long ctl_number(const char *s);
 
@@ -73,7 +76,14 @@ long ctl_number(const char *s);
 #define HELP_BACKUP "usage: idhubctl backup DIR   (hot, consistent, compacted copy; mode 0600)\n"
 #define HELP_RESTORE "usage: idhubctl restore DIR   (the daemon must be stopped)\n"
 #define HELP_STATUS "usage: idhubctl status   (daemon health, key states, store size)\n"
-#define HELP_AUDIT "usage: idhubctl audit [--limit N]   (newest last)\n"
+#define HELP_AUDIT                                                                                 \
+	"usage: idhubctl audit [list] [--limit N]     the latest records, newest last\n"           \
+	"       idhubctl audit head                   the latest signed tree head, to publish\n"   \
+	"       idhubctl audit verify [--head FILE]   check the whole log against the signed "     \
+	"head\n"                                                                                   \
+	"       idhubctl audit prove N [--head FILE]  inclusion proof of record N (JSON)\n"        \
+	"       idhubctl audit check-proof FILE       check a proof against the published keys\n"  \
+	"       idhubctl audit export --since DATE    JSON lines for a SIEM (DATE: YYYY-MM-DD)\n"
 #define HELP_LOGOUT                                                                                \
 	"usage: idhubctl logout-deliveries [list] [--state pending|delivered|failed]\n"            \
 	"       the back-channel logout queue: each delivery's service, state, attempts, last\n"   \

@@ -51,6 +51,9 @@ store *ctl_store(ctl *c)
 	if (!c->st) {
 		fprintf(stderr, "idhubctl: %s\n", err ? err : "cannot open the store");
 		free(err);
+	} else if (audit_migrate(c->st) < 0) {
+		fprintf(stderr, "idhubctl: warning: cannot renumber the audit records of an older "
+		                "store\n");
 	}
 	return c->st;
 }
@@ -201,6 +204,9 @@ int main(int argc, char **argv)
 	log_set_level(LOG_WARN_); /* the command prints what it did; library chatter stays quiet */
 	optind = 1;               /* the command parses its own options from its own argv */
 	int rc = fn(&c, sargc, sargv);
+	/* a change (or an audited look-up) is covered by a signed head at once */
+	if (fn != cmd_audit && fn != cmd_status)
+		ctl_audit_sign_head(&c);
 	if (c.st)
 		store_close(c.st);
 	config_free(c.cfg);

@@ -39,6 +39,7 @@ static void issue(hub *h, http_req *r, http_resp *resp, const journey *j, sessio
 	                 .scope = j->scope,
 	                 .sub = sub,
 	                 .idp = s->idp,
+	                 .upstream_id = id ? id->upstream_id : NULL,
 	                 .sid = sid,
 	                 .loa = s->loa,
 	                 .auth_time = s->auth_time,

@@ -1,6 +1,7 @@
 /* journey.c — journeys: sealed tokens for the first leg, records in the store once an IdP is
  * picked, spent markers, and the binding to the browser (see journey.h). */
 #include "journey.h"
+#include "../audit/audit.h"
 #include "../util/b64url.h"
 #include "../util/log.h"
 #include "../util/random.h"
@@ -141,8 +142,10 @@ int journey_init_secret(hub *h, char **err)
 		unsigned char k[32];
 		if (random_bytes(k, sizeof k))
 			break;
+		audit_attach(h->st, "idhub (start)", "secrets.create", "journey-seal", NULL, NULL);
 		rc = store_put_new(h->st, NS_SECRETS, SEAL_SECRET, strlen(SEAL_SECRET), k, sizeof k,
 		                   0);
+		store_attach_drop(h->st); /* audited with the secret, or dropped with it */
 		OPENSSL_cleanse(k, sizeof k);
 		if ((rc && rc != STORE_EXISTS) || store_sync(h->st))
 			break;

@@ -22,6 +22,8 @@ char *code_record_json(const code_record *c)
 		json_object_set_new(o, "sexp", json_integer(c->session_expires));
 	if (c->id_claims)
 		json_object_set(o, "idc", c->id_claims);
+	if (c->upstream_id)
+		json_object_set_new(o, "uid", json_string(c->upstream_id));
 	/* the journey's log ID (a hash, see log.h), so the /token lines join the login's */
 	if (*log_journey_id())
 		json_object_set_new(o, "jid", json_string(log_journey_id()));
@@ -68,6 +70,7 @@ int code_record_parse(arena *a, const char *json, size_t len, code_record *out)
 	out->sub = str(a, o, "sub");
 	out->idp = str(a, o, "idp");
 	out->sid = str(a, o, "sid");
+	out->upstream_id = str(a, o, "uid");
 	out->loa = (int)json_integer_value(json_object_get(o, "loa"));
 	out->auth_time = json_integer_value(json_object_get(o, "at"));
 	out->issued = json_integer_value(json_object_get(o, "iat"));

@@ -12,6 +12,7 @@
 typedef struct code_record {
 	const char *client_id, *redirect_uri, *code_challenge, *nonce, *scope, *sub, *idp;
 	const char *sid; /* the session's id for this service (OIDC Back-Channel Logout §2.1) */
+	const char *upstream_id; /* the upstream assertion's ID, for the audit log; may be NULL */
 	int loa;
 	int64_t auth_time, issued;
 	int64_t session_expires; /* the hub session's absolute end: caps online refresh tokens */

@@ -6,6 +6,7 @@
 #include "refresh_grant.h"
 #include "respond.h"
 #include "../issue/issue.h"
+#include "../audit/audit.h"
 #include "../util/b64url.h"
 #include "../util/log.h"
 #include "../util/random.h"
@@ -192,6 +193,9 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 		rc = oidc_mint(h, a, c, &in, out);
 	else
 		unavailable(out);
+	if (rc == 0 &&
+	    audit_token(h->st, cr.client_id, cr.sub, cr.idp, cr.loa, cr.upstream_id, jti))
+		log_err("token: cannot write the issuance's audit record");
 	code_record_release(&cr);
 	return rc;
 }

@@ -148,6 +148,15 @@ int store_attach(store *s, store_ns ns, const void *key, size_t klen, const void
 	return STORE_OK;
 }
 
+int store_attach_append(store *s, store_ns ns, const void *val, size_t vlen)
+{
+	static const unsigned char zero[8];
+	int rc = store_attach(s, ns, zero, sizeof zero, val, vlen);
+	if (rc == STORE_OK)
+		rider.op.kind = STORE_OP_APPEND;
+	return rc;
+}
+
 int store_attach_drop(store *s)
 {
 	if (!s || rider.s != s)
@@ -331,6 +340,23 @@ void store_batch_put_new(store_batch *b, store_ns ns, const void *key, size_t kl
                          size_t vlen, int64_t ttl)
 {
 	batch_add(b, STORE_OP_PUT_NEW, ns, key, klen, val, vlen, ttl);
+}
+
+void store_batch_append(store_batch *b, store_ns ns, const void *val, size_t vlen)
+{
+	static const unsigned char zero[8]; /* replaced by the backend */
+	if (store_ns_volatile(ns) && b)
+		b->failed = true;
+	batch_add(b, STORE_OP_APPEND, ns, zero, sizeof zero, val, vlen, 0);
+}
+
+int store_append(store *s, store_ns ns, const void *val, size_t vlen)
+{
+	store_batch *b = store_batch_new();
+	if (!b)
+		return STORE_ERR;
+	store_batch_append(b, ns, val, vlen);
+	return store_batch_commit(s, b);
 }
 
 void store_batch_del(store_batch *b, store_ns ns, const void *key, size_t klen)

@@ -120,6 +120,15 @@ void store_batch_free(store_batch *b);
  * transaction, so the change and its record commit together or not at all. The rider is used once;
  * a write that fails leaves it pending. take and swap do not carry it. */
 int store_attach(store *s, store_ns ns, const void *key, size_t klen, const void *val, size_t vlen);
+/* Like store_attach, but the rider is appended (see store_append): its key is assigned in the
+ * change's transaction. */
+int store_attach_append(store *s, store_ns ns, const void *val, size_t vlen);
+/* Appends a durable record whose key the backend assigns inside the write transaction: 8 bytes,
+ * big-endian, one past the namespace's greatest key (0 when empty). Concurrent appenders (the
+ * daemon and idhubctl) get dense, ordered numbers: no gap, no duplicate. For a namespace that
+ * holds appended records only (NS_AUDIT). store_batch_append does it inside a batch. */
+int store_append(store *s, store_ns ns, const void *val, size_t vlen);
+void store_batch_append(store_batch *b, store_ns ns, const void *val, size_t vlen);
 /* Drops this thread's rider on s; returns 1 when it was still pending (not committed), else 0. */
 int store_attach_drop(store *s);
 

@@ -10,7 +10,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-enum store_op_kind { STORE_OP_PUT, STORE_OP_PUT_NEW, STORE_OP_DEL };
+/* STORE_OP_APPEND: a put whose key the backend assigns inside the write transaction: 8 bytes,
+ * big-endian, one past the greatest key of the namespace (0 when it is empty), so concurrent
+ * appenders get dense, ordered sequence numbers with no gap and no duplicate (store_append). */
+enum store_op_kind { STORE_OP_PUT, STORE_OP_PUT_NEW, STORE_OP_DEL, STORE_OP_APPEND };
 
 struct store_op {
 	enum store_op_kind kind;

@@ -362,6 +362,33 @@ static int lmdb_del(store *s, store_ns ns, const void *key, size_t klen, int64_t
 	return live ? STORE_OK : STORE_NOTFOUND;
 }
 
+/* STORE_OP_APPEND: the key is one past the namespace's greatest 8-byte key, read in this write
+ * transaction (LMDB has one writer at a time, so no other appender can take the same number). */
+static int append_seq(MDB_txn *txn, MDB_dbi dbi, const struct store_op *op)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, dbi, &cur);
+	if (rc)
+		return rc;
+	MDB_val k, d;
+	uint64_t next = 0;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0) {
+		if (k.mv_size != 8)
+			return MDB_INCOMPATIBLE; /* a namespace of appended records only */
+		for (int i = 0; i < 8; i++)
+			next = next << 8 | ((const unsigned char *)k.mv_data)[i];
+		next++;
+	}
+	unsigned char key[8];
+	for (int i = 0; i < 8; i++)
+		key[i] = (unsigned char)(next >> (56 - 8 * i));
+	return rec_write(txn, dbi, key, sizeof key, op->val, op->vlen, op->ttl);
+}
+
 /* Applies ops in txn; STORE_OK or a STORE_ code (the caller aborts). */
 static int apply_ops(store *s, MDB_txn *txn, const struct store_op *ops, size_t n, int64_t now)
 {
@@ -374,6 +401,8 @@ static int apply_ops(store *s, MDB_txn *txn, const struct store_op *ops, size_t 
 			rc = mdb_del(txn, dbi, &k, NULL);
 			if (rc == MDB_NOTFOUND)
 				rc = 0;
+		} else if (op->kind == STORE_OP_APPEND) {
+			rc = append_seq(txn, dbi, op);
 		} else {
 			if (op->kind == STORE_OP_PUT_NEW) {
 				MDB_val d;

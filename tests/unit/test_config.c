@@ -559,6 +559,10 @@ static void test_error_range(void **state)
 	    "store_map_mib = 1048577;",
 	    "store_high_water = 9;",
 	    "store_high_water = 86;",
+	    "audit_tree_head_interval = 0;",
+	    "audit_tree_head_interval = 86401;",
+	    "audit_retention_days = -1;",
+	    "audit_retention_days = 36501;",
 	};
 	char text[300];
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
