@@ -89,8 +89,12 @@ typedef struct hub_conf {
 	int64_t journeys_per_minute;    /* journeys a source may create per minute; 0: no budget */
 	int64_t upstream_threads;       /* the pool for calls that wait on upstream IdPs */
 	char *service_documentation;    /* discovery's service_documentation URL, or NULL */
-	char *log_format; /* "text" (syslog priority prefixes) or "json" (JSON lines) */
-	char **loa_acrs;  /* ascending; level = index + 1 */
+	char *log_format;     /* "text" (syslog priority prefixes) or "json" (JSON lines) */
+	char *metrics_listen; /* "HOST:PORT" of /metrics, or "off" */
+	char *metrics_host;   /* its host, NULL when off */
+	int metrics_port;     /* its port */
+	int64_t metrics_flush_seconds; /* how often the hourly aggregates go to the store */
+	char **loa_acrs;               /* ascending; level = index + 1 */
 	int nloas;
 	idp_conf *idps;
 	size_t nidps;

@@ -8,6 +8,7 @@
 #include "../oidc/respond.h"
 #include "../util/log.h"
 #include "../util/random.h"
+#include "../metrics/metrics.h"
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,9 @@ void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, co
 		                "Try again in a few minutes.", NULL);
 		return;
 	}
+	metrics_journey_succeeded(idp->conf->id, j->client_id, j->created, j->upstream_started, now,
+	                          c.loa);
+	metrics_code(MX_CODE_ISSUED);
 	log_info("journey: %s signed in to %s through %s at level %d", sub, svc->client_id,
 	         idp->conf->id, c.loa);
 	oidc_redirect_code(h, r, resp, j->redirect_uri, code, j->state);

@@ -6,6 +6,7 @@
 #include "../util/buf.h"
 #include "../util/log.h"
 #include "../util/random.h"
+#include "../metrics/metrics.h"
 #include <oauth2/http.h>
 #include <oauth2/log.h>
 #include <oauth2/mem.h>
@@ -106,6 +107,7 @@ static int svc_cache_put(void *hp, const char *instance, const char *key, const 
 		return -1;
 	}
 	int rc = store_put(((hub *)hp)->st, NS_CACHE, k, klen, val, strlen(val), ttl);
+	metrics_idp_document_age(instance, 0); /* an adapter caches what it just fetched */
 	free(k);
 	return rc ? -1 : 0;
 }

@@ -7,6 +7,7 @@
 #include "../util/b64url.h"
 #include "../util/log.h"
 #include "../util/random.h"
+#include "../metrics/metrics.h"
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -97,6 +98,7 @@ static int refuse_redeemed(hub *h, const hub_client *c, const code_record *cr, t
 {
 	if (strcmp(cr->client_id, c->conf->client_id) != 0)
 		return fail(out, "invalid_grant", "unknown or expired code");
+	metrics_code(MX_CODE_REPLAYED);
 	revoke(h, cr->jti);
 	return fail(out, "invalid_grant", "code already used");
 }
@@ -223,6 +225,9 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 		return -1;
 	}
 	free(uis);
+	metrics_code(MX_CODE_REDEEMED);
+	metrics_token(MX_TOKEN_ACCESS);
+	metrics_token(MX_TOKEN_ID);
 	out->status = 200;
 	out->access_token = at;
 	out->id_token = idt;

@@ -51,6 +51,7 @@ typedef enum {
 	NS_AUDIT,            /* time-ordered audit records */
 	NS_CLIENTS,          /* services registered with idhubctl: client_id -> JSON */
 	NS_IDP_STATE,        /* operator switches per IdP: id -> JSON */
+	NS_REPORT,           /* hourly aggregate counters for the transparency report */
 	NS_COUNT
 } store_ns;
 

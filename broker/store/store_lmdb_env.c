@@ -26,8 +26,9 @@ const char *const lmdb_ns_names[NS_COUNT] = {
     [NS_KEYS] = "keys",         [NS_SECRETS] = "secrets",
     [NS_META] = "meta",         [NS_AUDIT] = "audit",
     [NS_CLIENTS] = "clients",   [NS_IDP_STATE] = "idp_state",
+    [NS_REPORT] = "report",
 };
-_Static_assert(NS_COUNT == 16, "name every namespace in ns_names");
+_Static_assert(NS_COUNT == 17, "name every namespace in ns_names");
 
 void lmdb_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lmdb_set_err(char **err, const char *fmt, ...)

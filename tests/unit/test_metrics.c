@@ -1,0 +1,244 @@
+/* test_metrics.c — unit tests of broker/metrics: labels only from the config (an unknown IdP or
+ * service from a request never makes a series), the fixed endpoint table, the exposition of the
+ * funnel, the hourly aggregates flushed into the store (adding to what was there) and read back;
+ * and the cost of a hook (printed, for the README's overhead figure: no timed assertion). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "metrics/hourly.h"
+#include "metrics/listener.h"
+#include "metrics/metrics.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static idp_conf idps[2] = {{.id = "sb"}, {.id = "oidc1"}};
+static service_conf svcs[1] = {{.client_id = "svc-a"}};
+static hub_conf cfg = {.idps = idps, .nidps = 2, .services = svcs, .nservices = 1, .nloas = 3};
+
+static int setup(void **state)
+{
+	(void)state;
+	return metrics_init(&cfg, "node1");
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	metrics_shutdown();
+	return 0;
+}
+
+static char *render(void)
+{
+	size_t n;
+	char *t = metrics_render(NULL, &n);
+	assert_non_null(t);
+	assert_int_equal(strlen(t), n);
+	return t;
+}
+
+static void has(const char *text, const char *line)
+{
+	char *want;
+	assert_true(asprintf(&want, "\n%s\n", line) > 0);
+	if (!strstr(text, want))
+		fail_msg("missing line: %s", line);
+	free(want);
+}
+
+static void labels_come_from_the_config(void **state)
+{
+	(void)state;
+	metrics_journey_step(NULL, "evil-client", MX_STEP_STARTED);
+	metrics_journey_step("evil-idp", "svc-a", MX_STEP_IDP_CHOSEN);
+	metrics_journey_failed("evil-idp", "evil-client", MX_FAIL_CANCELLED);
+	metrics_idp_call("evil-idp", metrics_clock_ns(), 1);
+	metrics_idp_document_age("evil-idp", 5);
+	char *t = render();
+	assert_null(strstr(t, "evil"));
+	has(t, "idhub_journeys_started_total{idp=\"none\",service=\"other\"} 1");
+	has(t, "idhub_journeys_idp_chosen_total{idp=\"none\",service=\"svc-a\"} 1");
+	has(t,
+	    "idhub_journeys_failed_total{idp=\"none\",service=\"other\",reason=\"cancelled\"} 1");
+	has(t, "idhub_idp_errors_total{idp=\"sb\"} 0");
+	assert_null(strstr(t, "idhub_idp_document_age_seconds{"));
+	free(t);
+}
+
+static void endpoints_are_a_fixed_table(void **state)
+{
+	(void)state;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	metrics_http_request("/login/abcdefghijklmnop/cancel", 302, &t0);
+	metrics_http_request("/login/abcdefghijklmnop", 200, &t0);
+	metrics_http_request("/secret-path-from-a-request", 404, &t0);
+	metrics_http_request("/token", 418, &t0);
+	metrics_http_request(NULL, 400, &t0);
+	char *t = render();
+	assert_null(strstr(t, "secret-path"));
+	assert_null(strstr(t, "abcdefghijklmnop"));
+	has(t, "idhub_http_requests_total{endpoint=\"cancel\",status=\"302\"} 1");
+	has(t, "idhub_http_requests_total{endpoint=\"login\",status=\"200\"} 1");
+	has(t, "idhub_http_requests_total{endpoint=\"other\",status=\"404\"} 1");
+	has(t, "idhub_http_requests_total{endpoint=\"other\",status=\"400\"} 1");
+	has(t, "idhub_http_requests_total{endpoint=\"token\",status=\"other\"} 1");
+	has(t, "idhub_http_request_duration_seconds_count{endpoint=\"login\"} 1");
+	has(t, "idhub_http_request_duration_seconds_bucket{endpoint=\"login\",le=\"+Inf\"} 1");
+	free(t);
+}
+
+/* A login: started, chosen, back, succeeded after 25 s at the IdP, at level 2, new citizen. */
+static void one_login(const char *idp, int new_citizen, int64_t now)
+{
+	metrics_journey_step(NULL, "svc-a", MX_STEP_STARTED);
+	metrics_journey_step(idp, "svc-a", MX_STEP_IDP_CHOSEN);
+	metrics_journey_step(idp, "svc-a", MX_STEP_IDP_RETURNED);
+	if (new_citizen)
+		metrics_new_citizen();
+	metrics_journey_succeeded(idp, "svc-a", now - 40, now - 25, now, 2);
+}
+
+static void the_funnel_is_exposed(void **state)
+{
+	(void)state;
+	one_login("sb", 1, 1000000);
+	one_login("sb", 0, 1000000);
+	metrics_journey_failed("sb", "svc-a", MX_FAIL_LOA);
+	metrics_code(MX_CODE_ISSUED);
+	metrics_code(MX_CODE_REPLAYED);
+	metrics_token(MX_TOKEN_ID);
+	metrics_idp_document_age("oidc1", 30);
+	char *t = render();
+	has(t, "idhub_journeys_started_total{idp=\"none\",service=\"svc-a\"} 2");
+	has(t, "idhub_journeys_idp_chosen_total{idp=\"sb\",service=\"svc-a\"} 2");
+	has(t, "idhub_journeys_idp_returned_total{idp=\"sb\",service=\"svc-a\"} 2");
+	has(t, "idhub_journeys_succeeded_total{idp=\"sb\",service=\"svc-a\"} 2");
+	has(t,
+	    "idhub_journeys_failed_total{idp=\"sb\",service=\"svc-a\",reason=\"level_too_low\"} 1");
+	has(t, "idhub_signins_total{service=\"svc-a\",citizen=\"new\"} 1");
+	has(t, "idhub_signins_total{service=\"svc-a\",citizen=\"returning\"} 1");
+	has(t, "idhub_signins_by_level_total{service=\"svc-a\",level=\"2\"} 2");
+	/* 25 s at the IdP: the bucket le=30, not le=20 */
+	has(t, "idhub_idp_time_seconds_bucket{idp=\"sb\",le=\"20\"} 0");
+	has(t, "idhub_idp_time_seconds_bucket{idp=\"sb\",le=\"30\"} 2");
+	has(t, "idhub_idp_time_seconds_sum{idp=\"sb\"} 50");
+	has(t, "idhub_login_duration_seconds_bucket{le=\"60\"} 2");
+	has(t, "idhub_codes_total{event=\"issued\"} 1");
+	has(t, "idhub_codes_total{event=\"replayed\"} 1");
+	has(t, "idhub_tokens_issued_total{type=\"id_token\"} 1");
+	assert_non_null(strstr(t, "\nidhub_idp_document_age_seconds{idp=\"oidc1\"} 3"));
+	free(t);
+}
+
+typedef struct sums {
+	long started, completed, loa, t30, signins, fresh, returning, level2;
+} sums;
+
+static int add_row(void *arg, const metrics_hourly_row *row)
+{
+	sums *s = arg;
+	json_t *v = row->val;
+	if (row->kind == 'i' && strcmp(row->id, "sb") == 0) {
+		s->started += json_integer_value(json_object_get(v, "started"));
+		s->completed += json_integer_value(json_object_get(v, "completed"));
+		s->loa += json_integer_value(
+		    json_object_get(json_object_get(v, "failed"), "level_too_low"));
+		s->t30 += json_integer_value(json_array_get(json_object_get(v, "idp_time"), 4));
+	} else if (row->kind == 's' && strcmp(row->id, "svc-a") == 0) {
+		s->signins += json_integer_value(json_object_get(v, "signins"));
+		s->fresh += json_integer_value(json_object_get(v, "new"));
+		s->returning += json_integer_value(json_object_get(v, "returning"));
+		s->level2 += json_integer_value(json_object_get(json_object_get(v, "levels"), "2"));
+	}
+	return 0;
+}
+
+static void hourly_aggregates_add_up_in_the_store(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/idhub-test-metrics-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *err = NULL;
+	store *st = store_open(dir, 64, &err);
+	assert_non_null(st);
+	one_login("sb", 1, 1000000);
+	metrics_journey_failed("sb", "svc-a", MX_FAIL_LOA);
+	assert_int_equal(metrics_hourly_flush(st), 0);
+	one_login("sb", 0, 1000000); /* a second flush adds to this node's record */
+	assert_int_equal(metrics_hourly_flush(st), 0);
+	assert_int_equal(metrics_hourly_flush(st), 0); /* nothing new: nothing changes */
+	sums s = {0};
+	assert_int_equal(metrics_hourly_iter(st, add_row, &s), 0);
+	assert_int_equal(s.started, 2);
+	assert_int_equal(s.completed, 2);
+	assert_int_equal(s.loa, 1);
+	assert_int_equal(s.t30, 2); /* bucket 4 is (20, 30] */
+	assert_int_equal(s.signins, 2);
+	assert_int_equal(s.fresh, 1);
+	assert_int_equal(s.returning, 1);
+	assert_int_equal(s.level2, 2);
+	store_close(st);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* ---- the cost of a hook (printed) ---------------------------------------------------------- */
+
+#define BENCH_N 2000000
+static void *bench_thread(void *arg)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < BENCH_N; i++)
+		metrics_http_request("/token", 200, &t0);
+	return arg;
+}
+
+static double bench(int threads)
+{
+	pthread_t t[4];
+	int64_t a = metrics_clock_ns();
+	for (int i = 0; i < threads; i++)
+		pthread_create(&t[i], NULL, bench_thread, NULL);
+	for (int i = 0; i < threads; i++)
+		pthread_join(t[i], NULL);
+	return (double)(metrics_clock_ns() - a) / BENCH_N;
+}
+
+static void hook_cost_is_printed(void **state)
+{
+	(void)state;
+	double one = bench(1), two = bench(2);
+	int64_t a = metrics_clock_ns();
+	for (int i = 0; i < BENCH_N / 4; i++)
+		one_login("sb", i & 1, 1000000);
+	double login = (double)(metrics_clock_ns() - a) / (BENCH_N / 4);
+	printf("metrics: an HTTP hook (counter + histogram + clock) costs %.1f ns on one thread, "
+	       "%.1f ns per call with two threads; the journey hooks of one login %.1f ns\n",
+	       one, two, login);
+	/* the counts are right under contention too */
+	char *t = render();
+	has(t, "idhub_http_requests_total{endpoint=\"token\",status=\"200\"} 6000000");
+	free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(labels_come_from_the_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(endpoints_are_a_fixed_table, setup, teardown),
+	    cmocka_unit_test_setup_teardown(the_funnel_is_exposed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(hourly_aggregates_add_up_in_the_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(hook_cost_is_printed, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
