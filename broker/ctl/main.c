@@ -2,6 +2,7 @@
  * the same store as the running daemon (LMDB is safe across processes), so every change takes
  * effect without a restart or a signal. Exit codes: 0 ok, 1 failed, 2 usage. */
 #include "ctl.h"
+#include "report.h"
 #include "audit/audit.h"
 #include "util/b64url.h"
 #include "util/log.h"
@@ -164,7 +165,8 @@ int main(int argc, char **argv)
 	} cmds[] = {{"keys", cmd_keys, HELP_KEYS},       {"services", cmd_services, HELP_SERVICES},
 	            {"idps", cmd_idps, HELP_IDPS},       {"pairwise", cmd_pairwise, HELP_PAIRWISE},
 	            {"backup", cmd_backup, HELP_BACKUP}, {"restore", cmd_restore, HELP_RESTORE},
-	            {"status", cmd_status, HELP_STATUS}, {"audit", cmd_audit, HELP_AUDIT}};
+	            {"status", cmd_status, HELP_STATUS}, {"audit", cmd_audit, HELP_AUDIT},
+	            {"report", cmd_report, HELP_REPORT}};
 	int (*fn)(ctl *, int, char **) = NULL;
 	const char *help = NULL;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
