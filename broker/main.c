@@ -99,16 +99,22 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* counters before the adapters start (they fetch their documents then) */
+	if (metrics_init(cfg, NULL)) {
+		fprintf(stderr, "idhub: out of memory\n");
+		config_free(cfg);
+		return 1;
+	}
 	hub *h = hub_open(cfg, &err);
 	if (!h) {
 		fprintf(stderr, "idhub: %s\n", err ? err : "cannot start");
 		free(err);
+		metrics_shutdown();
 		return 1;
 	}
-	/* counters before the first request; /metrics on its own listener (hub.metrics_listen) */
-	metrics_listener *ml = NULL;
-	if (metrics_init(h->cfg, h->run_id) ||
-	    (!(ml = metrics_listener_start(h->cfg, h->st, &err)) && err)) {
+	/* /metrics on its own listener (hub.metrics_listen) */
+	metrics_listener *ml = metrics_listener_start(h->cfg, h->st, &err);
+	if (!ml && err) {
 		fprintf(stderr, "idhub: %s\n", err ? err : "out of memory");
 		free(err);
 		hub_close(h);

@@ -52,7 +52,8 @@ typedef enum {
 } metrics_code_event;
 
 /* Sets up the registry for cfg's IdPs and services (the config must outlive the registry).
- * node_id names this process's hourly records in the store (several nodes share one store).
+ * node_id names this process's hourly records in the store (several nodes share one store);
+ * NULL: a random one.
  * Returns 0 or -1 (out of memory). Main thread, before other threads start. */
 int metrics_init(const struct hub_conf *cfg, const char *node_id);
 /* Frees the registry; hooks do nothing afterwards. Main thread, after other threads stopped. */

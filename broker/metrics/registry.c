@@ -1,5 +1,6 @@
 /* registry.c — the metrics registry (see metrics_int.h) and every counting hook of metrics.h. */
 #include "metrics_int.h"
+#include "../util/random.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,10 @@ int metrics_init(const hub_conf *cfg, const char *node_id)
 	}
 	memset(r->slots, 0, MX_SHARDS * r->per_shard * 8);
 	r->started = (int64_t)time(NULL);
-	snprintf(r->node, sizeof r->node, "%s", node_id ? node_id : "node");
+	char rnd[44];
+	if (!node_id) /* a node id of its own: random per start (hourly.h) */
+		node_id = random_token(rnd) == 0 ? rnd : "node";
+	snprintf(r->node, sizeof r->node, "%s", node_id);
 	mx_reg = r;
 	return 0;
 }

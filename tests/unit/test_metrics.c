@@ -191,6 +191,43 @@ static void hourly_aggregates_add_up_in_the_store(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static int count_idp_rows(void *arg, const metrics_hourly_row *row)
+{
+	if (row->kind == 'i' && strcmp(row->id, "sb") == 0)
+		++*(int *)arg;
+	return 0;
+}
+
+/* Two nodes sharing a store: each adds to records of its own, so neither overwrites the other. */
+static void two_nodes_never_overwrite_each_other(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/idhub-test-metrics-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *err = NULL;
+	store *st = store_open(dir, 64, &err);
+	assert_non_null(st);
+	one_login("sb", 1, 1000000);
+	assert_int_equal(metrics_hourly_flush(st), 0);
+	metrics_shutdown();
+	assert_int_equal(metrics_init(&cfg, NULL), 0); /* another node: a random id */
+	one_login("sb", 0, 1000000);
+	one_login("sb", 0, 1000000);
+	assert_int_equal(metrics_hourly_flush(st), 0);
+	int rows = 0;
+	sums s = {0};
+	assert_int_equal(metrics_hourly_iter(st, count_idp_rows, &rows), 0);
+	assert_int_equal(metrics_hourly_iter(st, add_row, &s), 0);
+	assert_int_equal(rows, 2);
+	assert_int_equal(s.completed, 3);
+	assert_int_equal(s.fresh, 1);
+	assert_int_equal(s.returning, 2);
+	store_close(st);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- the cost of a hook (printed) ---------------------------------------------------------- */
 
 #define BENCH_N 2000000
@@ -238,6 +275,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(endpoints_are_a_fixed_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(the_funnel_is_exposed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(hourly_aggregates_add_up_in_the_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(two_nodes_never_overwrite_each_other, setup, teardown),
 	    cmocka_unit_test_setup_teardown(hook_cost_is_printed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
