@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* /metrics on its own listener (hub.metrics_listen) */
-	metrics_listener *ml = metrics_listener_start(h->cfg, h->st, &err);
+	metrics_listener *ml = metrics_listener_start(h->cfg, h->st, h->keys, &err);
 	if (!ml && err) {
 		fprintf(stderr, "idhub: %s\n", err ? err : "out of memory");
 		free(err);

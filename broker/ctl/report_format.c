@@ -44,7 +44,9 @@ static void md_text(FILE *f, const char *s)
 
 static void md_idp_row(FILE *f, const json_t *x, const char *first)
 {
-	fprintf(f, "| %s | %lld | %lld | ", first, num(x, "started"), num(x, "completed"));
+	fputs("| ", f);
+	md_text(f, first);
+	fprintf(f, " | %lld | %lld | ", num(x, "started"), num(x, "completed"));
 	fig(f, json_object_get(x, "completion_rate_percent"), "%");
 	fputs(" | ", f);
 	fig(f, json_object_get(x, "median_seconds_at_idp"), " s");
@@ -81,7 +83,9 @@ static void md_svc_head(FILE *f, const json_t *r, const char *first)
 
 static void md_svc_row(FILE *f, const json_t *r, const json_t *x, const char *first)
 {
-	fprintf(f, "| %s | %lld | %lld | %lld | %lld", first, num(x, "journeys"), num(x, "signins"),
+	fputs("| ", f);
+	md_text(f, first);
+	fprintf(f, " | %lld | %lld | %lld | %lld", num(x, "journeys"), num(x, "signins"),
 	        num(x, "new"), num(x, "returning"));
 	size_t i;
 	json_t *l;

@@ -226,7 +226,8 @@ static void daily(FILE *f, const json_t *r, const json_t *e, int idp, size_t n)
 	if (labels && a && b) {
 		json_array_foreach(days, i, d)
 		{
-			labels[i] = str(d, "date") + 5; /* MM-DD */
+			const char *dt = str(d, "date");
+			labels[i] = strlen(dt) == 10 ? dt + 5 : dt; /* MM-DD */
 			a[i] = num(d, idp ? "started" : "new");
 			b[i] = num(d, idp ? "completed" : "returning");
 		}

@@ -2,8 +2,8 @@
  * algorithm (count and the oldest one's age), store use, the process (RSS, open files, threads,
  * CPU) and build info. */
 #include "listener.h"
+#include "../keys/keys.h"
 #include <dirent.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -14,67 +14,44 @@
 #define IDHUB_VERSION "0.0.0"
 #endif
 
-#define KEY_ALGS 8
-typedef struct key_tally {
-	char alg[KEY_ALGS][16];
-	long n[3][KEY_ALGS];
-	int64_t oldest[3][KEY_ALGS];
-	int nalg;
-} key_tally;
-
 static const char *const key_states[3] = {"next", "current", "retired"};
 
-/* One key record: only its state, algorithm and creation time are read (never the key). */
-static int tally_key(void *arg, const void *key, size_t klen, const void *val, size_t vlen,
-                     int64_t expires)
+/* Signing keys by state and algorithm, from the daemon's key snapshot (never re-read from the
+ * store, so the scrape touches no private key material). */
+static void key_gauges(FILE *f, keys_cache *kc)
 {
-	key_tally *t = arg;
-	json_t *j = json_loadb(val, vlen, 0, NULL);
-	const char *st = json_string_value(json_object_get(j, "state"));
-	const char *alg = json_string_value(json_object_get(j, "alg"));
-	int64_t created = json_integer_value(json_object_get(j, "created"));
-	int s = -1, a = -1;
-	for (int i = 0; st && i < 3; i++)
-		if (strcmp(st, key_states[i]) == 0)
-			s = i;
-	for (int i = 0; alg && i < t->nalg; i++)
-		if (strcmp(alg, t->alg[i]) == 0)
-			a = i;
-	if (s >= 0 && alg && a < 0 && t->nalg < KEY_ALGS && strlen(alg) < 16) {
-		a = t->nalg++;
-		snprintf(t->alg[a], sizeof t->alg[a], "%s", alg);
-	}
-	if (s >= 0 && a >= 0) {
-		t->n[s][a]++;
-		if (!t->oldest[s][a] || created < t->oldest[s][a])
-			t->oldest[s][a] = created;
-	}
-	json_decref(j);
-	return 0;
-}
-
-static void key_gauges(FILE *f, store *st)
-{
-	key_tally t = {0};
-	store_iter(st, NS_KEYS, tally_key, &t);
+	keyring *kr = kc ? keys_cache_get(kc) : NULL;
 	int64_t now = (int64_t)time(NULL);
 	fputs("# HELP idhub_signing_keys Signing keys by state and algorithm.\n"
 	      "# TYPE idhub_signing_keys gauge\n",
 	      f);
 	for (int s = 0; s < 3; s++)
-		for (int a = 0; a < t.nalg; a++)
+		for (int a = JWS_ES256; a < JWS_ALG_COUNT; a++) {
+			long n = 0;
+			for (size_t i = 0; kr && i < kr->nkeys; i++)
+				n += (int)kr->keys[i].state == s && (int)kr->keys[i].alg == a;
 			fprintf(f, "idhub_signing_keys{state=\"%s\",alg=\"%s\"} %ld\n",
-			        key_states[s], t.alg[a], t.n[s][a]);
+			        key_states[s], jws_alg_name((jws_alg)a), n);
+		}
 	fputs("# HELP idhub_signing_key_age_seconds Age of the oldest key in each state.\n"
 	      "# TYPE idhub_signing_key_age_seconds gauge\n",
 	      f);
 	for (int s = 0; s < 3; s++)
-		for (int a = 0; a < t.nalg; a++)
-			if (t.n[s][a])
+		for (int a = JWS_ES256; a < JWS_ALG_COUNT; a++) {
+			int64_t oldest = 0;
+			for (size_t i = 0; kr && i < kr->nkeys; i++)
+				if ((int)kr->keys[i].state == s && (int)kr->keys[i].alg == a &&
+				    (!oldest || kr->keys[i].created < oldest))
+					oldest = kr->keys[i].created;
+			if (oldest)
 				fprintf(
 				    f,
 				    "idhub_signing_key_age_seconds{state=\"%s\",alg=\"%s\"} %lld\n",
-				    key_states[s], t.alg[a], (long long)(now - t.oldest[s][a]));
+				    key_states[s], jws_alg_name((jws_alg)a),
+				    (long long)(now - oldest));
+		}
+	if (kr)
+		keyring_unref(kr);
 }
 
 /* The namespaces' names in the series (store.h's enum; a later one is "ns<N>"). */
@@ -170,9 +147,9 @@ static void process_gauges(FILE *f)
 	    proc_status("VmRSS") * 1024, fds, sysconf(_SC_OPEN_MAX), proc_status("Threads"), cpu);
 }
 
-void metrics_render_gauges(FILE *f, store *st, const hub_conf *cfg)
+void metrics_render_gauges(FILE *f, store *st, keys_cache *kc, const hub_conf *cfg)
 {
-	key_gauges(f, st);
+	key_gauges(f, kc);
 	store_gauges(f, st, cfg);
 	process_gauges(f);
 	fprintf(f,

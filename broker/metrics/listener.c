@@ -11,10 +11,11 @@
 struct metrics_listener {
 	struct MHD_Daemon *d;
 	store *st;
+	keys_cache *kc;
 	const hub_conf *cfg;
 };
 
-char *metrics_render(store *st, size_t *len)
+char *metrics_render(store *st, keys_cache *kc, size_t *len)
 {
 	char *text = NULL;
 	size_t n = 0;
@@ -23,7 +24,7 @@ char *metrics_render(store *st, size_t *len)
 		return NULL;
 	metrics_render_registry(f);
 	if (st && mx_reg)
-		metrics_render_gauges(f, st, mx_reg->cfg);
+		metrics_render_gauges(f, st, kc, mx_reg->cfg);
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;
@@ -64,13 +65,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return answer(con, 405, NULL, 0, "text/plain; charset=utf-8");
 	size_t len = 0;
-	char *text = metrics_render(l->st, &len);
+	char *text = metrics_render(l->st, l->kc, &len);
 	if (!text)
 		return answer(con, 500, NULL, 0, "text/plain; charset=utf-8");
 	return answer(con, 200, text, len, "text/plain; version=0.0.4; charset=utf-8");
 }
 
-metrics_listener *metrics_listener_start(const hub_conf *cfg, store *st, char **err)
+metrics_listener *metrics_listener_start(const hub_conf *cfg, store *st, keys_cache *kc, char **err)
 {
 	*err = NULL;
 	if (!cfg->metrics_host)
@@ -90,6 +91,7 @@ metrics_listener *metrics_listener_start(const hub_conf *cfg, store *st, char **
 	if (!l)
 		return NULL;
 	l->st = st;
+	l->kc = kc;
 	l->cfg = cfg;
 	l->d =
 	    MHD_start_daemon(flags, (uint16_t)cfg->metrics_port, NULL, NULL, on_request, l,

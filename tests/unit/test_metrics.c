@@ -38,7 +38,7 @@ static int teardown(void **state)
 static char *render(void)
 {
 	size_t n;
-	char *t = metrics_render(NULL, &n);
+	char *t = metrics_render(NULL, NULL, &n);
 	assert_non_null(t);
 	assert_int_equal(strlen(t), n);
 	return t;
