@@ -103,6 +103,14 @@ static void add_counts(counts *a, const counts *b)
 		x[i] += y[i];
 }
 
+static void day_text(int64_t day, char out[11])
+{
+	time_t t = (time_t)(day * 86400);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
 /* "YYYY-MM-DD" (or the date of "YYYY-MM-DDTHH") as days since the epoch, or -1. */
 static int64_t day_of(const char *s)
 {
@@ -110,7 +118,10 @@ static int64_t day_of(const char *s)
 	const char *end = strptime(s, "%Y-%m-%d", &tm);
 	if (!end || (*end && *end != 'T'))
 		return -1;
-	return (int64_t)timegm(&tm) / 86400;
+	int64_t day = (int64_t)timegm(&tm) / 86400;
+	char back[11];
+	day_text(day, back);
+	return strncmp(back, s, 10) == 0 ? day : -1; /* 2026-02-31 is not a date */
 }
 
 static int gather(void *arg, const metrics_hourly_row *row)
@@ -178,14 +189,6 @@ static json_t *svc_figures(const counts *c, int nloas)
 	return json_pack("{s:I, s:I, s:I, s:I, s:o}", "journeys", (json_int_t)c->journeys,
 	                 "signins", (json_int_t)c->signins, "new", (json_int_t)c->fresh,
 	                 "returning", (json_int_t)c->returning, "levels", l);
-}
-
-static void day_text(int64_t day, char out[11])
-{
-	time_t t = (time_t)(day * 86400);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
 static json_t *entity_json(const model *m, entity *e, int nloas)

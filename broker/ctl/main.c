@@ -34,6 +34,7 @@ static void usage(FILE *f)
 	    "  backup DIR | restore DIR                                 the store\n"
 	    "  status                                                   health, keys, store\n"
 	    "  audit [--limit N]                                        the audit log\n"
+	    "  report --from DATE --to DATE [--format md|csv|json|html]   the transparency report\n"
 	    "  hash-secret                                              a secret and its hash\n");
 }
 

@@ -145,6 +145,15 @@ test('the Markdown and the HTML tables give the JSON figures', () => {
   assert.deepEqual(today[0].slice(1, 3), [String(sb.daily[1].started), String(sb.daily[1].completed)]);
 });
 
+test('report: bad dates, an inverted range or an unknown format are usage errors (exit 2)', async () => {
+  for (const args of [['--from', '2026-13-01', '--to', to], ['--from', '2026-02-31', '--to', to], ['--from', to, '--to', '2026-1-1'], ['--from', to],
+    ['--from', to, '--to', from], ['--from', from, '--to', to, '--format', 'pdf'], ['--from', from, '--to', to, 'extra']]) {
+    const r = await ctlOk(hub, ['report', ...args], { status: 2 });
+    assert.match(r.stderr, /idhubctl report: /, args.join(' '));
+    assert.equal(r.stdout, '', 'nothing printed');
+  }
+});
+
 test('the HTML page: self-contained, no script, SVG charts, axe-core finds no violation', async () => {
   const html = reports.html;
   assert.doesNotMatch(html, /<script|<link|src=|javascript:/i, 'no script and nothing fetched');
