@@ -67,6 +67,11 @@ void metrics_new_citizen(void)
 	new_citizen = 1;
 }
 
+void mx_citizen_clear(void)
+{
+	new_citizen = 0;
+}
+
 void metrics_journey_succeeded(const char *idp, const char *client_id, int64_t created,
                                int64_t upstream_started, int64_t now, int loa)
 {

@@ -87,6 +87,9 @@ void mx_add(size_t slot, uint64_t n);
 void mx_observe(size_t slot, const double *bounds, int nb, double v, double unit);
 /* Adds n to column col of the current hour's aggregates (base: an IdP's or a service's row). */
 void mx_hourly_add(size_t base, int col, uint64_t n);
+/* Forgets this thread's new-citizen mark (metrics_new_citizen): at the end of every request, so
+ * a login that failed after its pairwise record was made cannot mark the thread's next one. */
+void mx_citizen_clear(void);
 /* Sum of one slot over the shards. */
 uint64_t mx_sum(const mx_registry *r, size_t slot);
 /* The histogram slot layout: nb buckets, an overflow bucket, then the sum. */

@@ -177,6 +177,7 @@ static int endpoint_of(const char *p)
 
 void metrics_http_request(const char *path, int status, const struct timespec *t0)
 {
+	mx_citizen_clear();
 	if (!mx_reg)
 		return;
 	int ep = endpoint_of(path), st = MX_ST_COUNT - 1;

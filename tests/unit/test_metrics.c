@@ -138,6 +138,21 @@ static void the_funnel_is_exposed(void **state)
 	free(t);
 }
 
+/* A login that failed after its pairwise record was made leaves no mark on the thread's next. */
+static void a_new_citizen_mark_ends_with_its_request(void **state)
+{
+	(void)state;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	metrics_new_citizen(); /* the record was made, then the code could not be stored */
+	metrics_http_request("/callback/sb", 503, &t0);
+	metrics_journey_succeeded("sb", "svc-a", 1000, 1000, 1000, 2);
+	char *t = render();
+	has(t, "idhub_signins_total{service=\"svc-a\",citizen=\"new\"} 0");
+	has(t, "idhub_signins_total{service=\"svc-a\",citizen=\"returning\"} 1");
+	free(t);
+}
+
 typedef struct sums {
 	long started, completed, loa, t30, signins, fresh, returning, level2;
 } sums;
@@ -274,6 +289,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(labels_come_from_the_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(endpoints_are_a_fixed_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(the_funnel_is_exposed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_new_citizen_mark_ends_with_its_request, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(hourly_aggregates_add_up_in_the_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(two_nodes_never_overwrite_each_other, setup, teardown),
 	    cmocka_unit_test_setup_teardown(hook_cost_is_printed, setup, teardown),
