@@ -3,6 +3,7 @@
  * through the front proxy. It answers GET (and HEAD) /metrics and 404 to everything else. */
 #include "listener.h"
 #include "metrics_int.h"
+#include "../util/log.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <stdlib.h>
@@ -104,6 +105,11 @@ metrics_listener *metrics_listener_start(const hub_conf *cfg, store *st, keys_ca
 		free(l);
 		return NULL;
 	}
+	/* the figures are for operators: say so when they are reachable beyond this machine */
+	if (strcmp(cfg->metrics_host, "127.0.0.1") && strcmp(cfg->metrics_host, "::1"))
+		log_warn("metrics: /metrics listens on %s, beyond loopback: keep it off the public "
+		         "network",
+		         cfg->metrics_listen);
 	return l;
 }
 
