@@ -83,9 +83,13 @@ void metrics_journey_succeeded(const char *idp, const char *client_id, int64_t c
 	size_t i = mx_idp_index(r, idp), s = mx_svc_index(r, client_id);
 	mx_add(mx_funnel_at(r, i, s, MX_COL_SUCCEEDED), 1);
 	double login = (double)(now > created ? now - created : 0);
-	double at_idp = (double)(now > upstream_started ? now - upstream_started : 0);
+	/* a single sign-on from a session went to no IdP: no time at the IdP to count */
+	int went = upstream_started > 0;
+	double at_idp = (double)(went && now > upstream_started ? now - upstream_started : 0);
 	mx_observe(r->login, mx_login_bounds, MX_LOGIN_NB, login, 1);
-	mx_observe(r->idp_time + i * MX_HIST_SLOTS(MX_IDP_NB), mx_idp_bounds, MX_IDP_NB, at_idp, 1);
+	if (went)
+		mx_observe(r->idp_time + i * MX_HIST_SLOTS(MX_IDP_NB), mx_idp_bounds, MX_IDP_NB,
+		           at_idp, 1);
 	int lv = loa < 0 ? 0 : loa >= MX_LEVELS ? MX_LEVELS - 1 : loa;
 	mx_add(r->signin + s * (2 + MX_LEVELS) + (fresh ? 0 : 1), 1);
 	mx_add(r->signin + s * (2 + MX_LEVELS) + 2 + (size_t)lv, 1);
@@ -94,7 +98,8 @@ void metrics_journey_succeeded(const char *idp, const char *client_id, int64_t c
 		while (b < MX_IDP_NB && at_idp > mx_idp_bounds[b])
 			b++;
 		mx_hourly_add(hourly_idp(i), MX_H_IDP_COMPLETED, 1);
-		mx_hourly_add(hourly_idp(i), MX_H_IDP_TIME0 + b, 1);
+		if (went)
+			mx_hourly_add(hourly_idp(i), MX_H_IDP_TIME0 + b, 1);
 	}
 	size_t h = hourly_svc(s);
 	mx_hourly_add(h, MX_H_SVC_SIGNINS, 1);

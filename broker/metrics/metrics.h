@@ -72,7 +72,8 @@ void metrics_journey_failed(const char *idp, const char *client_id, metrics_fail
 /* The adapter's refusal (idhub_status) as a failure reason. */
 metrics_fail metrics_fail_of_status(idhub_status st);
 /* A code was issued: the journey succeeded. created: the journey's start and upstream_started:
- * when the citizen was sent to the IdP (UNIX seconds); now: the time of the code; loa: the level
+ * when the citizen was sent to the IdP (UNIX seconds; 0: none, a single sign-on from a
+ * session); now: the time of the code; loa: the level
  * released; new_citizen: the pairwise record was made by this login (metrics_new_citizen). */
 void metrics_journey_succeeded(const char *idp, const char *client_id, int64_t created,
                                int64_t upstream_started, int64_t now, int loa);

@@ -153,6 +153,18 @@ static void a_new_citizen_mark_ends_with_its_request(void **state)
 	free(t);
 }
 
+/* A single sign-on from a session went to no IdP: it is a sign-in, with no time at the IdP. */
+static void a_single_sign_on_has_no_time_at_the_idp(void **state)
+{
+	(void)state;
+	metrics_journey_succeeded("sb", "svc-a", 1000000, 0, 1000002, 2);
+	char *t = render();
+	has(t, "idhub_journeys_succeeded_total{idp=\"sb\",service=\"svc-a\"} 1");
+	has(t, "idhub_idp_time_seconds_count{idp=\"sb\"} 0");
+	has(t, "idhub_login_duration_seconds_bucket{le=\"2\"} 1");
+	free(t);
+}
+
 typedef struct sums {
 	long started, completed, loa, t30, signins, fresh, returning, level2;
 } sums;
@@ -303,6 +315,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(endpoints_are_a_fixed_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(the_funnel_is_exposed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_new_citizen_mark_ends_with_its_request, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(a_single_sign_on_has_no_time_at_the_idp, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(hourly_aggregates_add_up_in_the_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(two_nodes_never_overwrite_each_other, setup, teardown),
