@@ -3,6 +3,9 @@
 #include "config/config.h"
 #include "hub.h"
 #include "http/server.h"
+#include "metrics/hourly.h"
+#include "metrics/listener.h"
+#include "metrics/metrics.h"
 #include "service.h"
 #include "util/log.h"
 #include <getopt.h>
@@ -96,18 +99,38 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* counters before the adapters start (they fetch their documents then) */
+	if (metrics_init(cfg, NULL)) {
+		fprintf(stderr, "idhub: out of memory\n");
+		config_free(cfg);
+		return 1;
+	}
 	hub *h = hub_open(cfg, &err);
 	if (!h) {
 		fprintf(stderr, "idhub: %s\n", err ? err : "cannot start");
 		free(err);
+		metrics_shutdown();
 		return 1;
 	}
+	/* /metrics on its own listener (hub.metrics_listen) */
+	metrics_listener *ml = metrics_listener_start(h->cfg, h->st, h->keys, &err);
+	if (!ml && err) {
+		fprintf(stderr, "idhub: %s\n", err ? err : "out of memory");
+		free(err);
+		hub_close(h);
+		metrics_shutdown();
+		return 1;
+	}
+	metrics_hourly *mh = metrics_hourly_start(h->st, (int)h->cfg->metrics_flush_seconds);
 	/* upstream IdP calls wait on the network: they get a pool of their own */
 	http_server *srv = http_server_start(h, h->cfg, hub_route, hub_route_blocks, &err);
 	if (!srv) {
 		fprintf(stderr, "idhub: %s\n", err ? err : "cannot listen");
 		free(err);
+		metrics_hourly_stop(mh);
+		metrics_listener_stop(ml);
 		hub_close(h);
+		metrics_shutdown();
 		return 1;
 	}
 	log_info("idhub %s listening on %s:%d, issuer %s", IDHUB_VERSION, h->cfg->listen_host,
@@ -122,6 +145,9 @@ int main(int argc, char **argv)
 	log_info("signal %d: shutting down", sig);
 	service_stopping(wd);
 	http_server_stop(srv);
+	metrics_hourly_stop(mh); /* a last flush of the hourly aggregates */
+	metrics_listener_stop(ml);
 	hub_close(h);
+	metrics_shutdown();
 	return 0;
 }

@@ -162,6 +162,8 @@ void config_free(hub_conf *c)
 	free_strv(c->trusted_proxies, c->ntrusted_proxies);
 	free(c->service_documentation);
 	free(c->log_format);
+	free(c->metrics_listen);
+	free(c->metrics_host);
 	free_strv(c->loa_acrs, c->nloas > 0 ? (size_t)c->nloas : 0);
 	for (size_t i = 0; c->idps && i < c->nidps; i++) {
 		idp_conf *p = &c->idps[i];

@@ -112,6 +112,10 @@ typedef struct hub_conf {
 	int64_t refresh_offline_ttl;  /* an offline_access refresh token lives this long unused */
 	int64_t backchannel_attempts; /* deliveries of a logout token before giving up */
 	int64_t backchannel_retry_base; /* seconds before the first retry; doubles, at most 1 h */
+	char *metrics_listen;           /* "HOST:PORT" of /metrics, or "off" */
+	char *metrics_host;             /* its host, NULL when off */
+	int metrics_port;               /* its port */
+	int64_t metrics_flush_seconds;  /* how often the hourly aggregates go to the store */
 	char **loa_acrs;                /* ascending; level = index + 1 */
 	int nloas;
 	idp_conf *idps;

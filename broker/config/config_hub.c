@@ -51,6 +51,8 @@ enum {
 	H_BACKCHANNEL_RETRY_BASE,
 	H_AUDIT_TREE_HEAD_INTERVAL,
 	H_AUDIT_RETENTION_DAYS,
+	H_METRICS_LISTEN,
+	H_METRICS_FLUSH_SECONDS,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -86,6 +88,8 @@ static const char *const hub_names[H_COUNT] = {
     "backchannel_retry_base",
     "audit_tree_head_interval",
     "audit_retention_days",
+    "metrics_listen",
+    "metrics_flush_seconds",
 };
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
@@ -148,6 +152,37 @@ static int parse_trusted_proxies(loader *l, config_setting_t *s)
 			    "each of 'trusted_proxies' in hub must be an IP address, not "
 			    "'%s'",
 			    cfg_shown(b, c->trusted_proxies[i]));
+	return 0;
+}
+
+/* hub.metrics_listen: "HOST:PORT" ("[v6]:PORT") of the /metrics listener, or "off". Its own
+ * listener, loopback by default: the figures are for operators, never for the public port. */
+static int parse_metrics_listen(loader *l, config_setting_t *s)
+{
+	hub_conf *c = l->c;
+	if (cfg_opt_str(l, s, "hub", "127.0.0.1:9464", &c->metrics_listen))
+		return -1;
+	if (strcmp(c->metrics_listen, "off") == 0)
+		return 0;
+	const char *v = c->metrics_listen, *colon = strrchr(v, ':');
+	char host[64];
+	unsigned char addr[16];
+	size_t hl = colon ? (size_t)(colon - v) : 0;
+	if (hl > 2 && v[0] == '[' && v[hl - 1] == ']')
+		v++, hl -= 2;
+	char *end = NULL;
+	long port = colon ? strtol(colon + 1, &end, 10) : 0;
+	if (!colon || hl == 0 || hl >= sizeof host || !end || *end || port < 1 || port > 65535)
+		return cfg_fail(l, s, "'metrics_listen' in hub must be \"HOST:PORT\" or \"off\"");
+	memcpy(host, v, hl);
+	host[hl] = 0;
+	if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1)
+		return cfg_fail(l, s, "'metrics_listen' in hub: the host must be an IP address");
+	if (strcmp(host, c->listen_host) == 0 && port == c->listen_port)
+		return cfg_fail(l, s, "'metrics_listen' in hub must differ from the public port");
+	if (!(c->metrics_host = strdup(host)))
+		return cfg_oom(l);
+	c->metrics_port = (int)port;
 	return 0;
 }
 
@@ -227,6 +262,7 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	    {H_AUDIT_TREE_HEAD_INTERVAL, 300, 1, 86400,
 	     offsetof(hub_conf, audit_tree_head_interval)},
 	    {H_AUDIT_RETENTION_DAYS, 0, 0, 36500, offsetof(hub_conf, audit_retention_days)},
+	    {H_METRICS_FLUSH_SECONDS, 60, 1, 3600, offsetof(hub_conf, metrics_flush_seconds)},
 	};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,
@@ -263,7 +299,7 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	if (strcmp(c->log_format, "text") && strcmp(c->log_format, "json"))
 		return cfg_fail(l, f[H_LOG_FORMAT],
 		                "'log_format' in hub must be \"text\" or \"json\"");
-	return 0;
+	return parse_metrics_listen(l, f[H_METRICS_LISTEN]);
 }
 
 /* ---- loa ---------------------------------------------------------------------------------- */

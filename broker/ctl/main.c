@@ -2,6 +2,7 @@
  * the same store as the running daemon (LMDB is safe across processes), so every change takes
  * effect without a restart or a signal. Exit codes: 0 ok, 1 failed, 2 usage. */
 #include "ctl.h"
+#include "report.h"
 #include "audit/audit.h"
 #include "util/b64url.h"
 #include "util/log.h"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 	    "  status                                                   health, keys, store\n"
 	    "  audit [--limit N]                                        the audit log\n"
 	    "  logout-deliveries [--state S]                            back-channel logouts\n"
+	    "  report --from DATE --to DATE [--format md|csv|json|html]   the transparency report\n"
 	    "  hash-secret                                              a secret and its hash\n");
 }
 
@@ -173,7 +175,8 @@ int main(int argc, char **argv)
 	            {"restore", cmd_restore, HELP_RESTORE},
 	            {"status", cmd_status, HELP_STATUS},
 	            {"audit", cmd_audit, HELP_AUDIT},
-	            {"logout-deliveries", cmd_logout, HELP_LOGOUT}};
+	            {"logout-deliveries", cmd_logout, HELP_LOGOUT},
+	            {"report", cmd_report, HELP_REPORT}};
 	int (*fn)(ctl *, int, char **) = NULL;
 	const char *help = NULL;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

@@ -4,6 +4,7 @@
 #include "../util/b64url.h"
 #include "../util/log.h"
 #include "../util/random.h"
+#include "../metrics/metrics.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -87,6 +88,7 @@ void request_id_log_path(const char *path, char *out, size_t cap)
 void request_id_finish(const request_id *q, const http_req *r, http_resp *resp)
 {
 	http_add_header(resp, "X-Request-Id", q->id);
+	metrics_http_request(r ? r->path : NULL, resp->status, &q->t0);
 	if (log_enabled(LOG_DEBUG_)) {
 		struct timespec t;
 		clock_gettime(CLOCK_MONOTONIC, &t);

@@ -2,6 +2,7 @@
 #include "busy.h"
 #include "../oidc/respond.h"
 #include "../util/buf.h"
+#include "../metrics/metrics.h"
 #include <string.h>
 
 static void param(buf *b, const char *name, const char *value)
@@ -15,6 +16,7 @@ static void param(buf *b, const char *name, const char *value)
 void journey_busy_page(hub *h, http_req *r, http_resp *resp, const journey *j)
 {
 	buf url, b;
+	metrics_journey_failed(j->idp, j->client_id, MX_FAIL_BUSY);
 	buf_init(&url, r->a);
 	buf_puts(&url, j->redirect_uri);
 	/* a registered redirect URI may carry a query of its own (RFC 6749 §3.1.2) */

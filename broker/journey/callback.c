@@ -9,6 +9,7 @@
 #include "../oidc/respond.h"
 #include "../pages/pages.h"
 #include "../util/log.h"
+#include "../metrics/metrics.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,7 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 		return;
 	}
 	free(taken);
+	metrics_journey_step(j.idp, j.client_id, MX_STEP_IDP_RETURNED);
 
 	idhub_http_request areq;
 	journey_adapter_request(r, &areq);
@@ -150,9 +152,13 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 	journey_login_flags(&j, &lr);
 	idhub_identity id = {0};
 	idhub_error err = {0};
-	if (idp->ops->finish(idp->ctx, (idhub_arena *)r->a, &areq, &lr, &id, &err) != 0) {
+	int64_t t0 = metrics_clock_ns();
+	int failed = idp->ops->finish(idp->ctx, (idhub_arena *)r->a, &areq, &lr, &id, &err) != 0;
+	metrics_idp_call(idp->conf->id, t0, failed && err.status != IDHUB_ERR_ACCESS_DENIED);
+	if (failed) {
 		if (err.status == IDHUB_OK)
 			err.status = IDHUB_ERR_INVALID;
+		metrics_journey_failed(j.idp, j.client_id, metrics_fail_of_status(err.status));
 		log_info("journey: %s refused: %s", idp->conf->id, err.message);
 		oidc_error_page(
 		    r, resp, err.status == IDHUB_ERR_UNAVAILABLE ? 502 : 400,
@@ -165,12 +171,14 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 		return;
 	}
 	if (!id.subject || !*id.subject) {
+		metrics_journey_failed(j.idp, j.client_id, MX_FAIL_INVALID);
 		oidc_error_page(r, resp, 400, refusal_heading(IDHUB_ERR_INVALID),
 		                "The identity provider's answer named nobody.",
 		                journey_actions_html(r->a, &j, 1));
 		return;
 	}
 	if (!fresh_enough(h, &j, &id)) {
+		metrics_journey_failed(j.idp, j.client_id, MX_FAIL_INVALID);
 		oidc_error_page(r, resp, 403, "You need to sign in again",
 		                "The service asked for a recent sign-in, and the identity provider "
 		                "reported an older one. Nothing has been shared with the service.",
@@ -180,6 +188,7 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 	if (id.loa < j.required_loa) {
 		log_info("journey: %s asserted level %d, %d required", idp->conf->id, id.loa,
 		         j.required_loa);
+		metrics_journey_failed(j.idp, j.client_id, MX_FAIL_LOA);
 		oidc_error_page(
 		    r, resp, 403, refusal_heading(IDHUB_ERR_LOA),
 		    "The service needs a higher level of assurance than that identity "

@@ -9,6 +9,7 @@
 #include "../oidc/respond.h"
 #include "../util/log.h"
 #include "../util/random.h"
+#include "../metrics/metrics.h"
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,9 @@ static void issue(hub *h, http_req *r, http_resp *resp, const journey *j, sessio
 		unavailable(r, resp);
 		return;
 	}
+	metrics_journey_succeeded(s->idp, j->client_id, j->created, j->upstream_started, now,
+	                          c.loa);
+	metrics_code(MX_CODE_ISSUED);
 	log_info("journey: %s signed in to %s through %s at level %d%s", sub, svc->client_id,
 	         s->idp, c.loa, spend ? "" : " (single sign-on)");
 	oidc_redirect_code(h, r, resp, j->redirect_uri, code, j->state);

@@ -10,11 +10,13 @@
 #include "../util/buf.h"
 #include "../util/log.h"
 #include "../util/random.h"
+#include "../metrics/metrics.h"
 #include <string.h>
 
 void journey_gone_page(hub *h, http_req *r, http_resp *resp)
 {
 	(void)h;
+	metrics_journey_failed(NULL, NULL, MX_FAIL_EXPIRED);
 	oidc_error_page(r, resp, 400, "Your sign-in has expired",
 	                "For your security, a sign-in must be finished within a few minutes, and "
 	                "each link works once. Nothing has been shared with the service.",
@@ -157,7 +159,12 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 	journey_login_flags(j, &lr);
 	idhub_start_result out = {0};
 	idhub_error err = {0};
-	if (idp->ops->start(idp->ctx, (idhub_arena *)r->a, &lr, &out, &err) != 0 || !out.url) {
+	int64_t t0 = metrics_clock_ns();
+	int failed =
+	    idp->ops->start(idp->ctx, (idhub_arena *)r->a, &lr, &out, &err) != 0 || !out.url;
+	metrics_idp_call(idp->conf->id, t0, failed);
+	if (failed) {
+		metrics_journey_failed(idp->conf->id, j->client_id, MX_FAIL_UNAVAILABLE);
 		log_warn("journey: %s start failed: %s", idp->conf->id, err.message);
 		oidc_error_page(
 		    r, resp, 502,
@@ -167,6 +174,7 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 		    journey_actions_html(r->a, j, 1));
 		return;
 	}
+	metrics_journey_step(idp->conf->id, j->client_id, MX_STEP_IDP_CHOSEN);
 	if (out.kind == IDHUB_START_POST_FORM)
 		http_html(
 		    resp, 200,
@@ -204,6 +212,7 @@ void journey_idp_unavailable(hub *h, http_req *r, http_resp *resp, const char *i
 	                      "the service you were using and start again.</p>\n";
 	if (id && journey_load(h, r->a, id, &j) == 0 && journey_bound(h, &j, r))
 		actions = journey_actions_html(r->a, &j, 1);
+	metrics_journey_failed(idp->conf->id, NULL, MX_FAIL_UNAVAILABLE);
 	oidc_error_page(r, resp, 503,
 	                arena_printf(r->a, "%s is not available just now", idp->conf->display_name),
 	                "It is busy with other people's sign-ins. You can choose another way to "
@@ -271,6 +280,7 @@ void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id)
 		                "Try again in a few minutes.", NULL);
 		return;
 	}
+	metrics_journey_failed(j.idp, j.client_id, MX_FAIL_CANCELLED);
 	oidc_redirect_error(h, r, resp, j.redirect_uri, "access_denied",
 	                    "the citizen cancelled the sign-in", j.state);
 }

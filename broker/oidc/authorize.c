@@ -9,6 +9,7 @@
 #include "../journey/journey.h"
 #include "../util/buf.h"
 #include "../util/log.h"
+#include "../metrics/metrics.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,5 +302,6 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 		                    "the hub cannot start the sign-in now", state);
 		return;
 	}
+	metrics_journey_step(NULL, svc->client_id, MX_STEP_STARTED);
 	http_redirect(resp, arena_printf(r->a, "%s/login/%s", h->cfg->issuer, j.token));
 }

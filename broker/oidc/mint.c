@@ -1,6 +1,7 @@
 /* mint.c — signing the tokens of a token response (see mint.h). */
 #include "mint.h"
 #include "../issue/issue.h"
+#include "../metrics/metrics.h"
 #include "../util/log.h"
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,10 @@ int oidc_mint(hub *h, arena *a, const hub_client *c, const mint_input *in, token
 		return -1;
 	}
 	free(uis);
+	metrics_token(MX_TOKEN_ACCESS);
+	metrics_token(MX_TOKEN_ID);
+	if (in->refresh_token)
+		metrics_token(MX_TOKEN_REFRESH);
 	out->status = 200;
 	out->access_token = at;
 	out->id_token = idt;

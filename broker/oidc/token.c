@@ -10,6 +10,7 @@
 #include "../util/b64url.h"
 #include "../util/log.h"
 #include "../util/random.h"
+#include "../metrics/metrics.h"
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -87,6 +88,7 @@ static int refuse_redeemed(hub *h, const hub_client *c, const code_record *cr, t
 {
 	if (strcmp(cr->client_id, c->conf->client_id) != 0)
 		return fail(out, "invalid_grant", "unknown or expired code");
+	metrics_code(MX_CODE_REPLAYED);
 	revoke(h, cr->jti);
 	return fail(out, "invalid_grant", "code already used");
 }
@@ -193,6 +195,8 @@ int oidc_redeem(hub *h, arena *a, const hub_client *c, const char *code, const c
 		rc = oidc_mint(h, a, c, &in, out);
 	else
 		unavailable(out);
+	if (rc == 0)
+		metrics_code(MX_CODE_REDEEMED);
 	if (rc == 0 &&
 	    audit_token(h->st, cr.client_id, cr.sub, cr.idp, cr.loa, cr.upstream_id, jti))
 		log_err("token: cannot write the issuance's audit record");

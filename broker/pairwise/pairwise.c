@@ -4,6 +4,7 @@
 #include "../util/b64url.h"
 #include "../util/log.h"
 #include "../util/random.h"
+#include "../metrics/metrics.h"
 #include <jansson.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -208,6 +209,7 @@ int pairwise_sub(const pairwise_ctx *pw, store *s, const char *sector, const cha
 		free(js);
 		if (rc == 0) {
 			memcpy(out, rec.sub, 44);
+			metrics_new_citizen(); /* first sight: the login counts as a new citizen */
 			return 0;
 		}
 		if (rc != STORE_EXISTS)

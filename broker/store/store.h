@@ -55,6 +55,7 @@ typedef enum {
 	NS_IDP_STATE,        /* operator switches per IdP: id -> JSON */
 	NS_REFRESH,          /* SHA-256 of a refresh token -> its record; "f:" family -> state */
 	NS_LOGOUT,           /* back-channel logout deliveries queued, with their outcome */
+	NS_REPORT,           /* hourly aggregate counters for the transparency report */
 	NS_COUNT
 } store_ns;
 

@@ -27,9 +27,9 @@ const char *const lmdb_ns_names[NS_COUNT] = {
     [NS_META] = "meta",         [NS_AUDIT] = "audit",
     [NS_CLIENTS] = "clients",   [NS_IDP_STATE] = "idp_state",
     [NS_SESSION] = "session",   [NS_REFRESH] = "refresh",
-    [NS_LOGOUT] = "logout",
+    [NS_LOGOUT] = "logout",     [NS_REPORT] = "report",
 };
-_Static_assert(NS_COUNT == 19, "name every namespace in ns_names");
+_Static_assert(NS_COUNT == 20, "name every namespace in ns_names");
 
 void lmdb_set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lmdb_set_err(char **err, const char *fmt, ...)

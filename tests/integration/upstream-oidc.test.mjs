@@ -90,6 +90,16 @@ test('full login with private_key_jwt towards the IdP (signed by the hub key sto
   assert.equal(claims.given_name, 'Bob');
 });
 
+test('metrics: the upstream IdP\'s calls, and the age of the discovery/JWKS it fetched', async () => {
+  const text = await (await fetch(hub.metricsUrl)).text();
+  const age = /^idhub_idp_document_age_seconds\{idp="bank"\} (\d+)$/m.exec(text);
+  assert.ok(age, `a document age for bank:\n${text.split('\n').filter((l) => l.includes('idp_')).join('\n')}`);
+  assert.ok(Number(age[1]) < 600, 'fetched during this test');
+  const calls = /^idhub_idp_calls_total\{idp="bank"\} (\d+)$/m.exec(text);
+  assert.ok(calls && Number(calls[1]) >= 4, 'start and finish of the logins so far');
+  assert.match(text, /^idhub_idp_call_duration_seconds_count\{idp="bank"\} [1-9]/m);
+});
+
 test('acr_values for a substantial journey asks only loa2; an upstream loa1 login is refused with the choose-another-way page', async () => {
   op.nextLogin = { account: 'bob', acr: 'urn:bank:loa1' };
   const req = await authRequest(cfg['svc-sub'], { redirectUri: cb('svc-sub') });

@@ -124,7 +124,7 @@ test('the packaged daemon runs as idhub, loads the installed adapters and signs 
   const cb = 'http://127.0.0.1:9/svc-deb/cb';
   // no adapter_dir: the packaged build's own, /usr/lib/idhub/adapters; the package's state dir
   const config = {
-    hub: { issuer, port, state_dir: '/var/lib/idhub', threads: 2, log_format: 'json' },
+    hub: { issuer, port, state_dir: '/var/lib/idhub', threads: 2, log_format: 'json', metrics_listen: `127.0.0.1:${await freePort()}` },
     loa: LOAS,
     idps: [sandboxIdp(port)],
     services: [service('svc-deb', { redirect_uris: [cb] })],

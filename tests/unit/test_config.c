@@ -580,6 +580,40 @@ static void test_error_range(void **state)
 	             "'state_dir' in hub must be a non-empty");
 }
 
+/* hub.metrics_listen: HOST:PORT or "off", never the public listener; errors name the line. */
+static void test_metrics_listen(void **state)
+{
+	(void)state;
+	hub_conf *c = load_ok("hub = { issuer = \"http://127.0.0.1:8080\"; };\n");
+	assert_string_equal(c->metrics_host, "127.0.0.1");
+	assert_int_equal(c->metrics_port, 9464);
+	assert_int_equal(c->metrics_flush_seconds, 60);
+	config_free(c);
+	c = load_ok("hub = { issuer = \"http://127.0.0.1:8080\"; metrics_listen = \"off\"; };\n");
+	assert_null(c->metrics_host);
+	config_free(c);
+	c = load_ok("hub = { issuer = \"http://127.0.0.1:8080\"; metrics_listen = \"[::1]:9100\"; "
+	            "metrics_flush_seconds = 5; };\n");
+	assert_string_equal(c->metrics_host, "::1");
+	assert_int_equal(c->metrics_port, 9100);
+	assert_int_equal(c->metrics_flush_seconds, 5);
+	config_free(c);
+	static const char *const bad[][2] = {
+	    {"metrics_listen = \"9464\";", "must be \"HOST:PORT\" or \"off\""},
+	    {"metrics_listen = \"127.0.0.1:0\";", "must be \"HOST:PORT\" or \"off\""},
+	    {"metrics_listen = \"127.0.0.1:70000\";", "must be \"HOST:PORT\" or \"off\""},
+	    {"metrics_listen = \"localhost:9464\";", "the host must be an IP address"},
+	    {"metrics_listen = \"127.0.0.1:8080\";", "must differ from the public port"},
+	    {"metrics_flush_seconds = 0;", "must be between"},
+	};
+	char text[300];
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text,
+		         "hub = {\n  issuer = \"http://127.0.0.1:8080\";\n  %s\n};\n", bad[i][0]);
+		expect_error(text, 3, bad[i][1]);
+	}
+}
+
 static void test_error_missing_required(void **state)
 {
 	(void)state;
@@ -1006,6 +1040,7 @@ int main(void)
 	    cmocka_unit_test(test_service_allows),
 	    cmocka_unit_test(test_lookups),
 	    cmocka_unit_test(test_free_partial),
+	    cmocka_unit_test(test_metrics_listen),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -138,7 +138,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  *   dir + port: reuse a directory (and port) from an earlier hub (then stop() keeps the directory;
  *     call removeDir() yourself)
  *   keepDir: do not remove the temporary directory on stop()
- * Returns { issuer, port, dir, stateDir, configPath, config, stop(), logs(), exitCode, removeDir() }.
+ * Returns { issuer, port, metricsUrl, dir, stateDir, configPath, config, stop(), logs(), exitCode, removeDir() }.
  */
 export async function startHub(opts = {}) {
   const port = opts.port ?? (await freePort());
@@ -147,6 +147,8 @@ export async function startHub(opts = {}) {
   const stateDir = path.join(dir, 'var');
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const issuer = `http://127.0.0.1:${port}`;
+  // /metrics has a listener of its own: a free port of its own, so hubs can run side by side
+  const metricsPort = await freePort();
   const idps = typeof opts.idps === 'function' ? opts.idps(port) : (opts.idps ?? [sandboxIdp(port)]);
   const config = {
     hub: {
@@ -157,6 +159,7 @@ export async function startHub(opts = {}) {
       threads: 2,
       demo: false,
       jwks_max_age: 300,
+      metrics_listen: `127.0.0.1:${metricsPort}`,
       ...(opts.hub || {}),
     },
     loa: opts.loa ?? LOAS,
@@ -191,6 +194,7 @@ export async function startHub(opts = {}) {
   const hub = {
     issuer,
     port,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     dir,
     stateDir,
     configPath,
