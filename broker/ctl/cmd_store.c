@@ -42,7 +42,12 @@ int cmd_restore(ctl *c, int argc, char **argv)
 	if (argc != 2 || argv[1][0] == '-')
 		return ctl_usage("restore", "one argument: the directory holding the backup");
 	char dir[4096], *err = NULL;
-	snprintf(dir, sizeof dir, "%s/store", c->cfg->state_dir);
+	store_config sc;
+	hub_conf_store(c->cfg, &sc, dir, sizeof dir);
+	if (!store_config_can_backup(&sc))
+		return ctl_fail("the %s store has no restore here: restore the database with its "
+		                "own tools (pg_restore, a base backup)",
+		                c->cfg->store);
 	/* not opened first: opening would itself hold the store that restore must find unused */
 	int rc = store_restore(dir, argv[1], &err);
 	if (rc != 0) {

@@ -1,6 +1,6 @@
 /* ctl.h — shared context of idhubctl's commands: the config it was given, the store it opens
- * lazily (the same LMDB environment as the running daemon), output mode, and the actor for the
- * audit log. Each command returns an exit code: 0 ok, 1 failed, 2 usage. */
+ * lazily (the same store as the running daemon, whichever backend), output mode, and the actor for
+ * the audit log. Each command returns an exit code: 0 ok, 1 failed, 2 usage. */
 #ifndef IDHUB_CTL_H
 #define IDHUB_CTL_H
 #include "config/config.h"

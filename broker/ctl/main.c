@@ -1,6 +1,6 @@
 /* main.c — idhubctl, the operator CLI: global options and dispatch to the command files. It opens
- * the same store as the running daemon (LMDB is safe across processes), so every change takes
- * effect without a restart or a signal. Exit codes: 0 ok, 1 failed, 2 usage. */
+ * the same store as the running daemon (every backend is safe across processes), so every change
+ * takes effect without a restart or a signal. Exit codes: 0 ok, 1 failed, 2 usage. */
 #include "ctl.h"
 #include "audit/audit.h"
 #include "util/b64url.h"
@@ -45,8 +45,9 @@ store *ctl_store(ctl *c)
 	if (mkdir(c->cfg->state_dir, 0700) != 0 && errno != EEXIST)
 		fprintf(stderr, "idhubctl: cannot create %s: %s\n", c->cfg->state_dir,
 		        strerror(errno));
-	snprintf(path, sizeof path, "%s/store", c->cfg->state_dir);
-	c->st = store_open(path, (size_t)c->cfg->store_map_mib, &err);
+	store_config sc;
+	hub_conf_store(c->cfg, &sc, path, sizeof path);
+	c->st = store_open_config(&sc, &err);
 	if (!c->st) {
 		fprintf(stderr, "idhubctl: %s\n", err ? err : "cannot open the store");
 		free(err);
