@@ -136,6 +136,8 @@ hub *hub_open(hub_conf *cfg, char **err)
 	}
 	if (load_clients(h, err))
 		goto fail;
+	/* several nodes: other nodes' key and service changes are pushed (a no-op on LMDB) */
+	store_watch(h->st);
 	h->keys = keys_cache_new(h->st, err);
 	if (!h->keys)
 		goto fail;

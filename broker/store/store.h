@@ -219,6 +219,16 @@ int store_config_can_backup(const store_config *sc);
  * *err set. */
 int store_restore(const char *dir, const char *backup_dir, char **err);
 
+/* The change feed, for caches of records other processes change (signing keys, services, IdP
+ * switches: NS_KEYS, NS_META, NS_CLIENTS, NS_IDP_STATE). store_watch starts it (PostgreSQL:
+ * LISTEN/NOTIFY on a connection of its own, reconnecting by itself; stopped by store_close);
+ * STORE_ERR when the backend has none (LMDB) or it is already started. store_change_epoch returns
+ * a counter that changes after any such change commits anywhere, seen within a second (and
+ * changes on every call while the feed is disconnected); 0 when there is no feed: the caller then
+ * checks the store itself from time to time. Read the counter before reading the records. */
+int store_watch(store *s);
+uint64_t store_change_epoch(store *s);
+
 /* The clock every store verb uses; tests may override it with store_set_clock. */
 int64_t store_now(const store *s);
 void store_set_clock(store *s, int64_t (*now)(void));

@@ -35,6 +35,7 @@ enum {
 	STORE_ABLE_BACKUP = 1 << 0,       /* backup, restore, dir_in_use */
 	STORE_ABLE_READER_CHECK = 1 << 1, /* stale readers can be cleared */
 	STORE_ABLE_FILL = 1 << 2,         /* the volatile fill level is known (budgeted writes) */
+	STORE_ABLE_NOTIFY = 1 << 3,       /* other processes' changes are pushed (store_watch) */
 };
 
 struct store_backend {
@@ -77,6 +78,9 @@ struct store_backend {
 	/* on a closed store: no handle */
 	int (*restore)(const char *dir, const char *backup_dir, char **err);
 	int (*dir_in_use)(const char *dir);
+	/* STORE_ABLE_NOTIFY: start the change feed; the change counter (0: none) */
+	int (*watch)(store *s);
+	uint64_t (*epoch)(store *s);
 };
 
 struct store {

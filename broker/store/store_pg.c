@@ -379,6 +379,9 @@ const struct store_backend store_pg_backend = {
     .purge = pg_purge,
     .count = pg_count,
     .disk_bytes = pg_disk_bytes,
-    .abilities = 0, /* no backup (the database's own tools), no reader slots, no fill level */
+    /* no backup (the database's own tools), no reader slots, no fill level */
+    .abilities = STORE_ABLE_NOTIFY,
     .sync = pg_sync,
+    .watch = pg_watch,
+    .epoch = pg_epoch,
 };

@@ -1,7 +1,8 @@
 /* store_pg_int.h — inside broker/store/ only: the PostgreSQL backend's state, shared by its files:
  * store_pg.c (the verbs, batches, iteration, purge, statistics, the backend table),
  * store_pg_pool.c (the connection pool: connect, session settings, prepared statements, the
- * crash marker, reconnecting) and store_pg_schema.c (the versioned migrations).
+ * crash marker, reconnecting), store_pg_schema.c (the versioned migrations) and store_pg_watch.c
+ * (the LISTEN/NOTIFY change feed).
  *
  * Every namespace lives in one of two tables, by class: idhub_durable (LOGGED, partitioned by
  * namespace so keys, secrets, pairwise records, services, switches, audit and meta are each a
@@ -41,6 +42,10 @@ struct pg_store {
 	pthread_cond_t cv;
 	int64_t retry_after_ms; /* monotonic: no connect attempt before then */
 	int64_t marker_since;   /* the volatile table's marker row we last saw */
+	/* the change feed (store_pg_watch.c) */
+	pthread_t watch_thread;
+	bool watching, watch_stop, watch_up;
+	uint64_t epoch;
 };
 
 static inline struct pg_store *pgctx(store *s)
@@ -67,6 +72,12 @@ PGconn *pg_acquire(store *s);
 /* Gives the connection back; a connection whose link broke is closed and reconnected later. A
  * connection left inside a transaction is rolled back first. */
 void pg_release(store *s, PGconn *c);
+/* Starts the change feed (LISTEN idhub_changes); 0 or STORE_ERR. */
+int pg_watch(store *s);
+/* The change counter; 0 when no feed was started. */
+uint64_t pg_epoch(store *s);
+/* Stops the feed (store_close). */
+void pg_watch_stop(store *s);
 /* Logs a failed result (throttled) and returns STORE_ERR; clears r. */
 int pg_fail(PGresult *r, const char *what);
 

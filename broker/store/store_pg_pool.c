@@ -328,6 +328,7 @@ void pg_pool_close(store *s)
 	struct pg_store *p = pgctx(s);
 	if (!p)
 		return;
+	pg_watch_stop(s);
 	for (int i = 0; p->slots && i < p->n; i++)
 		PQfinish(p->slots[i].conn);
 	free(p->slots);

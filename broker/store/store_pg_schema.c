@@ -35,8 +35,23 @@ static const char *const migration_1 =
     "CREATE INDEX idhub_volatile_expiry ON idhub_volatile (expires) WHERE expires <> 0;"
     "CREATE UNLOGGED TABLE idhub_marker (id int PRIMARY KEY, since bigint NOT NULL);";
 
+/* Migration 2: the change feed. A change to keys, meta (the key generation, rotation claims),
+ * services or IdP switches notifies idhub_changes at commit (store_pg_watch.c); pairwise records
+ * and audit records, the bulk of the writes, do not. */
+static const char *const migration_2 =
+    "CREATE FUNCTION idhub_notify() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN PERFORM pg_notify('idhub_changes', TG_TABLE_NAME); RETURN NULL; END$$;"
+    "CREATE TRIGGER idhub_keys_changed AFTER INSERT OR UPDATE OR DELETE ON idhub_d_keys"
+    " FOR EACH ROW EXECUTE FUNCTION idhub_notify();"
+    "CREATE TRIGGER idhub_meta_changed AFTER INSERT OR UPDATE OR DELETE ON idhub_d_meta"
+    " FOR EACH ROW EXECUTE FUNCTION idhub_notify();"
+    "CREATE TRIGGER idhub_clients_changed AFTER INSERT OR UPDATE OR DELETE ON idhub_d_clients"
+    " FOR EACH ROW EXECUTE FUNCTION idhub_notify();"
+    "CREATE TRIGGER idhub_idp_state_changed AFTER INSERT OR UPDATE OR DELETE"
+    " ON idhub_d_idp_state FOR EACH ROW EXECUTE FUNCTION idhub_notify();";
+
 /* Each entry brings the schema from version i to i + 1; append, never edit. */
-static const char *const migrations[] = {migration_1};
+static const char *const migrations[] = {migration_1, migration_2};
 enum { N_MIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
 int pg_schema_version(void)

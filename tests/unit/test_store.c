@@ -935,6 +935,36 @@ static void test_pg_unreachable(void **state)
 	expect(f->s, NS_KEYS, "k", "after");
 }
 
+/* The change feed: a key written through another handle (another node, idhubctl) changes this
+ * handle's change counter within a second (the issue's bound); a pairwise record does not. */
+static void test_pg_change_feed(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(store_change_epoch(f->s), 0); /* no feed yet */
+	assert_int_equal(store_watch(f->s), STORE_OK);
+	assert_int_equal(store_watch(f->s), STORE_ERR); /* one feed */
+	store *other = open_any(f->dir, 16, NULL);
+	assert_non_null(other);
+	uint64_t e0 = 0, e1;
+	/* wait for the feed to be connected and quiet */
+	for (int i = 0; i < 50; i++) {
+		usleep(50 * 1000);
+		e1 = store_change_epoch(f->s);
+		if (e1 == e0)
+			break;
+		e0 = e1;
+	}
+	assert_int_equal(put_s(other, NS_PAIRWISE, "p", "v", 0), STORE_OK);
+	usleep(300 * 1000);
+	assert_int_equal(store_change_epoch(f->s), e0);
+	int64_t t0 = mono_ms();
+	assert_int_equal(put_s(other, NS_KEYS, "kid", "key", 0), STORE_OK);
+	while (store_change_epoch(f->s) == e0 && mono_ms() - t0 < 1000)
+		usleep(10 * 1000);
+	assert_int_not_equal(store_change_epoch(f->s), e0);
+	store_close(other);
+}
+
 /* ---- the groups ---- */
 
 static int pg_group_setup(void **state)
@@ -995,6 +1025,7 @@ int main(void)
 	    CONFORMANCE,
 	    T(test_pg_crash_floor),
 	    T(test_pg_unreachable),
+	    T(test_pg_change_feed),
 	};
 	int rc = cmocka_run_group_tests_name("store conformance: lmdb", lmdb_tests, NULL, NULL);
 	if (!pg_available()) {
