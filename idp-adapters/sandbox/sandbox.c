@@ -9,7 +9,10 @@
  * POST back is cross-site, as a real IdP's is.
  *
  * Settings: page_base_url (default: the hub's issuer), assertion_ttl (seconds, default 120).
- * The HMAC key is made at start: assertions in flight during a restart are refused, as they should.
+ * The HMAC key is shared by every hub node through the hub's store (the adapter cache): a request
+ * signed on one node is verified on another (several nodes on PostgreSQL). The first node that
+ * needs it stores its own random key; the others read it. When the store loses it (a crash of the
+ * store), assertions in flight are refused, as they should be, and a new one is made.
  */
 #include <idhub/adapter.h>
 #include <jansson.h>
@@ -57,14 +60,54 @@ static void set_err(idhub_error *e, idhub_status st, const char *msg)
 
 /* ---- signed tokens: base64url(JSON) "." base64url(HMAC-SHA256) ---- */
 
+#define KEY_NAME "hmac-key"
+
+static int unhex32(const char *h, unsigned char out[32])
+{
+	if (!h || strlen(h) != 64)
+		return -1;
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+		if (sscanf(h + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+/* The key every node uses: the stored one, or this node's own stored first (two nodes storing at
+ * once: both read back the one that stayed). -1 on a store error. */
+static int shared_key(sandbox *sb, unsigned char key[32])
+{
+	char *h = sb->svc->cache_get(sb->svc->hub, sb->instance_id, KEY_NAME);
+	int rc = unhex32(h, key);
+	free(h);
+	if (rc == 0)
+		return 0;
+	char hex[65];
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sb->key[i]);
+	if (sb->svc->cache_put(sb->svc->hub, sb->instance_id, KEY_NAME, hex, 0))
+		return -1;
+	h = sb->svc->cache_get(sb->svc->hub, sb->instance_id, KEY_NAME);
+	rc = unhex32(h, key);
+	free(h);
+	OPENSSL_cleanse(hex, sizeof hex);
+	return rc;
+}
+
 static char *seal(sandbox *sb, idhub_arena *a, json_t *o)
 {
+	unsigned char key[32];
+	if (shared_key(sb, key))
+		return NULL;
 	char *js = json_dumps(o, JSON_COMPACT);
 	if (!js)
 		return NULL;
 	unsigned char mac[32];
 	unsigned int maclen = sizeof mac;
-	HMAC(EVP_sha256(), sb->key, sizeof sb->key, (unsigned char *)js, strlen(js), mac, &maclen);
+	HMAC(EVP_sha256(), key, sizeof key, (unsigned char *)js, strlen(js), mac, &maclen);
+	OPENSSL_cleanse(key, sizeof key);
 	char *p = sb->svc->b64url_encode(a, js, strlen(js));
 	char *m = sb->svc->b64url_encode(a, mac, maclen);
 	free(js);
@@ -89,9 +132,12 @@ static json_t *unseal(sandbox *sb, idhub_arena *a, const char *tok)
 	long m = sb->svc->b64url_decode(a, dot + 1, &mac);
 	if (n <= 0 || m != 32)
 		return NULL;
-	unsigned char want[32];
+	unsigned char want[32], key[32];
 	unsigned int wl = sizeof want;
-	HMAC(EVP_sha256(), sb->key, sizeof sb->key, payload, (size_t)n, want, &wl);
+	if (shared_key(sb, key))
+		return NULL;
+	HMAC(EVP_sha256(), key, sizeof key, payload, (size_t)n, want, &wl);
+	OPENSSL_cleanse(key, sizeof key);
 	if (CRYPTO_memcmp(want, mac, 32) != 0)
 		return NULL;
 	json_t *o = json_loadb((const char *)payload, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
