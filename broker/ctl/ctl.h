@@ -70,6 +70,12 @@ long ctl_number(const char *s);
 #define HELP_BACKUP "usage: idhubctl backup DIR   (hot, consistent, compacted copy; mode 0600)\n"
 #define HELP_RESTORE "usage: idhubctl restore DIR   (the daemon must be stopped)\n"
 #define HELP_STATUS "usage: idhubctl status   (daemon health, key states, store size)\n"
+#define HELP_STORE                                                                                 \
+	"usage: idhubctl store init     create or migrate the store's schema (hub.store)\n"        \
+	"       idhubctl store copy --from STATE_DIR --to CONNINFO   copy a stopped single-node "  \
+	"hub's\n"                                                                                  \
+	"           durable records (keys, secrets, pairwise subjects, services, audit) into "     \
+	"PostgreSQL\n"
 #define HELP_AUDIT "usage: idhubctl audit [--limit N]   (newest last)\n"
 
 int cmd_keys(ctl *c, int argc, char **argv);
@@ -80,5 +86,6 @@ int cmd_backup(ctl *c, int argc, char **argv);
 int cmd_restore(ctl *c, int argc, char **argv);
 int cmd_status(ctl *c, int argc, char **argv);
 int cmd_audit(ctl *c, int argc, char **argv);
+int cmd_store(ctl *c, int argc, char **argv);
 
 #endif

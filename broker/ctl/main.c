@@ -31,6 +31,8 @@ static void usage(FILE *f)
 	    "  idps list|show|enable|disable|unavailable|available|window   identity providers\n"
 	    "  pairwise lookup|forget                                   pairwise subjects\n"
 	    "  backup DIR | restore DIR                                 the store\n"
+	    "  store init | copy --from STATE_DIR --to CONNINFO         schema; LMDB to "
+	    "PostgreSQL\n"
 	    "  status                                                   health, keys, store\n"
 	    "  audit [--limit N]                                        the audit log\n"
 	    "  hash-secret                                              a secret and its hash\n");
@@ -165,7 +167,8 @@ int main(int argc, char **argv)
 	} cmds[] = {{"keys", cmd_keys, HELP_KEYS},       {"services", cmd_services, HELP_SERVICES},
 	            {"idps", cmd_idps, HELP_IDPS},       {"pairwise", cmd_pairwise, HELP_PAIRWISE},
 	            {"backup", cmd_backup, HELP_BACKUP}, {"restore", cmd_restore, HELP_RESTORE},
-	            {"status", cmd_status, HELP_STATUS}, {"audit", cmd_audit, HELP_AUDIT}};
+	            {"status", cmd_status, HELP_STATUS}, {"audit", cmd_audit, HELP_AUDIT},
+	            {"store", cmd_store, HELP_STORE}};
 	int (*fn)(ctl *, int, char **) = NULL;
 	const char *help = NULL;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
