@@ -55,7 +55,7 @@ test('store copy from LMDB to PostgreSQL: every citizen keeps their sub', { skip
     const still = await ctl(lmdb, ['store', 'copy', '--from', lmdb.stateDir, '--to', conninfo], { json: true });
     assert.equal(still.status, 0, `the first hub's records are intact: ${show(still)}`);
     assert.equal(still.json.pairwise.conflicts, 0);
-    assert.equal(still.json.pairwise.copied, 0, 'the first hub'"'"'s pairwise records are all still there');
+    assert.equal(still.json.pairwise.copied, 0, "the first hub's pairwise records are all still there");
   } finally {
     await pgHub?.stop();
     await lmdb.removeDir();
