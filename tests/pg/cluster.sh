@@ -7,7 +7,8 @@
 #   cluster.sh stop DIR     fast stop
 #   cluster.sh crash DIR    immediate stop (as a crash: UNLOGGED tables are emptied) and start
 #   cluster.sh kill DIR     immediate stop only (the database is down)
-# Exit 77 when PostgreSQL 15 is not installed (the caller skips).
+# Exit 77 when PostgreSQL 15 is not installed (the caller skips). IDHUB_PG_OPTS adds server options
+# (the bench: -c shared_preload_libraries=pg_stat_statements).
 set -eu
 BIN=${IDHUB_PG_BIN:-/usr/lib/postgresql/15/bin}
 cmd=$1
@@ -25,7 +26,7 @@ as_owner() {
 start() {
 	as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
 		-o "-k $dir -c listen_addresses= -c fsync=off -c full_page_writes=off \
--c max_connections=80 -c shared_buffers=16MB" start >/dev/null
+-c max_connections=80 -c shared_buffers=16MB ${IDHUB_PG_OPTS:-}" start >/dev/null
 }
 
 case $cmd in
