@@ -132,8 +132,13 @@ int cmd_status(ctl *c, int argc, char **argv)
 		printf("store:     %lld bytes on disk\n", (long long)store_disk_bytes(c->st));
 		printf("pairwise:  %ld subjects\n", store_count(c->st, NS_PAIRWISE));
 		printf("journeys:  %ld (live or awaiting purge)\n", store_count(c->st, NS_JOURNEY));
-		printf("volatile:  %d%% of the map in use (new logins wait at %lld%%)\n",
-		       store_volatile_fill(c->st), (long long)c->cfg->store_high_water);
+		int fill = store_volatile_fill(c->st);
+		if (fill >= 0)
+			printf("volatile:  %d%% of the map in use (new logins wait at %lld%%)\n",
+			       fill, (long long)c->cfg->store_high_water);
+		else
+			printf("volatile:  no fill level (the %s store manages its own space)\n",
+			       store_backend_name(c->st));
 		printf("services:  %zu in the config, %ld registered\n", c->cfg->nservices,
 		       store_count(c->st, NS_CLIENTS));
 		const char *k;

@@ -26,6 +26,10 @@
  * waits longer than the connect timeout, 2 s by default, or the 5 s statement timeout), a
  * connection that broke mid-verb (nothing is half-written: every verb is one statement or one
  * transaction). The hub maps STORE_ERR to a 503 page or OAuth temporarily_unavailable.
+ * STORE_NOTFOUND: no live record (get, take, swap, del). STORE_EXISTS: a live record is in the way
+ * (put_new, a batch with put_new). STORE_FULL (LMDB only): the map or the disk is full; nothing
+ * was written. STORE_BUSY (LMDB only): a budgeted batch refused above the high-water mark. On
+ * any error nothing is written and output pointers are left NULL.
  *
  * Threads: every function may be called from any thread concurrently with the others on the same
  * store, except store_close (no other call may be running or follow) and store_set_clock (before
