@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "pg_fixture.h"
 #include "store/store.h"
-#include <libpq-fe.h>
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -34,10 +34,6 @@ static int64_t fake_clock(void)
 {
 	return fake_now;
 }
-
-/* NULL: LMDB; else the private cluster's conninfo (the PostgreSQL group). */
-static char *pg_conninfo;
-static char pg_dir[64];
 
 struct fx {
 	char tmp[64];  /* the mkdtemp directory */
@@ -81,14 +77,8 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(f->tmp));
 	snprintf(f->dir, sizeof f->dir, "%s/store", f->tmp);
 	fake_now = T0;
-	if (pg_conninfo) { /* each test on an empty database: the store migrates it */
-		PGconn *c = PQconnectdb(pg_conninfo);
-		PGresult *r = PQexec(c, "SET client_min_messages = warning;"
-		                        "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-		assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-		PQclear(r);
-		PQfinish(c);
-	}
+	if (pg_conninfo) /* each test on an empty database: the store migrates it */
+		assert_int_equal(pg_reset(), 0);
 	f->s = fx_open(f, 16);
 	*state = f;
 	return 0;
@@ -863,13 +853,6 @@ static void test_batch_iter_snapshot(void **state)
 
 /* ---- PostgreSQL's own: a crash, an outage ---- */
 
-static int cluster(const char *cmd)
-{
-	char line[256];
-	snprintf(line, sizeof line, "sh tests/pg/cluster.sh %s %s >/dev/null", cmd, pg_dir);
-	return system(line);
-}
-
 /* Retries a read until the store answers again (bounded), returning its last code. */
 static int get_until_answered(store *s, store_ns ns, const char *k)
 {
@@ -893,7 +876,7 @@ static void test_pg_crash_floor(void **state)
 	assert_int_equal(put_s(f->s, NS_CODE, "c", "volatile", 0), STORE_OK);
 	assert_int_equal(put_s(f->s, NS_PAIRWISE, "p", "durable", 0), STORE_OK);
 	int64_t before = time(NULL);
-	assert_int_equal(cluster("crash"), 0);
+	assert_int_equal(pg_cluster("crash"), 0);
 	assert_int_equal(get_until_answered(f->s, NS_PAIRWISE, "p"), STORE_OK);
 	assert_true(store_unclean_floor(f->s) >= before);
 	expect(f->s, NS_CODE, "c", NULL);
@@ -916,7 +899,7 @@ static void test_pg_unreachable(void **state)
 {
 	struct fx *f = *state;
 	assert_int_equal(put_s(f->s, NS_KEYS, "k", "before", 0), STORE_OK);
-	assert_int_equal(cluster("kill"), 0);
+	assert_int_equal(pg_cluster("kill"), 0);
 	for (int i = 0; i < 5; i++) {
 		int64_t t0 = mono_ms();
 		assert_int_equal(put_s(f->s, NS_KEYS, "k", "during", 0), STORE_ERR);
@@ -927,7 +910,7 @@ static void test_pg_unreachable(void **state)
 		assert_int_equal(store_batch_commit(f->s, b), STORE_ERR);
 		assert_true(mono_ms() - t0 < 3000);
 	}
-	assert_int_equal(cluster("start"), 0);
+	assert_int_equal(pg_cluster("start"), 0);
 	assert_int_equal(get_until_answered(f->s, NS_KEYS, "k"), STORE_OK);
 	expect(f->s, NS_KEYS, "k", "before");
 	expect(f->s, NS_KEYS, "a", NULL);
@@ -966,45 +949,6 @@ static void test_pg_change_feed(void **state)
 }
 
 /* ---- the groups ---- */
-
-static int pg_group_setup(void **state)
-{
-	(void)state;
-	strcpy(pg_dir, "/tmp/idhub-test-pg-XXXXXX");
-	if (!mkdtemp(pg_dir))
-		return -1;
-	char cmd[160], line[256] = "";
-	snprintf(cmd, sizeof cmd, "sh tests/pg/cluster.sh start %s", pg_dir);
-	FILE *p = popen(cmd, "r");
-	if (!p || !fgets(line, sizeof line, p)) {
-		if (p)
-			pclose(p);
-		return -1;
-	}
-	if (pclose(p) != 0)
-		return -1;
-	line[strcspn(line, "\n")] = '\0';
-	pg_conninfo = strdup(line);
-	return 0;
-}
-
-static int pg_group_teardown(void **state)
-{
-	(void)state;
-	cluster("stop");
-	nftw(pg_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(pg_conninfo);
-	pg_conninfo = NULL;
-	return 0;
-}
-
-/* 1 when this machine can run the PostgreSQL group (tests/pg/cluster.sh exits 77 otherwise). */
-static int pg_available(void)
-{
-	if (access("tests/pg/cluster.sh", R_OK) != 0)
-		return 0;
-	return system("test -x /usr/lib/postgresql/15/bin/initdb") == 0;
-}
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define CONFORMANCE                                                                                \
