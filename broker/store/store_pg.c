@@ -201,20 +201,85 @@ static int apply_ops(PGconn *c, const struct store_op *ops, size_t n, int64_t no
 	return STORE_OK;
 }
 
-/* The volatile fill level is unknown here (the database manages its space), so a budgeted
- * batch is not refused: the journey budget per source still bounds a flood. */
+/* Sends one op of a pipelined batch. */
+static int send_op(PGconn *c, const struct store_op *o, int64_t now)
+{
+	struct args a;
+	args_kv(&a, o->ns, o->key, o->klen);
+	enum pg_q q = o->kind == STORE_OP_DEL   ? Q_BDEL
+	              : o->kind == STORE_OP_PUT ? Q_PUT
+	                                        : Q_BPUT_NEW;
+	if (o->kind != STORE_OP_DEL) {
+		arg_bin(&a, o->val, o->vlen);
+		arg_int(&a, o->ttl);
+		if (o->kind == STORE_OP_PUT_NEW)
+			arg_int(&a, now);
+	}
+	return PQsendQueryPrepared(c, pg_stmt(q, store_ns_volatile(o->ns)), a.n, a.v, a.len, a.fmt,
+	                           1)
+	           ? STORE_OK
+	           : STORE_ERR;
+}
+
+/* Reads the pipeline's results up to its sync: STORE_OK, STORE_EXISTS (a put_new found a live
+ * record: the server rolled the whole batch back) or STORE_ERR. */
+static int read_pipeline(PGconn *c, size_t n)
+{
+	int rc = STORE_OK;
+	size_t seen = 0;
+	while (seen <= n) { /* n ops, then the sync */
+		PGresult *r = PQgetResult(c);
+		if (!r) {
+			if (PQstatus(c) != CONNECTION_OK)
+				return STORE_ERR;
+			continue; /* the end of one op's results */
+		}
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		seen++;
+		if (st == PGRES_FATAL_ERROR) {
+			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+			if (state && !strcmp(state, PG_EXISTS_STATE)) {
+				PQclear(r);
+				rc = STORE_EXISTS;
+				continue;
+			}
+			pg_fail(r, "batch");
+			rc = STORE_ERR;
+			continue;
+		}
+		PQclear(r);
+	}
+	return rc;
+}
+
+/* A batch in one round trip: libpq's pipeline mode, every op up to one sync, which the server
+ * runs as one implicit transaction (an error in any op rolls back all of them). The volatile fill
+ * level is unknown here (the database manages its space), so a budgeted batch is not refused: the
+ * journey budget per source still bounds a flood. */
 static int pg_batch(store *s, const struct store_op *ops, size_t n, int64_t now, bool budgeted)
 {
 	(void)budgeted;
 	PGconn *c = pg_acquire(s);
 	if (!c)
 		return STORE_ERR;
-	int rc = exec_cmd(c, "BEGIN");
+	int rc = PQenterPipelineMode(c) ? STORE_OK : STORE_ERR;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = send_op(c, &ops[i], now);
+	if (!rc && !PQpipelineSync(c))
+		rc = STORE_ERR;
 	if (!rc)
-		rc = apply_ops(c, ops, n, now);
-	if (!rc)
-		rc = exec_cmd(c, "COMMIT");
-	pg_release(s, c); /* rolls back what is still open */
+		rc = read_pipeline(c, n);
+	if (!PQexitPipelineMode(c)) {
+		/* results left unread (a failure while sending): the connection's state is unknown,
+		 * so it is closed and the next verb makes a new one */
+		pg_discard(s, c);
+		return STORE_ERR;
+	}
+	pg_release(s, c);
 	return rc;
 }
 

@@ -18,7 +18,22 @@
 #include <stdbool.h>
 
 /* The prepared statements; each exists for both tables (see pg_stmt). */
-enum pg_q { Q_GET, Q_PUT, Q_PUT_NEW, Q_TAKE, Q_SWAP, Q_DEL, Q_BDEL, Q_ITER, Q_PURGE, Q_COUNT, Q_N };
+#define PG_EXISTS_STATE "22012" /* the SQLSTATE of Q_BPUT_NEW finding a live record */
+enum pg_q {
+	Q_GET,
+	Q_PUT,
+	Q_PUT_NEW,
+	Q_TAKE,
+	Q_SWAP,
+	Q_DEL,
+	Q_BDEL,
+	Q_ITER,
+	Q_PURGE,
+	Q_COUNT,
+	Q_BPUT_NEW, /* put_new inside a pipelined batch: fails (22012) when a live record is there
+	             */
+	Q_N
+};
 
 enum {
 	PG_MAX_KEY = 511,        /* as LMDB's: the same keys work on every backend */
@@ -78,6 +93,8 @@ int pg_watch(store *s);
 uint64_t pg_epoch(store *s);
 /* Stops the feed (store_close). */
 void pg_watch_stop(store *s);
+/* Closes a connection whose state is unknown and frees its slot. */
+void pg_discard(store *s, PGconn *c);
 /* Logs a failed result (throttled) and returns STORE_ERR; clears r. */
 int pg_fail(PGresult *r, const char *what);
 

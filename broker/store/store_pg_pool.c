@@ -64,15 +64,23 @@ static const struct {
                  2,
                  {20, 20}},
     [Q_COUNT] = {"SELECT count(*) FROM %1$s WHERE ns = $1", 1, {25}},
+    /* as Q_PUT_NEW, but an error (division by zero, PG_EXISTS_STATE) when a live record is in
+     * the way, so that the batch's implicit transaction is rolled back (store_pg.c, pg_batch) */
+    [Q_BPUT_NEW] = {"WITH i AS (INSERT INTO %1$s AS t (ns, k, v, expires) VALUES ($1, $2, $3, $4)"
+                    " ON CONFLICT (ns, k) DO UPDATE SET v = excluded.v,"
+                    " expires = excluded.expires WHERE t.expires <> 0 AND t.expires <= $5"
+                    " RETURNING 1) SELECT 1 / (SELECT count(*) FROM i)::int",
+                    5,
+                    {25, 17, 17, 20, 20}},
 };
 
 const char *pg_stmt(enum pg_q q, bool vol)
 {
 	static const char *const names[2][Q_N] = {
-	    {"d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9"},
-	    {"v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"},
+	    {"d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10"},
+	    {"v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"},
 	};
-	_Static_assert(Q_N == 10, "name every statement");
+	_Static_assert(Q_N == 11, "name every statement");
 	return names[vol][q];
 }
 
@@ -293,6 +301,20 @@ void pg_release(store *s, PGconn *c)
 	}
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+}
+
+void pg_discard(store *s, PGconn *c)
+{
+	struct pg_store *p = pgctx(s);
+	pthread_mutex_lock(&p->mu);
+	for (int i = 0; i < p->n; i++)
+		if (p->slots[i].conn == c) {
+			p->slots[i].conn = NULL;
+			p->slots[i].busy = false;
+		}
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	PQfinish(c);
 }
 
 int pg_pool_open(store *s, const store_config *sc, char **err)

@@ -165,17 +165,18 @@ test('key rotation while both nodes run: zero failed verifications at a caching 
     while (!stop && results.length < 150 && Date.now() - started < 30000) {
       let tokens;
       try { ({ tokens } = await loginAndRedeem(cfg, { redirectUri: CB })); } catch (e) { loopError = e; break; }
-      const kid = jose.decodeProtectedHeader(tokens.id_token).kid;
-      try { await rp.verify(tokens.id_token); results.push({ kid, ok: true }); } catch (e) { results.push({ kid, ok: false, error: e.message }); }
+      const { kid, alg } = jose.decodeProtectedHeader(tokens.id_token);
+      try { await rp.verify(tokens.id_token); results.push({ kid, alg, ok: true }); } catch (e) { results.push({ kid, alg, ok: false, error: e.message }); }
       await sleep(50);
     }
   })();
   let newKid;
   try {
     while (!loopError && results.length < 2 && Date.now() - started < 10000) await sleep(50);
-    const old = (await listKeys(nodes[0])).find((k) => k.state === 'current' && k.alg === 'ES256');
+    const { alg } = results[0]; // the service's ID-token algorithm
+    const old = (await listKeys(nodes[0])).find((k) => k.state === 'current' && k.alg === alg);
     await ctlOk(nodes[0], ['keys', 'rotate']); // publishes a next key, on every node
-    newKid = (await listKeys(nodes[0])).find((k) => k.state === 'next')?.kid;
+    newKid = (await listKeys(nodes[0])).find((k) => k.state === 'next' && k.alg === alg)?.kid;
     assert.ok(newKid, 'a next key');
     await sleep(MAX_AGE * 1000 + 200);
     let promoted = false;
