@@ -48,8 +48,9 @@ wait_http() { # URL: until it answers 200, at most 10 s
 }
 
 # start_hub NAME THREADS: the release build in sandbox mode, two client_secret_basic services (the
-# second for the single-sign-on row), demo off;
-# sets HUB_PID and HUB_PORT.
+# second for the single-sign-on row), demo off; sets HUB_PID and HUB_PORT. BENCH_ISSUER (default
+# the hub's own address) and BENCH_HUB_EXTRA (more settings of the hub group) serve the
+# several-node row.
 start_hub() {
 	local name=$1 threads=$2 dir="$BENCH_TMP/$1"
 	HUB_PORT=$(free_port)
@@ -60,8 +61,10 @@ start_hub() {
 	cat >"$dir/hub.conf" <<EOF
 # written by bench/lib.sh: the hub as the benchmark runs it
 hub: {
-  issuer = "http://127.0.0.1:$HUB_PORT";
+  issuer = "${BENCH_ISSUER:-http://127.0.0.1:$HUB_PORT}";
+  port = $HUB_PORT;
   state_dir = "$dir/state";
+  ${BENCH_HUB_EXTRA:-}
   adapter_dir = "$PWD/build/adapters";
   threads = $threads;
   demo = false;

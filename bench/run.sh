@@ -130,6 +130,57 @@ record hub_journeys_mem rss_mb="$(awk -v k="$(status_kb "$HUB_PID" VmRSS)" 'BEGI
 	store_mb="$(du -sm "$BENCH_TMP/hubmem/state" | awk '{print $1}')"
 stop_pid "$HUB_PID"
 
+# ---- two nodes on PostgreSQL behind HAProxy (issue 10): the same logins through the balancer;
+# server CPU = the two daemons + every postgres process; statements per login from
+# pg_stat_statements (each is one round trip: prepared, one per verb, BEGIN/COMMIT around batches)
+pg_row() {
+	# its own directory under /tmp: the server runs as nobody when we are root, and cannot enter
+	# the 0700 temp dir
+	local conninfo lbport a b ticks0 ticks1 calls
+	PG_BENCH_DIR=$(mktemp -d /tmp/idhub-bench-pg.XXXXXX)
+	local pgdir=$PG_BENCH_DIR
+	command -v haproxy >/dev/null || { echo "bench: haproxy missing: several-node row skipped"; return 0; }
+	conninfo=$(IDHUB_PG_OPTS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_utility=on" \
+		sh tests/pg/cluster.sh start "$pgdir") || { echo "bench: no PostgreSQL 15: several-node row skipped"; return 0; }
+	psql "$conninfo" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+	lbport=$(free_port)
+	BENCH_ISSUER="http://127.0.0.1:$lbport"
+	BENCH_HUB_EXTRA="store = \"postgresql\"; store_conninfo = \"$conninfo\";"
+	start_hub pgA 2 && a=$HUB_PID && local pa=$HUB_PORT
+	start_hub pgB 2 && b=$HUB_PID && local pb=$HUB_PORT
+	unset BENCH_ISSUER BENCH_HUB_EXTRA
+	printf 'defaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\nfrontend f\n  bind 127.0.0.1:%s\n  default_backend n\nbackend n\n  balance roundrobin\n  server a 127.0.0.1:%s\n  server b 127.0.0.1:%s\n' \
+		"$lbport" "$pa" "$pb" >"$BENCH_TMP/haproxy.cfg"
+	haproxy -db -f "$BENCH_TMP/haproxy.cfg" 2>"$BENCH_TMP/haproxy.log" &
+	BENCH_PIDS+=("$!")
+	local hp=$!
+	wait_http "http://127.0.0.1:$lbport/healthz"
+	loadgen pg_warm "$lbport" "$a" "${LG_IDHUB[@]}" --warmup 0 --logins 300 --seconds 10 --user-prefix pw
+	psql "$conninfo" -qc "SELECT pg_stat_statements_reset()" >/dev/null
+	local pm
+	pm=$(head -1 "$pgdir/data/postmaster.pid")
+	pg_ticks() { local t=0 p; for p in "$a" "$b" "$pm" $(pgrep -P "$pm"); do t=$((t + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done; echo "$t"; }
+	ticks0=$(pg_ticks)
+	loadgen pg_login "$lbport" "$a" "${LG_IDHUB[@]}" --warmup 0 --user-prefix pn \
+		--logins 30000 --seconds "$SECS" --verify-every 50
+	ticks1=$(pg_ticks)
+	calls=$(psql "$conninfo" -Atc "SELECT sum(calls) FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'")
+	local n
+	n=$(val pg_login done)
+	record pg_row cpu_ms="$(awk -v d=$((ticks1 - ticks0)) -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {if (n > 0) printf "%.3f", d / hz * 1000 / n; else print "n/a"}')" \
+		stmts="$(awk -v c="${calls:-0}" -v n="$n" 'BEGIN {if (n > 0) printf "%.1f", c / n; else print "n/a"}')"
+	stop_pid "$hp"
+	stop_pid "$a"
+	stop_pid "$b"
+	sh tests/pg/cluster.sh stop "$pgdir"
+	rm -rf "$pgdir"
+}
+pg_row || {
+	echo "bench: the several-node row failed (see $BENCH_TMP)"
+	sh tests/pg/cluster.sh stop "$PG_BENCH_DIR" 2>/dev/null || true
+	rm -rf "$PG_BENCH_DIR"
+}
+
 # ---- the peer: node's oidc-provider
 start_peer
 echo "bench: oidc-provider on port $PEER_PORT, pid $PEER_PID"
@@ -197,6 +248,7 @@ mkdir -p bench/results
 	echo "| discovery | $(f hub_discovery rate) req/s, p99 $(f hub_discovery p99_ms) ms | $(f hub_discovery server_cpu_us) µs/request | \`wrk -t1 -c$VUS -d5s\` |"
 	echo "| JWKS | $(f hub_jwks rate) req/s, p99 $(f hub_jwks p99_ms) ms | $(f hub_jwks server_cpu_us) µs/request | \`wrk -t1 -c$VUS -d5s\` |"
 	echo "| hub peak RSS after all the runs above | $(f hub_mem hwm_mb) MB | | |"
+	echo "| full logins, two nodes on PostgreSQL 15 behind HAProxy (round robin) | $(f pg_login rate)/s, p99 $(f pg_login p99_ms) ms; $(f pg_row stmts) database statements (round trips) per login | $(f pg_row cpu_ms) ms/login (both daemons + every postgres process) vs $CPU_H single-node LMDB: $(ratio "$(f pg_row cpu_ms)" "$CPU_H")× | \`loadgen --vus $VUS\` against HAProxy |"
 	echo "| oidc-provider discovery / JWKS | $(f peer_discovery rate) / $(f peer_jwks rate) req/s | $(f peer_discovery server_cpu_us) / $(f peer_jwks server_cpu_us) µs/request | \`wrk -t1 -c$VUS -d5s\` |"
 	echo "| 100,000 live journeys in the store (authorize, picker, IdP chosen) | $(f hub_journeys rate)/s; RSS $(f hub_journeys_mem rss_mb) MB (anonymous $(f hub_journeys_mem anon_mb) MB, LMDB map and other file pages $(f hub_journeys_mem file_mb) MB; peak $(f hub_journeys_mem hwm_mb) MB); store $(f hub_journeys_mem store_mb) MB on disk | $(f hub_journeys server_cpu_ms) ms/request | \`loadgen --mode authorize --logins 100000\` |"
 	echo "| syscalls per login (strace -f -c, 500 logins) | fdatasync $(f strace fdatasync), fsync $(f strace fsync), msync $(f strace msync), pwrite64 $(f strace pwrite64); $(f strace total) syscalls in all; most frequent: $(f strace top | tr ',' ' ') | | \`strace -f -c -p PID\` |"

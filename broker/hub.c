@@ -122,8 +122,9 @@ hub *hub_open(hub_conf *cfg, char **err)
 	if (make_state_dir(cfg->state_dir, err))
 		goto fail;
 	char path[4096];
-	snprintf(path, sizeof path, "%s/store", cfg->state_dir);
-	h->st = store_open(path, (size_t)cfg->store_map_mib, err);
+	store_config sc;
+	hub_conf_store(cfg, &sc, path, sizeof path);
+	h->st = store_open_config(&sc, err);
 	if (!h->st)
 		goto fail;
 	store_set_high_water(h->st, (int)cfg->store_high_water);
@@ -140,6 +141,8 @@ hub *hub_open(hub_conf *cfg, char **err)
 	}
 	if (load_clients(h, err))
 		goto fail;
+	/* several nodes: other nodes' key and service changes are pushed (a no-op on LMDB) */
+	store_watch(h->st);
 	h->keys = keys_cache_new(h->st, err);
 	if (!h->keys)
 		goto fail;

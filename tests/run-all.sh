@@ -32,8 +32,9 @@ for t in build/asan/tests/test_*; do
 	"$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	# summed: a binary may run several groups (test_store: one per store backend)
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 	count "$(basename "$t")" "$rc" "${p:-0}" "${f:-0}"
 done
 

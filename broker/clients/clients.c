@@ -1,6 +1,7 @@
 /* clients.c — the relying-party registry: config-file services and store-registered ones (see
  * clients.h). */
 #include "clients.h"
+#include "clients_int.h"
 #include "../util/b64url.h"
 #include <stddef.h>
 #include <stdio.h>
@@ -230,8 +231,7 @@ const service_conf *clients_lookup(const hub_conf *cfg, store *s, arena *a, cons
 		return c;
 	void *v;
 	size_t n;
-	if (strlen(client_id) > 128 ||
-	    store_get(s, NS_CLIENTS, client_id, strlen(client_id), &v, &n, NULL) != 0)
+	if (strlen(client_id) > 128 || clients_cache_get(s, client_id, &v, &n) != 0)
 		return NULL;
 	char why[128];
 	service_conf *sc = client_record_parse(a, cfg, v, n, why, sizeof why);

@@ -156,6 +156,8 @@ void config_free(hub_conf *c)
 	free(c->issuer);
 	free(c->listen_host);
 	free(c->state_dir);
+	free(c->store);
+	free(c->store_conninfo);
 	free(c->adapter_dir);
 	free(c->log_level);
 	free(c->environment);

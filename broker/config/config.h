@@ -93,6 +93,9 @@ typedef struct hub_conf {
 	int integration;    /* derived: environment is "integration" (pages carry a banner) */
 	int64_t code_ttl, id_token_ttl, access_token_ttl, journey_ttl, jwks_max_age, clock_leeway;
 	int64_t store_map_mib;
+	char *store;               /* the store backend: "lmdb" (default) or "postgresql" */
+	char *store_conninfo;      /* postgresql: a libpq connection string */
+	int store_pool;            /* postgresql: connections per process, default 4 */
 	int64_t store_high_water;  /* percent of the volatile map above which new journeys wait */
 	int64_t key_rotation_days; /* 0: off; else the daemon rotates signing keys every N days */
 	int64_t audit_tree_head_interval; /* seconds between the daemon's signed audit tree heads */
@@ -153,5 +156,10 @@ int service_is_confidential(const service_conf *svc);
 const char *service_policy_error(const service_conf *svc);
 /* Whether v is a scope value the hub knows: openid, profile, email, address, phone. */
 int config_scope_known(const char *v);
+
+struct store_config;
+/* The store the config names (hub.store and its settings); dir (dirlen bytes) receives
+ * <state_dir>/store, which sc points to. */
+void hub_conf_store(const hub_conf *c, struct store_config *sc, char *dir, size_t dirlen);
 
 #endif

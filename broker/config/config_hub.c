@@ -1,6 +1,7 @@
 /* config_hub.c — the config's hub section and its levels of assurance (loa). */
 #include "config_int.h"
 #include "../util/b64url.h"
+#include "../store/store.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
@@ -53,6 +54,9 @@ enum {
 	H_AUDIT_RETENTION_DAYS,
 	H_METRICS_LISTEN,
 	H_METRICS_FLUSH_SECONDS,
+	H_STORE,
+	H_STORE_CONNINFO,
+	H_STORE_POOL,
 	H_COUNT
 };
 static const char *const hub_names[H_COUNT] = {
@@ -90,7 +94,57 @@ static const char *const hub_names[H_COUNT] = {
     "audit_retention_days",
     "metrics_listen",
     "metrics_flush_seconds",
+    "store",
+    "store_conninfo",
+    "store_pool",
 };
+
+/* hub.store: "lmdb" (the default, under state_dir) or "postgresql" with store_conninfo (a libpq
+ * connection string) and store_pool; checked by the store itself (store_check_config), which
+ * parses the connection string without connecting. */
+static int parse_store(loader *l, config_setting_t **f, const char *w)
+{
+	hub_conf *c = l->c;
+	if (cfg_opt_str(l, f[H_STORE], w, "lmdb", &c->store) ||
+	    cfg_opt_str(l, f[H_STORE_CONNINFO], w, NULL, &c->store_conninfo))
+		return -1;
+	int64_t v;
+	if (cfg_opt_int(l, f[H_STORE_POOL], w, 4, 1, 64, &v))
+		return -1;
+	c->store_pool = (int)v;
+	if (strcmp(c->store, "lmdb") && strcmp(c->store, "postgresql"))
+		return cfg_fail(l, f[H_STORE], "'store' in hub must be \"lmdb\" or \"postgresql\"");
+	if (!strcmp(c->store, "lmdb")) {
+		if (f[H_STORE_CONNINFO])
+			return cfg_fail(l, f[H_STORE_CONNINFO],
+			                "'store_conninfo' in hub needs store = \"postgresql\"");
+		return 0;
+	}
+	if (!c->store_conninfo || !*c->store_conninfo)
+		return cfg_fail(l, f[H_STORE] ? f[H_STORE] : f[H_STORE_CONNINFO],
+		                "'store' in hub is \"postgresql\": 'store_conninfo' (a libpq "
+		                "connection string) is required");
+	store_config sc = {
+	    .backend = c->store, .conninfo = c->store_conninfo, .pool = c->store_pool};
+	char *err = NULL;
+	if (store_check_config(&sc, &err)) {
+		int rc = cfg_fail(l, f[H_STORE_CONNINFO], "'store_conninfo' in hub: %s",
+		                  err ? err : "invalid");
+		free(err);
+		return rc;
+	}
+	return 0;
+}
+
+void hub_conf_store(const hub_conf *c, struct store_config *sc, char *dir, size_t dirlen)
+{
+	snprintf(dir, dirlen, "%s/store", c->state_dir);
+	*sc = (store_config){.backend = c->store,
+	                     .dir = dir,
+	                     .map_mib = (size_t)c->store_map_mib,
+	                     .conninfo = c->store_conninfo,
+	                     .pool = c->store_pool};
+}
 
 static int nonempty_str(loader *l, config_setting_t *s, const char *where, const char *def,
                         char **out)
@@ -269,7 +323,7 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 		                (int64_t *)((char *)c + nums[i].off)))
 			return -1;
 
-	if (parse_environment(l, f[H_ENVIRONMENT]))
+	if (parse_environment(l, f[H_ENVIRONMENT]) || parse_store(l, f, w))
 		return -1;
 	if (c->demo && !c->integration && !cfg_issuer_loopback(c->issuer))
 		return cfg_fail(

@@ -42,7 +42,12 @@ int cmd_restore(ctl *c, int argc, char **argv)
 	if (argc != 2 || argv[1][0] == '-')
 		return ctl_usage("restore", "one argument: the directory holding the backup");
 	char dir[4096], *err = NULL;
-	snprintf(dir, sizeof dir, "%s/store", c->cfg->state_dir);
+	store_config sc;
+	hub_conf_store(c->cfg, &sc, dir, sizeof dir);
+	if (!store_config_can_backup(&sc))
+		return ctl_fail("the %s store has no restore here: restore the database with its "
+		                "own tools (pg_restore, a base backup)",
+		                c->cfg->store);
 	/* not opened first: opening would itself hold the store that restore must find unused */
 	int rc = store_restore(dir, argv[1], &err);
 	if (rc != 0) {
@@ -127,8 +132,13 @@ int cmd_status(ctl *c, int argc, char **argv)
 		printf("store:     %lld bytes on disk\n", (long long)store_disk_bytes(c->st));
 		printf("pairwise:  %ld subjects\n", store_count(c->st, NS_PAIRWISE));
 		printf("journeys:  %ld (live or awaiting purge)\n", store_count(c->st, NS_JOURNEY));
-		printf("volatile:  %d%% of the map in use (new logins wait at %lld%%)\n",
-		       store_volatile_fill(c->st), (long long)c->cfg->store_high_water);
+		int fill = store_volatile_fill(c->st);
+		if (fill >= 0)
+			printf("volatile:  %d%% of the map in use (new logins wait at %lld%%)\n",
+			       fill, (long long)c->cfg->store_high_water);
+		else
+			printf("volatile:  no fill level (the %s store manages its own space)\n",
+			       store_backend_name(c->st));
 		printf("services:  %zu in the config, %ld registered\n", c->cfg->nservices,
 		       store_count(c->st, NS_CLIENTS));
 		const char *k;

@@ -1,6 +1,6 @@
 /* ctl.h — shared context of idhubctl's commands: the config it was given, the store it opens
- * lazily (the same LMDB environment as the running daemon), output mode, and the actor for the
- * audit log. Each command returns an exit code: 0 ok, 1 failed, 2 usage. */
+ * lazily (the same store as the running daemon, whichever backend), output mode, and the actor for
+ * the audit log. Each command returns an exit code: 0 ok, 1 failed, 2 usage. */
 #ifndef IDHUB_CTL_H
 #define IDHUB_CTL_H
 #include "config/config.h"
@@ -88,6 +88,12 @@ long ctl_number(const char *s);
 	"usage: idhubctl logout-deliveries [list] [--state pending|delivered|failed]\n"            \
 	"       the back-channel logout queue: each delivery's service, state, attempts, last\n"   \
 	"       HTTP status and next attempt (finished ones stay listed for 7 days)\n"
+#define HELP_STORE                                                                                 \
+	"usage: idhubctl store init     create or migrate the store's schema (hub.store)\n"        \
+	"       idhubctl store copy --from STATE_DIR --to CONNINFO   copy a stopped single-node "  \
+	"hub's\n"                                                                                  \
+	"           durable records (keys, secrets, pairwise subjects, services, audit) into "     \
+	"PostgreSQL\n"
 
 int cmd_keys(ctl *c, int argc, char **argv);
 int cmd_services(ctl *c, int argc, char **argv);
@@ -98,5 +104,6 @@ int cmd_restore(ctl *c, int argc, char **argv);
 int cmd_status(ctl *c, int argc, char **argv);
 int cmd_audit(ctl *c, int argc, char **argv);
 int cmd_logout(ctl *c, int argc, char **argv);
+int cmd_store(ctl *c, int argc, char **argv);
 
 #endif

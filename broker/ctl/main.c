@@ -1,6 +1,6 @@
 /* main.c — idhubctl, the operator CLI: global options and dispatch to the command files. It opens
- * the same store as the running daemon (LMDB is safe across processes), so every change takes
- * effect without a restart or a signal. Exit codes: 0 ok, 1 failed, 2 usage. */
+ * the same store as the running daemon (every backend is safe across processes), so every change
+ * takes effect without a restart or a signal. Exit codes: 0 ok, 1 failed, 2 usage. */
 #include "ctl.h"
 #include "report.h"
 #include "audit/audit.h"
@@ -32,6 +32,8 @@ static void usage(FILE *f)
 	    "  idps list|show|enable|disable|unavailable|available|window   identity providers\n"
 	    "  pairwise lookup|forget                                   pairwise subjects\n"
 	    "  backup DIR | restore DIR                                 the store\n"
+	    "  store init | copy --from STATE_DIR --to CONNINFO         schema; LMDB to "
+	    "PostgreSQL\n"
 	    "  status                                                   health, keys, store\n"
 	    "  audit [--limit N]                                        the audit log\n"
 	    "  logout-deliveries [--state S]                            back-channel logouts\n"
@@ -48,8 +50,9 @@ store *ctl_store(ctl *c)
 	if (mkdir(c->cfg->state_dir, 0700) != 0 && errno != EEXIST)
 		fprintf(stderr, "idhubctl: cannot create %s: %s\n", c->cfg->state_dir,
 		        strerror(errno));
-	snprintf(path, sizeof path, "%s/store", c->cfg->state_dir);
-	c->st = store_open(path, (size_t)c->cfg->store_map_mib, &err);
+	store_config sc;
+	hub_conf_store(c->cfg, &sc, path, sizeof path);
+	c->st = store_open_config(&sc, &err);
 	if (!c->st) {
 		fprintf(stderr, "idhubctl: %s\n", err ? err : "cannot open the store");
 		free(err);
@@ -176,7 +179,8 @@ int main(int argc, char **argv)
 	            {"status", cmd_status, HELP_STATUS},
 	            {"audit", cmd_audit, HELP_AUDIT},
 	            {"logout-deliveries", cmd_logout, HELP_LOGOUT},
-	            {"report", cmd_report, HELP_REPORT}};
+	            {"report", cmd_report, HELP_REPORT},
+	            {"store", cmd_store, HELP_STORE}};
 	int (*fn)(ctl *, int, char **) = NULL;
 	const char *help = NULL;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

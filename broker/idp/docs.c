@@ -5,6 +5,7 @@
  * refreshes documents when they are due. Parsed copies are shared by reference count. */
 #include "host_int.h"
 #include "services.h"
+#include "../metrics/metrics.h"
 #include "../util/log.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,6 +93,8 @@ static void install(idhub_doc *d, void *parsed, int64_t when)
 	}
 	d->cur = n;
 	d->fetched = when;
+	/* the age of the IdP's newest document (discovery, JWKS, metadata) for /metrics */
+	metrics_idp_document_age(d->inst->id, (int64_t)time(NULL) - when);
 }
 
 static void failed(idhub_doc *d, const char *url, int status, const char *why)

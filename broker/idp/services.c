@@ -4,6 +4,7 @@
  * and the HTTP client on liboauth2. Documents are in docs.c, JWS verification in jose.c. */
 #include "services.h"
 #include "host_int.h"
+#include "../audit/audit.h"
 #include "../pages/pages.h"
 #include "../tokens/jws.h"
 #include "../util/b64url.h"
@@ -420,6 +421,42 @@ int services_init(idp_host *h)
 	return h->oauth2_log ? 0 : -1;
 }
 
+/* The instance's seal/unseal key, made once and kept in the store's secrets, so every node that
+ * shares the store accepts the tokens another sealed (a sandbox login that starts on one node and
+ * finishes on another). Without a store (--check-config) a throwaway key. 0 or -1. */
+static int seal_key_load(idhub_instance *in, idp_host *h, const char *id)
+{
+	if (!h->st)
+		return random_bytes(in->seal_key, sizeof in->seal_key);
+	char k[160];
+	int n = snprintf(k, sizeof k, "idp.seal.%s", id);
+	if (n < 0 || (size_t)n >= sizeof k)
+		return -1;
+	void *v = NULL;
+	size_t vl = 0;
+	int rc = store_get(h->st, NS_SECRETS, k, (size_t)n, &v, &vl, NULL);
+	if (rc == STORE_NOTFOUND) {
+		unsigned char mine[32];
+		if (random_bytes(mine, sizeof mine))
+			return -1;
+		audit_attach(h->st, "idhub (start)", "secrets.create", k, NULL, NULL);
+		rc = store_put_new(h->st, NS_SECRETS, k, (size_t)n, mine, sizeof mine, 0);
+		store_attach_drop(h->st); /* audited with the secret, or dropped with it */
+		OPENSSL_cleanse(mine, sizeof mine);
+		if (rc && rc != STORE_EXISTS) /* STORE_EXISTS: another node made it first */
+			return -1;
+		rc = store_get(h->st, NS_SECRETS, k, (size_t)n, &v, &vl, NULL);
+	}
+	if (rc || vl != sizeof in->seal_key) {
+		free(v);
+		return -1;
+	}
+	memcpy(in->seal_key, v, vl);
+	OPENSSL_cleanse(v, vl);
+	free(v);
+	return 0;
+}
+
 int services_bind(idhub_instance *in, idp_host *h, const char *id)
 {
 	idhub_services *s = &in->svc;
@@ -462,7 +499,7 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .read_file = idp_read_file,
 	                      .seal = svc_seal,
 	                      .unseal = svc_unseal};
-	return random_bytes(in->seal_key, sizeof in->seal_key);
+	return seal_key_load(in, h, id);
 }
 
 void services_shutdown(idp_host *h)

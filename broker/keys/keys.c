@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -513,6 +514,7 @@ struct keys_cache {
 	pthread_mutex_t mu;
 	keyring *kr;
 	int64_t checked_ms; /* CLOCK_MONOTONIC of the last generation check */
+	uint64_t epoch;     /* the store's change counter at that check (0: no change feed) */
 };
 
 static int64_t mono_ms(void)
@@ -546,8 +548,14 @@ keyring *keys_cache_get(keys_cache *c)
 		return NULL;
 	pthread_mutex_lock(&c->mu);
 	int64_t now = mono_ms();
-	if (now - c->checked_ms >= 1000) {
+	/* With a change feed (several nodes on PostgreSQL) the generation is read only after a
+	 * change was notified, at most every 100 ms; without one (LMDB), once a second. The
+	 * counter is read before the generation, so a change committed after it is seen next. */
+	uint64_t ep = store_change_epoch(c->s);
+	bool look = ep ? ep != c->epoch && now - c->checked_ms >= 100 : now - c->checked_ms >= 1000;
+	if (look) {
 		c->checked_ms = now;
+		c->epoch = ep;
 		if (keys_generation(c->s) != c->kr->generation) {
 			char *err = NULL;
 			keyring *kr = keyring_load(c->s, &err);
@@ -555,6 +563,7 @@ keyring *keys_cache_get(keys_cache *c)
 				keyring_unref(c->kr);
 				c->kr = kr;
 			} else {
+				c->epoch = 0; /* look again */
 				log_err("%s (keeping the previous keys)",
 				        err ? err : "keys: reload failed");
 				free(err);

@@ -64,7 +64,8 @@ static const char *const ns_names[] = {
     [NS_KEYS] = "keys",         [NS_SECRETS] = "secrets",
     [NS_META] = "meta",         [NS_AUDIT] = "audit",
     [NS_CLIENTS] = "clients",   [NS_IDP_STATE] = "idp_state",
-    [NS_REPORT] = "report",
+    [NS_REPORT] = "report",     [NS_SESSION] = "session",
+    [NS_REFRESH] = "refresh",   [NS_LOGOUT] = "logout",
 };
 
 static void store_gauges(FILE *f, store *st, const hub_conf *cfg)

@@ -17,17 +17,48 @@ enum { PURGE_MAX_PER_RUN = 1000000, HIGH_WATER_DEFAULT = 75 };
 
 /* ---- open, close, clock ---- */
 
-store *store_open(const char *dir, size_t map_mib, char **err)
+const struct store_backend *store_backend_find(const char *name)
+{
+	if (!name || !strcmp(name, "lmdb"))
+		return &store_lmdb_backend;
+	if (!strcmp(name, "postgresql"))
+		return &store_pg_backend;
+	return NULL;
+}
+
+int store_check_config(const store_config *sc, char **err)
 {
 	if (err)
 		*err = NULL;
+	const struct store_backend *be = sc ? store_backend_find(sc->backend) : NULL;
+	if (!be) {
+		if (err && asprintf(err, "unknown store backend '%s' (lmdb or postgresql)",
+		                    sc && sc->backend ? sc->backend : "") < 0)
+			*err = NULL;
+		return -1;
+	}
+	return be->check(sc, err);
+}
+
+int store_config_can_backup(const store_config *sc)
+{
+	const struct store_backend *be = sc ? store_backend_find(sc->backend) : NULL;
+	return be && (be->abilities & STORE_ABLE_BACKUP) ? 1 : 0;
+}
+
+store *store_open_config(const store_config *sc, char **err)
+{
+	if (err)
+		*err = NULL;
+	if (store_check_config(sc, err))
+		return NULL;
 	store *s = calloc(1, sizeof *s);
 	if (!s) {
 		if (err)
 			*err = strdup("store: out of memory");
 		return NULL;
 	}
-	s->be = &store_lmdb_backend;
+	s->be = store_backend_find(sc->backend);
 	s->high_water = HIGH_WATER_DEFAULT;
 	s->gc_tail = &s->gc_head;
 	pthread_mutex_init(&s->gc_mu, NULL);
@@ -38,9 +69,7 @@ store *store_open(const char *dir, size_t map_mib, char **err)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->purge_cv, &ca);
 	pthread_condattr_destroy(&ca);
-	if (!dir || s->be->open(s, dir, map_mib, err) != STORE_OK) {
-		if (!dir && err)
-			*err = strdup("store: no directory given");
+	if (s->be->open(s, sc, err) != STORE_OK) {
 		pthread_cond_destroy(&s->purge_cv);
 		pthread_mutex_destroy(&s->purge_mu);
 		pthread_cond_destroy(&s->gc_cv);
@@ -49,6 +78,35 @@ store *store_open(const char *dir, size_t map_mib, char **err)
 		return NULL;
 	}
 	return s;
+}
+
+store *store_open(const char *dir, size_t map_mib, char **err)
+{
+	store_config sc = {.backend = "lmdb", .dir = dir, .map_mib = map_mib};
+	if (!dir) {
+		if (err)
+			*err = strdup("store: no directory given");
+		return NULL;
+	}
+	return store_open_config(&sc, err);
+}
+
+const char *store_backend_name(const store *s)
+{
+	return s ? s->be->name : NULL;
+}
+
+const char *store_ns_name(store_ns ns)
+{
+	return (int)ns >= 0 && ns < NS_COUNT ? lmdb_ns_names[ns] : NULL;
+}
+
+void store_raise_floor(store *s, int64_t t)
+{
+	int64_t cur = __atomic_load_n(&s->unclean_floor, __ATOMIC_ACQUIRE);
+	while (t > cur && !__atomic_compare_exchange_n(&s->unclean_floor, &cur, t, false,
+	                                               __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
 }
 
 void store_close(store *s)
@@ -74,7 +132,7 @@ void store_close(store *s)
 
 int64_t store_unclean_floor(const store *s)
 {
-	return s ? s->unclean_floor : 0;
+	return s ? __atomic_load_n(&s->unclean_floor, __ATOMIC_ACQUIRE) : 0;
 }
 
 int64_t store_now(const store *s)

@@ -1,18 +1,40 @@
 /* store.h — the storage interface: a handful of verbs over namespaced keys with expiry.
  *
- * Everything above this header is backend-neutral; the verbs map onto Redis (GET, SET PX, SET NX
- * PX, GETDEL, SET GET, MULTI/EXEC) and PostgreSQL (INSERT … ON CONFLICT, DELETE … RETURNING, a
- * transaction). The embedded backend is LMDB (store_lmdb.c), under <state_dir>/store.
+ * Everything above this header is backend-neutral; nothing outside broker/store/ names a backend.
+ * The verbs map onto Redis (GET, SET PX, SET NX PX, GETDEL, SET GET, MULTI/EXEC) and PostgreSQL
+ * (INSERT … ON CONFLICT, DELETE … RETURNING, a transaction). Two backends: "lmdb", embedded, one
+ * node (store_lmdb*.c, under <state_dir>/store), and "postgresql", any number of nodes on one
+ * database (store_pg*.c). The config chooses (hub.store); store_open_config opens either.
  *
- * Namespaces are of two classes. Durable ones (pairwise IDs, keys, secrets, audit) are fsync'd on
- * commit and survive an OS crash. Volatile ones (journeys, codes, replay caches, revocations) live
- * in a second environment that is not fsync'd per commit; if the daemon did not stop cleanly, that
- * environment is discarded at the next start and store_unclean_floor() tells the hub the time of
- * that start, so nothing issued before it (whose single-use record may have been lost) is accepted.
+ * Namespaces are of two classes. Durable ones (pairwise IDs, keys, secrets, audit) survive a crash
+ * of the machine or of the database. Volatile ones (journeys, codes, replay caches, revocations)
+ * may be lost in a crash: LMDB keeps them in an environment that is not fsync'd and discards it
+ * after an unclean stop; PostgreSQL keeps them in an UNLOGGED table, which a server crash (or a
+ * failover to a replica) empties. Either way store_unclean_floor() then returns the time the loss
+ * was noticed, and the hub refuses anything issued before it (its single-use record may be gone).
+ * On PostgreSQL the floor can rise while the daemon runs (it is noticed when a connection is made
+ * again).
  *
  * Values are opaque bytes. A ttl of 0 means "never expires"; otherwise the record is invisible to
- * every verb once now >= expiry, and the background purge removes it. Times are UNIX seconds. All
- * functions are thread-safe. Return codes: 0 ok, STORE_NOTFOUND, STORE_EXISTS, STORE_ERR (<0).
+ * every verb once now >= expiry, and the background purge removes it. Times are UNIX seconds, from
+ * store_now() (the caller's clock, also on PostgreSQL: the server's clock is never used).
+ *
+ * Errors, for every function that returns int unless it says otherwise: STORE_OK (0) or a
+ * negative code. STORE_ERR covers bad arguments (NULL store, unknown namespace, empty key or a key
+ * longer than 511 bytes, negative ttl, NULL value with a length) and backend failures: an I/O
+ * error, the database unreachable (PostgreSQL: within about a second while it is down; a verb never
+ * waits longer than the connect timeout, 2 s by default, or the 5 s statement timeout), a
+ * connection that broke mid-verb (nothing is half-written: every verb is one statement or one
+ * transaction). The hub maps STORE_ERR to a 503 page or OAuth temporarily_unavailable.
+ * STORE_NOTFOUND: no live record (get, take, swap, del). STORE_EXISTS: a live record is in the way
+ * (put_new, a batch with put_new). STORE_FULL (LMDB only): the map or the disk is full; nothing
+ * was written. STORE_BUSY (LMDB only): a budgeted batch refused above the high-water mark. On
+ * any error nothing is written and output pointers are left NULL.
+ *
+ * Threads: every function may be called from any thread concurrently with the others on the same
+ * store, except store_close (no other call may be running or follow) and store_set_clock (before
+ * the store is shared). Several processes may open the same store (idhubctl beside the daemon;
+ * on PostgreSQL any number of daemons).
  */
 #ifndef IDHUB_STORE_H
 #define IDHUB_STORE_H
@@ -61,13 +83,34 @@ typedef enum {
 
 typedef struct store store;
 
-/* Opens (creating if needed, mode 0700 dirs and 0600 files) the store under dir. map_mib bounds
- * each environment's size. On error returns NULL and, if err is set, a malloc'd message. */
+/* Which backend, and where. */
+typedef struct store_config {
+	const char *backend;  /* "lmdb" (also when NULL) or "postgresql" */
+	const char *dir;      /* lmdb: the store directory (<state_dir>/store) */
+	size_t map_mib;       /* lmdb: the size bound of each environment */
+	const char *conninfo; /* postgresql: a libpq connection string or URI */
+	int pool;             /* postgresql: connections per process (1..64; 0: 4) */
+} store_config;
+
+/* Opens (creating if needed) the store sc describes. LMDB: the directory (mode 0700, files 0600).
+ * PostgreSQL: connects, and applies the schema's migrations (store_init) unless they are applied.
+ * On error returns NULL and, if err is set, a malloc'd message (the database unreachable, a bad
+ * conninfo, a schema newer than this build, the directory not writable). */
+store *store_open_config(const store_config *sc, char **err);
+/* store_open_config with backend "lmdb", dir and map_mib. */
 store *store_open(const char *dir, size_t map_mib, char **err);
-/* Closes the store and marks the shutdown clean. */
+/* Checks sc without opening anything: a known backend and what it needs (LMDB a directory,
+ * PostgreSQL a conninfo libpq can parse). 0, or -1 with a malloc'd *err naming the setting. */
+int store_check_config(const store_config *sc, char **err);
+/* Closes the store (committing queued deferred writes) and, on LMDB, marks the shutdown clean. No
+ * other call on s may be running. */
 void store_close(store *s);
-/* UNIX time of this start if the previous run did not close the store cleanly, else 0. */
+/* The unclean-start floor: a UNIX time when volatile records were lost (see above), else 0. */
 int64_t store_unclean_floor(const store *s);
+/* The backend's name ("lmdb", "postgresql"). */
+const char *store_backend_name(const store *s);
+/* The namespace's stable name (the LMDB database, the PostgreSQL ns column), or NULL. */
+const char *store_ns_name(store_ns ns);
 
 /* Reads a live record. On success *val is a malloc'd copy (free with free()) of *vlen bytes with a
  * NUL byte appended (not counted), and *expires (if non-NULL) its expiry or 0. */
@@ -182,6 +225,10 @@ int store_sync(store *s) __attribute__((warn_unused_result));
 int store_backup(store *s, const char *backup_dir, char **err);
 /* 1 when a process (daemon or idhubctl) has the store under dir open, 0 when not, -1 on error. */
 int store_dir_in_use(const char *dir);
+/* Backup and restore are LMDB abilities: store_backup returns STORE_ERR with *err saying so on a
+ * backend without them (PostgreSQL is backed up with its own tools: pg_basebackup, pg_dump). */
+/* 1 when the backend sc names has backup and restore, else 0. */
+int store_config_can_backup(const store_config *sc);
 /* Replaces the durable environment under dir with <backup_dir>/data.mdb (the old one is kept as
  * durable.replaced-<time>) and empties the volatile one. Refuses (STORE_EXISTS) when the store is
  * in use, and (STORE_ERR) a backup without a manifest, of an unknown format version, or whose
@@ -189,6 +236,16 @@ int store_dir_in_use(const char *dir);
  * checked again after it is written, before it replaces anything. Returns 0 or a STORE_ code with
  * *err set. */
 int store_restore(const char *dir, const char *backup_dir, char **err);
+
+/* The change feed, for caches of records other processes change (signing keys, services, IdP
+ * switches: NS_KEYS, NS_META, NS_CLIENTS, NS_IDP_STATE). store_watch starts it (PostgreSQL:
+ * LISTEN/NOTIFY on a connection of its own, reconnecting by itself; stopped by store_close);
+ * STORE_ERR when the backend has none (LMDB) or it is already started. store_change_epoch returns
+ * a counter that changes after any such change commits anywhere, seen within a second (and
+ * changes on every call while the feed is disconnected); 0 when there is no feed: the caller then
+ * checks the store itself from time to time. Read the counter before reading the records. */
+int store_watch(store *s);
+uint64_t store_change_epoch(store *s);
 
 /* The clock every store verb uses; tests may override it with store_set_clock. */
 int64_t store_now(const store *s);

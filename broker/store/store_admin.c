@@ -167,6 +167,22 @@ int store_reader_check(store *s)
 	return n;
 }
 
+/* ---- the change feed ---- */
+
+int store_watch(store *s)
+{
+	if (!s || !(s->be->abilities & STORE_ABLE_NOTIFY))
+		return STORE_ERR;
+	return s->be->watch(s);
+}
+
+uint64_t store_change_epoch(store *s)
+{
+	if (!s || !(s->be->abilities & STORE_ABLE_NOTIFY))
+		return 0;
+	return s->be->epoch(s);
+}
+
 /* ---- backup and restore ---- */
 
 int store_backup(store *s, const char *backup_dir, char **err)

@@ -38,12 +38,15 @@ enum {
 	STORE_ABLE_BACKUP = 1 << 0,       /* backup, restore, dir_in_use */
 	STORE_ABLE_READER_CHECK = 1 << 1, /* stale readers can be cleared */
 	STORE_ABLE_FILL = 1 << 2,         /* the volatile fill level is known (budgeted writes) */
+	STORE_ABLE_NOTIFY = 1 << 3,       /* other processes' changes are pushed (store_watch) */
 };
 
 struct store_backend {
 	const char *name;
 	/* Opens the backend, sets s->be_ctx and s->unclean_floor; on error a malloc'd *err. */
-	int (*open)(store *s, const char *dir, size_t map_mib, char **err);
+	int (*open)(store *s, const store_config *sc, char **err);
+	/* Checks sc without opening anything (store_check_config). */
+	int (*check)(const store_config *sc, char **err);
 	void (*close)(store *s);
 	/* The largest key the backend accepts. */
 	size_t (*max_key)(store *s);
@@ -78,6 +81,9 @@ struct store_backend {
 	/* on a closed store: no handle */
 	int (*restore)(const char *dir, const char *backup_dir, char **err);
 	int (*dir_in_use)(const char *dir);
+	/* STORE_ABLE_NOTIFY: start the change feed; the change counter (0: none) */
+	int (*watch)(store *s);
+	uint64_t (*epoch)(store *s);
 };
 
 struct store {
@@ -110,6 +116,13 @@ static inline bool store_ns_volatile(store_ns ns)
 }
 
 extern const struct store_backend store_lmdb_backend;
+extern const struct store_backend store_pg_backend;
+/* Every namespace's stable name (store_lmdb_env.c): adding a namespace is one line there. */
+extern const char *const lmdb_ns_names[NS_COUNT];
+/* The backend named name (NULL: lmdb), or NULL when unknown. */
+const struct store_backend *store_backend_find(const char *name);
+/* Raises the unclean floor to t (never lowers it); any thread. */
+void store_raise_floor(store *s, int64_t t);
 
 /* Logs a store failure, at most once per interval per kind: repeats in between are counted and
  * reported with the next line (a flood must not write a line per request). kind is a short

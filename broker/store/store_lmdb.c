@@ -734,9 +734,28 @@ static int64_t lmdb_disk_bytes(store *s)
 	return total;
 }
 
+static int lmdb_open_config(store *s, const store_config *sc, char **err)
+{
+	if (!sc->dir) {
+		lmdb_set_err(err, "store: no directory given");
+		return STORE_ERR;
+	}
+	return lmdb_open(s, sc->dir, sc->map_mib, err);
+}
+
+static int lmdb_check(const store_config *sc, char **err)
+{
+	if (!sc->dir || !*sc->dir) {
+		lmdb_set_err(err, "the lmdb store needs a directory (state_dir)");
+		return -1;
+	}
+	return 0;
+}
+
 const struct store_backend store_lmdb_backend = {
     .name = "lmdb",
-    .open = lmdb_open,
+    .open = lmdb_open_config,
+    .check = lmdb_check,
     .close = lmdb_close,
     .max_key = lmdb_max_key,
     .get = lmdb_get,

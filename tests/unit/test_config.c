@@ -614,6 +614,35 @@ static void test_metrics_listen(void **state)
 	}
 }
 
+/* hub.store: the backend and its settings, each error at its line. */
+static void test_store_backend(void **state)
+{
+	(void)state;
+	hub_conf *c = load_ok("hub = {\n  issuer = \"http://127.0.0.1\";\n};\n");
+	assert_string_equal(c->store, "lmdb");
+	assert_null(c->store_conninfo);
+	config_free(c);
+	c = load_ok("hub = {\n  issuer = \"http://127.0.0.1\";\n  store = \"postgresql\";\n"
+	            "  store_conninfo = \"host=/run/postgresql dbname=idhub\";\n"
+	            "  store_pool = 8;\n};\n");
+	assert_string_equal(c->store, "postgresql");
+	assert_string_equal(c->store_conninfo, "host=/run/postgresql dbname=idhub");
+	assert_int_equal(c->store_pool, 8);
+	config_free(c);
+	expect_error("hub = {\n  issuer = \"http://127.0.0.1\";\n  store = \"redis\";\n};\n", 3,
+	             "'store' in hub must be \"lmdb\" or \"postgresql\"");
+	expect_error("hub = {\n  issuer = \"http://127.0.0.1\";\n  store = \"postgresql\";\n};\n",
+	             3, "'store_conninfo' (a libpq connection string) is required");
+	expect_error("hub = {\n  issuer = \"http://127.0.0.1\";\n  store = \"postgresql\";\n"
+	             "  store_conninfo = \"host=x bogus_option=1\";\n};\n",
+	             4, "'store_conninfo' in hub: bad store_conninfo");
+	expect_error("hub = {\n  issuer = \"http://127.0.0.1\";\n"
+	             "  store_conninfo = \"dbname=idhub\";\n};\n",
+	             3, "'store_conninfo' in hub needs store = \"postgresql\"");
+	expect_error("hub = {\n  issuer = \"http://127.0.0.1\";\n  store_pool = 0;\n};\n", 3,
+	             "must be between");
+}
+
 static void test_error_missing_required(void **state)
 {
 	(void)state;
@@ -1041,6 +1070,7 @@ int main(void)
 	    cmocka_unit_test(test_lookups),
 	    cmocka_unit_test(test_free_partial),
 	    cmocka_unit_test(test_metrics_listen),
+	    cmocka_unit_test(test_store_backend),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

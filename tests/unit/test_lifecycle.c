@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "pg_fixture.h"
 #include "keys/keys.h"
 #include "keys/lifecycle.h"
 #include "keys/schedule.h"
@@ -48,10 +49,15 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path);
 }
 
+/* LMDB under dir, or the PostgreSQL group's database (several nodes share it). */
 static store *open_store(const char *dir)
 {
 	char *err = NULL;
-	store *s = store_open(dir, 16, &err);
+	store_config sc = {.backend = pg_conninfo ? "postgresql" : "lmdb",
+	                   .dir = dir,
+	                   .map_mib = 16,
+	                   .conninfo = pg_conninfo};
+	store *s = store_open_config(&sc, &err);
 	if (!s)
 		fprintf(stderr, "store_open: %s\n", err ? err : "?");
 	free(err);
@@ -69,6 +75,8 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	fake_now = T0;
+	if (pg_conninfo && pg_reset())
+		return -1;
 	f->s = open_store(f->dir);
 	if (!f->s)
 		return -1;
@@ -651,5 +659,15 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_schedule_once_per_period, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schedule_two_processes, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* rotation exactly once per period also when the processes are nodes on one PostgreSQL */
+	const struct CMUnitTest pg_tests[] = {
+	    cmocka_unit_test_setup_teardown(test_rotate_after_max_age_promotes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schedule_once_per_period, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schedule_two_processes, setup, teardown),
+	};
+	int rc = cmocka_run_group_tests_name("key lifecycle: lmdb", tests, NULL, NULL);
+	if (pg_available())
+		rc += cmocka_run_group_tests_name("key lifecycle: postgresql", pg_tests,
+		                                  pg_group_setup, pg_group_teardown);
+	return rc;
 }
