@@ -948,6 +948,70 @@ static void test_pg_change_feed(void **state)
 	store_close(other);
 }
 
+/* ---- store_append: dense sequence numbers ---- */
+
+enum { APPEND_WRITERS = 3, APPEND_EACH = 40 };
+
+static void *append_worker(void *p)
+{
+	store *s = p;
+	long bad = 0;
+	for (int i = 0; i < APPEND_EACH; i++)
+		if (store_append(s, NS_AUDIT, "rec", 3))
+			bad++;
+	return (void *)bad;
+}
+
+struct seq_check {
+	uint64_t next;
+	int bad;
+};
+
+static int seq_fn(void *arg, const void *key, size_t klen, const void *val, size_t vlen,
+                  int64_t expires)
+{
+	(void)val, (void)vlen, (void)expires;
+	struct seq_check *c = arg;
+	uint64_t k = 0;
+	for (size_t i = 0; i < klen; i++)
+		k = k << 8 | ((const unsigned char *)key)[i];
+	if (klen != 8 || k != c->next)
+		c->bad++;
+	c->next++;
+	return 0;
+}
+
+/* Appends from threads of this process and from another process at once: the keys are 0..N-1,
+ * with no gap and no duplicate (the audit log's Merkle tree numbers records by them). */
+static void test_append_dense(void **state)
+{
+	struct fx *f = *state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		store *s = open_any(f->dir, 16, NULL);
+		long bad = s ? (long)append_worker(s) : 1;
+		if (s)
+			store_close(s);
+		_exit(bad ? 1 : 0);
+	}
+	pthread_t th[APPEND_WRITERS];
+	for (int t = 0; t < APPEND_WRITERS; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, append_worker, f->s), 0);
+	for (int t = 0; t < APPEND_WRITERS; t++) {
+		void *bad;
+		pthread_join(th[t], &bad);
+		assert_null(bad);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	struct seq_check c = {0};
+	assert_int_equal(store_iter(f->s, NS_AUDIT, seq_fn, &c), 0);
+	assert_int_equal(c.bad, 0);
+	assert_int_equal(c.next, (APPEND_WRITERS + 1) * APPEND_EACH);
+}
+
 /* ---- the groups ---- */
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -957,7 +1021,7 @@ static void test_pg_change_feed(void **state)
 	    T(test_batch_all_or_nothing), T(test_batch_mixed_envs), T(test_purge),                 \
 	    T(test_purger_thread), T(test_persistence), T(test_concurrent_take),                   \
 	    T(test_put_new_race_threads), T(test_put_new_race_processes), T(test_swap_atomic),     \
-	    T(test_batch_iter_snapshot)
+	    T(test_batch_iter_snapshot), T(test_append_dense)
 
 int main(void)
 {
