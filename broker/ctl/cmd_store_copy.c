@@ -18,6 +18,15 @@ struct copy_ctx {
 	long copied, same, conflicts, failed;
 };
 
+/* The audit log's tree state (signed heads, frontier, covered leaf hashes: "audit.*" in NS_META)
+ * is derived from the audit records. A hub that has run on the target since an earlier copy has
+ * signed heads of its own over the same first records and more: those are kept, and are no
+ * conflict. An empty target gets the source's, consistent with the records copied with it. */
+static bool audit_tree_state(store_ns ns, const void *key, size_t klen)
+{
+	return ns == NS_META && klen > 6 && memcmp(key, "audit.", 6) == 0;
+}
+
 /* Copies one record with put_new: a rerun skips what is already there with the same value, and a
  * different value already there is a conflict (the target is another hub's database). */
 static int copy_one(void *arg, const void *key, size_t klen, const void *val, size_t vlen,
@@ -40,6 +49,10 @@ static int copy_one(void *arg, const void *key, size_t klen, const void *val, si
 	if (rc != STORE_EXISTS) {
 		x->failed++;
 		return 1; /* stop: the target is failing */
+	}
+	if (audit_tree_state(x->ns, key, klen)) {
+		x->same++; /* the target's own tree state covers what it holds: kept */
+		return 0;
 	}
 	void *have = NULL;
 	size_t hlen = 0;
