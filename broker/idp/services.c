@@ -4,6 +4,7 @@
  * and the HTTP client on liboauth2. Documents are in docs.c, JWS verification in jose.c. */
 #include "services.h"
 #include "host_int.h"
+#include "keypair.h"
 #include "../pages/pages.h"
 #include "../tokens/jws.h"
 #include "../util/b64url.h"
@@ -461,7 +462,10 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .url_check = idp_url_check,
 	                      .read_file = idp_read_file,
 	                      .seal = svc_seal,
-	                      .unseal = svc_unseal};
+	                      .unseal = svc_unseal,
+	                      .dev_key_pair = idp_dev_key_pair,
+	                      .key_pair_check = idp_key_pair_check,
+	                      .cert_der_b64 = idp_cert_der_b64};
 	return random_bytes(in->seal_key, sizeof in->seal_key);
 }
 

@@ -33,28 +33,17 @@ static void ctx_free(saml_ctx *c)
 {
 	if (!c)
 		return;
-	free(c->callback_url);
-	free(c->sp_entity_id);
-	free(c->metadata_url);
-	free(c->sp_key_pem);
-	free(c->sp_cert_pem);
-	free(c->sp_next_key_pem);
-	free(c->sp_next_cert_pem);
-	free(c->sp_metadata);
-	free(c->idp_metadata_file);
-	free(c->idp_metadata_url);
-	free(c->idp_entity_id_setting);
-	free(c->metadata_signing_cert_pem);
-	free(c->name_id_format);
-	free(c->subject_attribute);
-	free(c->comparison);
-	for (int i = 0; i < SAML_MAX_LOAS; i++)
-		free(c->authn_contexts[i]);
-	for (int i = 0; i < c->nattrs; i++) {
+	char *own[] = {c->metadata_url,
+	               c->sp_key_pem,
+	               c->sp_cert_pem,
+	               c->sp_next_key_pem,
+	               c->sp_next_cert_pem,
+	               c->sp_metadata,
+	               c->metadata_signing_cert_pem};
+	for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+		free(own[i]);
+	for (int i = 0; i < c->nattrs; i++)
 		free(c->attrs[i].claim);
-		for (int k = 0; k < c->attrs[i].nnames; k++)
-			free(c->attrs[i].names[k]);
-	}
 	free(c);
 }
 
@@ -73,7 +62,7 @@ static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *sv
 {
 	if (!lasso_ready && !cfg->checking) {
 		if (lasso_init() != 0) {
-			saml_set_err(err, IDHUB_ERR_INTERNAL, "lasso_init failed");
+			idhub_fail(err, IDHUB_ERR_INTERNAL, "lasso_init failed");
 			return NULL;
 		}
 		lasso_ready = 1;
@@ -83,16 +72,16 @@ static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *sv
 	}
 	saml_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "out of memory");
+		idhub_fail(err, IDHUB_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	c->svc = svc;
 	c->instance_id = cfg->instance_id;
-	c->callback_url = strdup(cfg->callback_url);
+	c->callback_url = cfg->callback_url;
 	if (asprintf(&c->metadata_url, "%s/idp/%s/metadata", cfg->hub_base_url, cfg->instance_id) <
-	        0 ||
-	    !c->callback_url) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "out of memory");
+	    0) {
+		c->metadata_url = NULL;
+		idhub_fail(err, IDHUB_ERR_INTERNAL, "out of memory");
 		ctx_free(c);
 		return NULL;
 	}

@@ -2,7 +2,8 @@
  * fetched from a URL, every metadata_refresh seconds, the last good copy kept in the hub's store),
  * parsed here without DTDs, its XML signature verified with xmlsec when a metadata signing
  * certificate is configured, its validUntil honoured, the IdP's EntityDescriptor picked out, and a
- * LassoServer built from it: an IdP certificate rollover needs no restart. */
+ * LassoServer built from it (our SP and that one IdP): an IdP certificate rollover needs no
+ * restart. */
 #include "saml_int.h"
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -17,76 +18,51 @@
 #define MAX_METADATA (4 * 1024 * 1024)
 
 static const xmlChar MD_NS[] = "urn:oasis:names:tc:SAML:2.0:metadata";
-static const xmlChar DS_NS[] = "http://www.w3.org/2000/09/xmldsig#";
-
-static int is_el(const xmlNode *n, const xmlChar *ns, const char *name)
+/* The transforms an enveloped signature needs, and nothing else (no XPath or XSLT from the
+ * document); SHA-1 only with allow_sha1. */
+static void enable_transforms(xmlSecDSigCtxPtr d, int allow_sha1)
 {
-	return n && n->type == XML_ELEMENT_NODE && n->ns && xmlStrEqual(n->ns->href, ns) &&
-	       xmlStrEqual(n->name, (const xmlChar *)name);
-}
-
-static xmlNode *child(xmlNode *n, const xmlChar *ns, const char *name, int *count)
-{
-	xmlNode *found = NULL;
-	int k = 0;
-	for (xmlNode *x = n ? n->children : NULL; x; x = x->next)
-		if (is_el(x, ns, name)) {
-			if (!found)
-				found = x;
-			k++;
-		}
-	if (count)
-		*count = k;
-	return found;
-}
-
-static int weak_alg(const xmlChar *alg)
-{
-	return alg &&
-	       (xmlStrstr(alg, (const xmlChar *)"sha1") || xmlStrstr(alg, (const xmlChar *)"md5"));
+	const xmlSecTransformId refs[] = {xmlSecTransformEnvelopedId, xmlSecTransformExclC14NId,
+	                                  xmlSecTransformInclC14NId,  xmlSecTransformSha256Id,
+	                                  xmlSecTransformSha384Id,    xmlSecTransformSha512Id};
+	const xmlSecTransformId sigs[] = {xmlSecTransformExclC14NId, xmlSecTransformInclC14NId,
+	                                  xmlSecTransformRsaSha256Id, xmlSecTransformRsaSha384Id,
+	                                  xmlSecTransformRsaSha512Id};
+	for (size_t i = 0; i < sizeof refs / sizeof *refs; i++)
+		xmlSecDSigCtxEnableReferenceTransform(d, refs[i]);
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		xmlSecDSigCtxEnableSignatureTransform(d, sigs[i]);
+	if (allow_sha1) {
+		xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha1Id);
+		xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha1Id);
+	}
 }
 
 /* Verify the enveloped signature over the metadata's root element with the configured certificate.
  * Non-obvious checks: the one Reference must point at the root itself (else a signature over some
  * other element would "verify" the document: signature wrapping), and only the transforms an
- * enveloped signature needs are enabled (no XPath or XSLT from the document). */
+ * enveloped signature needs are enabled. */
 static int verify_root(xmlDoc *doc, const char *cert_pem, int allow_sha1, char *why, size_t n)
 {
 	xmlNode *root = xmlDocGetRootElement(doc);
-	int nsig;
-	xmlNode *sig = child(root, DS_NS, "Signature", &nsig);
+	int nsig, weak = 0;
+	xmlNode *sig = saml_child(root, SAML_DS_NS, "Signature", &nsig);
 	if (!sig || nsig != 1) {
 		snprintf(why, n, "the metadata is not signed (one enveloped signature required)");
 		return -1;
 	}
-	xmlNode *si = child(sig, DS_NS, "SignedInfo", NULL);
-	int nref;
-	xmlNode *ref = child(si, DS_NS, "Reference", &nref);
-	xmlChar *uri = ref ? xmlGetProp(ref, (const xmlChar *)"URI") : NULL;
-	xmlAttr *idattr = xmlHasProp(root, (const xmlChar *)"ID");
-	xmlChar *id = idattr ? xmlNodeGetContent((xmlNode *)idattr) : NULL;
-	int ok = nref == 1 && uri && id && uri[0] == '#' && xmlStrEqual(uri + 1, id);
-	xmlNode *sm = child(si, DS_NS, "SignatureMethod", NULL);
-	xmlNode *dm = child(ref, DS_NS, "DigestMethod", NULL);
-	xmlChar *sa = sm ? xmlGetProp(sm, (const xmlChar *)"Algorithm") : NULL;
-	xmlChar *da = dm ? xmlGetProp(dm, (const xmlChar *)"Algorithm") : NULL;
-	int weak = weak_alg(sa) || weak_alg(da);
-	xmlFree(sa);
-	xmlFree(da);
-	xmlFree(uri);
-	if (!ok) {
-		xmlFree(id);
+	if (!saml_sig_covers(sig, root, &weak)) {
 		snprintf(why, n, "the metadata signature does not cover its root element");
 		return -1;
 	}
 	if (weak && !allow_sha1) {
-		xmlFree(id);
 		snprintf(why, n, "the metadata signature uses SHA-1 (allow_sha1 is false)");
 		return -1;
 	}
-	xmlAttr *prev = xmlHasProp(root, (const xmlChar *)"ID");
+	xmlAttr *idattr = xmlHasProp(root, (const xmlChar *)"ID");
+	xmlChar *id = xmlNodeGetContent((xmlNode *)idattr);
 	if (!xmlGetID(doc, id))
-		xmlAddID(NULL, doc, id, prev);
+		xmlAddID(NULL, doc, id, idattr);
 	xmlFree(id);
 
 	xmlSecKeyPtr key =
@@ -101,21 +77,7 @@ static int verify_root(xmlDoc *doc, const char *cert_pem, int allow_sha1, char *
 	}
 	d->signKey = key;
 	d->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformEnvelopedId);
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformExclC14NId);
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformInclC14NId);
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha256Id);
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha384Id);
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha512Id);
-	xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformExclC14NId);
-	xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformInclC14NId);
-	xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha256Id);
-	xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha384Id);
-	xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha512Id);
-	if (allow_sha1) {
-		xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha1Id);
-		xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha1Id);
-	}
+	enable_transforms(d, allow_sha1);
 	if (xmlSecDSigCtxVerify(d, sig) < 0 || d->status != xmlSecDSigStatusSucceeded)
 		snprintf(why, n,
 		         "the metadata signature does not verify with metadata_signing_cert");
@@ -135,15 +97,15 @@ static int expired(saml_ctx *c, xmlNode *n)
 
 static int has_idp_role(xmlNode *ed)
 {
-	return child(ed, MD_NS, "IDPSSODescriptor", NULL) != NULL;
+	return saml_child(ed, MD_NS, "IDPSSODescriptor", NULL) != NULL;
 }
 
 static xmlNode *find_idp(xmlNode *n, const char *want, int *count, xmlNode **found)
 {
 	for (xmlNode *x = n->children; x; x = x->next) {
-		if (is_el(x, MD_NS, "EntitiesDescriptor")) {
+		if (saml_is_el(x, MD_NS, "EntitiesDescriptor")) {
 			find_idp(x, want, count, found);
-		} else if (is_el(x, MD_NS, "EntityDescriptor") && has_idp_role(x)) {
+		} else if (saml_is_el(x, MD_NS, "EntityDescriptor") && has_idp_role(x)) {
 			xmlChar *eid = xmlGetProp(x, (const xmlChar *)"entityID");
 			if (eid && (!want || xmlStrEqual(eid, (const xmlChar *)want))) {
 				(*count)++;
@@ -181,7 +143,7 @@ static char *extract(saml_ctx *c, const char *xml, size_t len, char **entity_id,
 	}
 	xmlNode *ed = NULL;
 	int count = 0;
-	if (is_el(root, MD_NS, "EntityDescriptor")) {
+	if (saml_is_el(root, MD_NS, "EntityDescriptor")) {
 		xmlChar *eid = xmlGetProp(root, (const xmlChar *)"entityID");
 		if (has_idp_role(root) && eid &&
 		    (!c->idp_entity_id_setting ||
@@ -190,7 +152,7 @@ static char *extract(saml_ctx *c, const char *xml, size_t len, char **entity_id,
 			count = 1;
 		}
 		xmlFree(eid);
-	} else if (is_el(root, MD_NS, "EntitiesDescriptor")) {
+	} else if (saml_is_el(root, MD_NS, "EntitiesDescriptor")) {
 		find_idp(root, c->idp_entity_id_setting, &count, &ed);
 	}
 	if (!ed || count != 1) {
@@ -241,19 +203,42 @@ static void live_release(void *p)
 	free(l);
 }
 
+/* A LassoServer for our SP (its description and keys) and the IdP of one metadata copy, shared
+ * read-only by every request thread, each holding its own GObject reference. */
+static LassoServer *server_new(saml_ctx *c, const char *idp_metadata, char *why, size_t n)
+{
+	LassoServer *s = lasso_server_new_from_buffers(c->sp_metadata, c->sp_key_pem, NULL, NULL);
+	if (!s) {
+		snprintf(why, n, "sp_key_file: lasso refused our SP key/metadata");
+		return NULL;
+	}
+	/* AuthnRequests are signed with RSA-SHA256, never lasso's historical RSA-SHA1 default. */
+	s->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
+	int rc;
+	if (lasso_server_set_encryption_private_key_with_password(s, c->sp_key_pem, NULL) != 0 ||
+	    (c->sp_next_key_pem &&
+	     lasso_server_set_encryption_private_key_with_password(s, c->sp_next_key_pem, NULL)))
+		snprintf(why, n, "sp_key_file: lasso refused the decryption key");
+	else if ((rc = lasso_server_add_provider_from_buffer(s, LASSO_PROVIDER_ROLE_IDP,
+	                                                     idp_metadata, NULL, NULL)) != 0)
+		snprintf(why, n, "the IdP metadata was refused by lasso: %.141s",
+		         lasso_strerror(rc));
+	else
+		return s;
+	g_object_unref(s);
+	return NULL;
+}
+
 static void *live_parse(void *arg, const char *xml, size_t len, char *why, size_t n)
 {
 	saml_ctx *c = arg;
 	char *eid = NULL, *one = extract(c, xml, len, &eid, why, n);
 	saml_live *l = one ? calloc(1, sizeof *l) : NULL;
-	idhub_error e = {0};
-	if (l && (l->server = saml_server_new(c, one, &eid, &e))) {
+	if (l && (l->server = server_new(c, one, why, n))) {
 		l->entity_id = eid;
 		free(one);
 		return l;
 	}
-	if (one)
-		snprintf(why, n, "%.180s", e.message);
 	free(one);
 	free(eid);
 	free(l);

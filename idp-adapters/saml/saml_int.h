@@ -32,18 +32,18 @@
 
 /* One hub attribute and the SAML attribute names (Name or FriendlyName) it is read from. */
 typedef struct saml_attr_map {
-	char *claim;
-	char *names[6];
+	char *claim;    /* one malloc'd copy of the entry, cut in place */
+	char *names[6]; /* into claim's copy */
 	int nnames;
 } saml_attr_map;
 
+/* Strings declared const point into the hub's config (valid until destroy); the others are ours. */
 typedef struct saml_ctx {
 	const idhub_services *svc;
 	const char *instance_id;
-	int checking; /* made for --check-config: no lasso, no keys, no metadata */
-	char
-	    *callback_url; /* our AssertionConsumerService (the hub's callback for this instance) */
-	char *sp_entity_id;
+	int checking;             /* made for --check-config: no lasso, no keys, no metadata */
+	const char *callback_url; /* our AssertionConsumerService (the hub's callback for us) */
+	const char *sp_entity_id;
 	char *metadata_url; /* where the hub publishes our SP metadata */
 
 	/* SP keys: PEM text. next_* is the rollover pair published alongside the current one. */
@@ -51,7 +51,7 @@ typedef struct saml_ctx {
 	char *sp_metadata; /* our SP metadata document (what lasso and the IdP both read) */
 
 	/* IdP metadata source and trust. */
-	char *idp_metadata_file, *idp_metadata_url, *idp_entity_id_setting;
+	const char *idp_metadata_file, *idp_metadata_url, *idp_entity_id_setting;
 	char *metadata_signing_cert_pem;
 	long metadata_refresh; /* seconds between reloads of the IdP metadata */
 
@@ -61,10 +61,10 @@ typedef struct saml_ctx {
 	int force_authn;
 	long leeway;
 	long max_response; /* bytes of base64 */
-	char *name_id_format;
-	char *subject_attribute;             /* NULL: the NameID is the subject */
-	char *comparison;                    /* RequestedAuthnContext Comparison */
-	char *authn_contexts[SAML_MAX_LOAS]; /* per hub level; NULL: the IdP has no such level */
+	const char *name_id_format;
+	const char *subject_attribute;             /* NULL: the NameID is the subject */
+	const char *comparison;                    /* RequestedAuthnContext Comparison */
+	const char *authn_contexts[SAML_MAX_LOAS]; /* per hub level; NULL: the IdP has none */
 	int nloas;
 	saml_attr_map attrs[SAML_MAX_ATTRS];
 	int nattrs;
@@ -101,18 +101,13 @@ enum saml_setting {
 };
 extern const idhub_setting_decl saml_settings[S_COUNT];
 
-/* The message of err, status st, and -1 (the fuzz target defines its own). */
-#define saml_set_err idhub_fail
-
 /* saml_settings.c: the checks that span settings, into ctx (err "<setting>: ..."). */
 int saml_settings_parse(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err);
-/* The hub's file reader; NULL for an empty file too. */
-char *saml_read_file(saml_ctx *c, const char *path, size_t max, size_t *len);
+/* The PEM text of the file setting k names (malloc'd), or NULL with err filled. */
+char *saml_pem_file(saml_ctx *c, const idhub_adapter_config *cfg, int k, idhub_error *err);
 
-/* saml_keys.c: load the configured SP key and certificate, or make a dev pair in state_dir. */
+/* saml_keys.c: load the configured SP key and certificate, or the hub's dev pair. */
 int saml_keys_load(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err);
-/* The base64 DER body of a PEM certificate (malloc'd), for metadata. */
-char *saml_cert_b64(const char *pem);
 
 /* saml_sp_metadata.c: build ctx->sp_metadata. */
 int saml_sp_metadata_build(saml_ctx *c, idhub_error *err);
@@ -122,11 +117,6 @@ int saml_sp_metadata_build(saml_ctx *c, idhub_error *err);
  * entity_id after). */
 int saml_idp_metadata_load(saml_ctx *c, idhub_error *err);
 LassoServer *saml_server_get(saml_ctx *c, char **entity_id);
-int saml_metadata_verify(const char *xml, size_t len, const char *cert_pem, char *why, size_t n);
-
-/* saml_server.c: a LassoServer for our SP and the IdP of one metadata copy. */
-LassoServer *saml_server_new(saml_ctx *c, const char *idp_metadata, char **entity_id,
-                             idhub_error *err);
 
 /* saml_request.c: the AuthnRequest (start). */
 int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_start_result *out,
@@ -135,6 +125,15 @@ int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_
 /* saml_precheck.c: structural checks on the decoded Response before lasso parses it. */
 int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err);
 int saml_precheck_node(void *xml_node, int allow_sha1, idhub_error *err);
+/* XML helpers the metadata reader shares: is n the element ns:name; the first child ns:name (and
+ * how many there are, in *count if non-NULL); is alg a SHA-1 or MD5 algorithm URI. */
+#define SAML_DS_NS ((const xmlChar *)"http://www.w3.org/2000/09/xmldsig#")
+int saml_is_el(const xmlNode *n, const xmlChar *ns, const char *name);
+xmlNode *saml_child(xmlNode *n, const xmlChar *ns, const char *name, int *count);
+int saml_weak_alg(const xmlChar *alg);
+/* Whether signature sig has one SignedInfo with one Reference to parent's ID; *weak set to 1 when
+ * it uses SHA-1 or MD5. */
+int saml_sig_covers(xmlNode *sig, xmlNode *parent, int *weak);
 
 /* saml_time.c: xs:dateTime (UTC) to UNIX seconds; -1 when malformed. */
 int64_t saml_parse_time(const char *s);

@@ -20,8 +20,8 @@ int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_
 {
 	saml_ctx *c = ctx;
 	if (req->min_loa < 1 || req->min_loa > c->nloas)
-		return saml_set_err(err, IDHUB_ERR_LOA, "no authentication context for level %d",
-		                    req->min_loa);
+		return idhub_fail(err, IDHUB_ERR_LOA, "no authentication context for level %d",
+		                  req->min_loa);
 	/* The IdP's context for the required level; with "minimum" the lowest level at or above it
 	 * that the IdP has. */
 	const char *ctxref = NULL;
@@ -31,13 +31,13 @@ int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_
 			break;
 	}
 	if (!ctxref)
-		return saml_set_err(err, IDHUB_ERR_LOA,
-		                    "the IdP has no authentication context for level %d",
-		                    req->min_loa);
+		return idhub_fail(err, IDHUB_ERR_LOA,
+		                  "the IdP has no authentication context for level %d",
+		                  req->min_loa);
 	char *idp = NULL;
 	LassoServer *s = saml_server_get(c, &idp);
 	if (!s)
-		return saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
+		return idhub_fail(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
 	LassoLogin *login = lasso_login_new(s);
 	LassoProfile *p = LASSO_PROFILE(login);
 	int rc =
@@ -79,8 +79,8 @@ int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_
 		out->kind = IDHUB_START_REDIRECT;
 		out->url = c->svc->strdup(a, p->msg_url);
 	} else {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "cannot build the AuthnRequest: %s",
-		             lasso_strerror(rc));
+		idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot build the AuthnRequest: %s",
+		           lasso_strerror(rc));
 	}
 	if (login)
 		g_object_unref(login);

@@ -23,15 +23,15 @@ static int status_error(LassoProfile *p, idhub_error *err)
 		}
 	}
 	if (sub && strcmp(sub, LASSO_SAML2_STATUS_CODE_NO_PASSIVE) == 0)
-		saml_set_err(err, IDHUB_ERR_LOGIN_REQUIRED,
-		             "the IdP needs an interaction (NoPassive)");
+		idhub_fail(err, IDHUB_ERR_LOGIN_REQUIRED,
+		           "the IdP needs an interaction (NoPassive)");
 	else if (sub && strcmp(sub, LASSO_SAML2_STATUS_CODE_NO_AUTHN_CONTEXT) == 0)
-		saml_set_err(err, IDHUB_ERR_LOA,
-		             "the IdP cannot authenticate at the requested level (NoAuthnContext)");
+		idhub_fail(err, IDHUB_ERR_LOA,
+		           "the IdP cannot authenticate at the requested level (NoAuthnContext)");
 	else
-		saml_set_err(err, IDHUB_ERR_ACCESS_DENIED,
-		             "the IdP did not sign the person in (%s%s%s)", top ? top : "no status",
-		             sub ? " / " : "", sub ? sub : "");
+		idhub_fail(err, IDHUB_ERR_ACCESS_DENIED,
+		           "the IdP did not sign the person in (%s%s%s)", top ? top : "no status",
+		           sub ? " / " : "", sub ? sub : "");
 	return -1;
 }
 
@@ -60,20 +60,19 @@ static int authn_fresh(saml_ctx *c, const idhub_login_request *req, int64_t at, 
 {
 	if ((req->flags & IDHUB_LOGIN_MAX_AGE) &&
 	    (at <= 0 || at < now - req->max_age - c->leeway)) {
-		saml_set_err(err, IDHUB_ERR_INVALID,
-		             "the IdP's AuthnInstant is older than max_age");
+		idhub_fail(err, IDHUB_ERR_INVALID, "the IdP's AuthnInstant is older than max_age");
 		return 0;
 	}
 	if ((req->flags & IDHUB_LOGIN_FORCE) && at > 0 && at < req->started_at - c->leeway) {
-		saml_set_err(err, IDHUB_ERR_INVALID,
-		             "ForceAuthn was sent and the IdP's AuthnInstant predates the login");
+		idhub_fail(err, IDHUB_ERR_INVALID,
+		           "ForceAuthn was sent and the IdP's AuthnInstant predates the login");
 		return 0;
 	}
 	return 1;
 }
 
-/* saml_set_err for functions that return a pointer. */
-#define saml_set_err_null(...) (saml_set_err(__VA_ARGS__), NULL)
+/* idhub_fail for functions that return a pointer. */
+#define fail_null(...) (idhub_fail(__VA_ARGS__), NULL)
 
 /* The Response around the assertion: its Destination, InResponseTo, Issuer and signature, and
  * exactly one assertion, by the IdP. Returns the assertion, or NULL with err filled. */
@@ -84,33 +83,30 @@ static LassoSaml2Assertion *verify_response(saml_ctx *c, LassoProfile *p, const 
 	    LASSO_IS_SAMLP2_RESPONSE(p->response) ? LASSO_SAMLP2_RESPONSE(p->response) : NULL;
 	LassoSamlp2StatusResponse *sr = resp ? &resp->parent : NULL;
 	if (!sr)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID, "not a SAML Response");
+		return fail_null(err, IDHUB_ERR_INVALID, "not a SAML Response");
 	/* Destination is required: it binds the message to our ACS (an assertion for another SP
 	 * posted to us fails here or at the Recipient below). */
 	if (!sr->Destination || strcmp(sr->Destination, c->callback_url) != 0)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID, "wrong or missing Destination");
+		return fail_null(err, IDHUB_ERR_INVALID, "wrong or missing Destination");
 	if (!sr->InResponseTo || strcmp(sr->InResponseTo, want_irt) != 0)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID,
-		                         "InResponseTo does not match the request of this journey");
+		return fail_null(err, IDHUB_ERR_INVALID,
+		                 "InResponseTo does not match the request of this journey");
 	if (sr->Issuer && (!sr->Issuer->content || strcmp(sr->Issuer->content, idp) != 0))
-		return saml_set_err_null(err, IDHUB_ERR_INVALID,
-		                         "the Response's Issuer is not the IdP");
+		return fail_null(err, IDHUB_ERR_INVALID, "the Response's Issuer is not the IdP");
 	/* lasso (verification forced) has verified the Response's signature; check it once more on
 	 * the very node we read, so that no lasso code path that tolerates a missing signature can
 	 * slip through. */
 	LassoProvider *prov = lasso_server_get_provider(p->server, idp);
 	if (!prov ||
 	    lasso_provider_verify_single_node_signature(prov, LASSO_NODE(p->response), "ID") != 0)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID,
-		                         "the Response is not signed by the IdP");
+		return fail_null(err, IDHUB_ERR_INVALID, "the Response is not signed by the IdP");
 	if (g_list_length(resp->Assertion) != 1 || g_list_length(resp->EncryptedAssertion) > 1)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID,
-		                         "the response must hold exactly one assertion");
+		return fail_null(err, IDHUB_ERR_INVALID,
+		                 "the response must hold exactly one assertion");
 	LassoSaml2Assertion *as = resp->Assertion->data;
 	if (!LASSO_IS_SAML2_ASSERTION(as) || !as->ID || !as->Issuer || !as->Issuer->content ||
 	    strcmp(as->Issuer->content, idp) != 0)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID,
-		                         "the assertion's Issuer is not the IdP");
+		return fail_null(err, IDHUB_ERR_INVALID, "the assertion's Issuer is not the IdP");
 	/* A decrypted assertion was not visible to the pre-checks: run them on lasso's copy. */
 	if (resp->EncryptedAssertion &&
 	    saml_precheck_node(lasso_node_get_original_xmlnode(LASSO_NODE(as)), c->allow_sha1, err))
@@ -127,22 +123,22 @@ static int verify_assertion(saml_ctx *c, LassoSaml2Assertion *as, const char *wa
 	LassoSaml2SubjectConfirmation *sc = subj ? subj->SubjectConfirmation : NULL;
 	LassoSaml2SubjectConfirmationData *scd = sc ? sc->SubjectConfirmationData : NULL;
 	if (!sc || !sc->Method || strcmp(sc->Method, BEARER) != 0 || !scd)
-		return saml_set_err(err, IDHUB_ERR_INVALID, "no bearer SubjectConfirmation");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "no bearer SubjectConfirmation");
 	if (!scd->Recipient || strcmp(scd->Recipient, c->callback_url) != 0)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "SubjectConfirmation Recipient is not our ACS");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "SubjectConfirmation Recipient is not our ACS");
 	if (!scd->InResponseTo || strcmp(scd->InResponseTo, want_irt) != 0)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "SubjectConfirmation InResponseTo does not match this journey");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "SubjectConfirmation InResponseTo does not match this journey");
 	int64_t end = 0;
 	if (!window_ok(c, now, scd->NotBefore, scd->NotOnOrAfter, 1, &end))
-		return saml_set_err(
+		return idhub_fail(
 		    err, IDHUB_ERR_INVALID,
 		    "the assertion has expired or is not yet valid (SubjectConfirmation)");
 	LassoSaml2Conditions *cond = as->Conditions;
 	if (!cond || !window_ok(c, now, cond->NotBefore, cond->NotOnOrAfter, 0, &end))
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "the assertion has expired or is not yet valid (Conditions)");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "the assertion has expired or is not yet valid (Conditions)");
 	/* Every AudienceRestriction must name us, and there must be at least one. */
 	int audiences = 0;
 	for (GList *i = cond->AudienceRestriction; i; i = i->next) {
@@ -155,18 +151,18 @@ static int verify_assertion(saml_ctx *c, LassoSaml2Assertion *as, const char *wa
 		audiences++;
 	}
 	if (audiences <= 0)
-		return saml_set_err(err, IDHUB_ERR_INVALID, "the assertion's Audience is not us");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "the assertion's Audience is not us");
 	int64_t issued = saml_parse_time(as->IssueInstant);
 	if (issued < 0 || issued > now + c->leeway || issued < c->svc->replay_floor(c->svc->inst) ||
 	    issued < req->started_at - c->leeway)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "the assertion was not issued for this login");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "the assertion was not issued for this login");
 	/* Single use: the assertion ID is remembered until it could no longer be accepted. */
 	int seen = c->svc->replay_seen(c->svc->inst, as->ID, end + c->leeway);
 	if (seen != 0)
-		return saml_set_err(err, seen < 0 ? IDHUB_ERR_INTERNAL : IDHUB_ERR_INVALID,
-		                    seen < 0 ? "the replay cache is not available"
-		                             : "assertion replayed");
+		return idhub_fail(err, seen < 0 ? IDHUB_ERR_INTERNAL : IDHUB_ERR_INVALID,
+		                  seen < 0 ? "the replay cache is not available"
+		                           : "assertion replayed");
 
 	return 0;
 }
@@ -181,16 +177,16 @@ static int verify_statement(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as
 	LassoSaml2AuthnStatement *st =
 	    as->AuthnStatement && !as->AuthnStatement->next ? as->AuthnStatement->data : NULL;
 	if (!LASSO_IS_SAML2_AUTHN_STATEMENT(st) || !st->AuthnContext)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "the assertion has no single AuthnStatement");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "the assertion has no single AuthnStatement");
 	const char *cref = st->AuthnContext->AuthnContextClassRef;
 	int loa = saml_level_of(c, cref);
 	if (loa < 1)
-		return saml_set_err(err, IDHUB_ERR_LOA, "unknown authentication context %.120s",
-		                    cref ? cref : "(none)");
+		return idhub_fail(err, IDHUB_ERR_LOA, "unknown authentication context %.120s",
+		                  cref ? cref : "(none)");
 	if (loa < req->min_loa)
-		return saml_set_err(err, IDHUB_ERR_LOA, "the IdP asserted level %d, %d required",
-		                    loa, req->min_loa);
+		return idhub_fail(err, IDHUB_ERR_LOA, "the IdP asserted level %d, %d required", loa,
+		                  req->min_loa);
 	int64_t at = saml_parse_time(st->AuthnInstant);
 	if (!authn_fresh(c, req, at, now, err))
 		return -1;
@@ -202,13 +198,13 @@ static int verify_statement(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as
 	} else if (subj->NameID && subj->NameID->content && *subj->NameID->content) {
 		const char *fmt = subj->NameID->Format;
 		if (fmt && strcmp(fmt, LASSO_SAML2_NAME_IDENTIFIER_FORMAT_TRANSIENT) == 0)
-			return saml_set_err(err, IDHUB_ERR_INVALID,
-			                    "a transient NameID cannot name a person (set "
-			                    "subject_attribute)");
+			return idhub_fail(err, IDHUB_ERR_INVALID,
+			                  "a transient NameID cannot name a person (set "
+			                  "subject_attribute)");
 		subject = subj->NameID->content;
 	}
 	if (!subject || !*subject || strlen(subject) > 1024)
-		return saml_set_err(err, IDHUB_ERR_INVALID, "the assertion names nobody");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "the assertion names nobody");
 	out->subject = c->svc->strdup(a, subject);
 	out->loa = loa;
 	out->auth_time = at > 0 && at <= now + c->leeway ? at : now;
@@ -232,20 +228,20 @@ int saml_process_response(saml_ctx *c, idhub_arena *a, const char *b64,
 {
 	size_t len = strlen(b64);
 	if ((long)len > c->max_response)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "the response is over the size limit (%ld bytes)",
-		                    c->max_response);
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "the response is over the size limit (%ld bytes)",
+		                  c->max_response);
 	unsigned char *xml;
 	long xlen = c->svc->b64_decode(a, b64, len, IDHUB_B64_WRAPPED, &xml);
 	if (xlen <= 0)
-		return saml_set_err(err, IDHUB_ERR_INVALID, "SAMLResponse is not valid base64");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "SAMLResponse is not valid base64");
 	int rc = saml_precheck((const char *)xml, (size_t)xlen, c->allow_sha1, err);
 	if (rc)
 		return -1;
 	char *idp = NULL;
 	LassoServer *s = saml_server_get(c, &idp);
 	if (!s)
-		return saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
+		return idhub_fail(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
 	/* One LassoLogin per request, on the shared read-only server. */
 	LassoLogin *login = lasso_login_new(s);
 	LassoProfile *p = LASSO_PROFILE(login);
@@ -258,8 +254,8 @@ int saml_process_response(saml_ctx *c, idhub_arena *a, const char *b64,
 	    lrc == LASSO_LOGIN_ERROR_FEDERATION_NOT_FOUND) {
 		rc = status_error(p, err);
 	} else if (lrc != 0) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "lasso refused the response: %s",
-		             lasso_strerror(lrc));
+		idhub_fail(err, IDHUB_ERR_INVALID, "lasso refused the response: %s",
+		           lasso_strerror(lrc));
 		rc = -1;
 	} else {
 		rc = verify(c, a, login, idp, req, out, err);
@@ -277,8 +273,8 @@ int saml_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	int n;
 	const char *b64 = idhub_param(cb, "SAMLResponse", &n);
 	if (!b64 || n != 1 || strcmp(cb->method, "POST") != 0)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "expected one SAMLResponse over HTTP-POST");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "expected one SAMLResponse over HTTP-POST");
 	int rc = saml_process_response(c, a, b64, req, out, err);
 	if (rc)
 		c->svc->log(c->svc->inst, 6, "response refused: %s", err->message);

@@ -3,7 +3,7 @@
  * and, during a rollover, the next). lasso reads the same document as its own description, and the
  * hub publishes it at ISSUER/idp/<id>/metadata. */
 #include "saml_int.h"
-#include <libxml/xmlsave.h>
+#include <libxml/entities.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,24 +11,9 @@
 /* XML attribute/text escaping for the few values we put in (URLs from the config). */
 static void esc(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
+	xmlChar *e = xmlEncodeSpecialChars(NULL, (const xmlChar *)s);
+	fputs(e ? (const char *)e : "", f);
+	xmlFree(e);
 }
 
 static void key_descriptor(FILE *f, const char *use, const char *b64)
@@ -50,15 +35,15 @@ static void key_descriptor(FILE *f, const char *use, const char *b64)
 
 int saml_sp_metadata_build(saml_ctx *c, idhub_error *err)
 {
-	char *cur = saml_cert_b64(c->sp_cert_pem);
-	char *next = c->sp_next_cert_pem ? saml_cert_b64(c->sp_next_cert_pem) : NULL;
+	char *cur = c->svc->cert_der_b64(c->sp_cert_pem);
+	char *next = c->sp_next_cert_pem ? c->svc->cert_der_b64(c->sp_next_cert_pem) : NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = cur && (next || !c->sp_next_cert_pem) ? open_memstream(&buf, &len) : NULL;
 	if (!f) {
 		free(cur);
 		free(next);
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "sp_cert_file: cannot read the certificate");
+		idhub_fail(err, IDHUB_ERR_INTERNAL, "sp_cert_file: cannot read the certificate");
 		return -1;
 	}
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor "

@@ -369,6 +369,22 @@ typedef struct idhub_services {
 	/* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer (free());
 	 * NULL when it cannot be read or is longer. *len (if non-NULL) gets the length. */
 	char *(*read_file)(const char *path, size_t max, size_t *len);
+
+	/* Key pairs (appended to ABI 2: test with IDHUB_HAS_SERVICE). dev_key_pair (init only)
+	 * returns this instance's development key pair, kept in state_dir as
+	 * "<adapter>-<instance id>-<name>.key" and ".crt" (e.g. saml-gov-sp.key) and made on first
+	 * use: RSA 3072 and a self-signed certificate (CN the instance id, 10 years), the key file
+	 * mode 0600. 0 with *key_pem and *cert_pem set (PEM text, malloc'd, free()), or -1 with why
+	 * filled: a pair that cannot be made, or one on disk that is incomplete or does not match
+	 * (never replaced: the operator removes both files). */
+	int (*dev_key_pair)(idhub_instance *inst, const char *name, char **key_pem,
+	                    char **cert_pem, char *why, size_t whylen);
+	/* The private key's type ("RSA", "EC" or "other") when key_pem is a PEM private key and
+	 * cert_pem a PEM certificate of its public key; NULL otherwise (unreadable or mismatched). */
+	const char *(*key_pair_check)(const char *key_pem, const char *cert_pem);
+	/* The DER of the PEM certificate in pem, as base64 with no line breaks (malloc'd, free()),
+	 * or NULL when pem holds no certificate. */
+	char *(*cert_der_b64)(const char *pem);
 } idhub_services;
 
 #define IDHUB_B64_WRAPPED 1u /* b64_decode: white space between characters is skipped */
