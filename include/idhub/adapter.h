@@ -377,10 +377,10 @@ typedef struct idhub_services {
 	 * mode 0600. 0 with *key_pem and *cert_pem set (PEM text, malloc'd, free()), or -1 with why
 	 * filled: a pair that cannot be made, or one on disk that is incomplete or does not match
 	 * (never replaced: the operator removes both files). */
-	int (*dev_key_pair)(idhub_instance *inst, const char *name, char **key_pem,
-	                    char **cert_pem, char *why, size_t whylen);
+	int (*dev_key_pair)(idhub_instance *inst, const char *name, char **key_pem, char **cert_pem,
+	                    char *why, size_t whylen);
 	/* The private key's type ("RSA", "EC" or "other") when key_pem is a PEM private key and
-	 * cert_pem a PEM certificate of its public key; NULL otherwise (unreadable or mismatched). */
+	 * cert_pem a PEM certificate of its public key; NULL otherwise. */
 	const char *(*key_pair_check)(const char *key_pem, const char *cert_pem);
 	/* The DER of the PEM certificate in pem, as base64 with no line breaks (malloc'd, free()),
 	 * or NULL when pem holds no certificate. */
