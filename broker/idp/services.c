@@ -4,6 +4,7 @@
  * and the HTTP client on liboauth2. Documents are in docs.c, JWS verification in jose.c. */
 #include "services.h"
 #include "host_int.h"
+#include "datetime.h"
 #include "keypair.h"
 #include "../pages/pages.h"
 #include "../tokens/jws.h"
@@ -465,7 +466,8 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .unseal = svc_unseal,
 	                      .dev_key_pair = idp_dev_key_pair,
 	                      .key_pair_check = idp_key_pair_check,
-	                      .cert_der_b64 = idp_cert_der_b64};
+	                      .cert_der_b64 = idp_cert_der_b64,
+	                      .parse_time = idp_parse_time};
 	return random_bytes(in->seal_key, sizeof in->seal_key);
 }
 

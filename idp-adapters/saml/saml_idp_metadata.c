@@ -5,7 +5,6 @@
  * LassoServer built from it (our SP and that one IdP): an IdP certificate rollover needs no
  * restart. */
 #include "saml_int.h"
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,6 @@
 #include <xmlsec/crypto.h>
 #include <xmlsec/xmldsig.h>
 #include <xmlsec/xmlsec.h>
-#include <xmlsec/xmltree.h>
 
 #define MAX_METADATA (4 * 1024 * 1024)
 
@@ -38,6 +36,13 @@ static void enable_transforms(xmlSecDSigCtxPtr d, int allow_sha1)
 	}
 }
 
+/* Fills why with msg; returns -1. */
+static int refuse(char *why, size_t n, const char *msg)
+{
+	snprintf(why, n, "%s", msg);
+	return -1;
+}
+
 /* Verify the enveloped signature over the metadata's root element with the configured certificate.
  * Non-obvious checks: the one Reference must point at the root itself (else a signature over some
  * other element would "verify" the document: signature wrapping), and only the transforms an
@@ -47,18 +52,13 @@ static int verify_root(xmlDoc *doc, const char *cert_pem, int allow_sha1, char *
 	xmlNode *root = xmlDocGetRootElement(doc);
 	int nsig, weak = 0;
 	xmlNode *sig = saml_child(root, SAML_DS_NS, "Signature", &nsig);
-	if (!sig || nsig != 1) {
-		snprintf(why, n, "the metadata is not signed (one enveloped signature required)");
-		return -1;
-	}
-	if (!saml_sig_covers(sig, root, &weak)) {
-		snprintf(why, n, "the metadata signature does not cover its root element");
-		return -1;
-	}
-	if (weak && !allow_sha1) {
-		snprintf(why, n, "the metadata signature uses SHA-1 (allow_sha1 is false)");
-		return -1;
-	}
+	if (!sig || nsig != 1)
+		return refuse(why, n,
+		              "the metadata is not signed (one enveloped signature required)");
+	if (!saml_sig_covers(sig, root, &weak))
+		return refuse(why, n, "the metadata signature does not cover its root element");
+	if (weak && !allow_sha1)
+		return refuse(why, n, "the metadata signature uses SHA-1 (allow_sha1 is false)");
 	xmlAttr *idattr = xmlHasProp(root, (const xmlChar *)"ID");
 	xmlChar *id = xmlNodeGetContent((xmlNode *)idattr);
 	if (!xmlGetID(doc, id))
@@ -69,20 +69,17 @@ static int verify_root(xmlDoc *doc, const char *cert_pem, int allow_sha1, char *
 	    xmlSecCryptoAppKeyLoadMemory((const xmlSecByte *)cert_pem, (xmlSecSize)strlen(cert_pem),
 	                                 xmlSecKeyDataFormatCertPem, NULL, NULL, NULL);
 	xmlSecDSigCtxPtr d = key ? xmlSecDSigCtxCreate(NULL) : NULL;
-	int rc = -1;
 	if (!d) {
 		xmlSecKeyDestroy(key);
-		snprintf(why, n, "metadata_signing_cert: not a usable certificate");
-		return -1;
+		return refuse(why, n, "metadata_signing_cert: not a usable certificate");
 	}
 	d->signKey = key;
 	d->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
 	enable_transforms(d, allow_sha1);
+	int rc = 0;
 	if (xmlSecDSigCtxVerify(d, sig) < 0 || d->status != xmlSecDSigStatusSucceeded)
-		snprintf(why, n,
-		         "the metadata signature does not verify with metadata_signing_cert");
-	else
-		rc = 0;
+		rc = refuse(why, n,
+		            "the metadata signature does not verify with metadata_signing_cert");
 	xmlSecDSigCtxDestroy(d); /* destroys signKey too */
 	return rc;
 }
@@ -90,90 +87,65 @@ static int verify_root(xmlDoc *doc, const char *cert_pem, int allow_sha1, char *
 static int expired(saml_ctx *c, xmlNode *n)
 {
 	xmlChar *vu = xmlGetProp(n, (const xmlChar *)"validUntil");
-	int64_t t = vu ? saml_parse_time((const char *)vu) : 0;
+	int64_t t = vu ? c->svc->parse_time((const char *)vu) : 0;
 	xmlFree(vu);
 	return t < 0 || (t > 0 && t < c->svc->now(c->svc->inst));
 }
 
-static int has_idp_role(xmlNode *ed)
+/* The IdP entities at or under x (an EntitiesDescriptor nests others) named want (NULL: any):
+ * how many in *count, the first in *found. */
+static void find_idp(xmlNode *x, const char *want, int *count, xmlNode **found)
 {
-	return saml_child(ed, MD_NS, "IDPSSODescriptor", NULL) != NULL;
-}
-
-static xmlNode *find_idp(xmlNode *n, const char *want, int *count, xmlNode **found)
-{
-	for (xmlNode *x = n->children; x; x = x->next) {
-		if (saml_is_el(x, MD_NS, "EntitiesDescriptor")) {
-			find_idp(x, want, count, found);
-		} else if (saml_is_el(x, MD_NS, "EntityDescriptor") && has_idp_role(x)) {
-			xmlChar *eid = xmlGetProp(x, (const xmlChar *)"entityID");
-			if (eid && (!want || xmlStrEqual(eid, (const xmlChar *)want))) {
-				(*count)++;
-				if (!*found)
-					*found = x;
-			}
-			xmlFree(eid);
-		}
-	}
-	return *found;
-}
-
-/* Parse, verify, choose the IdP; returns its EntityDescriptor as a document of its own. */
-static char *extract(saml_ctx *c, const char *xml, size_t len, char **entity_id, char *why,
-                     size_t n)
-{
-	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8)) {
-		snprintf(why, n, "the metadata has a DTD (refused)");
-		return NULL;
-	}
-	xmlDoc *doc = xmlReadMemory(xml, (int)len, NULL, NULL,
-	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-	char *out = NULL;
-	if (!root || doc->intSubset || doc->extSubset) {
-		snprintf(why, n, "the metadata is not well-formed XML");
-		goto done;
-	}
-	if (c->metadata_signing_cert_pem &&
-	    verify_root(doc, c->metadata_signing_cert_pem, c->allow_sha1, why, n))
-		goto done;
-	if (expired(c, root)) {
-		snprintf(why, n, "the metadata has expired (validUntil)");
-		goto done;
-	}
-	xmlNode *ed = NULL;
-	int count = 0;
-	if (saml_is_el(root, MD_NS, "EntityDescriptor")) {
-		xmlChar *eid = xmlGetProp(root, (const xmlChar *)"entityID");
-		if (has_idp_role(root) && eid &&
-		    (!c->idp_entity_id_setting ||
-		     xmlStrEqual(eid, (const xmlChar *)c->idp_entity_id_setting))) {
-			ed = root;
-			count = 1;
+	if (saml_is_el(x, MD_NS, "EntitiesDescriptor")) {
+		for (xmlNode *k = x->children; k; k = k->next)
+			find_idp(k, want, count, found);
+	} else if (saml_is_el(x, MD_NS, "EntityDescriptor") &&
+	           saml_child(x, MD_NS, "IDPSSODescriptor", NULL)) {
+		xmlChar *eid = xmlGetProp(x, (const xmlChar *)"entityID");
+		if (eid && (!want || xmlStrEqual(eid, (const xmlChar *)want))) {
+			(*count)++;
+			if (!*found)
+				*found = x;
 		}
 		xmlFree(eid);
-	} else if (saml_is_el(root, MD_NS, "EntitiesDescriptor")) {
-		find_idp(root, c->idp_entity_id_setting, &count, &ed);
 	}
-	if (!ed || count != 1) {
+}
+
+/* The metadata verified and unexpired, and the one IdP in it: 0 with *ed its EntityDescriptor, or
+ * -1 with why filled. */
+static int choose(saml_ctx *c, xmlDoc *doc, xmlNode **ed, char *why, size_t n)
+{
+	xmlNode *root = xmlDocGetRootElement(doc);
+	if (c->metadata_signing_cert_pem &&
+	    verify_root(doc, c->metadata_signing_cert_pem, c->allow_sha1, why, n))
+		return -1;
+	if (expired(c, root))
+		return refuse(why, n, "the metadata has expired (validUntil)");
+	int count = 0;
+	find_idp(root, c->idp_entity_id_setting, &count, ed);
+	if (!*ed || count != 1) {
 		snprintf(why, n,
 		         count > 1 ? "the metadata holds several IdPs: set idp_entity_id"
 		                   : "the metadata has no IDPSSODescriptor for %s",
 		         c->idp_entity_id_setting ? c->idp_entity_id_setting : "the IdP");
-		goto done;
+		return -1;
 	}
-	if (ed != root && expired(c, ed)) {
-		snprintf(why, n, "the IdP's EntityDescriptor has expired (validUntil)");
-		goto done;
-	}
+	if (*ed != root && expired(c, *ed))
+		return refuse(why, n, "the IdP's EntityDescriptor has expired (validUntil)");
+	return 0;
+}
+
+/* ed as a document of its own (malloc'd text), its entityID in *entity_id; NULL on failure. */
+static char *own_document(xmlNode *ed, char **entity_id)
+{
 	xmlDoc *one = xmlNewDoc((const xmlChar *)"1.0");
 	xmlNode *copy = xmlDocCopyNode(ed, one, 1);
 	xmlDocSetRootElement(one, copy);
 	xmlReconciliateNs(one, copy);
 	xmlChar *mem = NULL;
-	int mlen = 0;
-	xmlDocDumpMemory(one, &mem, &mlen);
+	xmlDocDumpMemory(one, &mem, NULL);
 	xmlChar *eid = xmlGetProp(ed, (const xmlChar *)"entityID");
+	char *out = NULL;
 	if (mem && eid) {
 		out = strdup((const char *)mem);
 		*entity_id = strdup((const char *)eid);
@@ -181,19 +153,26 @@ static char *extract(saml_ctx *c, const char *xml, size_t len, char **entity_id,
 	xmlFree(eid);
 	xmlFree(mem);
 	xmlFreeDoc(one);
-done:
-	xmlFreeDoc(doc);
 	return out;
 }
 
-/* The live IdP: a LassoServer for our SP and the one trusted IdP, built from one good copy of the
- * metadata. The hub keeps the metadata document fresh and hands the current one out by
- * reference, so a refresh (an IdP certificate rollover) swaps it in while logins on the old one
- * finish. */
-typedef struct saml_live {
-	LassoServer *server;
-	char *entity_id;
-} saml_live;
+/* Parse, verify, choose the IdP; returns its EntityDescriptor as a document of its own. */
+static char *extract(saml_ctx *c, const char *xml, size_t len, char **entity_id, char *why,
+                     size_t n)
+{
+	xmlDoc *doc;
+	xmlNode *ed = NULL;
+	int rc = saml_read_xml(xml, len, &doc);
+	if (rc) {
+		refuse(why, n,
+		       rc == -1 ? "the metadata has a DTD (refused)"
+		                : "the metadata is not well-formed XML");
+		return NULL;
+	}
+	char *out = choose(c, doc, &ed, why, n) ? NULL : own_document(ed, entity_id);
+	xmlFreeDoc(doc);
+	return out;
+}
 
 static void live_release(void *p)
 {
@@ -203,8 +182,7 @@ static void live_release(void *p)
 	free(l);
 }
 
-/* A LassoServer for our SP (its description and keys) and the IdP of one metadata copy, shared
- * read-only by every request thread, each holding its own GObject reference. */
+/* A LassoServer for our SP (its description and keys) and the IdP of one metadata copy. */
 static LassoServer *server_new(saml_ctx *c, const char *idp_metadata, char *why, size_t n)
 {
 	LassoServer *s = lasso_server_new_from_buffers(c->sp_metadata, c->sp_key_pem, NULL, NULL);
@@ -272,8 +250,8 @@ int saml_idp_metadata_load(saml_ctx *c, idhub_error *err)
 	snprintf(file, sizeof file, "file://%s", c->idp_metadata_file ? c->idp_metadata_file : "");
 	idhub_doc_spec spec = {.name = "idp-metadata",
 	                       .url = c->idp_metadata_url ? c->idp_metadata_url : file,
-	                       .refresh = c->metadata_refresh,
-	                       .min_refetch = c->metadata_refresh,
+	                       .refresh = c->set[S_METADATA_REFRESH].num,
+	                       .min_refetch = c->set[S_METADATA_REFRESH].num,
 	                       .max_size = MAX_METADATA,
 	                       .timeout_s = 10,
 	                       .parse = live_parse,
@@ -291,17 +269,4 @@ int saml_idp_metadata_load(saml_ctx *c, idhub_error *err)
 	return idhub_fail(err, IDHUB_ERR_INTERNAL, "%s: %s",
 	                  c->idp_metadata_file ? "idp_metadata_file" : "idp_metadata_url",
 	                  c->last_why[0] ? c->last_why : "cannot load the metadata");
-}
-
-LassoServer *saml_server_get(saml_ctx *c, char **entity_id)
-{
-	const saml_live *l = c->svc->doc_get(c->live);
-	LassoServer *s = l ? g_object_ref(l->server) : NULL;
-	*entity_id = l ? strdup(l->entity_id) : NULL;
-	c->svc->doc_put(c->live, l);
-	if (s && !*entity_id) {
-		g_object_unref(s);
-		s = NULL;
-	}
-	return s;
 }

@@ -28,7 +28,7 @@ typedef struct walk {
 	int nids, dup_id;
 } walk;
 
-int saml_weak_alg(const xmlChar *alg)
+static int weak_alg(const xmlChar *alg)
 {
 	return alg &&
 	       (xmlStrstr(alg, (const xmlChar *)"sha1") || xmlStrstr(alg, (const xmlChar *)"md5"));
@@ -67,7 +67,7 @@ int saml_sig_covers(xmlNode *sig, xmlNode *parent, int *weak)
 	xmlNode *dm = saml_child(ref, SAML_DS_NS, "DigestMethod", NULL);
 	xmlChar *sa = sm ? xmlGetProp(sm, (const xmlChar *)"Algorithm") : NULL;
 	xmlChar *da = dm ? xmlGetProp(dm, (const xmlChar *)"Algorithm") : NULL;
-	if (saml_weak_alg(sa) || saml_weak_alg(da))
+	if (weak_alg(sa) || weak_alg(da))
 		*weak = 1;
 	xmlFree(sa);
 	xmlFree(da);
@@ -114,17 +114,14 @@ static void visit(walk *w, xmlNode *n)
 			w->responses++;
 		if (saml_is_el(n, SAML_DS_NS, "Signature"))
 			check_signature(w, n);
-		xmlAttr *id = xmlHasProp(n, (const xmlChar *)"ID");
-		if (id) {
-			xmlChar *v = xmlNodeGetContent((xmlNode *)id);
-			for (int i = 0; v && i < w->nids; i++)
-				if (xmlStrEqual(w->ids[i], v))
-					w->dup_id = 1;
-			if (v && w->nids < 64)
-				w->ids[w->nids++] = v;
-			else
-				xmlFree(v);
-		}
+		xmlChar *id = xmlGetProp(n, (const xmlChar *)"ID");
+		for (int i = 0; id && i < w->nids; i++)
+			if (xmlStrEqual(w->ids[i], id))
+				w->dup_id = 1;
+		if (id && w->nids < 64)
+			w->ids[w->nids++] = id;
+		else
+			xmlFree(id);
 		visit(w, n->children);
 	}
 }
@@ -149,32 +146,39 @@ static int verdict(walk *w, int whole, idhub_error *err)
 		why = "the response is signed with SHA-1, which this IdP is not allowed to use";
 	for (int i = 0; i < w->nids; i++)
 		xmlFree(w->ids[i]);
-	if (why)
-		return idhub_fail(err, IDHUB_ERR_INVALID, "%s", why);
-	return 0;
+	return why ? idhub_fail(err, IDHUB_ERR_INVALID, "%s", why) : 0;
+}
+
+int saml_read_xml(const char *xml, size_t len, xmlDoc **doc)
+{
+	/* Refused before parsing: libxml2 then never reads a DTD, so it never expands or fetches an
+	 * entity (the "billion laughs" and external-entity attacks). */
+	*doc = NULL;
+	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8) ||
+	    memmem(xml, len, "<!doctype", 9))
+		return -1;
+	if (len > 0x7fffffff)
+		return -2;
+	*doc = xmlReadMemory(xml, (int)len, NULL, NULL,
+	                     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (*doc && xmlDocGetRootElement(*doc) && !(*doc)->intSubset && !(*doc)->extSubset)
+		return 0;
+	xmlFreeDoc(*doc);
+	*doc = NULL;
+	return -2;
 }
 
 int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err)
 {
-	/* Refused before parsing: libxml2 then never reads a DTD, so it never expands or fetches an
-	 * entity (the "billion laughs" and external-entity attacks). */
-	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8) ||
-	    memmem(xml, len, "<!doctype", 9))
-		return idhub_fail(err, IDHUB_ERR_INVALID, "the response contains a DTD (refused)");
-	if (len > 0x7fffffff)
-		return idhub_fail(err, IDHUB_ERR_INVALID, "the response is too large");
-	xmlDoc *doc = xmlReadMemory(xml, (int)len, NULL, NULL,
-	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (!root || doc->intSubset || doc->extSubset) {
+	xmlDoc *doc;
+	int rc = saml_read_xml(xml, len, &doc);
+	if (rc)
+		return idhub_fail(err, IDHUB_ERR_INVALID, "%s",
+		                  rc == -1 ? "the response contains a DTD (refused)"
+		                           : "the response is not well-formed XML");
+	if (!saml_is_el(xmlDocGetRootElement(doc), P_NS, "Response")) {
 		xmlFreeDoc(doc);
-		idhub_fail(err, IDHUB_ERR_INVALID, "the response is not well-formed XML");
-		return -1;
-	}
-	if (!saml_is_el(root, P_NS, "Response")) {
-		xmlFreeDoc(doc);
-		idhub_fail(err, IDHUB_ERR_INVALID, "the message is not a SAML 2.0 Response");
-		return -1;
+		return idhub_fail(err, IDHUB_ERR_INVALID, "the message is not a SAML 2.0 Response");
 	}
 	walk w = {.allow_sha1 = allow_sha1};
 	visit(&w, doc->children);
@@ -183,9 +187,8 @@ int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err)
 }
 
 /* The same checks on a decrypted assertion (lasso's copy of its XML), minus the document counts. */
-int saml_precheck_node(void *xml_node, int allow_sha1, idhub_error *err)
+int saml_precheck_node(xmlNode *n, int allow_sha1, idhub_error *err)
 {
-	xmlNode *n = xml_node;
 	if (!n)
 		return 0;
 	walk w = {.allow_sha1 = allow_sha1};

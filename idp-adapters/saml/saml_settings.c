@@ -2,7 +2,6 @@
  * declarations (the hub parses and type-checks them, with FILE:LINE errors) and the checks that
  * span several, which make a bad setting fail at start with "<setting>: what is wrong". */
 #include "saml_int.h"
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,11 +43,6 @@ const idhub_setting_decl saml_settings[S_COUNT] = {
     [S_MAX_RESPONSE_SIZE] = {"max_response_size", IDHUB_SET_INT, "262144", 4096, 524288},
 };
 
-static const char *get(const idhub_adapter_config *cfg, int k)
-{
-	return cfg->values[k].set ? cfg->values[k].str : NULL;
-}
-
 static int uri_ok(const char *s)
 {
 	if (!*s || strlen(s) > 1024)
@@ -63,7 +57,7 @@ static int uri_ok(const char *s)
  * no file. */
 char *saml_pem_file(saml_ctx *c, const idhub_adapter_config *cfg, int k, idhub_error *err)
 {
-	const char *path = get(cfg, k);
+	const char *path = cfg->values[k].str;
 	size_t n = 0;
 	char *pem = c->svc->read_file(path, 65536, &n);
 	if (!pem || !n) {
@@ -125,7 +119,8 @@ static int parse_attribute_map(saml_ctx *c, const idhub_adapter_config *cfg, idh
 /* What the declarations cannot say: one metadata source, entity IDs, pairs of files. */
 int saml_settings_parse(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
 {
-	const char *file = get(cfg, S_IDP_METADATA_FILE), *url = get(cfg, S_IDP_METADATA_URL);
+	const idhub_value *v = cfg->values; /* str is NULL for a setting that is not set */
+	const char *file = v[S_IDP_METADATA_FILE].str, *url = v[S_IDP_METADATA_URL].str;
 	if (!file == !url)
 		return idhub_fail(
 		    err, IDHUB_ERR_INTERNAL,
@@ -135,32 +130,28 @@ int saml_settings_parse(saml_ctx *c, const idhub_adapter_config *cfg, idhub_erro
 		          : "settings");
 	c->idp_metadata_file = file;
 	c->idp_metadata_url = url;
-	c->idp_entity_id_setting = get(cfg, S_IDP_ENTITY_ID);
+	c->idp_entity_id_setting = v[S_IDP_ENTITY_ID].str;
 	if (c->idp_entity_id_setting && !uri_ok(c->idp_entity_id_setting))
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "idp_entity_id: not a valid entity ID");
-	if (get(cfg, S_METADATA_SIGNING_CERT) &&
+	if (v[S_METADATA_SIGNING_CERT].str &&
 	    !(c->metadata_signing_cert_pem = saml_pem_file(c, cfg, S_METADATA_SIGNING_CERT, err)))
 		return -1;
-	const char *sp = get(cfg, S_SP_ENTITY_ID);
+	const char *sp = v[S_SP_ENTITY_ID].str;
 	if (sp && !uri_ok(sp))
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "sp_entity_id: not a valid entity ID");
 	c->sp_entity_id = sp ? sp : c->metadata_url;
-	c->comparison = get(cfg, S_COMPARISON);
-	c->name_id_format = get(cfg, S_NAME_ID_FORMAT);
+	c->comparison = v[S_COMPARISON].str;
+	c->name_id_format = v[S_NAME_ID_FORMAT].str;
 	if (!uri_ok(c->name_id_format))
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "name_id_format: not a URI");
-	const char *sa = get(cfg, S_SUBJECT_ATTRIBUTE);
+	const char *sa = v[S_SUBJECT_ATTRIBUTE].str;
 	c->subject_attribute = sa && *sa ? sa : NULL;
 	c->allow_sha1 = (int)cfg->values[S_ALLOW_SHA1].num;
-	c->sign_requests = (int)cfg->values[S_SIGN_REQUESTS].num;
-	c->force_authn = (int)cfg->values[S_FORCE_AUTHN].num;
-	c->metadata_refresh = (long)cfg->values[S_METADATA_REFRESH].num;
 	c->leeway = (long)cfg->values[S_CLOCK_LEEWAY].num;
-	c->max_response = (long)cfg->values[S_MAX_RESPONSE_SIZE].num;
 	for (int k = S_SP_KEY_FILE; k <= S_SP_NEXT_KEY_FILE; k += 2)
-		if (!get(cfg, k) != !get(cfg, k + 1))
+		if (!v[k].str != !v[k + 1].str)
 			return idhub_fail(err, IDHUB_ERR_INTERNAL, "%s: %s and %s go together",
-			                  saml_settings[get(cfg, k) ? k : k + 1].name,
+			                  saml_settings[v[k].str ? k : k + 1].name,
 			                  saml_settings[k].name, saml_settings[k + 1].name);
 	return parse_contexts(c, cfg, err) || parse_attribute_map(c, cfg, err) ? -1 : 0;
 }
