@@ -5,7 +5,6 @@
  * and a PEM certificate belong together; and a certificate's DER in base64 (for metadata). */
 #include "host_int.h"
 #include "keypair.h"
-#include "services.h"
 #include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -130,11 +129,11 @@ static int generate(const char *cn, char **key_pem, char **cert_pem)
 	return rc;
 }
 
-/* The hub's file reader, with the rule that an empty file is no file. */
-static char *read_pem(const char *path)
+/* The instance's file reader, with the rule that an empty file is no file. */
+static char *read_pem(idhub_instance *in, const char *path)
 {
 	size_t n = 0;
-	char *s = idp_read_file(path, PEM_MAX, &n);
+	char *s = in->svc.read_file(path, PEM_MAX, &n);
 	if (s && !n) {
 		free(s);
 		s = NULL;
@@ -149,8 +148,8 @@ int idp_dev_key_pair(idhub_instance *in, const char *name, char **key_pem, char 
 	char kp[4096], cp[4096];
 	snprintf(kp, sizeof kp, "%s/%s-%s-%s.key", dir, in->adapter_name, in->id, name);
 	snprintf(cp, sizeof cp, "%s/%s-%s-%s.crt", dir, in->adapter_name, in->id, name);
-	*key_pem = read_pem(kp);
-	*cert_pem = read_pem(cp);
+	*key_pem = read_pem(in, kp);
+	*cert_pem = read_pem(in, cp);
 	if (*key_pem && *cert_pem && idp_key_pair_check(*key_pem, *cert_pem))
 		return 0;
 	if (*key_pem || *cert_pem) {

@@ -11,6 +11,7 @@
 #include "idp/datetime.h"
 #include "idp/host_int.h"
 #include "idp/keypair.h"
+#include "idp/services.h"
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -60,6 +61,7 @@ static void test_dev_key_pair(void **state)
 	idp_host h = {.cfg = &cfg};
 	idhub_instance in = {.h = &h, .id = "gov", .adapter_name = "saml"};
 	in.svc.log = no_log;
+	in.svc.read_file = idp_read_file;
 	snprintf(kp, sizeof kp, "%s/saml-gov-sp.key", dir);
 	snprintf(cp, sizeof cp, "%s/saml-gov-sp.crt", dir);
 
