@@ -4,6 +4,8 @@
  * and the HTTP client on liboauth2. Documents are in docs.c, JWS verification in jose.c. */
 #include "services.h"
 #include "host_int.h"
+#include "datetime.h"
+#include "keypair.h"
 #include "../audit/audit.h"
 #include "../pages/pages.h"
 #include "../tokens/jws.h"
@@ -498,7 +500,11 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .url_check = idp_url_check,
 	                      .read_file = idp_read_file,
 	                      .seal = svc_seal,
-	                      .unseal = svc_unseal};
+	                      .unseal = svc_unseal,
+	                      .dev_key_pair = idp_dev_key_pair,
+	                      .key_pair_check = idp_key_pair_check,
+	                      .cert_der_b64 = idp_cert_der_b64,
+	                      .parse_time = idp_parse_time};
 	return seal_key_load(in, h, id);
 }
 

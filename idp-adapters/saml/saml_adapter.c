@@ -8,10 +8,8 @@
  * setting to relax that.
  */
 #include "saml_int.h"
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* lasso_init initialises libxml2, xmlsec and OpenSSL for xmlsec: once per process, and before any
  * thread starts (the hub calls init before it starts its threads). */
@@ -20,10 +18,9 @@ static int lasso_ready, live_instances;
 /* lasso logs through GLib; route its messages to the hub's log at debug level, so that a forged
  * response does not fill the log with lasso's warnings (the adapter logs its own refusal). */
 static const idhub_services *log_svc;
-static void lasso_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data)
+static void lasso_log(const gchar *domain G_GNUC_UNUSED, GLogLevelFlags level, const gchar *msg,
+                      gpointer data G_GNUC_UNUSED)
 {
-	(void)domain;
-	(void)data;
 	if (log_svc)
 		log_svc->log(log_svc->inst, (level & G_LOG_LEVEL_CRITICAL) ? 4 : 7, "lasso: %s",
 		             msg);
@@ -31,49 +28,28 @@ static void lasso_log(const gchar *domain, GLogLevelFlags level, const gchar *ms
 
 static void ctx_free(saml_ctx *c)
 {
-	if (!c)
-		return;
-	free(c->callback_url);
-	free(c->sp_entity_id);
 	free(c->metadata_url);
 	free(c->sp_key_pem);
 	free(c->sp_cert_pem);
 	free(c->sp_next_key_pem);
 	free(c->sp_next_cert_pem);
 	free(c->sp_metadata);
-	free(c->idp_metadata_file);
-	free(c->idp_metadata_url);
-	free(c->idp_entity_id_setting);
 	free(c->metadata_signing_cert_pem);
-	free(c->name_id_format);
-	free(c->subject_attribute);
-	free(c->comparison);
-	for (int i = 0; i < SAML_MAX_LOAS; i++)
-		free(c->authn_contexts[i]);
-	for (int i = 0; i < c->nattrs; i++) {
+	for (int i = 0; i < c->nattrs; i++)
 		free(c->attrs[i].claim);
-		for (int k = 0; k < c->attrs[i].nnames; k++)
-			free(c->attrs[i].names[k]);
-	}
 	free(c);
-}
-
-/* Under --check-config: the settings only (no lasso, no key pair made, no metadata fetched). */
-static void *check_only(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
-{
-	c->checking = 1;
-	if (saml_settings_parse(c, cfg, err)) {
-		ctx_free(c);
-		return NULL;
-	}
-	return c;
 }
 
 static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err)
 {
+	/* The newest services this adapter uses (key pairs, parse_time) were appended to ABI 2. */
+	if (!IDHUB_HAS_SERVICE(svc, parse_time)) {
+		idhub_fail(err, IDHUB_ERR_INTERNAL, "this hub is older than the SAML adapter");
+		return NULL;
+	}
 	if (!lasso_ready && !cfg->checking) {
 		if (lasso_init() != 0) {
-			saml_set_err(err, IDHUB_ERR_INTERNAL, "lasso_init failed");
+			idhub_fail(err, IDHUB_ERR_INTERNAL, "lasso_init failed");
 			return NULL;
 		}
 		lasso_ready = 1;
@@ -82,28 +58,26 @@ static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *sv
 		                      lasso_log, NULL);
 	}
 	saml_ctx *c = calloc(1, sizeof(*c));
-	if (!c) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "out of memory");
+	if (!c || asprintf(&c->metadata_url, "%s/idp/%s/metadata", cfg->hub_base_url,
+	                   cfg->instance_id) < 0) {
+		free(c);
+		idhub_fail(err, IDHUB_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	c->svc = svc;
-	c->instance_id = cfg->instance_id;
-	c->callback_url = strdup(cfg->callback_url);
-	if (asprintf(&c->metadata_url, "%s/idp/%s/metadata", cfg->hub_base_url, cfg->instance_id) <
-	        0 ||
-	    !c->callback_url) {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "out of memory");
+	c->set = cfg->values;
+	c->callback_url = cfg->callback_url;
+	c->checking = cfg->checking;
+	int rc = saml_settings_parse(c, cfg, err);
+	/* Under --check-config: the settings only (no lasso, no key pair made, no metadata). */
+	if (!rc && !c->checking)
+		rc = saml_sp_load(c, cfg, err) || saml_idp_metadata_load(c, err);
+	if (rc) {
 		ctx_free(c);
 		return NULL;
 	}
-	if (cfg->checking)
-		return check_only(c, cfg, err);
-	if (saml_settings_parse(c, cfg, err) || saml_keys_load(c, cfg, err) ||
-	    saml_sp_metadata_build(c, err) || saml_idp_metadata_load(c, err)) {
-		ctx_free(c);
-		return NULL;
-	}
-	live_instances++;
+	if (!c->checking)
+		live_instances++;
 	return c;
 }
 

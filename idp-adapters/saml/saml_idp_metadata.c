@@ -2,9 +2,9 @@
  * fetched from a URL, every metadata_refresh seconds, the last good copy kept in the hub's store),
  * parsed here without DTDs, its XML signature verified with xmlsec when a metadata signing
  * certificate is configured, its validUntil honoured, the IdP's EntityDescriptor picked out, and a
- * LassoServer built from it: an IdP certificate rollover needs no restart. */
+ * LassoServer built from it (our SP and that one IdP): an IdP certificate rollover needs no
+ * restart. */
 #include "saml_int.h"
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,115 +12,74 @@
 #include <xmlsec/crypto.h>
 #include <xmlsec/xmldsig.h>
 #include <xmlsec/xmlsec.h>
-#include <xmlsec/xmltree.h>
 
 #define MAX_METADATA (4 * 1024 * 1024)
 
 static const xmlChar MD_NS[] = "urn:oasis:names:tc:SAML:2.0:metadata";
-static const xmlChar DS_NS[] = "http://www.w3.org/2000/09/xmldsig#";
-
-static int is_el(const xmlNode *n, const xmlChar *ns, const char *name)
+/* The transforms an enveloped signature needs, and nothing else (no XPath or XSLT from the
+ * document); SHA-1 only with allow_sha1. */
+static void enable_transforms(xmlSecDSigCtxPtr d, int allow_sha1)
 {
-	return n && n->type == XML_ELEMENT_NODE && n->ns && xmlStrEqual(n->ns->href, ns) &&
-	       xmlStrEqual(n->name, (const xmlChar *)name);
+	const xmlSecTransformId refs[] = {xmlSecTransformEnvelopedId, xmlSecTransformExclC14NId,
+	                                  xmlSecTransformInclC14NId,  xmlSecTransformSha256Id,
+	                                  xmlSecTransformSha384Id,    xmlSecTransformSha512Id};
+	const xmlSecTransformId sigs[] = {xmlSecTransformExclC14NId, xmlSecTransformInclC14NId,
+	                                  xmlSecTransformRsaSha256Id, xmlSecTransformRsaSha384Id,
+	                                  xmlSecTransformRsaSha512Id};
+	for (size_t i = 0; i < sizeof refs / sizeof *refs; i++)
+		xmlSecDSigCtxEnableReferenceTransform(d, refs[i]);
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		xmlSecDSigCtxEnableSignatureTransform(d, sigs[i]);
+	if (allow_sha1) {
+		xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha1Id);
+		xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha1Id);
+	}
 }
 
-static xmlNode *child(xmlNode *n, const xmlChar *ns, const char *name, int *count)
+/* Fills why with msg; returns -1. */
+static int refuse(char *why, size_t n, const char *msg)
 {
-	xmlNode *found = NULL;
-	int k = 0;
-	for (xmlNode *x = n ? n->children : NULL; x; x = x->next)
-		if (is_el(x, ns, name)) {
-			if (!found)
-				found = x;
-			k++;
-		}
-	if (count)
-		*count = k;
-	return found;
-}
-
-static int weak_alg(const xmlChar *alg)
-{
-	return alg &&
-	       (xmlStrstr(alg, (const xmlChar *)"sha1") || xmlStrstr(alg, (const xmlChar *)"md5"));
+	snprintf(why, n, "%s", msg);
+	return -1;
 }
 
 /* Verify the enveloped signature over the metadata's root element with the configured certificate.
  * Non-obvious checks: the one Reference must point at the root itself (else a signature over some
  * other element would "verify" the document: signature wrapping), and only the transforms an
- * enveloped signature needs are enabled (no XPath or XSLT from the document). */
+ * enveloped signature needs are enabled. */
 static int verify_root(xmlDoc *doc, const char *cert_pem, int allow_sha1, char *why, size_t n)
 {
 	xmlNode *root = xmlDocGetRootElement(doc);
-	int nsig;
-	xmlNode *sig = child(root, DS_NS, "Signature", &nsig);
-	if (!sig || nsig != 1) {
-		snprintf(why, n, "the metadata is not signed (one enveloped signature required)");
-		return -1;
-	}
-	xmlNode *si = child(sig, DS_NS, "SignedInfo", NULL);
-	int nref;
-	xmlNode *ref = child(si, DS_NS, "Reference", &nref);
-	xmlChar *uri = ref ? xmlGetProp(ref, (const xmlChar *)"URI") : NULL;
+	int nsig, weak = 0;
+	xmlNode *sig = saml_child(root, SAML_DS_NS, "Signature", &nsig);
+	if (!sig || nsig != 1)
+		return refuse(why, n,
+		              "the metadata is not signed (one enveloped signature required)");
+	if (!saml_sig_covers(sig, root, &weak))
+		return refuse(why, n, "the metadata signature does not cover its root element");
+	if (weak && !allow_sha1)
+		return refuse(why, n, "the metadata signature uses SHA-1 (allow_sha1 is false)");
 	xmlAttr *idattr = xmlHasProp(root, (const xmlChar *)"ID");
-	xmlChar *id = idattr ? xmlNodeGetContent((xmlNode *)idattr) : NULL;
-	int ok = nref == 1 && uri && id && uri[0] == '#' && xmlStrEqual(uri + 1, id);
-	xmlNode *sm = child(si, DS_NS, "SignatureMethod", NULL);
-	xmlNode *dm = child(ref, DS_NS, "DigestMethod", NULL);
-	xmlChar *sa = sm ? xmlGetProp(sm, (const xmlChar *)"Algorithm") : NULL;
-	xmlChar *da = dm ? xmlGetProp(dm, (const xmlChar *)"Algorithm") : NULL;
-	int weak = weak_alg(sa) || weak_alg(da);
-	xmlFree(sa);
-	xmlFree(da);
-	xmlFree(uri);
-	if (!ok) {
-		xmlFree(id);
-		snprintf(why, n, "the metadata signature does not cover its root element");
-		return -1;
-	}
-	if (weak && !allow_sha1) {
-		xmlFree(id);
-		snprintf(why, n, "the metadata signature uses SHA-1 (allow_sha1 is false)");
-		return -1;
-	}
-	xmlAttr *prev = xmlHasProp(root, (const xmlChar *)"ID");
+	xmlChar *id = xmlNodeGetContent((xmlNode *)idattr);
 	if (!xmlGetID(doc, id))
-		xmlAddID(NULL, doc, id, prev);
+		xmlAddID(NULL, doc, id, idattr);
 	xmlFree(id);
 
 	xmlSecKeyPtr key =
 	    xmlSecCryptoAppKeyLoadMemory((const xmlSecByte *)cert_pem, (xmlSecSize)strlen(cert_pem),
 	                                 xmlSecKeyDataFormatCertPem, NULL, NULL, NULL);
 	xmlSecDSigCtxPtr d = key ? xmlSecDSigCtxCreate(NULL) : NULL;
-	int rc = -1;
 	if (!d) {
 		xmlSecKeyDestroy(key);
-		snprintf(why, n, "metadata_signing_cert: not a usable certificate");
-		return -1;
+		return refuse(why, n, "metadata_signing_cert: not a usable certificate");
 	}
 	d->signKey = key;
 	d->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformEnvelopedId);
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformExclC14NId);
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformInclC14NId);
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha256Id);
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha384Id);
-	xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha512Id);
-	xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformExclC14NId);
-	xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformInclC14NId);
-	xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha256Id);
-	xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha384Id);
-	xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha512Id);
-	if (allow_sha1) {
-		xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha1Id);
-		xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha1Id);
-	}
+	enable_transforms(d, allow_sha1);
+	int rc = 0;
 	if (xmlSecDSigCtxVerify(d, sig) < 0 || d->status != xmlSecDSigStatusSucceeded)
-		snprintf(why, n,
-		         "the metadata signature does not verify with metadata_signing_cert");
-	else
-		rc = 0;
+		rc = refuse(why, n,
+		            "the metadata signature does not verify with metadata_signing_cert");
 	xmlSecDSigCtxDestroy(d); /* destroys signKey too */
 	return rc;
 }
@@ -128,90 +87,65 @@ static int verify_root(xmlDoc *doc, const char *cert_pem, int allow_sha1, char *
 static int expired(saml_ctx *c, xmlNode *n)
 {
 	xmlChar *vu = xmlGetProp(n, (const xmlChar *)"validUntil");
-	int64_t t = vu ? saml_parse_time((const char *)vu) : 0;
+	int64_t t = vu ? c->svc->parse_time((const char *)vu) : 0;
 	xmlFree(vu);
 	return t < 0 || (t > 0 && t < c->svc->now(c->svc->inst));
 }
 
-static int has_idp_role(xmlNode *ed)
+/* The IdP entities at or under x (an EntitiesDescriptor nests others) named want (NULL: any):
+ * how many in *count, the first in *found. */
+static void find_idp(xmlNode *x, const char *want, int *count, xmlNode **found)
 {
-	return child(ed, MD_NS, "IDPSSODescriptor", NULL) != NULL;
-}
-
-static xmlNode *find_idp(xmlNode *n, const char *want, int *count, xmlNode **found)
-{
-	for (xmlNode *x = n->children; x; x = x->next) {
-		if (is_el(x, MD_NS, "EntitiesDescriptor")) {
-			find_idp(x, want, count, found);
-		} else if (is_el(x, MD_NS, "EntityDescriptor") && has_idp_role(x)) {
-			xmlChar *eid = xmlGetProp(x, (const xmlChar *)"entityID");
-			if (eid && (!want || xmlStrEqual(eid, (const xmlChar *)want))) {
-				(*count)++;
-				if (!*found)
-					*found = x;
-			}
-			xmlFree(eid);
-		}
-	}
-	return *found;
-}
-
-/* Parse, verify, choose the IdP; returns its EntityDescriptor as a document of its own. */
-static char *extract(saml_ctx *c, const char *xml, size_t len, char **entity_id, char *why,
-                     size_t n)
-{
-	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8)) {
-		snprintf(why, n, "the metadata has a DTD (refused)");
-		return NULL;
-	}
-	xmlDoc *doc = xmlReadMemory(xml, (int)len, NULL, NULL,
-	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-	char *out = NULL;
-	if (!root || doc->intSubset || doc->extSubset) {
-		snprintf(why, n, "the metadata is not well-formed XML");
-		goto done;
-	}
-	if (c->metadata_signing_cert_pem &&
-	    verify_root(doc, c->metadata_signing_cert_pem, c->allow_sha1, why, n))
-		goto done;
-	if (expired(c, root)) {
-		snprintf(why, n, "the metadata has expired (validUntil)");
-		goto done;
-	}
-	xmlNode *ed = NULL;
-	int count = 0;
-	if (is_el(root, MD_NS, "EntityDescriptor")) {
-		xmlChar *eid = xmlGetProp(root, (const xmlChar *)"entityID");
-		if (has_idp_role(root) && eid &&
-		    (!c->idp_entity_id_setting ||
-		     xmlStrEqual(eid, (const xmlChar *)c->idp_entity_id_setting))) {
-			ed = root;
-			count = 1;
+	if (saml_is_el(x, MD_NS, "EntitiesDescriptor")) {
+		for (xmlNode *k = x->children; k; k = k->next)
+			find_idp(k, want, count, found);
+	} else if (saml_is_el(x, MD_NS, "EntityDescriptor") &&
+	           saml_child(x, MD_NS, "IDPSSODescriptor", NULL)) {
+		xmlChar *eid = xmlGetProp(x, (const xmlChar *)"entityID");
+		if (eid && (!want || xmlStrEqual(eid, (const xmlChar *)want))) {
+			(*count)++;
+			if (!*found)
+				*found = x;
 		}
 		xmlFree(eid);
-	} else if (is_el(root, MD_NS, "EntitiesDescriptor")) {
-		find_idp(root, c->idp_entity_id_setting, &count, &ed);
 	}
-	if (!ed || count != 1) {
+}
+
+/* The metadata verified and unexpired, and the one IdP in it: 0 with *ed its EntityDescriptor, or
+ * -1 with why filled. */
+static int choose(saml_ctx *c, xmlDoc *doc, xmlNode **ed, char *why, size_t n)
+{
+	xmlNode *root = xmlDocGetRootElement(doc);
+	if (c->metadata_signing_cert_pem &&
+	    verify_root(doc, c->metadata_signing_cert_pem, c->allow_sha1, why, n))
+		return -1;
+	if (expired(c, root))
+		return refuse(why, n, "the metadata has expired (validUntil)");
+	int count = 0;
+	find_idp(root, c->idp_entity_id_setting, &count, ed);
+	if (!*ed || count != 1) {
 		snprintf(why, n,
 		         count > 1 ? "the metadata holds several IdPs: set idp_entity_id"
 		                   : "the metadata has no IDPSSODescriptor for %s",
 		         c->idp_entity_id_setting ? c->idp_entity_id_setting : "the IdP");
-		goto done;
+		return -1;
 	}
-	if (ed != root && expired(c, ed)) {
-		snprintf(why, n, "the IdP's EntityDescriptor has expired (validUntil)");
-		goto done;
-	}
+	if (*ed != root && expired(c, *ed))
+		return refuse(why, n, "the IdP's EntityDescriptor has expired (validUntil)");
+	return 0;
+}
+
+/* ed as a document of its own (malloc'd text), its entityID in *entity_id; NULL on failure. */
+static char *own_document(xmlNode *ed, char **entity_id)
+{
 	xmlDoc *one = xmlNewDoc((const xmlChar *)"1.0");
 	xmlNode *copy = xmlDocCopyNode(ed, one, 1);
 	xmlDocSetRootElement(one, copy);
 	xmlReconciliateNs(one, copy);
 	xmlChar *mem = NULL;
-	int mlen = 0;
-	xmlDocDumpMemory(one, &mem, &mlen);
+	xmlDocDumpMemory(one, &mem, NULL);
 	xmlChar *eid = xmlGetProp(ed, (const xmlChar *)"entityID");
+	char *out = NULL;
 	if (mem && eid) {
 		out = strdup((const char *)mem);
 		*entity_id = strdup((const char *)eid);
@@ -219,19 +153,26 @@ static char *extract(saml_ctx *c, const char *xml, size_t len, char **entity_id,
 	xmlFree(eid);
 	xmlFree(mem);
 	xmlFreeDoc(one);
-done:
-	xmlFreeDoc(doc);
 	return out;
 }
 
-/* The live IdP: a LassoServer for our SP and the one trusted IdP, built from one good copy of the
- * metadata. The hub keeps the metadata document fresh and hands the current one out by
- * reference, so a refresh (an IdP certificate rollover) swaps it in while logins on the old one
- * finish. */
-typedef struct saml_live {
-	LassoServer *server;
-	char *entity_id;
-} saml_live;
+/* Parse, verify, choose the IdP; returns its EntityDescriptor as a document of its own. */
+static char *extract(saml_ctx *c, const char *xml, size_t len, char **entity_id, char *why,
+                     size_t n)
+{
+	xmlDoc *doc;
+	xmlNode *ed = NULL;
+	int rc = saml_read_xml(xml, len, &doc);
+	if (rc) {
+		refuse(why, n,
+		       rc == -1 ? "the metadata has a DTD (refused)"
+		                : "the metadata is not well-formed XML");
+		return NULL;
+	}
+	char *out = choose(c, doc, &ed, why, n) ? NULL : own_document(ed, entity_id);
+	xmlFreeDoc(doc);
+	return out;
+}
 
 static void live_release(void *p)
 {
@@ -241,19 +182,41 @@ static void live_release(void *p)
 	free(l);
 }
 
+/* A LassoServer for our SP (its description and keys) and the IdP of one metadata copy. */
+static LassoServer *server_new(saml_ctx *c, const char *idp_metadata, char *why, size_t n)
+{
+	LassoServer *s = lasso_server_new_from_buffers(c->sp_metadata, c->sp_key_pem, NULL, NULL);
+	if (!s) {
+		snprintf(why, n, "sp_key_file: lasso refused our SP key/metadata");
+		return NULL;
+	}
+	/* AuthnRequests are signed with RSA-SHA256, never lasso's historical RSA-SHA1 default. */
+	s->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
+	int rc;
+	if (lasso_server_set_encryption_private_key_with_password(s, c->sp_key_pem, NULL) != 0 ||
+	    (c->sp_next_key_pem &&
+	     lasso_server_set_encryption_private_key_with_password(s, c->sp_next_key_pem, NULL)))
+		snprintf(why, n, "sp_key_file: lasso refused the decryption key");
+	else if ((rc = lasso_server_add_provider_from_buffer(s, LASSO_PROVIDER_ROLE_IDP,
+	                                                     idp_metadata, NULL, NULL)) != 0)
+		snprintf(why, n, "the IdP metadata was refused by lasso: %.141s",
+		         lasso_strerror(rc));
+	else
+		return s;
+	g_object_unref(s);
+	return NULL;
+}
+
 static void *live_parse(void *arg, const char *xml, size_t len, char *why, size_t n)
 {
 	saml_ctx *c = arg;
 	char *eid = NULL, *one = extract(c, xml, len, &eid, why, n);
 	saml_live *l = one ? calloc(1, sizeof *l) : NULL;
-	idhub_error e = {0};
-	if (l && (l->server = saml_server_new(c, one, &eid, &e))) {
+	if (l && (l->server = server_new(c, one, why, n))) {
 		l->entity_id = eid;
 		free(one);
 		return l;
 	}
-	if (one)
-		snprintf(why, n, "%.180s", e.message);
 	free(one);
 	free(eid);
 	free(l);
@@ -287,8 +250,8 @@ int saml_idp_metadata_load(saml_ctx *c, idhub_error *err)
 	snprintf(file, sizeof file, "file://%s", c->idp_metadata_file ? c->idp_metadata_file : "");
 	idhub_doc_spec spec = {.name = "idp-metadata",
 	                       .url = c->idp_metadata_url ? c->idp_metadata_url : file,
-	                       .refresh = c->metadata_refresh,
-	                       .min_refetch = c->metadata_refresh,
+	                       .refresh = c->set[S_METADATA_REFRESH].num,
+	                       .min_refetch = c->set[S_METADATA_REFRESH].num,
 	                       .max_size = MAX_METADATA,
 	                       .timeout_s = 10,
 	                       .parse = live_parse,
@@ -306,17 +269,4 @@ int saml_idp_metadata_load(saml_ctx *c, idhub_error *err)
 	return idhub_fail(err, IDHUB_ERR_INTERNAL, "%s: %s",
 	                  c->idp_metadata_file ? "idp_metadata_file" : "idp_metadata_url",
 	                  c->last_why[0] ? c->last_why : "cannot load the metadata");
-}
-
-LassoServer *saml_server_get(saml_ctx *c, char **entity_id)
-{
-	const saml_live *l = c->svc->doc_get(c->live);
-	LassoServer *s = l ? g_object_ref(l->server) : NULL;
-	*entity_id = l ? strdup(l->entity_id) : NULL;
-	c->svc->doc_put(c->live, l);
-	if (s && !*entity_id) {
-		g_object_unref(s);
-		s = NULL;
-	}
-	return s;
 }

@@ -6,44 +6,32 @@
 #include <lasso/lasso.h>
 #include <lasso/xml/misc_text_node.h>
 #include <lasso/xml/tools.h>
-#include <lasso/xml/saml-2.0/saml2_assertion.h>
 #include <lasso/xml/saml-2.0/saml2_attribute.h>
 #include <lasso/xml/saml-2.0/saml2_attribute_statement.h>
 #include <lasso/xml/saml-2.0/saml2_attribute_value.h>
 #include <lasso/xml/saml-2.0/saml2_audience_restriction.h>
-#include <lasso/xml/saml-2.0/saml2_authn_context.h>
 #include <lasso/xml/saml-2.0/saml2_authn_statement.h>
-#include <lasso/xml/saml-2.0/saml2_conditions.h>
-#include <lasso/xml/saml-2.0/saml2_name_id.h>
-#include <lasso/xml/saml-2.0/saml2_subject.h>
-#include <lasso/xml/saml-2.0/saml2_subject_confirmation.h>
-#include <lasso/xml/saml-2.0/saml2_subject_confirmation_data.h>
 #include <lasso/xml/saml-2.0/samlp2_authn_request.h>
-#include <lasso/xml/saml-2.0/samlp2_name_id_policy.h>
-#include <lasso/xml/saml-2.0/samlp2_requested_authn_context.h>
 #include <lasso/xml/saml-2.0/samlp2_response.h>
-#include <lasso/xml/saml-2.0/samlp2_status.h>
-#include <lasso/xml/saml-2.0/samlp2_status_code.h>
-#include <stddef.h>
-#include <stdint.h>
+#include <libxml/tree.h>
 
 #define SAML_MAX_LOAS 8
 #define SAML_MAX_ATTRS 16
 
 /* One hub attribute and the SAML attribute names (Name or FriendlyName) it is read from. */
 typedef struct saml_attr_map {
-	char *claim;
-	char *names[6];
+	char *claim;    /* one malloc'd copy of the entry, cut in place */
+	char *names[6]; /* into claim's copy */
 	int nnames;
 } saml_attr_map;
 
+/* Strings declared const point into the hub's config (valid until destroy); the others are ours. */
 typedef struct saml_ctx {
 	const idhub_services *svc;
-	const char *instance_id;
-	int checking; /* made for --check-config: no lasso, no keys, no metadata */
-	char
-	    *callback_url; /* our AssertionConsumerService (the hub's callback for this instance) */
-	char *sp_entity_id;
+	const idhub_value *set;   /* the settings as the hub parsed them, by enum saml_setting */
+	int checking;             /* made for --check-config: no lasso, no keys, no metadata */
+	const char *callback_url; /* our AssertionConsumerService (the hub's callback for us) */
+	const char *sp_entity_id;
 	char *metadata_url; /* where the hub publishes our SP metadata */
 
 	/* SP keys: PEM text. next_* is the rollover pair published alongside the current one. */
@@ -51,25 +39,21 @@ typedef struct saml_ctx {
 	char *sp_metadata; /* our SP metadata document (what lasso and the IdP both read) */
 
 	/* IdP metadata source and trust. */
-	char *idp_metadata_file, *idp_metadata_url, *idp_entity_id_setting;
+	const char *idp_metadata_file, *idp_metadata_url, *idp_entity_id_setting;
 	char *metadata_signing_cert_pem;
-	long metadata_refresh; /* seconds between reloads of the IdP metadata */
 
 	/* Checks. */
 	int allow_sha1;
-	int sign_requests;
-	int force_authn;
 	long leeway;
-	long max_response; /* bytes of base64 */
-	char *name_id_format;
-	char *subject_attribute;             /* NULL: the NameID is the subject */
-	char *comparison;                    /* RequestedAuthnContext Comparison */
-	char *authn_contexts[SAML_MAX_LOAS]; /* per hub level; NULL: the IdP has no such level */
+	const char *name_id_format;
+	const char *subject_attribute;             /* NULL: the NameID is the subject */
+	const char *comparison;                    /* RequestedAuthnContext Comparison */
+	const char *authn_contexts[SAML_MAX_LOAS]; /* per hub level; NULL: the IdP has none */
 	int nloas;
 	saml_attr_map attrs[SAML_MAX_ATTRS];
 	int nattrs;
 
-	/* The live IdP: a document the hub keeps fresh, read through saml_server_get. */
+	/* The live IdP: a document the hub keeps fresh, its parsed form a saml_live. */
 	idhub_doc *live;
 	int loading;        /* at init: a failure is reported as "metadata: ...", not a refresh */
 	char last_why[300]; /* the last failure's reason (written by the fetching thread) */
@@ -101,54 +85,47 @@ enum saml_setting {
 };
 extern const idhub_setting_decl saml_settings[S_COUNT];
 
-/* The message of err, status st, and -1 (the fuzz target defines its own). */
-#define saml_set_err idhub_fail
-
 /* saml_settings.c: the checks that span settings, into ctx (err "<setting>: ..."). */
 int saml_settings_parse(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err);
-/* The hub's file reader; NULL for an empty file too. */
-char *saml_read_file(saml_ctx *c, const char *path, size_t max, size_t *len);
+/* The PEM text of the file setting k names (malloc'd), or NULL with err filled. */
+char *saml_pem_file(saml_ctx *c, const idhub_adapter_config *cfg, int k, idhub_error *err);
 
-/* saml_keys.c: load the configured SP key and certificate, or make a dev pair in state_dir. */
-int saml_keys_load(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err);
-/* The base64 DER body of a PEM certificate (malloc'd), for metadata. */
-char *saml_cert_b64(const char *pem);
+/* saml_sp.c: our SP's keys (the configured pair, or the hub's dev pair) and its metadata. */
+int saml_sp_load(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err);
 
-/* saml_sp_metadata.c: build ctx->sp_metadata. */
-int saml_sp_metadata_build(saml_ctx *c, idhub_error *err);
-
-/* saml_idp_metadata.c: the IdP metadata as a hub document (first load at init), verified, and the
- * LassoServer built from it: saml_server_get gives it with a reference (g_object_unref, free
- * entity_id after). */
+/* saml_idp_metadata.c: the IdP metadata as a hub document (first load at init), verified. Its
+ * parsed form is a saml_live: a LassoServer for our SP and the one trusted IdP, built from one good
+ * copy. The hub keeps the document fresh and hands the current copy out by reference (doc_get,
+ * doc_put after use), so a refresh (an IdP certificate rollover) swaps it in while logins on the
+ * old one finish; the server is shared read-only by every request thread. */
+typedef struct saml_live {
+	LassoServer *server;
+	char *entity_id;
+} saml_live;
 int saml_idp_metadata_load(saml_ctx *c, idhub_error *err);
-LassoServer *saml_server_get(saml_ctx *c, char **entity_id);
-int saml_metadata_verify(const char *xml, size_t len, const char *cert_pem, char *why, size_t n);
-
-/* saml_server.c: a LassoServer for our SP and the IdP of one metadata copy. */
-LassoServer *saml_server_new(saml_ctx *c, const char *idp_metadata, char **entity_id,
-                             idhub_error *err);
 
 /* saml_request.c: the AuthnRequest (start). */
 int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_start_result *out,
                idhub_error *err);
 
 /* saml_precheck.c: structural checks on the decoded Response before lasso parses it. */
+/* Parses xml with libxml2 without ever reading a DTD (one is refused before parsing): 0 with *doc
+ * set (xmlFreeDoc it), -1 when xml has a DTD, -2 when it is not well-formed XML. */
+int saml_read_xml(const char *xml, size_t len, xmlDoc **doc);
 int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err);
-int saml_precheck_node(void *xml_node, int allow_sha1, idhub_error *err);
+int saml_precheck_node(xmlNode *n, int allow_sha1, idhub_error *err);
+/* XML helpers the metadata reader shares: is n the element ns:name; the first child ns:name (and
+ * how many there are, in *count if non-NULL). */
+#define SAML_DS_NS ((const xmlChar *)"http://www.w3.org/2000/09/xmldsig#")
+int saml_is_el(const xmlNode *n, const xmlChar *ns, const char *name);
+xmlNode *saml_child(xmlNode *n, const xmlChar *ns, const char *name, int *count);
+/* Whether signature sig has one SignedInfo with one Reference to parent's ID; *weak set to 1 when
+ * it uses SHA-1 or MD5. */
+int saml_sig_covers(xmlNode *sig, xmlNode *parent, int *weak);
 
-/* saml_time.c: xs:dateTime (UTC) to UNIX seconds; -1 when malformed. */
-int64_t saml_parse_time(const char *s);
-
-/* saml_response.c: the Response-processing entry point (finish, and the fuzz target). */
-int saml_process_response(saml_ctx *c, idhub_arena *a, const char *b64,
-                          const idhub_login_request *req, idhub_identity *out, idhub_error *err);
+/* saml_response.c: finish. */
 int saml_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
                 const idhub_login_request *req, idhub_identity *out, idhub_error *err);
-
-/* saml_attrs.c: attribute and level-of-assurance mapping. */
-int saml_map_attributes(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as, idhub_identity *out,
-                        const char **subject_attr_value);
-int saml_level_of(const saml_ctx *c, const char *class_ref);
 
 /* The xs:ID we send as the AuthnRequest ID for a journey nonce (a leading "_": an NCName). */
 char *saml_request_id(idhub_arena *a, const idhub_services *svc, const char *nonce);

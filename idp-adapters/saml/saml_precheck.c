@@ -15,9 +15,7 @@
 
 static const xmlChar P_NS[] = "urn:oasis:names:tc:SAML:2.0:protocol";
 static const xmlChar A_NS[] = "urn:oasis:names:tc:SAML:2.0:assertion";
-static const xmlChar DS_NS[] = "http://www.w3.org/2000/09/xmldsig#";
-
-static int is_el(const xmlNode *n, const xmlChar *ns, const char *name)
+int saml_is_el(const xmlNode *n, const xmlChar *ns, const char *name)
 {
 	return n && n->type == XML_ELEMENT_NODE && n->ns && xmlStrEqual(n->ns->href, ns) &&
 	       xmlStrEqual(n->name, (const xmlChar *)name);
@@ -26,7 +24,6 @@ static int is_el(const xmlNode *n, const xmlChar *ns, const char *name)
 typedef struct walk {
 	int assertions, responses, bad_sig, weak, comments, entities;
 	int allow_sha1;
-	const char *why;
 	xmlChar *ids[64];
 	int nids, dup_id;
 } walk;
@@ -37,16 +34,44 @@ static int weak_alg(const xmlChar *alg)
 	       (xmlStrstr(alg, (const xmlChar *)"sha1") || xmlStrstr(alg, (const xmlChar *)"md5"));
 }
 
-static xmlNode *only_child(xmlNode *n, const xmlChar *ns, const char *name, int *count)
+xmlNode *saml_child(xmlNode *n, const xmlChar *ns, const char *name, int *count)
 {
-	xmlNode *f = NULL;
-	*count = 0;
+	xmlNode *found = NULL;
+	int k = 0;
 	for (xmlNode *x = n ? n->children : NULL; x; x = x->next)
-		if (is_el(x, ns, name)) {
-			f = f ? f : x;
-			(*count)++;
+		if (saml_is_el(x, ns, name)) {
+			found = found ? found : x;
+			k++;
 		}
-	return f;
+	if (count)
+		*count = k;
+	return found;
+}
+
+/* Whether sig holds one SignedInfo with one Reference, to "#" and the ID of parent (a signature
+ * over any other element would "verify" without covering parent: signature wrapping). *weak is set
+ * when its signature or digest algorithm is SHA-1 or MD5. */
+int saml_sig_covers(xmlNode *sig, xmlNode *parent, int *weak)
+{
+	int nsi, nref;
+	xmlNode *si = saml_child(sig, SAML_DS_NS, "SignedInfo", &nsi);
+	xmlNode *ref = saml_child(si, SAML_DS_NS, "Reference", &nref);
+	if (nsi != 1 || nref != 1)
+		return 0;
+	xmlChar *uri = xmlGetProp(ref, (const xmlChar *)"URI");
+	xmlChar *id = xmlGetProp(parent, (const xmlChar *)"ID");
+	int ok = uri && id && uri[0] == '#' && xmlStrEqual(uri + 1, id);
+	xmlFree(uri);
+	xmlFree(id);
+	xmlNode *sm = saml_child(si, SAML_DS_NS, "SignatureMethod", NULL);
+	xmlNode *dm = saml_child(ref, SAML_DS_NS, "DigestMethod", NULL);
+	xmlChar *sa = sm ? xmlGetProp(sm, (const xmlChar *)"Algorithm") : NULL;
+	xmlChar *da = dm ? xmlGetProp(dm, (const xmlChar *)"Algorithm") : NULL;
+	if (weak_alg(sa) || weak_alg(da))
+		*weak = 1;
+	xmlFree(sa);
+	xmlFree(da);
+	return ok;
 }
 
 /* A ds:Signature: its parent must be a Response or an Assertion, it must be the only one there,
@@ -54,38 +79,11 @@ static xmlNode *only_child(xmlNode *n, const xmlChar *ns, const char *name, int 
 static void check_signature(walk *w, xmlNode *sig)
 {
 	xmlNode *parent = sig->parent;
-	if (!(is_el(parent, P_NS, "Response") || is_el(parent, A_NS, "Assertion"))) {
+	int nsig;
+	saml_child(parent, SAML_DS_NS, "Signature", &nsig);
+	if (!(saml_is_el(parent, P_NS, "Response") || saml_is_el(parent, A_NS, "Assertion")) ||
+	    nsig != 1 || !saml_sig_covers(sig, parent, &w->weak))
 		w->bad_sig = 1;
-		return;
-	}
-	int nsig, nsi;
-	only_child(parent, DS_NS, "Signature", &nsig);
-	xmlNode *si = only_child(sig, DS_NS, "SignedInfo", &nsi);
-	if (nsig != 1 || nsi != 1) {
-		w->bad_sig = 1;
-		return;
-	}
-	int nref;
-	xmlNode *ref = only_child(si, DS_NS, "Reference", &nref);
-	if (nref != 1) {
-		w->bad_sig = 1;
-		return;
-	}
-	xmlChar *uri = xmlGetProp(ref, (const xmlChar *)"URI");
-	xmlChar *id = xmlGetProp(parent, (const xmlChar *)"ID");
-	if (!uri || !id || uri[0] != '#' || !xmlStrEqual(uri + 1, id))
-		w->bad_sig = 1;
-	xmlFree(uri);
-	xmlFree(id);
-	int n;
-	xmlNode *sm = only_child(si, DS_NS, "SignatureMethod", &n);
-	xmlNode *dm = only_child(ref, DS_NS, "DigestMethod", &n);
-	xmlChar *sa = sm ? xmlGetProp(sm, (const xmlChar *)"Algorithm") : NULL;
-	xmlChar *da = dm ? xmlGetProp(dm, (const xmlChar *)"Algorithm") : NULL;
-	if (weak_alg(sa) || weak_alg(da))
-		w->weak = 1;
-	xmlFree(sa);
-	xmlFree(da);
 }
 
 static void visit(walk *w, xmlNode *n)
@@ -107,26 +105,23 @@ static void visit(walk *w, xmlNode *n)
 		default:
 			continue;
 		}
-		if (is_el(n, A_NS, "Assertion") || is_el(n, A_NS, "EncryptedAssertion")) {
+		if (saml_is_el(n, A_NS, "Assertion") || saml_is_el(n, A_NS, "EncryptedAssertion")) {
 			w->assertions++;
-			if (!is_el(n->parent, P_NS, "Response"))
+			if (!saml_is_el(n->parent, P_NS, "Response"))
 				w->assertions += 100; /* an assertion anywhere else: wrapping */
 		}
-		if (is_el(n, P_NS, "Response"))
+		if (saml_is_el(n, P_NS, "Response"))
 			w->responses++;
-		if (is_el(n, DS_NS, "Signature"))
+		if (saml_is_el(n, SAML_DS_NS, "Signature"))
 			check_signature(w, n);
-		xmlAttr *id = xmlHasProp(n, (const xmlChar *)"ID");
-		if (id) {
-			xmlChar *v = xmlNodeGetContent((xmlNode *)id);
-			for (int i = 0; v && i < w->nids; i++)
-				if (xmlStrEqual(w->ids[i], v))
-					w->dup_id = 1;
-			if (v && w->nids < 64)
-				w->ids[w->nids++] = v;
-			else
-				xmlFree(v);
-		}
+		xmlChar *id = xmlGetProp(n, (const xmlChar *)"ID");
+		for (int i = 0; id && i < w->nids; i++)
+			if (xmlStrEqual(w->ids[i], id))
+				w->dup_id = 1;
+		if (id && w->nids < 64)
+			w->ids[w->nids++] = id;
+		else
+			xmlFree(id);
 		visit(w, n->children);
 	}
 }
@@ -151,33 +146,39 @@ static int verdict(walk *w, int whole, idhub_error *err)
 		why = "the response is signed with SHA-1, which this IdP is not allowed to use";
 	for (int i = 0; i < w->nids; i++)
 		xmlFree(w->ids[i]);
-	if (why)
-		return saml_set_err(err, IDHUB_ERR_INVALID, "%s", why);
-	return 0;
+	return why ? idhub_fail(err, IDHUB_ERR_INVALID, "%s", why) : 0;
+}
+
+int saml_read_xml(const char *xml, size_t len, xmlDoc **doc)
+{
+	/* Refused before parsing: libxml2 then never reads a DTD, so it never expands or fetches an
+	 * entity (the "billion laughs" and external-entity attacks). */
+	*doc = NULL;
+	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8) ||
+	    memmem(xml, len, "<!doctype", 9))
+		return -1;
+	if (len > 0x7fffffff)
+		return -2;
+	*doc = xmlReadMemory(xml, (int)len, NULL, NULL,
+	                     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (*doc && xmlDocGetRootElement(*doc) && !(*doc)->intSubset && !(*doc)->extSubset)
+		return 0;
+	xmlFreeDoc(*doc);
+	*doc = NULL;
+	return -2;
 }
 
 int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err)
 {
-	/* Refused before parsing: libxml2 then never reads a DTD, so it never expands or fetches an
-	 * entity (the "billion laughs" and external-entity attacks). */
-	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8) ||
-	    memmem(xml, len, "<!doctype", 9))
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "the response contains a DTD (refused)");
-	if (len > 0x7fffffff)
-		return saml_set_err(err, IDHUB_ERR_INVALID, "the response is too large");
-	xmlDoc *doc = xmlReadMemory(xml, (int)len, NULL, NULL,
-	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (!root || doc->intSubset || doc->extSubset) {
+	xmlDoc *doc;
+	int rc = saml_read_xml(xml, len, &doc);
+	if (rc)
+		return idhub_fail(err, IDHUB_ERR_INVALID, "%s",
+		                  rc == -1 ? "the response contains a DTD (refused)"
+		                           : "the response is not well-formed XML");
+	if (!saml_is_el(xmlDocGetRootElement(doc), P_NS, "Response")) {
 		xmlFreeDoc(doc);
-		saml_set_err(err, IDHUB_ERR_INVALID, "the response is not well-formed XML");
-		return -1;
-	}
-	if (!is_el(root, P_NS, "Response")) {
-		xmlFreeDoc(doc);
-		saml_set_err(err, IDHUB_ERR_INVALID, "the message is not a SAML 2.0 Response");
-		return -1;
+		return idhub_fail(err, IDHUB_ERR_INVALID, "the message is not a SAML 2.0 Response");
 	}
 	walk w = {.allow_sha1 = allow_sha1};
 	visit(&w, doc->children);
@@ -186,9 +187,8 @@ int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err)
 }
 
 /* The same checks on a decrypted assertion (lasso's copy of its XML), minus the document counts. */
-int saml_precheck_node(void *xml_node, int allow_sha1, idhub_error *err)
+int saml_precheck_node(xmlNode *n, int allow_sha1, idhub_error *err)
 {
-	xmlNode *n = xml_node;
 	if (!n)
 		return 0;
 	walk w = {.allow_sha1 = allow_sha1};

@@ -2,17 +2,13 @@
  * ID is derived from the journey's nonce (checked as InResponseTo in finish), the RelayState is the
  * hub's request id, and RequestedAuthnContext asks for the IdP's context of the required level. */
 #include "saml_int.h"
-#include <stdio.h>
-#include <stdlib.h>
+#include <lasso/utils.h>
 #include <string.h>
 
 char *saml_request_id(idhub_arena *a, const idhub_services *svc, const char *nonce)
 {
 	/* The nonce is base64url: with a leading "_" it is an NCName, as xs:ID must be. */
-	size_t n = strlen(nonce) + 2;
-	char *id = svc->alloc(a, n);
-	snprintf(id, n, "_%s", nonce);
-	return id;
+	return svc->sprintf(a, "_%s", nonce);
 }
 
 int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_start_result *out,
@@ -20,8 +16,8 @@ int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_
 {
 	saml_ctx *c = ctx;
 	if (req->min_loa < 1 || req->min_loa > c->nloas)
-		return saml_set_err(err, IDHUB_ERR_LOA, "no authentication context for level %d",
-		                    req->min_loa);
+		return idhub_fail(err, IDHUB_ERR_LOA, "no authentication context for level %d",
+		                  req->min_loa);
 	/* The IdP's context for the required level; with "minimum" the lowest level at or above it
 	 * that the IdP has. */
 	const char *ctxref = NULL;
@@ -31,46 +27,40 @@ int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_
 			break;
 	}
 	if (!ctxref)
-		return saml_set_err(err, IDHUB_ERR_LOA,
-		                    "the IdP has no authentication context for level %d",
-		                    req->min_loa);
-	char *idp = NULL;
-	LassoServer *s = saml_server_get(c, &idp);
-	if (!s)
-		return saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
-	LassoLogin *login = lasso_login_new(s);
+		return idhub_fail(err, IDHUB_ERR_LOA,
+		                  "the IdP has no authentication context for level %d",
+		                  req->min_loa);
+	const saml_live *live = c->svc->doc_get(c->live);
+	if (!live)
+		return idhub_fail(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
+	LassoLogin *login = lasso_login_new(live->server);
 	LassoProfile *p = LASSO_PROFILE(login);
-	int rc =
-	    login ? lasso_login_init_authn_request(login, idp, LASSO_HTTP_METHOD_REDIRECT) : -1;
+	int rc = login ? lasso_login_init_authn_request(login, live->entity_id,
+	                                                LASSO_HTTP_METHOD_REDIRECT)
+	               : -1;
 	if (rc == 0) {
 		LassoSamlp2AuthnRequest *ar = LASSO_SAMLP2_AUTHN_REQUEST(p->request);
 		LassoSamlp2RequestAbstract *ra = LASSO_SAMLP2_REQUEST_ABSTRACT(ar);
-		g_free(ra->ID);
-		ra->ID = g_strdup(saml_request_id(a, c->svc, req->nonce));
+		lasso_assign_string(ra->ID, saml_request_id(a, c->svc, req->nonce));
 		/* SAML has no max_age: a service asking for a recent sign-in (prompt=login or
 		 * max_age) gets ForceAuthn, and finish checks the AuthnInstant */
-		ar->ForceAuthn =
-		    c->force_authn || (req->flags & (IDHUB_LOGIN_FORCE | IDHUB_LOGIN_MAX_AGE))
-		        ? TRUE
-		        : FALSE;
+		ar->ForceAuthn = c->set[S_FORCE_AUTHN].num ||
+		                         (req->flags & (IDHUB_LOGIN_FORCE | IDHUB_LOGIN_MAX_AGE))
+		                     ? TRUE
+		                     : FALSE;
 		ar->IsPassive = FALSE;
-		g_free(ar->ProtocolBinding);
-		ar->ProtocolBinding = g_strdup(LASSO_SAML2_METADATA_BINDING_POST);
+		lasso_assign_string(ar->ProtocolBinding, LASSO_SAML2_METADATA_BINDING_POST);
 		if (ar->NameIDPolicy) {
-			g_free(ar->NameIDPolicy->Format);
-			ar->NameIDPolicy->Format = g_strdup(c->name_id_format);
+			lasso_assign_string(ar->NameIDPolicy->Format, c->name_id_format);
 			ar->NameIDPolicy->AllowCreate = TRUE;
 		}
 		LassoSamlp2RequestedAuthnContext *rac = LASSO_SAMLP2_REQUESTED_AUTHN_CONTEXT(
 		    lasso_samlp2_requested_authn_context_new());
 		rac->AuthnContextClassRef = g_list_append(NULL, g_strdup(ctxref));
 		rac->Comparison = g_strdup(c->comparison);
-		if (ar->RequestedAuthnContext)
-			g_object_unref(ar->RequestedAuthnContext);
-		ar->RequestedAuthnContext = rac;
-		g_free(p->msg_relayState);
-		p->msg_relayState = g_strdup(req->request_id);
-		lasso_profile_set_signature_hint(p, c->sign_requests
+		lasso_assign_new_gobject(ar->RequestedAuthnContext, rac);
+		lasso_assign_string(p->msg_relayState, req->request_id);
+		lasso_profile_set_signature_hint(p, c->set[S_SIGN_REQUESTS].num
 		                                        ? LASSO_PROFILE_SIGNATURE_HINT_FORCE
 		                                        : LASSO_PROFILE_SIGNATURE_HINT_FORBID);
 		rc = lasso_login_build_authn_request_msg(login);
@@ -79,12 +69,11 @@ int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_
 		out->kind = IDHUB_START_REDIRECT;
 		out->url = c->svc->strdup(a, p->msg_url);
 	} else {
-		saml_set_err(err, IDHUB_ERR_INTERNAL, "cannot build the AuthnRequest: %s",
-		             lasso_strerror(rc));
+		idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot build the AuthnRequest: %s",
+		           lasso_strerror(rc));
 	}
 	if (login)
 		g_object_unref(login);
-	g_object_unref(s);
-	free(idp);
+	c->svc->doc_put(c->live, live);
 	return rc == 0 && out->url ? 0 : -1;
 }

@@ -1,11 +1,10 @@
 /* saml_response.c — finish(): the SAMLResponse posted to our ACS. The Response-processing entry
- * point saml_process_response() runs, in order: size, strict base64, the structural pre-checks
+ * point process_response() runs, in order: size, strict base64, the structural pre-checks
  * (saml_precheck.c), lasso (parse, decrypt, signatures with verification forced), then the checks
  * lasso leaves to the SP, as mod_auth_mellon does them: status, one assertion, Destination,
  * InResponseTo, issuers, bearer SubjectConfirmation (Recipient, NotBefore, NotOnOrAfter),
  * Conditions (times, AudienceRestriction), the replay cache, then attributes and the level. */
 #include "saml_int.h"
-#include <stdlib.h>
 #include <string.h>
 
 #define BEARER "urn:oasis:names:tc:SAML:2.0:cm:bearer"
@@ -23,15 +22,15 @@ static int status_error(LassoProfile *p, idhub_error *err)
 		}
 	}
 	if (sub && strcmp(sub, LASSO_SAML2_STATUS_CODE_NO_PASSIVE) == 0)
-		saml_set_err(err, IDHUB_ERR_LOGIN_REQUIRED,
-		             "the IdP needs an interaction (NoPassive)");
+		idhub_fail(err, IDHUB_ERR_LOGIN_REQUIRED,
+		           "the IdP needs an interaction (NoPassive)");
 	else if (sub && strcmp(sub, LASSO_SAML2_STATUS_CODE_NO_AUTHN_CONTEXT) == 0)
-		saml_set_err(err, IDHUB_ERR_LOA,
-		             "the IdP cannot authenticate at the requested level (NoAuthnContext)");
+		idhub_fail(err, IDHUB_ERR_LOA,
+		           "the IdP cannot authenticate at the requested level (NoAuthnContext)");
 	else
-		saml_set_err(err, IDHUB_ERR_ACCESS_DENIED,
-		             "the IdP did not sign the person in (%s%s%s)", top ? top : "no status",
-		             sub ? " / " : "", sub ? sub : "");
+		idhub_fail(err, IDHUB_ERR_ACCESS_DENIED,
+		           "the IdP did not sign the person in (%s%s%s)", top ? top : "no status",
+		           sub ? " / " : "", sub ? sub : "");
 	return -1;
 }
 
@@ -40,13 +39,13 @@ static int window_ok(saml_ctx *c, int64_t now, const char *nb, const char *noa, 
                      int64_t *end)
 {
 	if (nb) {
-		int64_t t = saml_parse_time(nb);
+		int64_t t = c->svc->parse_time(nb);
 		if (t < 0 || now + c->leeway < t)
 			return 0;
 	}
 	if (!noa)
 		return !must_end;
-	int64_t t = saml_parse_time(noa);
+	int64_t t = c->svc->parse_time(noa);
 	if (t < 0 || now - c->leeway >= t)
 		return 0;
 	if (end && (*end == 0 || t < *end))
@@ -54,68 +53,58 @@ static int window_ok(saml_ctx *c, int64_t now, const char *nb, const char *noa, 
 	return 1;
 }
 
-/* max_age and prompt=login: the AuthnInstant (required then) must be recent enough. */
+/* max_age and prompt=login: the AuthnInstant (required then) must be recent enough. 0 or -1. */
 static int authn_fresh(saml_ctx *c, const idhub_login_request *req, int64_t at, int64_t now,
                        idhub_error *err)
 {
-	if ((req->flags & IDHUB_LOGIN_MAX_AGE) &&
-	    (at <= 0 || at < now - req->max_age - c->leeway)) {
-		saml_set_err(err, IDHUB_ERR_INVALID,
-		             "the IdP's AuthnInstant is older than max_age");
-		return 0;
-	}
-	if ((req->flags & IDHUB_LOGIN_FORCE) && at > 0 && at < req->started_at - c->leeway) {
-		saml_set_err(err, IDHUB_ERR_INVALID,
-		             "ForceAuthn was sent and the IdP's AuthnInstant predates the login");
-		return 0;
-	}
-	return 1;
+	if ((req->flags & IDHUB_LOGIN_MAX_AGE) && (at <= 0 || at < now - req->max_age - c->leeway))
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "the IdP's AuthnInstant is older than max_age");
+	if ((req->flags & IDHUB_LOGIN_FORCE) && at > 0 && at < req->started_at - c->leeway)
+		return idhub_fail(
+		    err, IDHUB_ERR_INVALID,
+		    "ForceAuthn was sent and the IdP's AuthnInstant predates the login");
+	return 0;
 }
 
-/* saml_set_err for functions that return a pointer. */
-#define saml_set_err_null(...) (saml_set_err(__VA_ARGS__), NULL)
-
 /* The Response around the assertion: its Destination, InResponseTo, Issuer and signature, and
- * exactly one assertion, by the IdP. Returns the assertion, or NULL with err filled. */
-static LassoSaml2Assertion *verify_response(saml_ctx *c, LassoProfile *p, const char *idp,
-                                            const char *want_irt, idhub_error *err)
+ * exactly one assertion, by the IdP. 0 with *out the assertion, or -1 with err filled. */
+static int verify_response(saml_ctx *c, LassoProfile *p, const char *idp, const char *want_irt,
+                           LassoSaml2Assertion **out, idhub_error *err)
 {
 	LassoSamlp2Response *resp =
 	    LASSO_IS_SAMLP2_RESPONSE(p->response) ? LASSO_SAMLP2_RESPONSE(p->response) : NULL;
 	LassoSamlp2StatusResponse *sr = resp ? &resp->parent : NULL;
 	if (!sr)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID, "not a SAML Response");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "not a SAML Response");
 	/* Destination is required: it binds the message to our ACS (an assertion for another SP
 	 * posted to us fails here or at the Recipient below). */
 	if (!sr->Destination || strcmp(sr->Destination, c->callback_url) != 0)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID, "wrong or missing Destination");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "wrong or missing Destination");
 	if (!sr->InResponseTo || strcmp(sr->InResponseTo, want_irt) != 0)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID,
-		                         "InResponseTo does not match the request of this journey");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "InResponseTo does not match the request of this journey");
 	if (sr->Issuer && (!sr->Issuer->content || strcmp(sr->Issuer->content, idp) != 0))
-		return saml_set_err_null(err, IDHUB_ERR_INVALID,
-		                         "the Response's Issuer is not the IdP");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "the Response's Issuer is not the IdP");
 	/* lasso (verification forced) has verified the Response's signature; check it once more on
 	 * the very node we read, so that no lasso code path that tolerates a missing signature can
 	 * slip through. */
 	LassoProvider *prov = lasso_server_get_provider(p->server, idp);
 	if (!prov ||
 	    lasso_provider_verify_single_node_signature(prov, LASSO_NODE(p->response), "ID") != 0)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID,
-		                         "the Response is not signed by the IdP");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "the Response is not signed by the IdP");
 	if (g_list_length(resp->Assertion) != 1 || g_list_length(resp->EncryptedAssertion) > 1)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID,
-		                         "the response must hold exactly one assertion");
-	LassoSaml2Assertion *as = resp->Assertion->data;
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "the response must hold exactly one assertion");
+	LassoSaml2Assertion *as = *out = resp->Assertion->data;
 	if (!LASSO_IS_SAML2_ASSERTION(as) || !as->ID || !as->Issuer || !as->Issuer->content ||
 	    strcmp(as->Issuer->content, idp) != 0)
-		return saml_set_err_null(err, IDHUB_ERR_INVALID,
-		                         "the assertion's Issuer is not the IdP");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "the assertion's Issuer is not the IdP");
 	/* A decrypted assertion was not visible to the pre-checks: run them on lasso's copy. */
 	if (resp->EncryptedAssertion &&
 	    saml_precheck_node(lasso_node_get_original_xmlnode(LASSO_NODE(as)), c->allow_sha1, err))
-		return NULL;
-	return as;
+		return -1;
+	return 0;
 }
 
 /* The assertion's bearer confirmation, validity windows, audience, issue time and single use.
@@ -127,22 +116,22 @@ static int verify_assertion(saml_ctx *c, LassoSaml2Assertion *as, const char *wa
 	LassoSaml2SubjectConfirmation *sc = subj ? subj->SubjectConfirmation : NULL;
 	LassoSaml2SubjectConfirmationData *scd = sc ? sc->SubjectConfirmationData : NULL;
 	if (!sc || !sc->Method || strcmp(sc->Method, BEARER) != 0 || !scd)
-		return saml_set_err(err, IDHUB_ERR_INVALID, "no bearer SubjectConfirmation");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "no bearer SubjectConfirmation");
 	if (!scd->Recipient || strcmp(scd->Recipient, c->callback_url) != 0)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "SubjectConfirmation Recipient is not our ACS");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "SubjectConfirmation Recipient is not our ACS");
 	if (!scd->InResponseTo || strcmp(scd->InResponseTo, want_irt) != 0)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "SubjectConfirmation InResponseTo does not match this journey");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "SubjectConfirmation InResponseTo does not match this journey");
 	int64_t end = 0;
 	if (!window_ok(c, now, scd->NotBefore, scd->NotOnOrAfter, 1, &end))
-		return saml_set_err(
+		return idhub_fail(
 		    err, IDHUB_ERR_INVALID,
 		    "the assertion has expired or is not yet valid (SubjectConfirmation)");
 	LassoSaml2Conditions *cond = as->Conditions;
 	if (!cond || !window_ok(c, now, cond->NotBefore, cond->NotOnOrAfter, 0, &end))
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "the assertion has expired or is not yet valid (Conditions)");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "the assertion has expired or is not yet valid (Conditions)");
 	/* Every AudienceRestriction must name us, and there must be at least one. */
 	int audiences = 0;
 	for (GList *i = cond->AudienceRestriction; i; i = i->next) {
@@ -155,20 +144,80 @@ static int verify_assertion(saml_ctx *c, LassoSaml2Assertion *as, const char *wa
 		audiences++;
 	}
 	if (audiences <= 0)
-		return saml_set_err(err, IDHUB_ERR_INVALID, "the assertion's Audience is not us");
-	int64_t issued = saml_parse_time(as->IssueInstant);
+		return idhub_fail(err, IDHUB_ERR_INVALID, "the assertion's Audience is not us");
+	int64_t issued = c->svc->parse_time(as->IssueInstant);
 	if (issued < 0 || issued > now + c->leeway || issued < c->svc->replay_floor(c->svc->inst) ||
 	    issued < req->started_at - c->leeway)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "the assertion was not issued for this login");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "the assertion was not issued for this login");
 	/* Single use: the assertion ID is remembered until it could no longer be accepted. */
 	int seen = c->svc->replay_seen(c->svc->inst, as->ID, end + c->leeway);
 	if (seen != 0)
-		return saml_set_err(err, seen < 0 ? IDHUB_ERR_INTERNAL : IDHUB_ERR_INVALID,
-		                    seen < 0 ? "the replay cache is not available"
-		                             : "assertion replayed");
+		return idhub_fail(err, seen < 0 ? IDHUB_ERR_INTERNAL : IDHUB_ERR_INVALID,
+		                  seen < 0 ? "the replay cache is not available"
+		                           : "assertion replayed");
 
 	return 0;
+}
+
+/* The attributes: mapped by Name or FriendlyName to the hub's claim names. */
+/* The text of an AttributeValue: lasso keeps simple content as LassoMiscTextNode children. */
+static const char *value_text(gpointer v)
+{
+	if (LASSO_IS_SAML2_ATTRIBUTE_VALUE(v)) {
+		LassoSaml2AttributeValue *av = v;
+		for (GList *i = av->any; i; i = i->next)
+			if (LASSO_IS_MISC_TEXT_NODE(i->data) &&
+			    ((LassoMiscTextNode *)i->data)->text_child)
+				return ((LassoMiscTextNode *)i->data)->content;
+	}
+	return NULL;
+}
+
+static int named(const LassoSaml2Attribute *at, const char *name)
+{
+	return (at->Name && strcmp(at->Name, name) == 0) ||
+	       (at->FriendlyName && strcmp(at->FriendlyName, name) == 0);
+}
+
+static void map_attributes(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as,
+                           idhub_identity *out, const char **subject_attr_value)
+{
+	idhub_kv *kv = c->svc->alloc(a, (size_t)(c->nattrs + 1) * sizeof(*kv));
+	size_t n = 0;
+	*subject_attr_value = NULL;
+	for (GList *s = as->AttributeStatement; s; s = s->next) {
+		if (!LASSO_IS_SAML2_ATTRIBUTE_STATEMENT(s->data))
+			continue;
+		for (GList *ai = LASSO_SAML2_ATTRIBUTE_STATEMENT(s->data)->Attribute; ai;
+		     ai = ai->next) {
+			if (!LASSO_IS_SAML2_ATTRIBUTE(ai->data))
+				continue;
+			LassoSaml2Attribute *at = ai->data;
+			const char *v =
+			    at->AttributeValue ? value_text(at->AttributeValue->data) : NULL;
+			if (!v || !*v || strlen(v) > 1024)
+				continue;
+			if (c->subject_attribute && named(at, c->subject_attribute) &&
+			    !*subject_attr_value)
+				*subject_attr_value = c->svc->strdup(a, v);
+			for (int m = 0; m < c->nattrs; m++) {
+				int hit = 0;
+				for (int k = 0; k < c->attrs[m].nnames && !hit; k++)
+					hit = named(at, c->attrs[m].names[k]);
+				int have = 0;
+				for (size_t x = 0; x < n; x++)
+					have |= strcmp(kv[x].name, c->attrs[m].claim) == 0;
+				if (hit && !have) {
+					kv[n].name = c->svc->strdup(a, c->attrs[m].claim);
+					kv[n].value = c->svc->strdup(a, v);
+					n++;
+				}
+			}
+		}
+	}
+	out->attrs = kv;
+	out->nattrs = n;
 }
 
 /* The level, the freshness and the subject of the assertion, into out. 0, or -1 with err. */
@@ -181,34 +230,37 @@ static int verify_statement(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as
 	LassoSaml2AuthnStatement *st =
 	    as->AuthnStatement && !as->AuthnStatement->next ? as->AuthnStatement->data : NULL;
 	if (!LASSO_IS_SAML2_AUTHN_STATEMENT(st) || !st->AuthnContext)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "the assertion has no single AuthnStatement");
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "the assertion has no single AuthnStatement");
 	const char *cref = st->AuthnContext->AuthnContextClassRef;
-	int loa = saml_level_of(c, cref);
+	int loa = 0; /* the AuthnContextClassRef's place in authn_contexts */
+	for (int i = 0; cref && i < c->nloas; i++)
+		if (c->authn_contexts[i] && strcmp(c->authn_contexts[i], cref) == 0)
+			loa = i + 1;
 	if (loa < 1)
-		return saml_set_err(err, IDHUB_ERR_LOA, "unknown authentication context %.120s",
-		                    cref ? cref : "(none)");
+		return idhub_fail(err, IDHUB_ERR_LOA, "unknown authentication context %.120s",
+		                  cref ? cref : "(none)");
 	if (loa < req->min_loa)
-		return saml_set_err(err, IDHUB_ERR_LOA, "the IdP asserted level %d, %d required",
-		                    loa, req->min_loa);
-	int64_t at = saml_parse_time(st->AuthnInstant);
-	if (!authn_fresh(c, req, at, now, err))
+		return idhub_fail(err, IDHUB_ERR_LOA, "the IdP asserted level %d, %d required", loa,
+		                  req->min_loa);
+	int64_t at = c->svc->parse_time(st->AuthnInstant);
+	if (authn_fresh(c, req, at, now, err))
 		return -1;
 	const char *sattr = NULL;
-	saml_map_attributes(c, a, as, out, &sattr);
+	map_attributes(c, a, as, out, &sattr);
 	const char *subject = NULL;
 	if (c->subject_attribute) {
 		subject = sattr;
 	} else if (subj->NameID && subj->NameID->content && *subj->NameID->content) {
 		const char *fmt = subj->NameID->Format;
 		if (fmt && strcmp(fmt, LASSO_SAML2_NAME_IDENTIFIER_FORMAT_TRANSIENT) == 0)
-			return saml_set_err(err, IDHUB_ERR_INVALID,
-			                    "a transient NameID cannot name a person (set "
-			                    "subject_attribute)");
+			return idhub_fail(err, IDHUB_ERR_INVALID,
+			                  "a transient NameID cannot name a person (set "
+			                  "subject_attribute)");
 		subject = subj->NameID->content;
 	}
 	if (!subject || !*subject || strlen(subject) > 1024)
-		return saml_set_err(err, IDHUB_ERR_INVALID, "the assertion names nobody");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "the assertion names nobody");
 	out->subject = c->svc->strdup(a, subject);
 	out->loa = loa;
 	out->auth_time = at > 0 && at <= now + c->leeway ? at : now;
@@ -216,38 +268,26 @@ static int verify_statement(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as
 	return 0;
 }
 
-static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *idp,
-                  const idhub_login_request *req, idhub_identity *out, idhub_error *err)
-{
-	int64_t now = c->svc->now(c->svc->inst);
-	const char *want_irt = saml_request_id(a, c->svc, req->nonce);
-	LassoSaml2Assertion *as = verify_response(c, LASSO_PROFILE(login), idp, want_irt, err);
-	if (!as || verify_assertion(c, as, want_irt, req, now, err))
-		return -1;
-	return verify_statement(c, a, as, req, now, out, err);
-}
-
-int saml_process_response(saml_ctx *c, idhub_arena *a, const char *b64,
-                          const idhub_login_request *req, idhub_identity *out, idhub_error *err)
+static int process_response(saml_ctx *c, idhub_arena *a, const char *b64,
+                            const idhub_login_request *req, idhub_identity *out, idhub_error *err)
 {
 	size_t len = strlen(b64);
-	if ((long)len > c->max_response)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "the response is over the size limit (%ld bytes)",
-		                    c->max_response);
+	if ((int64_t)len > c->set[S_MAX_RESPONSE_SIZE].num)
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "the response is over the size limit (%ld bytes)",
+		                  (long)c->set[S_MAX_RESPONSE_SIZE].num);
 	unsigned char *xml;
 	long xlen = c->svc->b64_decode(a, b64, len, IDHUB_B64_WRAPPED, &xml);
 	if (xlen <= 0)
-		return saml_set_err(err, IDHUB_ERR_INVALID, "SAMLResponse is not valid base64");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "SAMLResponse is not valid base64");
 	int rc = saml_precheck((const char *)xml, (size_t)xlen, c->allow_sha1, err);
 	if (rc)
 		return -1;
-	char *idp = NULL;
-	LassoServer *s = saml_server_get(c, &idp);
-	if (!s)
-		return saml_set_err(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
+	const saml_live *live = c->svc->doc_get(c->live);
+	if (!live)
+		return idhub_fail(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
 	/* One LassoLogin per request, on the shared read-only server. */
-	LassoLogin *login = lasso_login_new(s);
+	LassoLogin *login = lasso_login_new(live->server);
 	LassoProfile *p = LASSO_PROFILE(login);
 	lasso_profile_set_signature_verify_hint(p, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
 	char *msg = g_strdup(b64);
@@ -258,15 +298,20 @@ int saml_process_response(saml_ctx *c, idhub_arena *a, const char *b64,
 	    lrc == LASSO_LOGIN_ERROR_FEDERATION_NOT_FOUND) {
 		rc = status_error(p, err);
 	} else if (lrc != 0) {
-		saml_set_err(err, IDHUB_ERR_INVALID, "lasso refused the response: %s",
-		             lasso_strerror(lrc));
+		idhub_fail(err, IDHUB_ERR_INVALID, "lasso refused the response: %s",
+		           lasso_strerror(lrc));
 		rc = -1;
 	} else {
-		rc = verify(c, a, login, idp, req, out, err);
+		int64_t now = c->svc->now(c->svc->inst);
+		const char *want_irt = saml_request_id(a, c->svc, req->nonce);
+		LassoSaml2Assertion *as = NULL;
+		if (verify_response(c, p, live->entity_id, want_irt, &as, err) ||
+		    verify_assertion(c, as, want_irt, req, now, err) ||
+		    verify_statement(c, a, as, req, now, out, err))
+			rc = -1;
 	}
 	g_object_unref(login);
-	g_object_unref(s);
-	free(idp);
+	c->svc->doc_put(c->live, live);
 	return rc;
 }
 
@@ -277,9 +322,9 @@ int saml_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	int n;
 	const char *b64 = idhub_param(cb, "SAMLResponse", &n);
 	if (!b64 || n != 1 || strcmp(cb->method, "POST") != 0)
-		return saml_set_err(err, IDHUB_ERR_INVALID,
-		                    "expected one SAMLResponse over HTTP-POST");
-	int rc = saml_process_response(c, a, b64, req, out, err);
+		return idhub_fail(err, IDHUB_ERR_INVALID,
+		                  "expected one SAMLResponse over HTTP-POST");
+	int rc = process_response(c, a, b64, req, out, err);
 	if (rc)
 		c->svc->log(c->svc->inst, 6, "response refused: %s", err->message);
 	return rc;

@@ -2,8 +2,6 @@
  * declarations (the hub parses and type-checks them, with FILE:LINE errors) and the checks that
  * span several, which make a bad setting fail at start with "<setting>: what is wrong". */
 #include "saml_int.h"
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,17 +19,20 @@ const idhub_setting_decl saml_settings[S_COUNT] = {
     [S_SP_CERT_FILE] = {"sp_cert_file", IDHUB_SET_STRING},
     [S_SP_NEXT_KEY_FILE] = {"sp_next_key_file", IDHUB_SET_STRING},
     [S_SP_NEXT_CERT_FILE] = {"sp_next_cert_file", IDHUB_SET_STRING},
-    [S_AUTHN_CONTEXTS] = {"authn_contexts", IDHUB_SET_STRING},
+    [S_AUTHN_CONTEXTS] = {"authn_contexts", IDHUB_SET_LIST, .flags = IDHUB_SET_SPACES,
+                          .help = "one context URI (or -) per level"},
     [S_COMPARISON] = {"authn_context_comparison", IDHUB_SET_ENUM, "minimum", .choices = comparisons,
                       .help = "must be minimum or exact"},
-    [S_ATTRIBUTE_MAP] = {"attribute_map", IDHUB_SET_STRING,
+    [S_ATTRIBUTE_MAP] = {"attribute_map", IDHUB_SET_LIST,
                          "given_name=urn:oid:2.5.4.42,givenName,http://eidas.europa.eu/"
                          "attributes/naturalperson/CurrentGivenName,FirstName "
                          "family_name=urn:oid:2.5.4.4,sn,surname,http://eidas.europa.eu/"
                          "attributes/naturalperson/CurrentFamilyName,LastName "
                          "email=urn:oid:0.9.2342.19200300.100.1.3,mail,email "
                          "birthdate=http://eidas.europa.eu/attributes/naturalperson/"
-                         "DateOfBirth,DateOfBirth,birthdate"},
+                         "DateOfBirth,DateOfBirth,birthdate",
+                         .max = SAML_MAX_ATTRS, .flags = IDHUB_SET_SPACES,
+                         .help = "claim=Name[,Name...] entries separated by spaces, at most 16"},
     [S_SUBJECT_ATTRIBUTE] = {"subject_attribute", IDHUB_SET_STRING},
     [S_NAME_ID_FORMAT] = {"name_id_format", IDHUB_SET_STRING,
                           LASSO_SAML2_NAME_IDENTIFIER_FORMAT_PERSISTENT},
@@ -41,11 +42,6 @@ const idhub_setting_decl saml_settings[S_COUNT] = {
     [S_CLOCK_LEEWAY] = {"clock_leeway", IDHUB_SET_INT, "60", 0, 300},
     [S_MAX_RESPONSE_SIZE] = {"max_response_size", IDHUB_SET_INT, "262144", 4096, 524288},
 };
-
-static const char *get(const idhub_adapter_config *cfg, int k)
-{
-	return cfg->values[k].set ? cfg->values[k].str : NULL;
-}
 
 static int uri_ok(const char *s)
 {
@@ -57,77 +53,74 @@ static int uri_ok(const char *s)
 	return 1;
 }
 
-static char *pem_file(saml_ctx *c, const idhub_adapter_config *cfg, int k, idhub_error *err)
+/* The PEM text of the file setting k names (malloc'd), or NULL with err filled. An empty file is
+ * no file. */
+char *saml_pem_file(saml_ctx *c, const idhub_adapter_config *cfg, int k, idhub_error *err)
 {
-	const char *path = get(cfg, k), *name = saml_settings[k].name;
-	if (!path)
+	const char *path = cfg->values[k].str;
+	size_t n = 0;
+	char *pem = c->svc->read_file(path, 65536, &n);
+	if (!pem || !n) {
+		free(pem);
+		idhub_fail(err, IDHUB_ERR_INTERNAL, "%s: cannot read %s", saml_settings[k].name,
+		           path);
 		return NULL;
-	char *pem = saml_read_file(c, path, 65536, NULL);
-	if (!pem)
-		idhub_fail(err, IDHUB_ERR_INTERNAL, "%s: cannot read %s", name, path);
+	}
 	return pem;
 }
 
 static int parse_contexts(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
 {
-	const char *v = get(cfg, S_AUTHN_CONTEXTS);
+	const idhub_value *v = &cfg->values[S_AUTHN_CONTEXTS];
 	c->nloas = cfg->nloas < SAML_MAX_LOAS ? cfg->nloas : SAML_MAX_LOAS;
-	if (!v) {
+	if (!v->set) {
 		for (int i = 0; i < c->nloas; i++)
-			c->authn_contexts[i] = strdup(cfg->loa_acrs[i]);
+			c->authn_contexts[i] = cfg->loa_acrs[i];
 		return 0;
 	}
-	char *copy = strdup(v), *save = NULL;
-	int n = 0;
-	for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
-		if (n >= c->nloas || (strcmp(t, "-") != 0 && !uri_ok(t))) {
-			free(copy);
-			idhub_fail(err, IDHUB_ERR_INTERNAL,
-			           "authn_contexts: one context URI (or -) per level, %d levels",
-			           c->nloas);
-			return -1;
-		}
-		c->authn_contexts[n++] = strcmp(t, "-") == 0 ? NULL : strdup(t);
+	for (size_t i = 0; i < v->nitems && i < (size_t)c->nloas; i++) {
+		const char *t = v->items[i];
+		if (strcmp(t, "-") != 0 && !uri_ok(t))
+			return idhub_fail(
+			    err, IDHUB_ERR_INTERNAL,
+			    "authn_contexts: one context URI (or -) per level, %d levels",
+			    c->nloas);
+		c->authn_contexts[i] = strcmp(t, "-") == 0 ? NULL : t;
 	}
-	free(copy);
-	if (n != c->nloas) {
-		idhub_fail(err, IDHUB_ERR_INTERNAL,
-		           "authn_contexts: one context URI (or -) per level: %d given, %d levels",
-		           n, c->nloas);
-		return -1;
-	}
+	if (v->nitems != (size_t)c->nloas)
+		return idhub_fail(
+		    err, IDHUB_ERR_INTERNAL,
+		    "authn_contexts: one context URI (or -) per level: %zu given, %d levels",
+		    v->nitems, c->nloas);
 	return 0;
 }
 
+/* Each entry claim=Name[,Name...] (the hub splits the entries): one copy, cut in place. */
 static int parse_attribute_map(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
 {
-	char *copy = strdup(get(cfg, S_ATTRIBUTE_MAP)), *save = NULL;
-	for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
-		char *eq = strchr(t, '=');
-		if (!eq || eq == t || !eq[1] || c->nattrs >= SAML_MAX_ATTRS) {
-			free(copy);
-			idhub_fail(err, IDHUB_ERR_INTERNAL,
-			           "attribute_map: claim=Name[,Name...] entries separated by "
-			           "spaces, at most %d",
-			           SAML_MAX_ATTRS);
-			return -1;
-		}
-		*eq = 0;
+	const idhub_value *v = &cfg->values[S_ATTRIBUTE_MAP];
+	for (size_t i = 0; i < v->nitems; i++) {
+		const char *eq = strchr(v->items[i], '=');
+		if (!eq || eq == v->items[i] || !eq[1])
+			return idhub_fail(err, IDHUB_ERR_INTERNAL, "attribute_map: %s",
+			                  saml_settings[S_ATTRIBUTE_MAP].help);
 		saml_attr_map *m = &c->attrs[c->nattrs++];
-		m->claim = strdup(t);
-		char *s2 = NULL;
-		for (char *n = strtok_r(eq + 1, ",", &s2); n && m->nnames < 6;
-		     n = strtok_r(NULL, ",", &s2))
-			m->names[m->nnames++] = strdup(n);
+		if (!(m->claim = strdup(v->items[i])))
+			return idhub_fail(err, IDHUB_ERR_INTERNAL, "out of memory");
+		m->claim[eq - v->items[i]] = 0;
+		char *save = NULL;
+		for (char *n = strtok_r(m->claim + (eq - v->items[i]) + 1, ",", &save);
+		     n && m->nnames < 6; n = strtok_r(NULL, ",", &save))
+			m->names[m->nnames++] = n;
 	}
-	free(copy);
 	return 0;
 }
 
 /* What the declarations cannot say: one metadata source, entity IDs, pairs of files. */
 int saml_settings_parse(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
 {
-	const char *file = get(cfg, S_IDP_METADATA_FILE), *url = get(cfg, S_IDP_METADATA_URL);
+	const idhub_value *v = cfg->values; /* str is NULL for a setting that is not set */
+	const char *file = v[S_IDP_METADATA_FILE].str, *url = v[S_IDP_METADATA_URL].str;
 	if (!file == !url)
 		return idhub_fail(
 		    err, IDHUB_ERR_INTERNAL,
@@ -135,48 +128,30 @@ int saml_settings_parse(saml_ctx *c, const idhub_adapter_config *cfg, idhub_erro
 		    file  ? "idp_metadata_file"
 		    : url ? "idp_metadata_url"
 		          : "settings");
-	c->idp_metadata_file = file ? strdup(file) : NULL;
-	c->idp_metadata_url = url ? strdup(url) : NULL;
-	const char *eid = get(cfg, S_IDP_ENTITY_ID), *sp = get(cfg, S_SP_ENTITY_ID);
-	if (eid && !uri_ok(eid))
+	c->idp_metadata_file = file;
+	c->idp_metadata_url = url;
+	c->idp_entity_id_setting = v[S_IDP_ENTITY_ID].str;
+	if (c->idp_entity_id_setting && !uri_ok(c->idp_entity_id_setting))
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "idp_entity_id: not a valid entity ID");
-	c->idp_entity_id_setting = eid ? strdup(eid) : NULL;
-	if (get(cfg, S_METADATA_SIGNING_CERT) &&
-	    !(c->metadata_signing_cert_pem = pem_file(c, cfg, S_METADATA_SIGNING_CERT, err)))
+	if (v[S_METADATA_SIGNING_CERT].str &&
+	    !(c->metadata_signing_cert_pem = saml_pem_file(c, cfg, S_METADATA_SIGNING_CERT, err)))
 		return -1;
+	const char *sp = v[S_SP_ENTITY_ID].str;
 	if (sp && !uri_ok(sp))
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "sp_entity_id: not a valid entity ID");
-	c->sp_entity_id = strdup(sp ? sp : c->metadata_url);
-	c->comparison = strdup(get(cfg, S_COMPARISON));
-	const char *nif = get(cfg, S_NAME_ID_FORMAT), *sa = get(cfg, S_SUBJECT_ATTRIBUTE);
-	if (!uri_ok(nif))
+	c->sp_entity_id = sp ? sp : c->metadata_url;
+	c->comparison = v[S_COMPARISON].str;
+	c->name_id_format = v[S_NAME_ID_FORMAT].str;
+	if (!uri_ok(c->name_id_format))
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "name_id_format: not a URI");
-	c->name_id_format = strdup(nif);
-	c->subject_attribute = sa && *sa ? strdup(sa) : NULL;
+	const char *sa = v[S_SUBJECT_ATTRIBUTE].str;
+	c->subject_attribute = sa && *sa ? sa : NULL;
 	c->allow_sha1 = (int)cfg->values[S_ALLOW_SHA1].num;
-	c->sign_requests = (int)cfg->values[S_SIGN_REQUESTS].num;
-	c->force_authn = (int)cfg->values[S_FORCE_AUTHN].num;
-	c->metadata_refresh = (long)cfg->values[S_METADATA_REFRESH].num;
 	c->leeway = (long)cfg->values[S_CLOCK_LEEWAY].num;
-	c->max_response = (long)cfg->values[S_MAX_RESPONSE_SIZE].num;
 	for (int k = S_SP_KEY_FILE; k <= S_SP_NEXT_KEY_FILE; k += 2)
-		if (!get(cfg, k) != !get(cfg, k + 1))
+		if (!v[k].str != !v[k + 1].str)
 			return idhub_fail(err, IDHUB_ERR_INTERNAL, "%s: %s and %s go together",
-			                  saml_settings[get(cfg, k) ? k : k + 1].name,
+			                  saml_settings[v[k].str ? k : k + 1].name,
 			                  saml_settings[k].name, saml_settings[k + 1].name);
 	return parse_contexts(c, cfg, err) || parse_attribute_map(c, cfg, err) ? -1 : 0;
-}
-
-/* The hub's file reader, with the adapter's rule that an empty file is no file. */
-char *saml_read_file(saml_ctx *c, const char *path, size_t max, size_t *len)
-{
-	size_t n = 0;
-	char *s = c->svc->read_file(path, max, &n);
-	if (s && !n) {
-		free(s);
-		s = NULL;
-	}
-	if (len)
-		*len = n;
-	return s;
 }

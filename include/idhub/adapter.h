@@ -92,7 +92,8 @@ typedef struct idhub_setting_decl {
 typedef struct idhub_value {
 	int set;         /* 1 when in the config or defaulted, 0 when absent without a default */
 	int line;        /* its config line (0: defaulted) */
-	const char *str; /* the text as written (URL, STRING, FILE: the path; ENUM: the choice) */
+	const char *str; /* the text as written (URL, STRING, FILE: the path; ENUM: the choice);
+	                    NULL when set is 0 */
 	int64_t num;     /* INT, DURATION (seconds), BOOL, ENUM (index), FILE (size in bytes) */
 	const char *const *items; /* LIST: the words, NULL-terminated */
 	size_t nitems;
@@ -369,6 +370,26 @@ typedef struct idhub_services {
 	/* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer (free());
 	 * NULL when it cannot be read or is longer. *len (if non-NULL) gets the length. */
 	char *(*read_file)(const char *path, size_t max, size_t *len);
+
+	/* Key pairs and times (appended to ABI 2: test with IDHUB_HAS_SERVICE). dev_key_pair (init
+	 * only) returns this instance's development key pair, kept in state_dir as
+	 * "<adapter>-<instance id>-<name>.key" and ".crt" (e.g. saml-gov-sp.key) and made on first
+	 * use: RSA 3072 and a self-signed certificate (CN the instance id, 10 years), the key file
+	 * mode 0600. 0 with *key_pem and *cert_pem set (PEM text, malloc'd, free()), or -1 with why
+	 * filled: a pair that cannot be made, or one on disk that is incomplete or does not match
+	 * (never replaced: the operator removes both files). */
+	int (*dev_key_pair)(idhub_instance *inst, const char *name, char **key_pem, char **cert_pem,
+	                    char *why, size_t whylen);
+	/* The private key's type ("RSA", "EC" or "other") when key_pem is a PEM private key and
+	 * cert_pem a PEM certificate of its public key; NULL otherwise. */
+	const char *(*key_pair_check)(const char *key_pem, const char *cert_pem);
+	/* The DER of the PEM certificate in pem, as base64 with no line breaks (malloc'd, free()),
+	 * or NULL when pem holds no certificate. */
+	char *(*cert_der_b64)(const char *pem);
+	/* An RFC 3339 date-time, as xs:dateTime (SAML) and tdate (ISO 18013-5) are written: a date,
+	 * "T", a time with optional fractional seconds, and "Z" or a +hh:mm / -hh:mm offset, to
+	 * UNIX seconds; -1 when malformed (a time without a zone too) or before 1970. */
+	int64_t (*parse_time)(const char *s);
 } idhub_services;
 
 #define IDHUB_B64_WRAPPED 1u /* b64_decode: white space between characters is skipped */

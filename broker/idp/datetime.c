@@ -1,12 +1,14 @@
-/* saml_time.c — xs:dateTime as SAML uses it (UTC, "Z" or an offset, optional fractional seconds)
- * to UNIX seconds. Strict: anything else is malformed, and a malformed time fails its check. */
-#include "saml_int.h"
+/* datetime.c — the adapter host's time parser (include/idhub/adapter.h, parse_time): an RFC 3339
+ * date-time, as SAML's xs:dateTime values and ISO 18013-5's tdate are written ("Z" or an offset,
+ * optional fractional seconds), to UNIX seconds. Strict: anything else is malformed, and a
+ * malformed time fails the check it was read for. */
+#include "datetime.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-int64_t saml_parse_time(const char *s)
+int64_t idp_parse_time(const char *s)
 {
 	if (!s)
 		return -1;
@@ -31,7 +33,7 @@ int64_t saml_parse_time(const char *s)
 		off = (*p == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
 		p += 6;
 	} else {
-		return -1; /* SAML times must be UTC (core §1.3.3): no zone is malformed */
+		return -1; /* a time without a zone is malformed (SAML core §1.3.3: UTC) */
 	}
 	if (*p || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
 	    mi > 59 || se > 60)
