@@ -15,6 +15,7 @@
 #include "oidc/userinfo.h"
 #include "pages/pages.h"
 #include "sessions/page.h"
+#include "sessions/upstream.h"
 #include <string.h>
 
 static void not_found(http_req *r, http_resp *resp)
@@ -138,6 +139,8 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 		oidc_userinfo(h, r, resp);
 	} else if (strcmp(p, "/logout") == 0) {
 		oidc_end_session(h, r, resp);
+	} else if (strcmp(p, "/logout/upstream") == 0) {
+		session_upstream_return(h, r, resp);
 	} else if (strcmp(p, "/revoke") == 0) {
 		oidc_revoke(h, r, resp);
 	} else if (strcmp(p, "/introspect") == 0) {

@@ -461,7 +461,8 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .url_check = idp_url_check,
 	                      .read_file = idp_read_file,
 	                      .seal = svc_seal,
-	                      .unseal = svc_unseal};
+	                      .unseal = svc_unseal,
+	                      .revision = IDHUB_ADAPTER_REVISION};
 	return random_bytes(in->seal_key, sizeof in->seal_key);
 }
 
