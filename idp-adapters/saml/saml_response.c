@@ -222,9 +222,11 @@ static int verify(saml_ctx *c, idhub_arena *a, LassoLogin *login, const char *id
 	int64_t now = c->svc->now(c->svc->inst);
 	const char *want_irt = saml_request_id(a, c->svc, req->nonce);
 	LassoSaml2Assertion *as = verify_response(c, LASSO_PROFILE(login), idp, want_irt, err);
-	if (!as || verify_assertion(c, as, want_irt, req, now, err))
+	if (!as || verify_assertion(c, as, want_irt, req, now, err) ||
+	    verify_statement(c, a, as, req, now, out, err))
 		return -1;
-	return verify_statement(c, a, as, req, now, out, err);
+	out->logout_state = saml_logout_state(c, a, as); /* for Single Logout (saml_logout.c) */
+	return 0;
 }
 
 int saml_process_response(saml_ctx *c, idhub_arena *a, const char *b64,

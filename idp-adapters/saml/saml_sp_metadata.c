@@ -1,7 +1,8 @@
 /* saml_sp_metadata.c — our SP metadata: entityID, the AssertionConsumerService (HTTP-POST to the
  * hub's callback), and a signing and an encryption KeyDescriptor per certificate (the current one
- * and, during a rollover, the next). lasso reads the same document as its own description, and the
- * hub publishes it at ISSUER/idp/<id>/metadata. */
+ * and, during a rollover, the next), and the SingleLogoutService (HTTP-POST, saml_logout.c).
+ * lasso reads the same document as its own description, and the hub publishes it at
+ * ISSUER/idp/<id>/metadata. */
 #include "saml_int.h"
 #include <libxml/xmlsave.h>
 #include <stdio.h>
@@ -77,6 +78,15 @@ int saml_sp_metadata_build(saml_ctx *c, idhub_error *err)
 	key_descriptor(f, "encryption", cur);
 	if (next)
 		key_descriptor(f, "encryption", next);
+	char *slo = saml_slo_url(c); /* Single Logout (saml_logout.c); before NameIDFormat */
+	if (slo) {
+		fputs("    <md:SingleLogoutService "
+		      "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"",
+		      f);
+		esc(f, slo);
+		fputs("\"/>\n", f);
+	}
+	free(slo);
 	fputs("    <md:NameIDFormat>", f);
 	esc(f, c->name_id_format);
 	fputs("</md:NameIDFormat>\n    <md:AssertionConsumerService "
