@@ -89,6 +89,10 @@ typedef struct idp_note {
 int hub_route_blocks(hub *h, http_req *r)
 {
 	const char *p = r->path, *id = NULL, *rest;
+	/* a sign-out may call the IdP adapter's logout hook (sessions/upstream.h), which may wait
+	 * on a document refresh: off the event loop, without a gate place (no IdP round trip) */
+	if (strcmp(p, "/logout") == 0 || strcmp(p, "/session/end") == 0)
+		return 1;
 	if (strncmp(p, "/callback/", 10) == 0)
 		id = p + 10;
 	else if (strncmp(p, "/idp/", 5) == 0) /* an adapter's own pages (serve) */

@@ -407,9 +407,10 @@ typedef struct idhub_services {
 typedef struct idhub_logout_request {
 	/* identity.logout_state as finish set it at the session's login (from the vault) */
 	const char *logout_state;
-	/* Where the upstream IdP (or the adapter's own page under /idp/<id>/) must send the browser
-	 * when the upstream logout is over, with return_param=return_value added to its query
-	 * (OIDC: post_logout_redirect_uri with state; SAML: the SLO endpoint, RelayState). */
+	/* The hub's URL where the browser must arrive when the upstream logout is over, with
+	 * return_param=return_value added to its query: the IdP sends it there directly (OIDC:
+	 * post_logout_redirect_uri, state), or the adapter's own page does after checking the IdP's
+	 * answer (SAML: the LogoutResponse at /idp/<id>/slo, RelayState). */
 	const char *return_url;
 	const char *return_param; /* "state" */
 	const char *return_value; /* the hub's sealed, short-lived token: pass it back as is */
@@ -449,16 +450,17 @@ typedef struct idhub_adapter {
 	uint32_t flags; /* IDHUB_ADAPTER_* */
 	/* Optional (NULL; revision 1): ends the citizen's session at the upstream IdP when the hub
 	 * session ends in the citizen's browser (RP-initiated logout at the hub, the sign-out
-	 * page). Called only for a session whose login set identity.logout_state, on any thread (an
-	 * event loop's: it must not wait on the network; keep in logout_state what it needs, e.g.
-	 * the IdP's logout endpoint as of the login), after the hub session has ended (its record
-	 * deleted, services' logouts queued): a failure here never keeps the citizen signed in at
-	 * the hub. req and what it points to live as long as the arena; out's strings must be on
-	 * the arena.
-	 * Returns 0 with out set (IDHUB_START_REDIRECT or _POST_FORM: the hub sends the browser
-	 * there, and expects it back at req->return_url), 1 when there is nothing to do upstream
-	 * (the IdP offers no logout: the hub finishes its own logout at once), or -1 with err
-	 * filled (logged; the hub finishes its own logout as with 1). */
+	 * page). Called only for a session whose login set identity.logout_state, after the hub
+	 * session has ended (its record deleted, services' logouts queued): a failure here never
+	 * keeps the citizen signed in at the hub. Threads: any, on the hub's blocking pool but
+	 * outside the IdP's max_concurrent gate: it may read documents (doc_get), but makes no IdP
+	 * round trip of its own (keep in logout_state what it needs, e.g. the IdP's logout endpoint
+	 * as of the login). Memory: req and what it points to live as long as the arena; out's
+	 * strings must be on the arena. Returns 0 with out set (IDHUB_START_REDIRECT or _POST_FORM:
+	 * the hub sends the browser there, and expects it back at req->return_url with the return
+	 * token), 1 when there is nothing to do upstream (the IdP offers no logout: the hub
+	 * finishes its own logout at once), or -1 with err filled (logged; the hub finishes as with
+	 * 1). */
 	int (*logout)(void *ctx, idhub_arena *a, const idhub_logout_request *req,
 	              idhub_start_result *out, idhub_error *err);
 } idhub_adapter;
