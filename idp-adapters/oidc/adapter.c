@@ -80,6 +80,9 @@ static const idhub_setting_decl settings[S_COUNT] = {
                         .flags = IDHUB_SET_NONEMPTY,
                         .help = "only RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 "
                                 "EdDSA (never none, never HMAC)"},
+    /* RP-initiated logout at the IdP's end_session_endpoint when the hub session ends (logout.c)
+     */
+    [S_UPSTREAM_LOGOUT] = {"upstream_logout", IDHUB_SET_BOOL, "true"},
 };
 
 /* "FROM=TO" words split at the last '=' (upstream acr values are URIs that may hold '='; hub level

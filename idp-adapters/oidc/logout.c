@@ -16,7 +16,7 @@
 
 const char *oidc_logout_state(oidc_ctx *c, idhub_arena *a, const oidc_disco *d, const char *idt)
 {
-	if (!d || !d->end_session_endpoint || !idt)
+	if (!c->v[S_UPSTREAM_LOGOUT].num || !d || !d->end_session_endpoint || !idt)
 		return NULL;
 	json_t *o = json_pack("{s:s, s:s}", "e", d->end_session_endpoint, "t", idt);
 	char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;

@@ -25,6 +25,9 @@ before(async () => {
       client_id: 'idhub', client_secret: 'upstream-secret-1', redirect_uris: [`${hubIssuer}/callback/bank`],
       post_logout_redirect_uris: [`${hubIssuer}/logout/upstream`],
       token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code'], response_types: ['code'],
+    }, {
+      client_id: 'idhub-nolo', client_secret: 'upstream-secret-2', redirect_uris: [`${hubIssuer}/callback/bank_nolo`],
+      token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code'], response_types: ['code'],
     }],
   });
   hub = await startHub({
@@ -33,6 +36,8 @@ before(async () => {
       sandboxIdp(port),
       { id: 'bank', adapter: 'oidc', display_name: 'Bank (OIDC)', max_loa: LOA_SUBSTANTIAL,
         settings: { issuer: op.issuer, acr_map: `urn:bank:loa2=${LOA_SUBSTANTIAL}`, timeout: 5, client_id: 'idhub', client_secret: 'upstream-secret-1' } },
+      { id: 'bank_nolo', adapter: 'oidc', display_name: 'Bank (no upstream logout)', max_loa: LOA_SUBSTANTIAL,
+        settings: { issuer: op.issuer, acr_map: `urn:bank:loa2=${LOA_SUBSTANTIAL}`, timeout: 5, client_id: 'idhub-nolo', client_secret: 'upstream-secret-2', upstream_logout: false } },
     ],
     services: [service('svc', { redirect_uris: [CB], post_logout_redirect_uris: [OUT] })],
   });
@@ -45,9 +50,9 @@ after(async () => {
 });
 
 /** A login at the bank through the hub in browser ua; returns the hub's ID token for the service. */
-async function bankLogin(ua, extra) {
+async function bankLogin(ua, extra, idp = 'bank') {
   const req = await authRequest(cfg, { redirectUri: CB, extra });
-  const j = await upstreamLogin({ authorizeUrl: req.url.href, idp: 'bank', browser: ua });
+  const j = await upstreamLogin({ authorizeUrl: req.url.href, idp, browser: ua });
   assert.ok(j.params?.code, `no code: ${j.final.status} ${j.final.location || ''}\n${hub.logs().slice(-1500)}`);
   const tokens = await client.authorizationCodeGrant(cfg, new URL(j.location), {
     pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce, idTokenExpected: true,
@@ -113,6 +118,15 @@ test('RP-initiated logout at the hub ends the session at the upstream OP too', a
   // the OP's session is over: the next login there prompts again
   await bankLogin(ua);
   assert.equal(op.interactions, prompts + 1, 'the OP did not prompt after the logout');
+});
+
+test('upstream_logout = false: the hub signs out alone', async () => {
+  const ua = new Browser();
+  const idToken = await bankLogin(ua, undefined, 'bank_nolo');
+  const u = new URL(`${hub.issuer}/logout`);
+  u.search = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: OUT, state: 'st-2' });
+  const r = await ua.get(u.href, { initiator: CB });
+  assert.equal(r.location, `${OUT}?state=st-2`);
 });
 
 test("the citizen's own sign-out reaches the OP; a forged return state gets no redirect", async () => {
