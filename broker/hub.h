@@ -63,7 +63,8 @@ void hub_route(hub *h, struct http_req *r, struct http_resp *resp);
  * the picker's POST, the callback and the adapter's own pages (/idp/<id>/...) of such an IdP. Such
  * a request also takes a place in the IdP's concurrency gate (idp.max_concurrent), which hub_route
  * gives back; when the IdP has none left, this returns 0 and hub_route answers 503 at once
- * (r->route_note carries the outcome). */
+ * (r->route_note carries the outcome). Sign-outs (/logout, /session/end), which may call an
+ * adapter's logout hook, also run on the pool, without a gate place. */
 int hub_route_blocks(hub *h, struct http_req *r);
 
 #endif

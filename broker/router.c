@@ -15,6 +15,7 @@
 #include "oidc/userinfo.h"
 #include "pages/pages.h"
 #include "sessions/page.h"
+#include "sessions/upstream.h"
 #include <string.h>
 
 static void not_found(http_req *r, http_resp *resp)
@@ -88,6 +89,10 @@ typedef struct idp_note {
 int hub_route_blocks(hub *h, http_req *r)
 {
 	const char *p = r->path, *id = NULL, *rest;
+	/* a sign-out may call the IdP adapter's logout hook (sessions/upstream.h), which may wait
+	 * on a document refresh: off the event loop, without a gate place (no IdP round trip) */
+	if (strcmp(p, "/logout") == 0 || strcmp(p, "/session/end") == 0)
+		return 1;
 	if (strncmp(p, "/callback/", 10) == 0)
 		id = p + 10;
 	else if (strncmp(p, "/idp/", 5) == 0) /* an adapter's own pages (serve) */
@@ -138,6 +143,8 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 		oidc_userinfo(h, r, resp);
 	} else if (strcmp(p, "/logout") == 0) {
 		oidc_end_session(h, r, resp);
+	} else if (strcmp(p, "/logout/upstream") == 0) {
+		session_upstream_return(h, r, resp);
 	} else if (strcmp(p, "/revoke") == 0) {
 		oidc_revoke(h, r, resp);
 	} else if (strcmp(p, "/introspect") == 0) {

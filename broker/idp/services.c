@@ -504,7 +504,8 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .dev_key_pair = idp_dev_key_pair,
 	                      .key_pair_check = idp_key_pair_check,
 	                      .cert_der_b64 = idp_cert_der_b64,
-	                      .parse_time = idp_parse_time};
+	                      .parse_time = idp_parse_time,
+	                      .revision = IDHUB_ADAPTER_REVISION};
 	return seal_key_load(in, h, id);
 }
 

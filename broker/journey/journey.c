@@ -277,6 +277,7 @@ void journey_login_flags(const journey *j, idhub_login_request *lr)
 	lr->flags =
 	    (j->force_login ? IDHUB_LOGIN_FORCE : 0) | (j->has_max_age ? IDHUB_LOGIN_MAX_AGE : 0);
 	lr->max_age = j->has_max_age ? j->max_age : 0;
+	lr->login_hint = j->login_hint && *j->login_hint ? j->login_hint : NULL;
 }
 
 static const char *get_str(arena *a, json_t *o, const char *k)

@@ -64,7 +64,8 @@ int journey_load_key(hub *h, arena *a, const char *key, journey *j);
 /* Adds to b the marking of j as spent (no second code, no reuse of its token). The batch fails
  * with STORE_EXISTS when j was already spent (by a code, or a cancel): the compare-and-swap. */
 void journey_spend(hub *h, store_batch *b, const journey *j);
-/* The idhub_login_request fields the service's request decides (prompt=login, max_age). */
+/* The idhub_login_request fields the service's request decides (prompt=login, max_age,
+ * login_hint). */
 void journey_login_flags(const journey *j, idhub_login_request *lr);
 
 /* The name of the browser cookie: __Host-idhub_browser on an https issuer, else idhub_browser. */

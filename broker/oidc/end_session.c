@@ -10,12 +10,15 @@
  *  - post_logout_redirect_uri is used only when it is an exact match of one the identified
  *    service registered; otherwise the hub shows its own signed-out page (§3: never an open
  *    redirector). state goes back with it.
- *  - With no session there is nothing to end: a replayed logout just shows the outcome. */
+ *  - With no session there is nothing to end: a replayed logout just shows the outcome.
+ *  - When the session's IdP adapter can end the upstream session (sessions/upstream.h), the
+ *    browser goes there first and comes back to /logout/upstream, which finishes as above. */
 #include "end_session.h"
 #include "hint.h"
 #include "respond.h"
 #include "../pages/pages.h"
 #include "../sessions/session.h"
+#include "../sessions/upstream.h"
 #include "../util/buf.h"
 #include "../util/log.h"
 #include <openssl/crypto.h>
@@ -61,25 +64,29 @@ static int tied(const logout_req *l, const session *s)
 	       (!l->hint.sid || strcmp(e->sid, l->hint.sid) == 0);
 }
 
+/* The registered post-logout URI with the service's state, or NULL for the hub's own page. */
+static const char *done_url(http_req *r, const logout_req *l)
+{
+	if (!l->redirect)
+		return NULL;
+	buf b;
+	buf_init(&b, r->a);
+	buf_puts(&b, l->redirect);
+	if (l->state) {
+		buf_puts(&b, strchr(l->redirect, '?') ? "&state=" : "?state=");
+		buf_urlenc(&b, l->state);
+	}
+	return buf_str(&b);
+}
+
 static void signed_out(hub *h, http_req *r, http_resp *resp, const logout_req *l)
 {
-	if (l->redirect) {
-		buf b;
-		buf_init(&b, r->a);
-		buf_puts(&b, l->redirect);
-		if (l->state) {
-			buf_puts(&b, strchr(l->redirect, '?') ? "&state=" : "?state=");
-			buf_urlenc(&b, l->state);
-		}
-		http_redirect(resp, buf_str(&b));
-		return;
-	}
+	const char *u = done_url(r, l);
 	(void)h;
-	http_html(resp, 200,
-	          page_render(r->a, "You have signed out",
-	                      "<h1>You have signed out</h1>\n<p>You have signed out of the hub "
-	                      "and of every service you used through it. You can close this "
-	                      "window.</p>\n"));
+	if (u)
+		http_redirect(resp, u);
+	else
+		session_signed_out_page(r, resp);
 }
 
 static void hidden(buf *b, const char *name, const char *value)
@@ -174,5 +181,7 @@ void oidc_end_session(hub *h, http_req *r, http_resp *resp)
 	            l.svc ? arena_printf(r->a, "logout requested by %s", l.svc->client_id)
 	                  : "logout confirmed by the citizen");
 	session_clear_cookie(h, r, resp);
-	signed_out(h, r, resp, &l);
+	/* the IdP's session too, when its adapter can end it: back through /logout/upstream */
+	if (!session_upstream_logout(h, r, resp, &s, done_url(r, &l)))
+		signed_out(h, r, resp, &l);
 }

@@ -121,6 +121,38 @@ static const char *sign(hub *h, arena *a, const char *jti, json_t *rec)
 	return t;
 }
 
+/* Writes the delivery's updated record and, when it is finished (delivered or given up), its
+ * audit record in the same transaction: the queue never says "delivered" or "failed" without
+ * the audit log saying so too, nor the other way round. 0 or a STORE_ code. */
+static int record(hub *h, due *d, const char *state, int attempts, int status, const char *cid)
+{
+	char *js = json_dumps(d->rec, JSON_COMPACT);
+	if (!js)
+		return STORE_ERR;
+	store_batch *b = store_batch_new();
+	store_batch_put(b, NS_LOGOUT, d->jti, 43, js, strlen(js), BACKCHANNEL_KEEP);
+	free(js);
+	int finished = strcmp(state, "pending") != 0, rc = 0;
+	if (finished) {
+		json_t *after = json_pack("{s:s, s:s, s:i, s:i}", "jti", d->jti, "state", state,
+		                          "attempts", attempts, "status", status);
+		rc =
+		    audit_batch_put(b, "idhub",
+		                    strcmp(state, "delivered") == 0 ? "backchannel_logout.delivered"
+		                                                    : "backchannel_logout.failed",
+		                    cid, NULL, after);
+		json_decref(after);
+	}
+	if (rc) {
+		store_batch_free(b);
+		return rc;
+	}
+	rc = store_batch_commit(h->st, b);
+	if (rc == 0 && finished && store_sync(h->st))
+		rc = STORE_ERR;
+	return rc;
+}
+
 /* One attempt at one delivery, and its record updated (and audited when finished). Returns the
  * time of its next attempt, or 0 when it is finished. */
 static int64_t attempt(hub *h, due *d)
@@ -141,20 +173,8 @@ static int64_t attempt(hub *h, due *d)
 	json_object_set_new(d->rec, "next", json_integer(next));
 	json_object_set_new(d->rec, "status", json_integer(status));
 	json_object_set_new(d->rec, "last", json_integer(hub_now(h)));
-	char *js = json_dumps(d->rec, JSON_COMPACT);
-	if (js)
-		store_put(h->st, NS_LOGOUT, d->jti, 43, js, strlen(js), BACKCHANNEL_KEEP);
-	free(js);
-	if (strcmp(state, "pending") != 0) {
-		json_t *after = json_pack("{s:s, s:s, s:i, s:i}", "jti", d->jti, "state", state,
-		                          "attempts", attempts, "status", status);
-		audit_append(h->st, "idhub",
-		             ok ? "backchannel_logout.delivered" : "backchannel_logout.failed", cid,
-		             NULL, after);
-		json_decref(after);
-		if (store_sync(h->st))
-			log_err("logout: cannot sync the outcome of a back-channel delivery");
-	}
+	if (record(h, d, state, attempts, status, cid))
+		log_err("logout: cannot record the outcome of a back-channel delivery to %s", cid);
 	if (ok)
 		log_info("logout: back-channel logout delivered to %s", cid);
 	else

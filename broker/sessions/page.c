@@ -1,6 +1,7 @@
 /* page.c — the citizen's signed-in page and "sign out of all services" (see page.h). */
 #include "page.h"
 #include "session.h"
+#include "upstream.h"
 #include "../pages/pages.h"
 #include "../util/buf.h"
 #include "../util/log.h"
@@ -75,8 +76,13 @@ void session_signout(hub *h, http_req *r, http_resp *resp)
 			return;
 		}
 		session_end(h, r->a, s.key, "the citizen signed out");
+		session_clear_cookie(h, r, resp);
+		/* the IdP's session too, when its adapter can end it (sessions/upstream.h) */
+		if (session_upstream_logout(h, r, resp, &s, NULL))
+			return;
+	} else {
+		session_clear_cookie(h, r, resp);
 	}
-	session_clear_cookie(h, r, resp);
 	http_html(resp, 200,
 	          page_render(r->a, "You have signed out",
 	                      "<h1>You have signed out</h1>\n<p>You have signed out of the hub "

@@ -9,14 +9,15 @@
  * sessions whose refresh tokens or logouts may have been lost with them.
  *
  * The record holds: the IdP, the level reached, the upstream auth_time, the upstream assertion id
- * (what an adapter's upstream logout will need), the creation and last-use times, a CSRF token for
+ * (logs and audit), the creation and last-use times, a CSRF token for
  * the sign-out form, the services signed in (client_id -> sid and pairwise sub, for back-channel
  * logout), and the vault.
  *
  * The vault. A second service in another sector needs its own pairwise sub, which is a keyed hash
  * of the upstream subject, and its own release of claims. The pairwise lookup key cannot serve: it
  * is itself per sector. So the session keeps what the login's journey already held at its end (the
- * upstream subject and the attributes the IdP asserted), sealed with AES-256-GCM under a key
+ * upstream subject and the attributes the IdP asserted, and what the IdP adapter's upstream logout
+ * needs: identity.logout_state, see upstream.h), sealed with AES-256-GCM under a key
  * derived from the hub's sealing secret AND the cookie value: HMAC-SHA256(secret, "idhub session
  * vault v1" || cookie). The store keeps only SHA-256 of the cookie, so the store (even with the
  * hub's secrets) cannot open a vault; only a request carrying the citizen's own cookie can. When

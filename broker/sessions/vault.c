@@ -1,6 +1,7 @@
 /* vault.c — the session's sealed identity (see session.h "The vault"): the upstream subject and
  * the attributes the IdP asserted, AES-256-GCM under a key that needs both the hub's sealing
- * secret and the session cookie, which only the citizen's browser holds. */
+ * secret and the session cookie, which only the citizen's browser holds; and what the IdP adapter's
+ * upstream logout needs (idhub_identity.logout_state), which may name the citizen too. */
 #include "sessions_int.h"
 #include "../util/b64url.h"
 #include "../util/random.h"
@@ -42,6 +43,10 @@ const char *vault_seal(const hub *h, arena *a, const char *cookie, const char *k
 			json_object_set_new(attrs, id->attrs[i].name,
 			                    json_string(id->attrs[i].value));
 	json_t *o = json_pack("{s:s, s:o}", "s", id->subject, "a", attrs);
+	/* what the adapter's upstream logout needs (it may name the citizen: sealed like the rest)
+	 */
+	if (o && id->logout_state)
+		json_object_set_new(o, "l", json_string(id->logout_state));
 	char *plain = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!plain)
@@ -79,6 +84,7 @@ static int vault_fill(arena *a, const char *plain, size_t n, idhub_identity *id)
 		return -1;
 	}
 	id->subject = arena_strdup(a, subject);
+	id->logout_state = arena_strdup(a, json_string_value(json_object_get(o, "l")));
 	idhub_kv *kv = arena_alloc(a, (json_object_size(attrs) + 1) * sizeof *kv);
 	size_t i = 0;
 	const char *name;

@@ -80,6 +80,9 @@ static const idhub_setting_decl settings[S_COUNT] = {
                         .flags = IDHUB_SET_NONEMPTY,
                         .help = "only RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 "
                                 "EdDSA (never none, never HMAC)"},
+    /* RP-initiated logout at the IdP's end_session_endpoint when the hub session ends (logout.c)
+     */
+    [S_UPSTREAM_LOGOUT] = {"upstream_logout", IDHUB_SET_BOOL, "true"},
 };
 
 /* "FROM=TO" words split at the last '=' (upstream acr values are URIs that may hold '='; hub level
@@ -296,6 +299,10 @@ static int oidc_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 		u = param(svc, a, u, "prompt", "login");
 	if (req->flags & IDHUB_LOGIN_MAX_AGE)
 		u = param(svc, a, u, "max_age", svc->sprintf(a, "%lld", (long long)req->max_age));
+	/* the service's hint, passed on as a hint (OIDC Core §3.1.2.1); the IdP decides who signs
+	 * in, and finish checks only what the IdP asserts */
+	if (IDHUB_HAS_REVISION(svc, 1) && req->login_hint)
+		u = param(svc, a, u, "login_hint", req->login_hint);
 	svc->doc_put(c->disco, d);
 
 	/* acr_values: the upstream acrs good enough for the journey's level, lowest level first */
@@ -564,6 +571,8 @@ static int oidc_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 		idhub_fail(err, IDHUB_ERR_INVALID, "ID token refused: %s", why);
 	else if (idt)
 		rc = accept_token(c, a, req, idt, pl, now, out, err);
+	if (rc == 0 && IDHUB_HAS_REVISION(svc, 1))
+		out->logout_state = oidc_logout_state(c, a, d, idt);
 	json_decref(pl);
 	svc->doc_put(c->disco, d);
 	return rc;
@@ -578,6 +587,7 @@ static const idhub_adapter oidc_adapter = {
     .finish = oidc_finish,
     .destroy = oidc_destroy,
     .flags = IDHUB_ADAPTER_NETWORK,
+    .logout = oidc_logout,
 };
 
 const idhub_adapter *idhub_adapter_entry(void)

@@ -15,6 +15,7 @@ void oidc_disco_free(oidc_disco *d)
 	free(d->authorization_endpoint);
 	free(d->token_endpoint);
 	free(d->jwks_uri);
+	free(d->end_session_endpoint);
 	free(d);
 }
 
@@ -57,6 +58,12 @@ oidc_disco *oidc_disco_parse(const idhub_services *svc, const char *text,
 		                        : NULL;
 		d->jwks_uri =
 		    d->token_endpoint ? endpoint(svc, doc, "jwks_uri", https, why, whylen) : NULL;
+		/* optional: without a usable one there is just no upstream logout */
+		const char *es = json_string_value(json_object_get(doc, "end_session_endpoint"));
+		char ignored[64];
+		d->end_session_endpoint =
+		    es ? endpoint(svc, doc, "end_session_endpoint", https, ignored, sizeof ignored)
+		       : NULL;
 		d->iss_param_supported = json_is_true(
 		    json_object_get(doc, "authorization_response_iss_parameter_supported"));
 		if (!d->issuer || !d->jwks_uri) {

@@ -33,13 +33,15 @@ enum {
 	S_DISCOVERY_REFRESH,
 	S_JWKS_MIN_REFETCH,
 	S_ALLOWED_ALGS,
+	S_UPSTREAM_LOGOUT,
 	S_COUNT
 };
 
 /* The discovery document, parsed and checked (discovery.c). */
 typedef struct oidc_disco {
 	char *issuer, *authorization_endpoint, *token_endpoint, *jwks_uri;
-	int iss_param_supported; /* authorization_response_iss_parameter_supported (RFC 9207) */
+	char *end_session_endpoint; /* RP-Initiated Logout 1.0, or NULL: no upstream logout */
+	int iss_param_supported;    /* authorization_response_iss_parameter_supported (RFC 9207) */
 } oidc_disco;
 
 /* Parses a discovery document; it must name expected_issuer exactly (OIDC Discovery §4.3) and
@@ -85,5 +87,12 @@ int oidc_claims_ok(const oidc_verify_params *p, const json_t *pl, char *why, siz
  * rate-limited refetch), then the claims. On 0, *payload is the claims object (json_decref it). */
 int oidc_idtoken_verify(oidc_ctx *c, idhub_arena *a, const oidc_verify_params *p, const char *token,
                         json_t **payload, char *why, size_t whylen);
+
+/* logout.c: RP-initiated logout at the IdP (the adapter's logout hook). */
+/* What the logout hook needs, captured at login: the IdP's end_session_endpoint and the ID token
+ * (for id_token_hint), as JSON text on the arena; NULL when the IdP offers no logout. */
+const char *oidc_logout_state(oidc_ctx *c, idhub_arena *a, const oidc_disco *d, const char *idt);
+int oidc_logout(void *ctx, idhub_arena *a, const idhub_logout_request *req, idhub_start_result *out,
+                idhub_error *err);
 
 #endif

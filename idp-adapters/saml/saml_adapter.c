@@ -112,8 +112,10 @@ static const idhub_adapter saml_adapter = {
     .start = saml_start,
     .finish = saml_finish,
     .metadata = saml_metadata,
+    .serve = saml_serve,
     .destroy = saml_destroy,
     .flags = IDHUB_ADAPTER_NETWORK,
+    .logout = saml_logout,
 };
 
 const idhub_adapter *idhub_adapter_entry(void)

@@ -309,6 +309,8 @@ static int process_response(saml_ctx *c, idhub_arena *a, const char *b64,
 		    verify_assertion(c, as, want_irt, req, now, err) ||
 		    verify_statement(c, a, as, req, now, out, err))
 			rc = -1;
+		else /* what Single Logout needs later (saml_logout.c) */
+			out->logout_state = saml_logout_state(c, a, as);
 	}
 	g_object_unref(login);
 	c->svc->doc_put(c->live, live);

@@ -1,7 +1,8 @@
 /* saml_sp.c — our Service Provider: its signing/decryption keys and certificates (the configured
  * PEM files, checked to parse and to match, or the hub's development pair for this instance, made
  * at first start in the hub's private state directory: the dev_key_pair service), and its metadata:
- * entityID, the AssertionConsumerService (HTTP-POST to the hub's callback), and a signing and an
+ * entityID, the AssertionConsumerService (HTTP-POST to the hub's callback), the SingleLogoutService
+ * (HTTP-POST, saml_logout.c), and a signing and an
  * encryption KeyDescriptor per certificate (the current one and, during a rollover, the next).
  * lasso reads the same document as its own description, and the hub publishes it at
  * ISSUER/idp/<id>/metadata. */
@@ -42,6 +43,22 @@ static void key_descriptor(FILE *f, const char *use, const char *b64)
 	        : "");
 }
 
+/* The SingleLogoutService (HTTP-POST, saml_logout.c), when the adapter serves one. */
+static void single_logout(FILE *f, saml_ctx *c)
+{
+	char *slo = saml_slo_url(c);
+	xmlChar *loc = slo ? xmlEncodeSpecialChars(NULL, (const xmlChar *)slo) : NULL;
+	if (loc)
+		fprintf(f, "    <md:SingleLogoutService "
+		           "Binding=" urn:oasis:names:tc:SAML : 2.0
+		        : bindings
+		        : HTTP - POST " Location=" % s "/>
+		                                       ",
+		                     loc);
+	xmlFree(loc);
+	free(slo);
+}
+
 /* The metadata document into c->sp_metadata; the values we put in are escaped for XML. */
 static int build_metadata(saml_ctx *c, idhub_error *err)
 {
@@ -69,6 +86,7 @@ static int build_metadata(saml_ctx *c, idhub_error *err)
 			if (next)
 				key_descriptor(f, uses[u], next);
 		}
+		single_logout(f, c); /* before NameIDFormat, as the schema orders them */
 		fprintf(
 		    f,
 		    "    <md:NameIDFormat>%s</md:NameIDFormat>\n    <md:AssertionConsumerService "

@@ -106,6 +106,9 @@ static int sb_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 	int64_t now = sb->svc->now(sb->svc->inst);
 	json_t *o = json_pack("{s:s, s:s, s:i, s:I}", "rid", req->request_id, "nonce", req->nonce,
 	                      "loa", req->min_loa, "exp", (json_int_t)(now + REQUEST_TTL));
+	/* the service's login_hint prefills the user name (a hint: the person may change it) */
+	if (o && IDHUB_HAS_REVISION(sb->svc, 1) && req->login_hint && strlen(req->login_hint) <= 64)
+		json_object_set_new(o, "hint", json_string(req->login_hint));
 	char *tok = seal(sb, a, o);
 	json_decref(o);
 	if (!tok)
@@ -144,6 +147,7 @@ static int login_page(sandbox *sb, idhub_arena *a, const char *req, json_t *rq,
 {
 	const idhub_services *s = sb->svc;
 	int min = (int)json_integer_value(json_object_get(rq, "loa"));
+	const char *hint = json_string_value(json_object_get(rq, "hint"));
 	char *people = "", *levels = "";
 	for (size_t i = 0; i < sizeof personas / sizeof personas[0]; i++) {
 		const persona *p = &personas[i];
@@ -152,8 +156,8 @@ static int login_page(sandbox *sb, idhub_arena *a, const char *req, json_t *rq,
 		               "%s<div class=\"option\"><input type=\"radio\" name=\"persona\" "
 		               "id=\"persona-%s\" value=\"%s\"%s><label for=\"persona-%s\">%s %s"
 		               "<span class=\"hint\">level %s</span></label></div>\n",
-		               people, p->id, p->id, i == 0 ? " checked" : "", p->id, p->given,
-		               p->family, H(acr_label(sb, p->loa)));
+		               people, p->id, p->id, i == 0 && !hint ? " checked" : "", p->id,
+		               p->given, p->family, H(acr_label(sb, p->loa)));
 	}
 	for (int l = 1; l <= sb->cfg->nloas; l++)
 		levels = s->sprintf(a, "%s<option value=\"%d\"%s>%s</option>\n", levels, l,
@@ -165,15 +169,17 @@ static int login_page(sandbox *sb, idhub_arena *a, const char *req, json_t *rq,
 	    " or higher.</p>\n<form method=\"post\" action=\"/idp/%s/login\">\n<input "
 	    "type=\"hidden\" name=\"req\" value=\"%s\">\n<fieldset>\n<legend>Sign in as</legend>\n"
 	    "%s<div class=\"option\"><input type=\"radio\" name=\"persona\" id=\"persona-other\" "
-	    "value=\"other\"><label for=\"persona-other\">Another test user</label></div>\n"
+	    "value=\"other\"%s><label for=\"persona-other\">Another test user</label></div>\n"
 	    "<p><label for=\"username\">Test user name</label><br><input type=\"text\" "
-	    "id=\"username\" name=\"username\" autocomplete=\"off\" maxlength=\"64\"></p>\n"
+	    "id=\"username\" name=\"username\" autocomplete=\"off\" maxlength=\"64\" "
+	    "value=\"%s\"></p>\n"
 	    "<p><label for=\"loa\">Level of assurance for that user</label><br>"
 	    "<select id=\"loa\" name=\"loa\">\n%s</select></p>\n</fieldset>\n<button "
 	    "class=\"button\" type=\"submit\" name=\"action\" value=\"login\">Sign in</button>\n"
 	    "<button class=\"button secondary\" type=\"submit\" name=\"action\" "
 	    "value=\"cancel\">Cancel</button>\n</form>\n",
-	    H(acr_label(sb, min)), H(s->instance_id), H(req), people, levels);
+	    H(acr_label(sb, min)), H(s->instance_id), H(req), people, hint ? " checked" : "",
+	    H(hint), levels);
 	return page(sb, a, resp, 200, "Sandbox identity provider", body);
 }
 

@@ -10,6 +10,7 @@
  *   finish(ctx, callback, request)  -> a verified identity, or an error
  *   metadata(ctx)                   optional: a document the hub publishes for this instance
  *   serve(ctx, request)             optional: pages the adapter owns under /idp/<instance id>/
+ *   logout(ctx, logout request)     optional: a redirect that ends the upstream session
  *   destroy(ctx)
  *
  * The hub owns everything adapters share: typed settings (parsed and checked with FILE:LINE
@@ -32,8 +33,9 @@
  * loads an adapter whose abi_version is from IDHUB_ADAPTER_ABI_MIN to IDHUB_ADAPTER_ABI_VERSION
  * and reads only the first struct_size bytes of its idhub_adapter (later fields count as NULL/0).
  * New services are appended to idhub_services; an adapter built against a newer header tests
- * IDHUB_HAS_SERVICE(svc, field) before calling one its hub might not have. Fields are never
- * removed or reordered within a major version.
+ * IDHUB_HAS_SERVICE(svc, field) before calling one its hub might not have. Fields appended to the
+ * hub-allocated idhub_login_request and idhub_identity are tied to a revision (services->revision,
+ * IDHUB_HAS_REVISION). Fields are never removed or reordered within a major version.
  */
 #ifndef IDHUB_ADAPTER_H
 #define IDHUB_ADAPTER_H
@@ -145,6 +147,11 @@ typedef struct idhub_login_request {
 	 */
 	uint32_t flags;  /* IDHUB_LOGIN_* */
 	int64_t max_age; /* seconds, meaningful with IDHUB_LOGIN_MAX_AGE */
+	/* Revision 1 (IDHUB_ADAPTER_REVISION; read it only when IDHUB_HAS_REVISION(svc, 1)): */
+	/* The service's login_hint (OIDC Core §3.1.2.1), as it sent it (at most 4096 bytes, any
+	 * text: escape it), or NULL. A hint only: pass it on (OIDC login_hint, a prefilled user
+	 * name), never trust it as who signs in. */
+	const char *login_hint;
 } idhub_login_request;
 
 #define IDHUB_LOGIN_FORCE 1u
@@ -190,6 +197,12 @@ typedef struct idhub_identity {
 	const idhub_kv *attrs; /* OIDC claim names: given_name, family_name, birthdate, email ... */
 	size_t nattrs;
 	const char *upstream_id; /* assertion / token ID, for logs and audit */
+	/* Revision 1: what this adapter's logout hook will need to end the upstream session (the
+	 * OIDC ID token for id_token_hint; the SAML NameID and SessionIndex), as text of at most
+	 * 16 KiB, or NULL. It may name the citizen: the hub keeps it only sealed in the session's
+	 * vault (which needs the citizen's cookie to open) and hands it back to logout, never to
+	 * logs, the store in clear, or services. Set it only when IDHUB_HAS_REVISION(svc, 1). */
+	const char *logout_state;
 } idhub_identity;
 
 /* ---- the HTTP client ------------------------------------------------------------------------ */
@@ -390,6 +403,11 @@ typedef struct idhub_services {
 	 * "T", a time with optional fractional seconds, and "Z" or a +hh:mm / -hh:mm offset, to
 	 * UNIX seconds; -1 when malformed (a time without a zone too) or before 1970. */
 	int64_t (*parse_time)(const char *s);
+
+	/* The hub's IDHUB_ADAPTER_REVISION: which fields appended to the hub-allocated structs
+	 * (idhub_login_request, idhub_identity) it fills or reads, and whether it calls logout.
+	 * Test it with IDHUB_HAS_REVISION. */
+	uint32_t revision;
 } idhub_services;
 
 #define IDHUB_B64_WRAPPED 1u /* b64_decode: white space between characters is skipped */
@@ -397,6 +415,27 @@ typedef struct idhub_services {
 /* Whether the hub's services table has field (an adapter built against a newer header). */
 #define IDHUB_HAS_SERVICE(svc, field)                                                              \
 	((svc)->size >= offsetof(idhub_services, field) + sizeof((svc)->field) && (svc)->field)
+
+/* Revisions within ABI 2. The hub allocates idhub_login_request and idhub_identity, so a field
+ * appended to them is there only when the hub is recent enough: 1 = login_request.login_hint,
+ * identity.logout_state and the logout hook. */
+#define IDHUB_ADAPTER_REVISION 1u
+#define IDHUB_HAS_REVISION(svc, rev)                                                               \
+	((svc)->size >= offsetof(idhub_services, revision) + sizeof(uint32_t) &&                   \
+	 (svc)->revision >= (rev))
+
+/* What the hub asks an adapter's logout hook to end: the upstream session of one hub session. */
+typedef struct idhub_logout_request {
+	/* identity.logout_state as finish set it at the session's login (from the vault) */
+	const char *logout_state;
+	/* The hub's URL where the browser must arrive when the upstream logout is over, with
+	 * return_param=return_value added to its query: the IdP sends it there directly (OIDC:
+	 * post_logout_redirect_uri, state), or the adapter's own page does after checking the IdP's
+	 * answer (SAML: the LogoutResponse at /idp/<id>/slo, RelayState). */
+	const char *return_url;
+	const char *return_param; /* "state" */
+	const char *return_value; /* the hub's sealed, short-lived token: pass it back as is */
+} idhub_logout_request;
 
 /* ---- the adapter ---------------------------------------------------------------------------- */
 
@@ -430,7 +469,27 @@ typedef struct idhub_adapter {
 	 * released the instance's documents (their release callbacks run before destroy). */
 	void (*destroy)(void *ctx);
 	uint32_t flags; /* IDHUB_ADAPTER_* */
+	/* Optional (NULL; revision 1): ends the citizen's session at the upstream IdP when the hub
+	 * session ends in the citizen's browser (RP-initiated logout at the hub, the sign-out
+	 * page). Called only for a session whose login set identity.logout_state, after the hub
+	 * session has ended (its record deleted, services' logouts queued): a failure here never
+	 * keeps the citizen signed in at the hub. Threads: any, on the hub's blocking pool but
+	 * outside the IdP's max_concurrent gate: it may read documents (doc_get), but makes no IdP
+	 * round trip of its own (keep in logout_state what it needs, e.g. the IdP's logout endpoint
+	 * as of the login). Memory: req and what it points to live as long as the arena; out's
+	 * strings must be on the arena. Returns 0 with out set (IDHUB_START_REDIRECT or _POST_FORM:
+	 * the hub sends the browser there, and expects it back at req->return_url with the return
+	 * token), 1 when there is nothing to do upstream (the IdP offers no logout: the hub
+	 * finishes its own logout at once), or -1 with err filled (logged; the hub finishes as with
+	 * 1). */
+	int (*logout)(void *ctx, idhub_arena *a, const idhub_logout_request *req,
+	              idhub_start_result *out, idhub_error *err);
 } idhub_adapter;
+
+/* The adapter's logout hook, or NULL (an older adapter's struct ends before it). */
+#define IDHUB_ADAPTER_LOGOUT(ops)                                                                  \
+	((ops)->struct_size >= offsetof(idhub_adapter, logout) + sizeof(void *) ? (ops)->logout    \
+	                                                                        : NULL)
 
 /* start, finish and serve may wait on the network (an upstream IdP): the hub runs them on its
  * blocking pool, off the event-loop threads, each IdP limited to its max_concurrent calls at once,

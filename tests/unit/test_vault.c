@@ -49,6 +49,29 @@ static void test_round_trip(void **state)
 	arena_free(a);
 }
 
+/* The adapter's upstream-logout state (it may name the citizen: an ID token) is sealed with the
+ * rest and comes back; a vault without one opens without one. */
+static void test_logout_state(void **state)
+{
+	(void)state;
+	hub h;
+	memset(&h, 0, sizeof h);
+	memset(h.seal_key, 7, sizeof h.seal_key);
+	arena *a = arena_new();
+	idhub_identity id = {.subject = "upstream-alice",
+	                     .logout_state = "{\"t\":\"idtoken-of-alice\"}"},
+	               out;
+	const char *v = vault_seal(&h, a, C1, K1, &id);
+	assert_non_null(v);
+	assert_null(strstr(v, "alice"));
+	assert_int_equal(vault_open(&h, a, C1, K1, v, &out), 0);
+	assert_non_null(out.logout_state);
+	assert_string_equal(out.logout_state, "{\"t\":\"idtoken-of-alice\"}");
+	assert_int_equal(vault_open(&h, a, C1, K1, sealed(&h, a), &out), 0);
+	assert_null(out.logout_state);
+	arena_free(a);
+}
+
 static void test_needs_cookie_record_and_integrity(void **state)
 {
 	(void)state;
@@ -100,6 +123,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_logout_state),
 	    cmocka_unit_test(test_needs_cookie_record_and_integrity),
 	    cmocka_unit_test(test_code_sid),
 	};

@@ -38,7 +38,7 @@ export function readRedirect(url) {
 }
 
 /**
- * Start SimpleSAMLphp as an IdP. opts: {sp: {entityId, acs, certB64}, authnContextClassRef,
+ * Start SimpleSAMLphp as an IdP. opts: {sp: {entityId, acs, certB64, slo?}, authnContextClassRef,
  * encryptAssertion}. Returns {base, entityId, metadataUrl, dir, stop(), logs()}.
  */
 export async function startSimpleSamlIdp(opts) {
@@ -104,7 +104,8 @@ $metadata['__DYNAMIC:1__'] = [
   await writeFile(path.join(dir, 'metadata', 'saml20-sp-remote.php'), `<?php
 $metadata[${php(opts.sp.entityId)}] = [
   'AssertionConsumerService' => [['Binding' => 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST', 'Location' => ${php(opts.sp.acs)}, 'index' => 0]],
-  'certData' => ${php(opts.sp.certB64)},
+${opts.sp.slo ? `  'SingleLogoutService' => [['Binding' => 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST', 'Location' => ${php(opts.sp.slo)}]],
+` : ''}  'certData' => ${php(opts.sp.certB64)},
   'validate.authnrequest' => true,
   'sign.logout' => true,
   'saml20.sign.assertion' => true,

@@ -102,11 +102,12 @@ function makeProvider(issuer, keys, clients) {
 
 /**
  * Start oidc-provider on a free loopback port. clients: oidc-provider client metadata. Returns
- * {issuer, port, keys, nextLogin, rotate(newKeys, {keepOld}), stop(), jwksHits, tokenHits}.
+ * {issuer, port, keys, nextLogin, rotate(newKeys, {keepOld}), stop(), jwksHits, tokenHits,
+ * interactions (count of sign-in prompts), lastInteraction (that prompt's request parameters)}.
  * nextLogin: {account, acr} to sign in at the next interaction, or {error} to answer with an error.
  */
 export async function startUpstreamOp({ clients }) {
-  const op = { nextLogin: { account: 'alice', acr: 'urn:bank:loa2' }, jwksHits: 0, tokenHits: 0 };
+  const op = { nextLogin: { account: 'alice', acr: 'urn:bank:loa2' }, jwksHits: 0, tokenHits: 0, interactions: 0, lastInteraction: null };
   let provider = null;
   let handler = null;
   const { server, port } = await listen(async (req, res) => {
@@ -117,6 +118,8 @@ export async function startUpstreamOp({ clients }) {
       if (url.pathname.startsWith('/interaction/')) {
         const p = provider;
         const details = await p.interactionDetails(req, res);
+        op.interactions++; // the OP had to ask the person (no session of its own, or prompt=login)
+        op.lastInteraction = details.params; // the authorization request's parameters (login_hint …)
         const who = op.nextLogin;
         if (who.error) {
           await p.interactionFinished(req, res, { error: who.error, error_description: 'refused by the test' }, { mergeWithLastSubmission: false });
