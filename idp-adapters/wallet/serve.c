@@ -1,0 +1,174 @@
+/* serve.c — the wallet adapter's pages under /idp/<id>/: the browser's page with the
+ * openid4vp:// link (same device), the request object fetched by the wallet (request_uri), and
+ * the response_uri the wallet posts its encrypted answer to (direct_post.jwt). The answer is
+ * decrypted with this login's key and parked in the journey's scratch record for finish, and
+ * the wallet is given a redirect_uri with a one-time response code (OpenID4VP 1.0 §8.2, §13.3). */
+#include "wallet_int.h"
+#include <string.h>
+
+static int answer(const wallet *w, idhub_arena *a, idhub_http_response *r, int status,
+                  const char *type, const char *body)
+{
+	(void)w, (void)a;
+	*r = (idhub_http_response){
+	    .status = status, .content_type = type, .body = body, .body_len = strlen(body)};
+	return 0;
+}
+
+static int refuse(const wallet *w, idhub_arena *a, idhub_http_response *r, const char *why)
+{
+	w->svc->log(w->svc->inst, 4, "wallet response refused: %s", why);
+	json_t *j = json_pack("{s:s,s:s}", "error", "invalid_request", "error_description", why);
+	char *t = json_dumps(j, JSON_COMPACT);
+	const char *body = w->svc->strdup(a, t ? t : "{}");
+	free(t);
+	json_decref(j);
+	return answer(w, a, r, 400, "application/json", body);
+}
+
+static json_t *record(const wallet *w, idhub_arena *a, const char *rid, int take)
+{
+	size_t len = 0;
+	const char *t = rid ? w->svc->scratch_get(w->svc->inst, a, rid, &len, take) : NULL;
+	return t ? json_loadb(t, len, 0, NULL) : NULL;
+}
+
+static int pending(json_t *rec)
+{
+	const char *st = json_string_value(json_object_get(rec, "s"));
+	return st && !strcmp(st, "pending");
+}
+
+static const char *request_uri(const wallet *w, idhub_arena *a, const char *rid)
+{
+	return w->svc->sprintf(a, "%s/idp/%s/request?rid=%s", w->cfg->hub_base_url,
+	                       w->svc->instance_id, w->svc->url_escape(a, rid));
+}
+
+static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, idhub_http_response *r)
+{
+	const idhub_services *s = w->svc;
+	const char *link =
+	    s->sprintf(a, "openid4vp://?client_id=%s&request_uri=%s",
+	               s->url_escape(a, w->client_id), s->url_escape(a, request_uri(w, a, rid)));
+	const char *html = s->sprintf(
+	    a,
+	    "<h1>Use your digital identity wallet</h1>\n<p>Your wallet will show what this service "
+	    "asks for. Nothing is shared without your consent.</p>\n<p><a class=\"button\" "
+	    "id=\"wallet-link\" href=\"%s\">Open your wallet</a></p>\n<p>After you share your "
+	    "identity, your wallet brings you back here.</p>",
+	    s->html_escape(a, link));
+	return answer(w, a, r, 200, "text/html; charset=utf-8",
+	              s->page(s->inst, a, "Use your digital identity wallet", html));
+}
+
+static int request_object(const wallet *w, idhub_arena *a, const char *rid, json_t *rec,
+                          idhub_http_response *r)
+{
+	EVP_PKEY *k = wallet_ephemeral_load(w, a, json_string_value(json_object_get(rec, "k")));
+	json_t *jwk = k ? wallet_key_to_jwk(w, a, k) : NULL;
+	EVP_PKEY_free(k);
+	if (!jwk)
+		return -1;
+	json_object_set_new(jwk, "kid",
+	                    json_string(json_string_value(json_object_get(rec, "kid"))));
+	json_object_set_new(jwk, "use", json_string("enc"));
+	json_object_set_new(jwk, "alg", json_string("ECDH-ES"));
+	const char *jws =
+	    wallet_request_object(w, a, rid, json_string_value(json_object_get(rec, "n")), jwk);
+	json_decref(jwk);
+	return jws ? answer(w, a, r, 200, "application/oauth-authz-req+jwt", jws) : -1;
+}
+
+/* Decrypts the answer and parks it; the record was taken, so a second POST finds nothing. */
+static int response(const wallet *w, idhub_arena *a, const char *rid, json_t *rec, const char *jwe,
+                    idhub_http_response *r)
+{
+	const idhub_services *s = w->svc;
+	EVP_PKEY *k = wallet_ephemeral_load(w, a, json_string_value(json_object_get(rec, "k")));
+	char why[160], code[44];
+	size_t len = 0;
+	char *pt = k ? wallet_jwe_decrypt(w, a, k, json_string_value(json_object_get(rec, "kid")),
+	                                  jwe, &len, why, sizeof why)
+	             : NULL;
+	EVP_PKEY_free(k);
+	if (!k)
+		snprintf(why, sizeof why, "the login's key is unreadable");
+	json_t *body = pt ? json_loadb(pt, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *vp = json_object_get(body, "vp_token");
+	if (pt && !json_is_object(vp))
+		snprintf(why, sizeof why, "decrypted response has no vp_token object");
+	if (!json_is_object(vp) || s->random_token(s->inst, code)) {
+		json_decref(body);
+		return -1 - refuse(w, a, r, why);
+	}
+	json_t *parked = json_pack("{s:s,s:O,s:s,s:O}", "s", "answered", "n",
+	                           json_object_get(rec, "n"), "rc", code, "vp", vp);
+	char *txt = parked ? json_dumps(parked, JSON_COMPACT) : NULL;
+	json_decref(parked);
+	json_decref(body);
+	int rc =
+	    txt ? s->scratch_put(s->inst, rid, txt, strlen(txt), w->cfg->values[S_RESPONSE_TTL].num)
+	        : -1;
+	free(txt);
+	if (rc)
+		return -1 - refuse(w, a, r, "cannot park the answer");
+	json_t *j = json_pack("{s:s}", "redirect_uri",
+	                      s->sprintf(a, "%s?state=%s&response_code=%s", w->cfg->callback_url,
+	                                 s->url_escape(a, rid), code));
+	char *t = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	answer(w, a, r, 200, "application/json", s->strdup(a, t));
+	free(t);
+	return 0;
+}
+
+static int post_response(const wallet *w, idhub_arena *a, const char *rid,
+                         const idhub_http_request *req, idhub_http_response *r)
+{
+	int n;
+	const char *jwe = idhub_param(req, "response", &n);
+	if (strcmp(req->method, "POST"))
+		return -1;
+	if (!jwe || n != 1)
+		/* direct_post.jwt only: a plain vp_token would be readable by anyone on the way */
+		return refuse(w, a, r,
+		              idhub_param(req, "vp_token", NULL)
+		                  ? "unencrypted response (direct_post.jwt requires a JWE)"
+		                  : "response parameter missing");
+	/* take the record atomically: two POSTs racing for one login get one answer */
+	json_t *rec = record(w, a, rid, 1);
+	if (!rec)
+		return -1;
+	int answered = !pending(rec),
+	    rc = answered ? (refuse(w, a, r, "this login was already answered"), -1)
+	                  : response(w, a, rid, rec, jwe, r);
+	char *txt = rc ? json_dumps(rec, JSON_COMPACT) : NULL;
+	if (txt) /* put back: a refused answer leaves the login as it was */
+		w->svc->scratch_put(w->svc->inst, rid, txt, strlen(txt),
+		                    w->cfg->values[S_RESPONSE_TTL].num);
+	free(txt);
+	json_decref(rec);
+	return 0;
+}
+
+int wallet_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_http_response *resp)
+{
+	const wallet *w = ctx;
+	int n;
+	const char *rid = idhub_param(r, "rid", &n);
+	if (!rid || n != 1 || strlen(rid) != 43)
+		return -1;
+	if (!strcmp(r->path, "/response"))
+		return post_response(w, a, rid, r, resp);
+	json_t *rec = record(w, a, rid, 0);
+	int rc = -1;
+	if (pending(rec) && !strcmp(r->method, "GET")) {
+		if (!strcmp(r->path, "/wallet"))
+			rc = wallet_page(w, a, rid, resp);
+		else if (!strcmp(r->path, "/request"))
+			rc = request_object(w, a, rid, rec, resp);
+	}
+	json_decref(rec);
+	return rc;
+}

@@ -1,0 +1,190 @@
+// The EU Digital Identity Wallet adapter (idp-adapters/wallet): an OpenID4VP 1.0 verifier for a PID
+// in SD-JWT VC format, against the test wallet and issuer of lib/wallet.mjs. A genuine same-device
+// presentation ends in an ID token at level high whose pairwise sub is stable across two
+// presentations of the same PID; each forgery is refused with the check it failed, in the log.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { startHub, service, LOA_HIGH, LOAS } from './lib/hub.mjs';
+import { Browser, login, decodeEntities } from './lib/browser.mjs';
+import { rpConfig, authRequest, client } from './lib/rp.mjs';
+import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb } from './lib/wallet.mjs';
+
+const cb = 'http://127.0.0.1:9/svc/cb';
+let pki, hub, config, iss, hold, pid;
+
+before(async () => {
+  pki = await makePki();
+  iss = await issuer(pki);
+  hold = await holder();
+  pid = await issuePid(iss, hold);
+  hub = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Use your digital identity wallet', max_loa: LOA_HIGH,
+      settings: { verifier_key: pki.file('verifier.key'), verifier_cert: pki.file('verifier.crt'),
+        client_id_dns: 'verifier.idhub.test', trust_anchors: pki.file('issuer-ca.crt') } }],
+    services: [service('svc', { redirect_uris: [cb] })],
+  });
+  config = await rpConfig(hub, 'svc');
+});
+after(async () => {
+  if (hub) await hub.stopAndCheck();
+  if (pki) await rm(pki.dir, { recursive: true, force: true });
+});
+
+/** A journey up to the wallet page: {browser, req, link}. */
+async function journey() {
+  const req = await authRequest(config, { redirectUri: cb });
+  const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+  const m = /id="wallet-link" href="([^"]+)"/.exec(j.last.text);
+  assert.ok(m, `no openid4vp link on the wallet page: ${j.last.text.slice(0, 300)}`);
+  const link = decodeEntities(m[1]);
+  assert.match(link, /^openid4vp:\/\/\?client_id=x509_san_dns%3Averifier\.idhub\.test&request_uri=/);
+  return { browser: j.browser, req, link };
+}
+
+/** The browser follows the wallet's redirect_uri: the callback's answer. */
+async function back(jr, res) {
+  assert.equal(res.status, 200, `wallet POST refused: ${res.text}`);
+  return jr.browser.get(res.json.redirect_uri, { initiator: null });
+}
+
+async function idToken(jr, res) {
+  const c = await back(jr, res);
+  assert.ok(c.location?.startsWith(cb), `no redirect to the service: ${c.status} ${c.text?.slice(0, 300)}`);
+  const tokens = await client.authorizationCodeGrant(config, new URL(c.location), {
+    pkceCodeVerifier: jr.req.verifier, expectedState: jr.req.state, expectedNonce: jr.req.nonce, idTokenExpected: true });
+  return tokens.claims();
+}
+
+/** Expects the browser's callback refused, with reason in the hub's log. */
+async function refusedAtCallback(jr, res, reason) {
+  const c = await back(jr, res);
+  assert.ok(!c.location?.startsWith(cb), 'a forged presentation must not log in');
+  assert.equal(c.status, 400);
+  assert.match(hub.logs(), reason);
+}
+
+test('a genuine PID, same device: ID token at level high, pairwise sub stable across two presentations', async () => {
+  const j1 = await journey();
+  const { request } = await readRequest(j1.link);
+  assert.equal(request.response_mode, 'direct_post.jwt');
+  assert.equal(request.client_id, 'x509_san_dns:verifier.idhub.test');
+  assert.deepEqual(request.dcql_query.credentials[0].meta.vct_values, ['urn:eudi:pid:1']);
+  assert.equal(request.dcql_query.credentials[0].format, 'dc+sd-jwt');
+  const a1 = await answer(j1.link, pid, hold);
+  assert.match(a1.res.json.redirect_uri, /\/callback\/wallet\?state=[^&]+&response_code=/);
+  const c1 = await idToken(j1, a1.res);
+  assert.equal(c1.acr, LOA_HIGH);
+  assert.equal(c1.given_name, 'Erika');
+  const j2 = await journey();
+  const c2 = await idToken(j2, (await answer(j2.link, pid, hold)).res);
+  assert.equal(c2.sub, c1.sub, 'the same PID gives the same pairwise sub');
+  assert.ok(!c1.sub.includes('Mustermann'));
+  assert.equal(LOAS[2], LOA_HIGH);
+});
+
+test('refused: an issuer outside the trust list, and a self-signed x5c', async () => {
+  const rogue = await issuePid(await issuer(pki, 'rogue-issuer', ['rogue-ca']), hold);
+  let jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, rogue, hold)).res, /PID refused: issuer: x5c chain not trusted/);
+  const self = await issuePid(await issuer(pki, 'selfsigned-issuer', []), hold);
+  jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, self, hold)).res, /x5c chain not trusted: self.signed certificate/);
+});
+
+test('refused: a tampered disclosure, and an extra one', async () => {
+  let jr = await journey();
+  let { request } = await readRequest(jr.link);
+  const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
+  const parts = vp.split('~');
+  const d = JSON.parse(Buffer.from(parts[1], 'base64url'));
+  d[d.length - 1] = 'Mallory';
+  const tampered = [parts[0], Buffer.from(JSON.stringify(d)).toString('base64url'), ...parts.slice(2)].join('~');
+  // the holder re-signs its KB-JWT over the tampered set, so the disclosure check is what refuses
+  let res = await postResponse(request, { pid: [await withKb(tampered, hold, { aud: request.client_id, nonce: request.nonce })] });
+  await refusedAtCallback(jr, res, /PID refused: disclosures: .* not referenced/);
+  jr = await journey();
+  ({ request } = await readRequest(jr.link));
+  const extra = Buffer.from(JSON.stringify(['salt123', 'nationality', 'XX'])).toString('base64url');
+  const p2 = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
+  const i = p2.indexOf('~');
+  const withExtra = await withKb(`${p2.slice(0, i)}~${extra}${p2.slice(i)}`, hold, { aud: request.client_id, nonce: request.nonce });
+  res = await postResponse(request, { pid: [withExtra] });
+  await refusedAtCallback(jr, res, /PID refused: disclosures: .* not referenced by the issuer \(extra\)/);
+});
+
+test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key', async () => {
+  let jr = await journey();
+  let { request } = await readRequest(jr.link);
+  const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
+  await refusedAtCallback(jr, await postResponse(request, { pid: [vp.slice(0, vp.lastIndexOf('~') + 1)] }),
+    /PID refused: key binding: missing key-binding JWT/);
+  const other = await holder();
+  for (const [kb, signer, reason] of [
+    [{ nonce: 'not-this-one' }, hold, /key binding: nonce is not this login's/],
+    [{ aud: 'x509_san_dns:evil.example' }, hold, /key binding: aud is not the verifier's client_id/],
+    [{ sd_hash: Buffer.alloc(32).toString('base64url') }, hold, /key binding: sd_hash does not match/],
+    [{}, other, /key binding: signature does not verify/],
+  ]) {
+    jr = await journey();
+    ({ request } = await readRequest(jr.link));
+    const good = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
+    const forged = await withKb(good, signer, { aud: request.client_id, nonce: request.nonce, ...kb });
+    await refusedAtCallback(jr, await postResponse(request, { pid: [forged] }), reason);
+  }
+  // the hand-made KB-JWT itself passes when nothing is bent (the refusals above are the bends)
+  jr = await journey();
+  ({ request } = await readRequest(jr.link));
+  const ok = await withKb(await present(pid, hold, { aud: request.client_id, nonce: request.nonce }), hold,
+    { aud: request.client_id, nonce: request.nonce });
+  await idToken(jr, await postResponse(request, { pid: [ok] }));
+});
+
+test('refused: a presentation replayed into a second journey; an expired PID; alg none', async () => {
+  const j1 = await journey();
+  const a1 = await answer(j1.link, pid, hold);
+  await idToken(j1, a1.res);
+  const j2 = await journey();
+  const { request } = await readRequest(j2.link);
+  await refusedAtCallback(j2, await postResponse(request, { pid: [a1.vp] }), /PID refused: key binding: nonce is not this login's/);
+
+  const expired = await issuePid(iss, hold, { exp: Math.floor(Date.now() / 1000) - 3600 });
+  let jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, expired, hold)).res, /PID refused: PID expired \(exp\)/);
+
+  jr = await journey();
+  const r = (await readRequest(jr.link)).request;
+  const vp = await present(pid, hold, { aud: r.client_id, nonce: r.nonce });
+  const [jwt, ...rest] = vp.split('~');
+  const [, body] = jwt.split('.');
+  const h = JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url'));
+  const none = `${Buffer.from(JSON.stringify({ ...h, alg: 'none' })).toString('base64url')}.${body}.`;
+  await refusedAtCallback(jr, await postResponse(r, { pid: [[none, ...rest].join('~')] }), /issuer signature: alg none is not ES256/);
+});
+
+test('refused at the response_uri: unencrypted, another journey\'s response_uri, malformed or oversized JWE; answered once', async () => {
+  const j1 = await journey();
+  const { request: r1 } = await readRequest(j1.link);
+  const vp = await present(pid, hold, { aud: r1.client_id, nonce: r1.nonce });
+  let res = await postResponse(r1, { pid: [vp] }, { plain: true });
+  assert.equal(res.status, 400);
+  assert.match(res.json.error_description, /unencrypted response/);
+  const j2 = await journey();
+  const { request: r2 } = await readRequest(j2.link);
+  res = await postResponse(r1, { pid: [vp] }, { responseUri: r2.response_uri });
+  assert.equal(res.status, 400);
+  assert.match(res.json.error_description, /JWE: (encrypted to another request's key|decryption failed)/);
+  for (const raw of ['a.b.c', 'x'.repeat(60000), 'eyJhbGciOiJub25lIn0....']) {
+    res = await postResponse(r1, null, { rawJwe: raw });
+    assert.equal(res.status, 400, raw.slice(0, 20));
+    assert.match(res.json.error_description, /JWE: /);
+  }
+  assert.match(hub.logs(), /wallet response refused: unencrypted response/);
+  // the genuine answer still goes through, once
+  res = await postResponse(r1, { pid: [vp] });
+  assert.equal(res.status, 200);
+  const again = await postResponse(r1, { pid: [vp] });
+  assert.equal(again.status, 400);
+  assert.match(again.json.error_description, /already answered/);
+  await idToken(j1, res);
+});
