@@ -39,31 +39,57 @@ static int pending(json_t *rec)
 	return st && !strcmp(st, "pending");
 }
 
-static const char *request_uri(const wallet *w, idhub_arena *a, const char *rid)
+/* The flow a link was made for: "same" (the wallet's answer returns the browser to its journey
+ * with redirect_uri) or "cross" (a QR code: the browser waits, and is sent on by its own page). */
+static const char *flow_of(const idhub_http_request *r)
 {
-	return w->svc->sprintf(a, "%s/idp/%s/request?rid=%s", w->cfg->hub_base_url,
-	                       w->svc->instance_id, w->svc->url_escape(a, rid));
+	const char *f = idhub_param(r, "flow", NULL);
+	return f && !strcmp(f, "cross") ? "cross" : "same";
 }
 
-static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, idhub_http_response *r)
+static const char *link_for(const wallet *w, idhub_arena *a, const char *rid, const char *flow)
 {
 	const idhub_services *s = w->svc;
-	const char *link =
-	    s->sprintf(a, "openid4vp://?client_id=%s&request_uri=%s",
-	               s->url_escape(a, w->client_id), s->url_escape(a, request_uri(w, a, rid)));
+	const char *uri = s->sprintf(a, "%s/idp/%s/request?rid=%s&flow=%s", w->cfg->hub_base_url,
+	                             s->instance_id, s->url_escape(a, rid), flow);
+	return s->sprintf(a, "openid4vp://?client_id=%s&request_uri=%s",
+	                  s->url_escape(a, w->client_id), s->url_escape(a, uri));
+}
+
+/* The browser's page: the same-device link, the QR code for a wallet on another device, and a
+ * meta refresh that brings the browser on once the wallet has answered (no script needed). Once
+ * answered, the page sends the browser to the callback with the response code: only the browser
+ * holding the journey's cookie gets further than that. */
+static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, json_t *rec,
+                       idhub_http_response *r)
+{
+	const idhub_services *s = w->svc;
+	const char *rc = json_string_value(json_object_get(rec, "rc"));
+	if (rc) {
+		*r = (idhub_http_response){.status = 303, .content_type = "text/plain", .body = ""};
+		r->location = s->sprintf(a, "%s?state=%s&response_code=%s", w->cfg->callback_url,
+		                         s->url_escape(a, rid), rc);
+		return 0;
+	}
+	const char *qr = wallet_qr_svg(w, a, link_for(w, a, rid, "cross"));
 	const char *html = s->sprintf(
 	    a,
+	    "<meta http-equiv=\"refresh\" content=\"3\">\n"
 	    "<h1>Use your digital identity wallet</h1>\n<p>Your wallet will show what this service "
-	    "asks for. Nothing is shared without your consent.</p>\n<p><a class=\"button\" "
-	    "id=\"wallet-link\" href=\"%s\">Open your wallet</a></p>\n<p>After you share your "
-	    "identity, your wallet brings you back here.</p>",
-	    s->html_escape(a, link));
+	    "asks for. Nothing is shared without your consent.</p>\n<h2>On this device</h2>\n"
+	    "<p><a class=\"button\" id=\"wallet-link\" href=\"%s\">Open your wallet</a></p>\n"
+	    "<h2>With a wallet on another device</h2>\n<p>Scan this code with your wallet. This "
+	    "page moves on by itself once you have shared your identity.</p>\n"
+	    "<div id=\"wallet-qr\">%s</div>\n<p><a href=\"wallet?rid=%s\">I have shared my "
+	    "identity</a></p>",
+	    s->html_escape(a, link_for(w, a, rid, "same")), qr ? qr : "",
+	    s->html_escape(a, s->url_escape(a, rid)));
 	return answer(w, a, r, 200, "text/html; charset=utf-8",
 	              s->page(s->inst, a, "Use your digital identity wallet", html));
 }
 
-static int request_object(const wallet *w, idhub_arena *a, const char *rid, json_t *rec,
-                          idhub_http_response *r)
+static int request_object(const wallet *w, idhub_arena *a, const char *rid, const char *flow,
+                          json_t *rec, idhub_http_response *r)
 {
 	EVP_PKEY *k = wallet_ephemeral_load(w, a, json_string_value(json_object_get(rec, "k")));
 	json_t *jwk = k ? wallet_key_to_jwk(w, a, k) : NULL;
@@ -74,15 +100,15 @@ static int request_object(const wallet *w, idhub_arena *a, const char *rid, json
 	                    json_string(json_string_value(json_object_get(rec, "kid"))));
 	json_object_set_new(jwk, "use", json_string("enc"));
 	json_object_set_new(jwk, "alg", json_string("ECDH-ES"));
-	const char *jws =
-	    wallet_request_object(w, a, rid, json_string_value(json_object_get(rec, "n")), jwk);
+	const char *jws = wallet_request_object(w, a, rid, flow,
+	                                        json_string_value(json_object_get(rec, "n")), jwk);
 	json_decref(jwk);
 	return jws ? answer(w, a, r, 200, "application/oauth-authz-req+jwt", jws) : -1;
 }
 
 /* Decrypts the answer and parks it; the record was taken, so a second POST finds nothing. */
-static int response(const wallet *w, idhub_arena *a, const char *rid, json_t *rec, const char *jwe,
-                    idhub_http_response *r)
+static int response(const wallet *w, idhub_arena *a, const char *rid, const char *flow, json_t *rec,
+                    const char *jwe, idhub_http_response *r)
 {
 	const idhub_services *s = w->svc;
 	EVP_PKEY *k = wallet_ephemeral_load(w, a, json_string_value(json_object_get(rec, "k")));
@@ -113,9 +139,12 @@ static int response(const wallet *w, idhub_arena *a, const char *rid, json_t *re
 	free(txt);
 	if (rc)
 		return -1 - refuse(w, a, r, "cannot park the answer");
-	json_t *j = json_pack("{s:s}", "redirect_uri",
-	                      s->sprintf(a, "%s?state=%s&response_code=%s", w->cfg->callback_url,
-	                                 s->url_escape(a, rid), code));
+	/* cross-device: no redirect_uri, the browser that waits is sent on by its own page */
+	json_t *j = strcmp(flow, "same")
+	                ? json_object()
+	                : json_pack("{s:s}", "redirect_uri",
+	                            s->sprintf(a, "%s?state=%s&response_code=%s",
+	                                       w->cfg->callback_url, s->url_escape(a, rid), code));
 	char *t = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	answer(w, a, r, 200, "application/json", s->strdup(a, t));
@@ -142,7 +171,7 @@ static int post_response(const wallet *w, idhub_arena *a, const char *rid,
 		return -1;
 	int answered = !pending(rec),
 	    rc = answered ? (refuse(w, a, r, "this login was already answered"), -1)
-	                  : response(w, a, rid, rec, jwe, r);
+	                  : response(w, a, rid, flow_of(req), rec, jwe, r);
 	char *txt = rc ? json_dumps(rec, JSON_COMPACT) : NULL;
 	if (txt) /* put back: a refused answer leaves the login as it was */
 		w->svc->scratch_put(w->svc->inst, rid, txt, strlen(txt),
@@ -163,12 +192,10 @@ int wallet_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_h
 		return post_response(w, a, rid, r, resp);
 	json_t *rec = record(w, a, rid, 0);
 	int rc = -1;
-	if (pending(rec) && !strcmp(r->method, "GET")) {
-		if (!strcmp(r->path, "/wallet"))
-			rc = wallet_page(w, a, rid, resp);
-		else if (!strcmp(r->path, "/request"))
-			rc = request_object(w, a, rid, rec, resp);
-	}
+	if (rec && !strcmp(r->method, "GET") && !strcmp(r->path, "/wallet"))
+		rc = wallet_page(w, a, rid, rec, resp);
+	else if (pending(rec) && !strcmp(r->method, "GET") && !strcmp(r->path, "/request"))
+		rc = request_object(w, a, rid, flow_of(r), rec, resp);
 	json_decref(rec);
 	return rc;
 }

@@ -67,7 +67,10 @@ json_t *wallet_dcql(const wallet *w);
 
 /* request.c: the signed request object for one login (compact JWS on the arena) or NULL. */
 const char *wallet_request_object(const wallet *w, idhub_arena *a, const char *rid,
-                                  const char *nonce, json_t *enc_jwk);
+                                  const char *flow, const char *nonce, json_t *enc_jwk);
+
+/* qr.c: text as a QR code in SVG, on the arena, or NULL. */
+const char *wallet_qr_svg(const wallet *w, idhub_arena *a, const char *text);
 
 /* jwe.c: an ephemeral P-256 key per request, and ECDH-ES + A128GCM/A256GCM decryption. */
 EVP_PKEY *wallet_ephemeral_new(void);

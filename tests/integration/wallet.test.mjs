@@ -39,7 +39,7 @@ async function journey() {
   assert.ok(m, `no openid4vp link on the wallet page: ${j.last.text.slice(0, 300)}`);
   const link = decodeEntities(m[1]);
   assert.match(link, /^openid4vp:\/\/\?client_id=x509_san_dns%3Averifier\.idhub\.test&request_uri=/);
-  return { browser: j.browser, req, link };
+  return { browser: j.browser, req, link, page: j.last };
 }
 
 /** The browser follows the wallet's redirect_uri: the callback's answer. */
@@ -83,6 +83,35 @@ test('a genuine PID, same device: ID token at level high, pairwise sub stable ac
   assert.equal(LOAS[2], LOA_HIGH);
 });
 
+test('a genuine PID, cross-device: the QR page waits by meta refresh, then the waiting browser (only) goes on', async () => {
+  const same = await journey();
+  const subSame = (await idToken(same, (await answer(same.link, pid, hold)).res)).sub;
+  const jr = await journey();
+  assert.match(jr.page.text, /<meta http-equiv="refresh" content="3">/);
+  assert.match(jr.page.text, /<div id="wallet-qr"><svg [^>]*role="img"[^>]*><title id="qr-title">[^<]+<\/title><rect [^>]*\/><path fill="#000" d="(M\d+ \d+h1v1h-1z)+"\/><\/svg><\/div>/);
+  assert.match(jr.link, /flow%3Dsame/);
+  const cross = jr.link.replace('flow%3Dsame', 'flow%3Dcross'); // what the QR code encodes
+  let wait = await jr.browser.get(jr.page.url, { initiator: jr.page.url });
+  assert.equal(wait.status, 200, 'still waiting before the wallet answers');
+  const { request, res } = await answer(cross, pid, hold);
+  assert.match(request.response_uri, /flow=cross$/);
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.json, {}, 'cross-device: no redirect_uri for the phone');
+  // another browser that learnt the page's address gets nowhere: the callback wants the journey cookie
+  const stranger = new Browser();
+  const sw = await stranger.get(jr.page.url, { initiator: null });
+  assert.equal(sw.status, 303);
+  const sc = await stranger.get(sw.location, { initiator: jr.page.url });
+  assert.ok(!sc.location?.startsWith(cb), 'a stranger browser must not complete the journey');
+  // the waiting browser's next refresh moves it on
+  wait = await jr.browser.get(jr.page.url, { initiator: jr.page.url });
+  assert.equal(wait.status, 303);
+  assert.match(wait.location, /\/callback\/wallet\?state=[^&]+&response_code=/);
+  const c = await idToken(jr, { status: 200, json: { redirect_uri: wait.location } });
+  assert.equal(c.sub, subSame, 'same PID, same pairwise sub, whichever device');
+  assert.equal(c.acr, LOA_HIGH);
+});
+
 test('refused: an issuer outside the trust list, and a self-signed x5c', async () => {
   const rogue = await issuePid(await issuer(pki, 'rogue-issuer', ['rogue-ca']), hold);
   let jr = await journey();
@@ -90,6 +119,18 @@ test('refused: an issuer outside the trust list, and a self-signed x5c', async (
   const self = await issuePid(await issuer(pki, 'selfsigned-issuer', []), hold);
   jr = await journey();
   await refusedAtCallback(jr, (await answer(jr.link, self, hold)).res, /x5c chain not trusted: self.signed certificate/);
+});
+
+test('refused: a requested claim left out; a vct outside the allow-list', async () => {
+  let jr = await journey();
+  const { request } = await readRequest(jr.link);
+  const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce,
+    disclose: { family_name: true, birthdate: true, place_of_birth: true } });
+  await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), /requested claim given_name not disclosed/);
+  assert.match(hub.logs(), /requested claim given_name not disclosed/);
+  const other = await issuePid(iss, hold, { vct: 'urn:example:not-a-pid' });
+  jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, other, hold)).res, /PID refused: vct urn:example:not-a-pid is not allowed/);
 });
 
 test('refused: a tampered disclosure, and an extra one', async () => {
