@@ -23,6 +23,7 @@ static const idhub_setting_decl settings[S_COUNT] = {
     [S_RESPONSE_TTL] = {"response_ttl", IDHUB_SET_DURATION, "5m", 30, 1800},
     [S_KB_MAX_AGE] = {"kb_max_age", IDHUB_SET_DURATION, "5m", 10, 3600},
     [S_LEEWAY] = {"clock_leeway", IDHUB_SET_DURATION, "30s", 0, 300},
+    [S_REQUIRE_STATUS] = {"require_status", IDHUB_SET_BOOL, "false"},
 };
 
 static void wallet_destroy(void *ctx)
@@ -161,6 +162,8 @@ static int wallet_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb
 	else if (wallet_sdjwt_verify(w, a, pres, &(wallet_kb_expect){nonce, s->now(s->inst)},
 	                             &claims, &auth_time, why, sizeof why))
 		idhub_fail(err, IDHUB_ERR_INVALID, "PID refused: %s", why);
+	else if (wallet_status_check(w, a, claims, why, sizeof why))
+		idhub_fail(err, IDHUB_ERR_INVALID, "PID refused: %s", why);
 	else
 		ret = wallet_map(w, a, claims, auth_time, s->sprintf(a, "wallet:%.16s", rc), out,
 		                 err);
@@ -180,6 +183,8 @@ static const idhub_adapter wallet_adapter = {
     .finish = wallet_finish,
     .serve = wallet_serve,
     .destroy = wallet_destroy,
+    /* finish fetches the PID's status list */
+    .flags = IDHUB_ADAPTER_NETWORK,
 };
 
 const idhub_adapter *idhub_adapter_entry(void)

@@ -21,6 +21,7 @@ enum {
 	S_RESPONSE_TTL,
 	S_KB_MAX_AGE,
 	S_LEEWAY,
+	S_REQUIRE_STATUS,
 	S_COUNT
 };
 
@@ -97,6 +98,9 @@ int wallet_disclose(const wallet *w, idhub_arena *a, json_t *payload, char **dis
 int wallet_kb_verify(const wallet *w, idhub_arena *a, json_t *payload, const char *kbjwt,
                      const char *presented, size_t presented_len, const wallet_kb_expect *kb,
                      int64_t *iat, char *why, size_t whylen);
+
+/* status.c: the Token Status List entry the PID names, if any (fetched, signature, zlib). */
+int wallet_status_check(const wallet *w, idhub_arena *a, json_t *claims, char *why, size_t whylen);
 
 /* mapping.c: the hub identity from verified PID claims. */
 int wallet_map(const wallet *w, idhub_arena *a, json_t *claims, int64_t auth_time,

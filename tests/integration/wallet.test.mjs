@@ -8,7 +8,8 @@ import { rm } from 'node:fs/promises';
 import { startHub, service, LOA_HIGH, LOAS } from './lib/hub.mjs';
 import { Browser, login, decodeEntities } from './lib/browser.mjs';
 import { rpConfig, authRequest, client } from './lib/rp.mjs';
-import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb } from './lib/wallet.mjs';
+import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb, statusServer } from './lib/wallet.mjs';
+import { readFile } from 'node:fs/promises';
 
 const cb = 'http://127.0.0.1:9/svc/cb';
 let pki, hub, config, iss, hold, pid;
@@ -131,6 +132,23 @@ test('refused: a requested claim left out; a vct outside the allow-list', async 
   const other = await issuePid(iss, hold, { vct: 'urn:example:not-a-pid' });
   jr = await journey();
   await refusedAtCallback(jr, (await answer(jr.link, other, hold)).res, /PID refused: vct urn:example:not-a-pid is not allowed/);
+});
+
+test('Token Status List: a valid entry passes; a revoked or suspended PID is refused', async () => {
+  const st = await statusServer(iss, await readFile(pki.file('issuer.key'), 'utf8'), [0, 0, 0, 1, 0, 2, 0, 0]);
+  try {
+    let jr = await journey();
+    const valid = await issuePid(iss, hold, { status: { idx: 4, uri: st.uri } });
+    const c = await idToken(jr, (await answer(jr.link, valid, hold)).res);
+    assert.equal(c.acr, LOA_HIGH);
+    for (const [idx, reason] of [[3, /PID refused: status list: PID revoked/], [5, /PID refused: status list: PID suspended/]]) {
+      jr = await journey();
+      const pidS = await issuePid(iss, hold, { status: { idx, uri: st.uri } });
+      await refusedAtCallback(jr, (await answer(jr.link, pidS, hold)).res, reason);
+    }
+  } finally {
+    await st.close();
+  }
 });
 
 test('refused: a tampered disclosure, and an extra one', async () => {

@@ -10,6 +10,8 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import * as jose from 'jose';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
+import { StatusList, createHeaderAndPayload } from '@sd-jwt/jwt-status-list';
+import http from 'node:http';
 import { digest, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { REPO } from './hub.mjs';
 
@@ -47,11 +49,12 @@ export async function holder() {
 }
 
 /** Issues a PID (compact SD-JWT VC, every claim selectively disclosable). */
-export async function issuePid(iss, hold, { claims = PID_CLAIMS, vct = 'urn:eudi:pid:1', exp, nbf, alg = 'ES256' } = {}) {
+export async function issuePid(iss, hold, { claims = PID_CLAIMS, vct = 'urn:eudi:pid:1', exp, nbf, alg = 'ES256', status } = {}) {
   const now = Math.floor(Date.now() / 1000);
   const sd = new SDJwtVcInstance({ signer: iss.signer, signAlg: alg, hasher: digest, hashAlg: 'sha-256', saltGenerator: generateSalt });
   const payload = { iss: 'https://pid-issuer.test', iat: now, exp: exp ?? now + 86400, vct, cnf: { jwk: hold.publicJwk }, ...claims };
   if (nbf !== undefined) payload.nbf = nbf;
+  if (status) payload.status = { status_list: status };
   return sd.issue(payload, { _sd: Object.keys(claims) }, { header: { x5c: iss.x5c, typ: 'dc+sd-jwt' } });
 }
 
@@ -109,4 +112,24 @@ export async function answer(link, credential, hold, opts = {}) {
   const { request } = await readRequest(link);
   const vp = opts.vp ?? await present(credential, hold, { aud: request.client_id, nonce: request.nonce, ...opts.present });
   return { request, vp, res: await postResponse(request, { pid: [vp] }, opts.post) };
+}
+
+/**
+ * A status list server: serves the issuer's status list token (statuslist+jwt, x5c) at
+ * http://127.0.0.1:<port>/status/1 with the given statuses (index → 0 valid, 1 revoked, 2
+ * suspended; 2 bits per entry). Returns {uri, close()}.
+ */
+export async function statusServer(iss, keyPem, statuses) {
+  const list = new StatusList(statuses, 2);
+  const server = http.createServer(async (req, res) => {
+    const { header, payload } = createHeaderAndPayload(list, { iss: 'https://pid-issuer.test', sub: uri, iat: Math.floor(Date.now() / 1000) },
+      { alg: 'ES256', typ: 'statuslist+jwt', x5c: iss.x5c });
+    const key = crypto.createPrivateKey(keyPem);
+    const jwt = await new jose.SignJWT(payload).setProtectedHeader(header).sign(key);
+    res.writeHead(200, { 'content-type': 'application/statuslist+jwt' });
+    res.end(jwt);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const uri = `http://127.0.0.1:${server.address().port}/status/1`;
+  return { uri, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }) };
 }
