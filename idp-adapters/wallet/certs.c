@@ -93,7 +93,7 @@ int wallet_load_anchors(wallet *w, idhub_error *err)
 static X509 *der_cert(const wallet *w, idhub_arena *a, json_t *v)
 {
 	const char *s = json_string_value(v);
-	unsigned char *der;
+	unsigned char *der = NULL;
 	long n = s ? w->svc->b64_decode(a, s, strlen(s), 0, &der) : -1;
 	const unsigned char *p = der;
 	return n > 0 ? d2i_X509(NULL, &p, n) : NULL;

@@ -55,9 +55,13 @@ static int walk_object(walk *k, json_t *obj, int depth)
 		const char *dg = json_string_value(v);
 		disc *d = dg ? find(k, dg) : NULL;
 		if (!d) {
+			/* word the reason before sd, which holds dg, is released */
+			if (dg)
+				bad(k, "disclosures: digest %s appears twice", dg);
+			else
+				bad(k, "disclosures: an _sd digest is not a string");
 			json_decref(sd);
-			return bad(k, "disclosures: digest %s appears twice",
-			           dg ? dg : "(not a string)");
+			return -1;
 		}
 		if (d == (disc *)k)
 			continue;

@@ -10,6 +10,8 @@ import { Browser, login, decodeEntities } from './lib/browser.mjs';
 import { rpConfig, authRequest, client } from './lib/rp.mjs';
 import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb, statusServer } from './lib/wallet.mjs';
 import { readFile } from 'node:fs/promises';
+import crypto from 'node:crypto';
+import * as jose from 'jose';
 
 const cb = 'http://127.0.0.1:9/svc/cb';
 let pki, hub, config, iss, hold, pid;
@@ -170,6 +172,21 @@ test('refused: a tampered disclosure, and an extra one', async () => {
   const withExtra = await withKb(`${p2.slice(0, i)}~${extra}${p2.slice(i)}`, hold, { aud: request.client_id, nonce: request.nonce });
   res = await postResponse(request, { pid: [withExtra] });
   await refusedAtCallback(jr, res, /PID refused: disclosures: .* not referenced by the issuer \(extra\)/);
+});
+
+test('refused: an issuer that lists one digest twice in _sd (the reason is worded safely)', async () => {
+  const b64u = (x) => Buffer.from(x).toString('base64url');
+  const disclosure = b64u(JSON.stringify(['c2FsdHNhbHQ', 'given_name', 'Erika']));
+  const dg = b64u(crypto.createHash('sha256').update(disclosure).digest());
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = await new jose.SignJWT({ iss: 'https://pid-issuer.test', iat: now, exp: now + 3600, vct: 'urn:eudi:pid:1',
+    cnf: { jwk: hold.publicJwk }, _sd_alg: 'sha-256', _sd: [dg, dg], family_name: 'Mustermann', birthdate: '1964-08-12' })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dc+sd-jwt', x5c: iss.x5c })
+    .sign(crypto.createPrivateKey(await readFile(pki.file('issuer.key'), 'utf8')));
+  const jr = await journey();
+  const { request } = await readRequest(jr.link);
+  const vp = await withKb(`${jwt}~${disclosure}~`, hold, { aud: request.client_id, nonce: request.nonce });
+  await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), /PID refused: disclosures: digest [\w-]+ appears twice/);
 });
 
 test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key', async () => {
