@@ -24,6 +24,7 @@ static const idhub_setting_decl settings[S_COUNT] = {
     [S_KB_MAX_AGE] = {"kb_max_age", IDHUB_SET_DURATION, "5m", 10, 3600},
     [S_LEEWAY] = {"clock_leeway", IDHUB_SET_DURATION, "30s", 0, 300},
     [S_REQUIRE_STATUS] = {"require_status", IDHUB_SET_BOOL, "false"},
+    [S_ISSUER_LEVELS] = {"issuer_levels", IDHUB_SET_LIST, NULL, 0, 64, NULL, IDHUB_SET_SPACES},
 };
 
 static void wallet_destroy(void *ctx)
@@ -84,6 +85,10 @@ static void *wallet_init(const idhub_adapter_config *cfg, const idhub_services *
 	w->svc = svc, w->cfg = cfg;
 	if (cfg->values[S_LEVEL].num > cfg->nloas)
 		idhub_fail(err, IDHUB_ERR_INTERNAL, "level: the hub has only %d levels",
+		           cfg->nloas);
+	else if (wallet_issuer_level(w, NULL) < 0)
+		idhub_fail(err, IDHUB_ERR_INTERNAL,
+		           "issuer_levels: each word must be <iss>=<level>, level 1..%d",
 		           cfg->nloas);
 	else if (!client_host(w, err) && !wallet_load_verifier(w, err) &&
 	         !wallet_load_anchors(w, err) && !subject_key(w, err))
@@ -159,7 +164,8 @@ static int wallet_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb
 	else if (!nonce || strcmp(nonce, req->nonce) ||
 	         one_presentation(json_object_get(rec, "vp"), &pres))
 		idhub_fail(err, IDHUB_ERR_INVALID, "vp_token: not one PID presentation");
-	else if (wallet_sdjwt_verify(w, a, pres, &(wallet_kb_expect){nonce, s->now(s->inst)},
+	else if (wallet_sdjwt_verify(w, a, pres,
+	                             &(wallet_kb_expect){nonce, s->now(s->inst), req->started_at},
 	                             &claims, &auth_time, why, sizeof why))
 		idhub_fail(err, IDHUB_ERR_INVALID, "PID refused: %s", why);
 	else if (wallet_status_check(w, a, claims, why, sizeof why))

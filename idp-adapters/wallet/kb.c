@@ -47,7 +47,8 @@ int wallet_kb_verify(const wallet *w, idhub_arena *a, json_t *payload, const cha
 	else if (!nonce || strcmp(nonce, kb->nonce))
 		no(why, whylen, "nonce is not this login's (replayed from another login?)");
 	else if (!t || t > kb->now + leeway ||
-	         t < kb->now - w->cfg->values[S_KB_MAX_AGE].num - leeway)
+	         t < kb->now - w->cfg->values[S_KB_MAX_AGE].num - leeway ||
+	         (kb->started && t < kb->started - leeway))
 		no(why, whylen, "iat missing or not fresh");
 	else if (!sd_hash || !want || strcmp(sd_hash, want))
 		no(why, whylen, "sd_hash does not match the presented disclosures");

@@ -4,6 +4,7 @@
  * their OIDC names. Every configured claim must have been disclosed. */
 #include "wallet_int.h"
 #include <openssl/hmac.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const char *const wallet_hash_claims[];
@@ -35,6 +36,25 @@ static const char *hashed_subject(const wallet *w, idhub_arena *a, json_t *claim
 	return ok ? w->svc->sprintf(a, "pid-hash:%s", w->svc->b64url_encode(a, md, mdlen)) : NULL;
 }
 
+/* issuer_levels words are "<iss>=<level>". The iss claim is the issuer's own word: every
+ * trust anchor is trusted to state it truthfully, so list only issuers whose CAs you trust that
+ * far. With iss NULL, only checks the words. */
+int wallet_issuer_level(const wallet *w, const char *iss)
+{
+	const idhub_value *v = &w->cfg->values[S_ISSUER_LEVELS];
+	for (size_t i = 0; v->set && i < v->nitems; i++) {
+		const char *eq = strrchr(v->items[i], '=');
+		char *end = NULL;
+		long lv = eq ? strtol(eq + 1, &end, 10) : 0;
+		if (!eq || eq == v->items[i] || !end || *end || lv < 1 || lv > w->cfg->nloas)
+			return -1;
+		if (iss && strlen(iss) == (size_t)(eq - v->items[i]) &&
+		    !strncmp(iss, v->items[i], (size_t)(eq - v->items[i])))
+			return (int)lv;
+	}
+	return (int)w->cfg->values[S_LEVEL].num;
+}
+
 int wallet_map(const wallet *w, idhub_arena *a, json_t *claims, int64_t auth_time,
                const char *upstream_id, idhub_identity *out, idhub_error *err)
 {
@@ -64,7 +84,7 @@ int wallet_map(const wallet *w, idhub_arena *a, json_t *claims, int64_t auth_tim
 		    "place_of_birth disclosed",
 		    v[S_SUBJECT_CLAIM].str);
 	*out = (idhub_identity){.subject = subject,
-	                        .loa = (int)v[S_LEVEL].num,
+	                        .loa = wallet_issuer_level(w, iss),
 	                        .auth_time = auth_time,
 	                        .attrs = kv,
 	                        .nattrs = n,

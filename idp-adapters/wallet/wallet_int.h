@@ -22,6 +22,7 @@ enum {
 	S_KB_MAX_AGE,
 	S_LEEWAY,
 	S_REQUIRE_STATUS,
+	S_ISSUER_LEVELS,
 	S_COUNT
 };
 
@@ -87,6 +88,7 @@ char *wallet_jwe_decrypt(const wallet *w, idhub_arena *a, EVP_PKEY *key, const c
 typedef struct wallet_kb_expect {
 	const char *nonce;
 	int64_t now;
+	int64_t started; /* when the login began: a KB-JWT cannot be older (0: not checked) */
 } wallet_kb_expect;
 int wallet_sdjwt_verify(const wallet *w, idhub_arena *a, const char *sdjwt,
                         const wallet_kb_expect *kb, json_t **claims, int64_t *auth_time, char *why,
@@ -102,6 +104,8 @@ int wallet_kb_verify(const wallet *w, idhub_arena *a, json_t *payload, const cha
 /* status.c: the Token Status List entry the PID names, if any (fetched, signature, zlib). */
 int wallet_status_check(const wallet *w, idhub_arena *a, json_t *claims, char *why, size_t whylen);
 
+/* mapping.c: the level for a PID issuer (its iss): issuer_levels, else level; -1 if malformed. */
+int wallet_issuer_level(const wallet *w, const char *iss);
 /* mapping.c: the hub identity from verified PID claims. */
 int wallet_map(const wallet *w, idhub_arena *a, json_t *claims, int64_t auth_time,
                const char *upstream_id, idhub_identity *out, idhub_error *err);

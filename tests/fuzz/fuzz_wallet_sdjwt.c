@@ -30,7 +30,7 @@ static void unsigned_paths(wallet *w, arena *a, const char *s)
 	if (n < 2 || wallet_jws_parts(w, (idhub_arena *)a, parts[0], &h, &p))
 		return;
 	int64_t iat;
-	wallet_kb_expect kb = {"nonce", stub_now(NULL)};
+	wallet_kb_expect kb = {"nonce", stub_now(NULL), 0};
 	wallet_kb_verify(w, (idhub_arena *)a, p, parts[n - 1], s, strlen(s), &kb, &iat, why,
 	                 sizeof why);
 	if (!wallet_disclose(w, (idhub_arena *)a, p, parts + 1, n - 2, why, sizeof why)) {
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *claims = NULL;
 	int64_t t;
 	char why[256];
-	wallet_kb_expect kb = {"nonce", stub_now(NULL)};
+	wallet_kb_expect kb = {"nonce", stub_now(NULL), 0};
 	if (!wallet_sdjwt_verify(w, (idhub_arena *)a, s, &kb, &claims, &t, why, sizeof why))
 		abort(); /* nothing is signed by a trusted issuer: acceptance is a bug */
 	unsigned_paths(w, a, s);

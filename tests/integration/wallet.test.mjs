@@ -5,7 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { startHub, service, LOA_HIGH, LOAS } from './lib/hub.mjs';
+import { startHub, service, lcFile, IDHUB_BIN, ADAPTER_DIR, LOA_HIGH, LOA_SUBSTANTIAL, LOAS } from './lib/hub.mjs';
+import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Browser, login, decodeEntities } from './lib/browser.mjs';
 import { rpConfig, authRequest, client } from './lib/rp.mjs';
 import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb, statusServer } from './lib/wallet.mjs';
@@ -33,6 +36,9 @@ after(async () => {
   if (hub) await hub.stopAndCheck();
   if (pki) await rm(pki.dir, { recursive: true, force: true });
 });
+
+const walletSettings = (extra = {}) => ({ verifier_key: pki.file('verifier.key'), verifier_cert: pki.file('verifier.crt'),
+  client_id_dns: 'verifier.idhub.test', trust_anchors: pki.file('issuer-ca.crt'), ...extra });
 
 /** A journey up to the wallet page: {browser, req, link}. */
 async function journey() {
@@ -263,4 +269,48 @@ test('refused at the response_uri: unencrypted, another journey\'s response_uri,
   assert.equal(again.status, 400);
   assert.match(again.json.error_description, /already answered/);
   await idToken(j1, res);
+});
+
+test('settings: errors at FILE:LINE (--check-config): a certificate without the client_id DNS name, a bad issuer level', async () => {
+  const base = (settings) => ({
+    hub: { issuer: 'http://127.0.0.1:18091', port: 18091, state_dir: path.join(pki.dir, 'var'), adapter_dir: ADAPTER_DIR, threads: 2, demo: false },
+    loa: LOAS, idps: [{ id: 'w', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH, settings }], services: [service('svc-a')],
+  });
+  const cases = [
+    [walletSettings({ client_id_dns: 'other.example' }), 'verifier_cert', /verifier_cert: the certificate has no DNS name other\.example/],
+    [walletSettings({ verifier_key: pki.file('issuer-ca.crt') }), 'verifier_key', /verifier_key: not a PEM P-256 private key/],
+    [walletSettings({ issuer_levels: 'https://pid-issuer.test=7' }), 'issuer_levels', /issuer_levels: each word must be <iss>=<level>, level 1\.\.3/],
+  ];
+  for (const [settings, name, why] of cases) {
+    const text = lcFile(base(settings));
+    const file = path.join(pki.dir, 'bad.conf');
+    await writeFile(file, text);
+    const line = text.split('\n').findIndex((l) => l.trim().startsWith(`${name} =`)) + 1;
+    const r = spawnSync(IDHUB_BIN, ['--check-config', file], { encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 1, `${name}: ${r.stderr}`);
+    assert.ok(r.stderr.startsWith(`${file}:${line}: idp 'w': `), `${name}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+  }
+});
+
+test('issuer_levels: a PID from an issuer listed at substantial gives substantial, not high', async () => {
+  const h2 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
+      settings: walletSettings({ issuer_levels: 'https://other.test=3 https://pid-issuer.test=2' }) }],
+    services: [service('svc', { redirect_uris: [cb] })],
+  });
+  try {
+    const cfg2 = await rpConfig(h2, 'svc');
+    const req = await authRequest(cfg2, { redirectUri: cb });
+    const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+    const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+    const { res } = await answer(link, pid, hold);
+    const c = await j.browser.get(res.json.redirect_uri, { initiator: null });
+    assert.ok(c.location?.startsWith(cb), `no redirect to the service: ${c.status}`);
+    const tokens = await client.authorizationCodeGrant(cfg2, new URL(c.location), {
+      pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce, idTokenExpected: true });
+    assert.equal(tokens.claims().acr, LOA_SUBSTANTIAL);
+  } finally {
+    await h2.stopAndCheck();
+  }
 });
