@@ -99,8 +99,29 @@ static X509 *der_cert(const wallet *w, idhub_arena *a, json_t *v)
 	return n > 0 ? d2i_X509(NULL, &p, n) : NULL;
 }
 
-int wallet_x5c_key(const wallet *w, idhub_arena *a, json_t *x5c, EVP_PKEY **key, char *why,
-                   size_t whylen)
+/* Whether the leaf's subjectAltName holds iss as a URI, or (an https iss) its host as a DNS name.
+ */
+static int names_iss(X509 *leaf, const char *iss)
+{
+	GENERAL_NAMES *names = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+	int ok = 0;
+	for (int i = 0; names && !ok && i < sk_GENERAL_NAME_num(names); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+		if (g->type == GEN_URI) {
+			const ASN1_IA5STRING *u = g->d.uniformResourceIdentifier;
+			ok = (size_t)u->length == strlen(iss) && !memcmp(u->data, iss, strlen(iss));
+		}
+	}
+	GENERAL_NAMES_free(names);
+	if (!ok && !strncmp(iss, "https://", 8)) {
+		size_t n = strcspn(iss + 8, ":/?#");
+		ok = X509_check_host(leaf, iss + 8, n, X509_CHECK_FLAG_NO_WILDCARDS, NULL) == 1;
+	}
+	return ok;
+}
+
+int wallet_x5c_key(const wallet *w, idhub_arena *a, json_t *x5c, const char *iss, EVP_PKEY **key,
+                   char *why, size_t whylen)
 {
 	size_t n = json_array_size(x5c);
 	if (!n || n > 5) {
@@ -127,12 +148,15 @@ int wallet_x5c_key(const wallet *w, idhub_arena *a, json_t *x5c, EVP_PKEY **key,
 	if (ctx && X509_STORE_CTX_init(ctx, w->anchors, leaf, chain) == 1) {
 		X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx),
 		                           (time_t)w->svc->now(w->svc->inst));
-		if (X509_verify_cert(ctx) == 1) {
-			*key = X509_get_pubkey(leaf);
-			rc = *key ? 0 : -1;
-		} else
+		if (X509_verify_cert(ctx) != 1)
 			snprintf(why, whylen, "x5c chain not trusted: %s",
 			         X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		else if (iss && !names_iss(leaf, iss))
+			snprintf(why, whylen, "the certificate does not name iss %.100s", iss);
+		else {
+			*key = X509_get_pubkey(leaf);
+			rc = *key ? 0 : -1;
+		}
 	}
 	X509_STORE_CTX_free(ctx);
 out:

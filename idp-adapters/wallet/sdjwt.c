@@ -41,16 +41,21 @@ static int issuer_jwt(const wallet *w, idhub_arena *a, const char *jwt, int64_t 
 		snprintf(why, whylen, "issuer JWT: malformed");
 		return -1;
 	}
-	json_decref(p);
-	const char *typ = json_string_value(json_object_get(h, "typ"));
+	const char *typ = json_string_value(json_object_get(h, "typ")),
+	           *iss = json_string_value(json_object_get(p, "iss"));
 	int rc = -1;
 	if (!typ || strcmp(typ, "dc+sd-jwt"))
 		snprintf(why, whylen, "issuer JWT: typ is not dc+sd-jwt");
-	else if (wallet_x5c_key(w, a, json_object_get(h, "x5c"), &k, sub, sizeof sub))
+	else if (!iss || !*iss)
+		snprintf(why, whylen, "issuer JWT: iss missing");
+	/* the certificate must name iss (SD-JWT VC §3.5): iss is what issuer_levels and the
+	 * subject are keyed on, so one trusted issuer cannot speak as another */
+	else if (wallet_x5c_key(w, a, json_object_get(h, "x5c"), iss, &k, sub, sizeof sub))
 		snprintf(why, whylen, "issuer: %s", sub);
 	else
 		rc = 0;
 	json_decref(h);
+	json_decref(p);
 	if (rc)
 		return -1;
 	rc = wallet_es256_verify(w, a, k, jwt, &h, &p, sub, sizeof sub);

@@ -89,7 +89,7 @@ static int list_token(const wallet *w, idhub_arena *a, const char *uri, const ch
 	const char *typ = json_string_value(json_object_get(h, "typ"));
 	int rc = !typ || strcmp(typ, "statuslist+jwt")
 	             ? no(why, whylen, "typ is not statuslist+jwt")
-	             : wallet_x5c_key(w, a, json_object_get(h, "x5c"), &k, sub, sizeof sub);
+	             : wallet_x5c_key(w, a, json_object_get(h, "x5c"), NULL, &k, sub, sizeof sub);
 	json_decref(h);
 	if (rc) {
 		if (k == NULL && typ && !strcmp(typ, "statuslist+jwt"))

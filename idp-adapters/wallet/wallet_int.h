@@ -60,9 +60,10 @@ char *wallet_sha256_b64url(const wallet *w, idhub_arena *a, const void *p, size_
 /* certs.c: the verifier's key and chain, the trust anchors, an issuer's x5c chain. */
 int wallet_load_verifier(wallet *w, idhub_error *err);
 int wallet_load_anchors(wallet *w, idhub_error *err);
-/* Verifies the x5c header chain against the anchors; the leaf's key in *key (EVP_PKEY_free). */
-int wallet_x5c_key(const wallet *w, idhub_arena *a, json_t *x5c, EVP_PKEY **key, char *why,
-                   size_t whylen);
+/* Verifies the x5c header chain against the anchors, and (iss non-NULL) that the leaf names iss
+ * as a URI or DNS subjectAltName; the leaf's key in *key (EVP_PKEY_free). */
+int wallet_x5c_key(const wallet *w, idhub_arena *a, json_t *x5c, const char *iss, EVP_PKEY **key,
+                   char *why, size_t whylen);
 
 /* dcql.c: the DCQL query for a PID (caller decrefs). */
 json_t *wallet_dcql(const wallet *w);

@@ -121,10 +121,14 @@ test('a genuine PID, cross-device: the QR page waits by meta refresh, then the w
   assert.equal(c.acr, LOA_HIGH);
 });
 
-test('refused: an issuer outside the trust list, and a self-signed x5c', async () => {
+test('refused: an issuer outside the trust list, a trusted issuer speaking as another, and a self-signed x5c', async () => {
   const rogue = await issuePid(await issuer(pki, 'rogue-issuer', ['rogue-ca']), hold);
   let jr = await journey();
   await refusedAtCallback(jr, (await answer(jr.link, rogue, hold)).res, /PID refused: issuer: x5c chain not trusted/);
+  // a trusted issuer speaking as another: its certificate does not name that iss
+  const other = await issuePid(iss, hold, { issuerId: 'https://other-state.test' });
+  jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, other, hold)).res, /PID refused: issuer: the certificate does not name iss https:\/\/other-state\.test/);
   const self = await issuePid(await issuer(pki, 'selfsigned-issuer', []), hold);
   jr = await journey();
   await refusedAtCallback(jr, (await answer(jr.link, self, hold)).res, /x5c chain not trusted: self.signed certificate/);

@@ -49,10 +49,10 @@ export async function holder() {
 }
 
 /** Issues a PID (compact SD-JWT VC, every claim selectively disclosable). */
-export async function issuePid(iss, hold, { claims = PID_CLAIMS, vct = 'urn:eudi:pid:1', exp, nbf, alg = 'ES256', status } = {}) {
+export async function issuePid(iss, hold, { claims = PID_CLAIMS, vct = 'urn:eudi:pid:1', exp, nbf, alg = 'ES256', status, issuerId = 'https://pid-issuer.test' } = {}) {
   const now = Math.floor(Date.now() / 1000);
   const sd = new SDJwtVcInstance({ signer: iss.signer, signAlg: alg, hasher: digest, hashAlg: 'sha-256', saltGenerator: generateSalt });
-  const payload = { iss: 'https://pid-issuer.test', iat: now, exp: exp ?? now + 86400, vct, cnf: { jwk: hold.publicJwk }, ...claims };
+  const payload = { iss: issuerId, iat: now, exp: exp ?? now + 86400, vct, cnf: { jwk: hold.publicJwk }, ...claims };
   if (nbf !== undefined) payload.nbf = nbf;
   if (status) payload.status = { status_list: status };
   return sd.issue(payload, { _sd: Object.keys(claims) }, { header: { x5c: iss.x5c, typ: 'dc+sd-jwt' } });
