@@ -24,6 +24,7 @@ static const idhub_setting_decl settings[S_COUNT] = {
     [S_KB_MAX_AGE] = {"kb_max_age", IDHUB_SET_DURATION, "5m", 10, 3600},
     [S_LEEWAY] = {"clock_leeway", IDHUB_SET_DURATION, "30s", 0, 300},
     [S_REQUIRE_STATUS] = {"require_status", IDHUB_SET_BOOL, "false"},
+    [S_TRUST_REFRESH] = {"trust_refresh", IDHUB_SET_DURATION, "5m", 1, 86400},
     [S_ISSUER_LEVELS] = {"issuer_levels", IDHUB_SET_LIST, NULL, 0, 64, NULL, IDHUB_SET_SPACES},
 };
 

@@ -2,6 +2,7 @@
  * the x509_san_dns client_id), the trust anchors for PID issuers, and the check of an issuer's
  * x5c chain against them with X509_verify_cert. */
 #include "wallet_int.h"
+#include <limits.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -72,22 +73,63 @@ int wallet_load_verifier(wallet *w, idhub_error *err)
 	return load_chain(w, err);
 }
 
-int wallet_load_anchors(wallet *w, idhub_error *err)
+/* PEM certificates into a new store (NULL when there is none). */
+static X509_STORE *anchors_from(const char *pem, size_t len)
 {
-	char *buf;
-	BIO *b = file_bio(w, S_TRUST_ANCHORS, &buf);
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	X509_STORE *st = X509_STORE_new();
 	X509 *c;
 	int n = 0;
-	w->anchors = X509_STORE_new();
-	while (b && w->anchors && (c = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
-		X509_STORE_add_cert(w->anchors, c);
+	while (b && st && (c = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		n += X509_STORE_add_cert(st, c) == 1;
 		X509_free(c);
-		n++;
 	}
 	ERR_clear_error();
 	BIO_free(b);
+	if (!n) {
+		X509_STORE_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void *parse_anchors(void *arg, const char *body, size_t len, char *why, size_t whylen)
+{
+	(void)arg;
+	X509_STORE *st = anchors_from(body, len);
+	if (!st)
+		snprintf(why, whylen, "trust_anchors: no PEM certificate");
+	return st;
+}
+
+static void release_anchors(void *st)
+{
+	X509_STORE_free(st);
+}
+
+/* The anchors are read now (errors at the setting's line) and then kept fresh by the hub's
+ * document service from the same file, so a changed trust list needs no restart. */
+int wallet_load_anchors(wallet *w, idhub_error *err)
+{
+	const char *path = w->cfg->values[S_TRUST_ANCHORS].str;
+	size_t len = 0;
+	char *buf = w->svc->read_file(path, 1 << 20, &len), abs[PATH_MAX], url[PATH_MAX + 8];
+	w->anchors = buf ? anchors_from(buf, len) : NULL;
 	free(buf);
-	return n ? 0 : idhub_fail(err, IDHUB_ERR_INTERNAL, "trust_anchors: no PEM certificate");
+	if (!w->anchors)
+		return idhub_fail(err, IDHUB_ERR_INTERNAL, "trust_anchors: no PEM certificate");
+	if (w->cfg->checking || !realpath(path, abs))
+		return 0;
+	snprintf(url, sizeof url, "file://%s", abs);
+	idhub_doc_spec spec = {.name = "trust_anchors",
+	                       .url = url,
+	                       .refresh = w->cfg->values[S_TRUST_REFRESH].num,
+	                       .min_refetch = 1,
+	                       .max_size = 1 << 20,
+	                       .parse = parse_anchors,
+	                       .release = release_anchors};
+	w->anchors_doc = w->svc->doc_watch(w->svc->inst, &spec);
+	return 0;
 }
 
 static X509 *der_cert(const wallet *w, idhub_arena *a, json_t *v)
@@ -143,9 +185,11 @@ int wallet_x5c_key(const wallet *w, idhub_arena *a, json_t *x5c, const char *iss
 		goto out;
 	}
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	const void *fresh = w->anchors_doc ? w->svc->doc_get(w->anchors_doc) : NULL;
+	X509_STORE *anchors = fresh ? (X509_STORE *)fresh : w->anchors;
 	/* the chain is checked at the hub's clock; the leaf's intermediates come only from x5c,
 	 * the roots only from the configured trust anchors */
-	if (ctx && X509_STORE_CTX_init(ctx, w->anchors, leaf, chain) == 1) {
+	if (ctx && X509_STORE_CTX_init(ctx, anchors, leaf, chain) == 1) {
 		X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx),
 		                           (time_t)w->svc->now(w->svc->inst));
 		if (X509_verify_cert(ctx) != 1)
@@ -159,6 +203,8 @@ int wallet_x5c_key(const wallet *w, idhub_arena *a, json_t *x5c, const char *iss
 		}
 	}
 	X509_STORE_CTX_free(ctx);
+	if (fresh)
+		w->svc->doc_put(w->anchors_doc, fresh);
 out:
 	ERR_clear_error();
 	X509_free(leaf);

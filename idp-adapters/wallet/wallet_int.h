@@ -23,6 +23,7 @@ enum {
 	S_LEEWAY,
 	S_REQUIRE_STATUS,
 	S_ISSUER_LEVELS,
+	S_TRUST_REFRESH,
 	S_COUNT
 };
 
@@ -30,9 +31,10 @@ typedef struct wallet {
 	const idhub_services *svc;
 	const idhub_adapter_config *cfg;
 	EVP_PKEY *verifier_key;
-	json_t *x5c;         /* the verifier's certificate chain, base64 DER, leaf first */
-	X509_STORE *anchors; /* trusted PID issuer CAs */
-	char client_id[300]; /* "x509_san_dns:<host>" */
+	json_t *x5c;            /* the verifier's certificate chain, base64 DER, leaf first */
+	X509_STORE *anchors;    /* trusted PID issuer CAs, as read at init */
+	idhub_doc *anchors_doc; /* the same file, reread by the hub every trust_refresh */
+	char client_id[300];    /* "x509_san_dns:<host>" */
 	unsigned char subject_key[64];
 	size_t subject_key_len;
 } wallet;

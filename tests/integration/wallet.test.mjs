@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { startHub, service, lcFile, IDHUB_BIN, ADAPTER_DIR, LOA_HIGH, LOA_SUBSTANTIAL, LOAS } from './lib/hub.mjs';
 import { spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { writeFile, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Browser, login, decodeEntities } from './lib/browser.mjs';
 import { rpConfig, authRequest, client } from './lib/rp.mjs';
@@ -316,5 +316,37 @@ test('issuer_levels: a PID from an issuer listed at substantial gives substantia
     assert.equal(tokens.claims().acr, LOA_SUBSTANTIAL);
   } finally {
     await h2.stopAndCheck();
+  }
+});
+
+test('trust_anchors: the file is reread (document service): an issuer CA added later is trusted without a restart', async () => {
+  const anchors = path.join(pki.dir, 'anchors-live.pem');
+  await copyFile(pki.file('rogue-ca.crt'), anchors);
+  const h3 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
+      settings: walletSettings({ trust_anchors: anchors, trust_refresh: '1s' }) }],
+    services: [service('svc', { redirect_uris: [cb] })],
+  });
+  try {
+    const cfg3 = await rpConfig(h3, 'svc');
+    const attempt = async () => {
+      const req = await authRequest(cfg3, { redirectUri: cb });
+      const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+      const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+      const { res } = await answer(link, pid, hold);
+      const c = await j.browser.get(res.json.redirect_uri, { initiator: null });
+      return c.location?.startsWith(cb) ?? false;
+    };
+    assert.equal(await attempt(), false, 'the issuer CA is not trusted yet');
+    assert.match(h3.logs(), /x5c chain not trusted/);
+    await writeFile(anchors, (await readFile(pki.file('rogue-ca.crt'), 'utf8')) + (await readFile(pki.file('issuer-ca.crt'), 'utf8')));
+    let ok = false;
+    for (let i = 0; i < 20 && !ok; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      ok = await attempt();
+    }
+    assert.ok(ok, 'the reread trust list lets the issuer in');
+  } finally {
+    await h3.stopAndCheck();
   }
 });
