@@ -109,8 +109,10 @@ static int wallet_start(void *ctx, idhub_arena *a, const idhub_login_request *re
 	EVP_PKEY_free(k);
 	if (!pem || s->random_token(s->inst, kid))
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot make the response key");
+	/* e: when the login stops waiting; a record put back keeps it (never extended) */
 	json_t *rec =
-	    json_pack("{s:s,s:s,s:s,s:s}", "s", "pending", "n", req->nonce, "k", pem, "kid", kid);
+	    json_pack("{s:s,s:s,s:s,s:s,s:I}", "s", "pending", "n", req->nonce, "k", pem, "kid",
+	              kid, "e", (json_int_t)(s->now(s->inst) + w->cfg->values[S_RESPONSE_TTL].num));
 	char *txt = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 	json_decref(rec);
 	OPENSSL_cleanse(pem, strlen(pem));

@@ -33,6 +33,13 @@ static json_t *record(const wallet *w, idhub_arena *a, const char *rid, int take
 	return t ? json_loadb(t, len, 0, NULL) : NULL;
 }
 
+/* Seconds the login still waits (at least 1 while it does), 0 when its time is up. */
+static int64_t left(const wallet *w, json_t *rec)
+{
+	int64_t e = json_integer_value(json_object_get(rec, "e")) - w->svc->now(w->svc->inst);
+	return e > 0 ? e : 0;
+}
+
 static int pending(json_t *rec)
 {
 	const char *st = json_string_value(json_object_get(rec, "s"));
@@ -128,14 +135,14 @@ static int response(const wallet *w, idhub_arena *a, const char *rid, const char
 		json_decref(body);
 		return -1 - refuse(w, a, r, why);
 	}
-	json_t *parked = json_pack("{s:s,s:O,s:s,s:O}", "s", "answered", "n",
-	                           json_object_get(rec, "n"), "rc", code, "vp", vp);
+	json_t *parked =
+	    json_pack("{s:s,s:O,s:s,s:O,s:O}", "s", "answered", "n", json_object_get(rec, "n"),
+	              "rc", code, "vp", vp, "e", json_object_get(rec, "e"));
 	char *txt = parked ? json_dumps(parked, JSON_COMPACT) : NULL;
 	json_decref(parked);
 	json_decref(body);
 	int rc =
-	    txt ? s->scratch_put(s->inst, rid, txt, strlen(txt), w->cfg->values[S_RESPONSE_TTL].num)
-	        : -1;
+	    txt && left(w, rec) ? s->scratch_put(s->inst, rid, txt, strlen(txt), left(w, rec)) : -1;
 	free(txt);
 	if (rc)
 		return -1 - refuse(w, a, r, "cannot park the answer");
@@ -172,10 +179,9 @@ static int post_response(const wallet *w, idhub_arena *a, const char *rid,
 	int answered = !pending(rec),
 	    rc = answered ? (refuse(w, a, r, "this login was already answered"), -1)
 	                  : response(w, a, rid, flow_of(req), rec, jwe, r);
-	char *txt = rc ? json_dumps(rec, JSON_COMPACT) : NULL;
-	if (txt) /* put back: a refused answer leaves the login as it was */
-		w->svc->scratch_put(w->svc->inst, rid, txt, strlen(txt),
-		                    w->cfg->values[S_RESPONSE_TTL].num);
+	char *txt = rc && left(w, rec) ? json_dumps(rec, JSON_COMPACT) : NULL;
+	if (txt) /* put back: a refused answer leaves the login as it was, and its deadline */
+		w->svc->scratch_put(w->svc->inst, rid, txt, strlen(txt), left(w, rec));
 	free(txt);
 	json_decref(rec);
 	return 0;
