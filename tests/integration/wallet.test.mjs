@@ -275,6 +275,25 @@ test('refused at the response_uri: unencrypted, another journey\'s response_uri,
   await idToken(j1, res);
 });
 
+test('refused: malformed and oversized presentations (JWS)', async () => {
+  for (const [vp, reason] of [
+    ['not-an-sd-jwt', /PID refused: presentation: not an SD-JWT/],
+    ['a.b~', /PID refused: issuer JWT: malformed/],
+    [`e30.e30.${'A'.repeat(30000)}~~`, /PID refused: issuer JWT: typ is not dc\+sd-jwt/],
+    [`${'x~'.repeat(100)}`, /PID refused: presentation: more than 64 disclosures/],
+  ]) {
+    const jr = await journey();
+    const { request } = await readRequest(jr.link);
+    await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), reason);
+  }
+  // and a JWE that would carry more than the adapter takes is refused at the response_uri
+  const jr = await journey();
+  const { request } = await readRequest(jr.link);
+  const res = await postResponse(request, { pid: ['x'.repeat(50000)] });
+  assert.equal(res.status, 400);
+  assert.match(res.json.error_description, /JWE: not a compact JWE/);
+});
+
 test('settings: errors at FILE:LINE (--check-config): a certificate without the client_id DNS name, a bad issuer level', async () => {
   const base = (settings) => ({
     hub: { issuer: 'http://127.0.0.1:18091', port: 18091, state_dir: path.join(pki.dir, 'var'), adapter_dir: ADAPTER_DIR, threads: 2, demo: false },
