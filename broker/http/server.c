@@ -137,9 +137,11 @@ void http_redirect(http_resp *resp, const char *url)
 	resp->body_len = 0;
 }
 
+/* Paths that take an IdP's answer, which may be large (a SAML response, a wallet's encrypted
+ * presentation posted to an adapter's own page under /idp/<id>/): the callback body limits. */
 static int is_callback_path(const char *url)
 {
-	return strncmp(url, "/callback/", 10) == 0;
+	return strncmp(url, "/callback/", 10) == 0 || strncmp(url, "/idp/", 5) == 0;
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *con, http_req *r, http_resp *resp)

@@ -1,0 +1,93 @@
+/* mapping.c — from verified PID claims to the hub's identity: the upstream subject (the
+ * issuer-assigned identifier named by subject_claim when present, else a keyed hash of given
+ * name, family name, birth date and place of birth), the level, and the claims released under
+ * their OIDC names. Every configured claim must have been disclosed. */
+#include "wallet_int.h"
+#include <openssl/hmac.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char *const wallet_hash_claims[];
+
+static const char *oidc_name(const char *pid)
+{
+	return !strcmp(pid, "birth_date") ? "birthdate" : pid;
+}
+
+static const char *hashed_subject(const wallet *w, idhub_arena *a, json_t *claims)
+{
+	json_t *arr = json_array();
+	for (int i = 0; wallet_hash_claims[i]; i++) {
+		json_t *v = json_object_get(claims, wallet_hash_claims[i]);
+		if (!v) {
+			json_decref(arr);
+			return NULL;
+		}
+		json_array_append(arr, v);
+	}
+	/* canonical: compact, keys sorted; a JSON array keeps the fields apart */
+	char *s = json_dumps(arr, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(arr);
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int ok = s && HMAC(EVP_sha256(), w->subject_key, (int)w->subject_key_len,
+	                   (unsigned char *)s, strlen(s), md, &mdlen);
+	free(s);
+	return ok ? w->svc->sprintf(a, "pid-hash:%s", w->svc->b64url_encode(a, md, mdlen)) : NULL;
+}
+
+/* issuer_levels words are "<iss>=<level>". The iss claim is the issuer's own word: every
+ * trust anchor is trusted to state it truthfully, so list only issuers whose CAs you trust that
+ * far. With iss NULL, only checks the words. */
+int wallet_issuer_level(const wallet *w, const char *iss)
+{
+	const idhub_value *v = &w->cfg->values[S_ISSUER_LEVELS];
+	for (size_t i = 0; v->set && i < v->nitems; i++) {
+		const char *eq = strrchr(v->items[i], '=');
+		char *end = NULL;
+		long lv = eq ? strtol(eq + 1, &end, 10) : 0;
+		if (!eq || eq == v->items[i] || !end || *end || lv < 1 || lv > w->cfg->nloas)
+			return -1;
+		if (iss && strlen(iss) == (size_t)(eq - v->items[i]) &&
+		    !strncmp(iss, v->items[i], (size_t)(eq - v->items[i])))
+			return (int)lv;
+	}
+	return (int)w->cfg->values[S_LEVEL].num;
+}
+
+int wallet_map(const wallet *w, idhub_arena *a, json_t *claims, int64_t auth_time,
+               const char *upstream_id, idhub_identity *out, idhub_error *err)
+{
+	const idhub_services *s = w->svc;
+	const idhub_value *v = w->cfg->values;
+	idhub_kv *kv = s->alloc(a, (v[S_CLAIMS].nitems + 1) * sizeof *kv);
+	size_t n = 0;
+	for (size_t i = 0; i < v[S_CLAIMS].nitems; i++) {
+		json_t *c = json_object_get(claims, v[S_CLAIMS].items[i]);
+		if (!c)
+			return idhub_fail(err, IDHUB_ERR_INVALID,
+			                  "requested claim %s not disclosed", v[S_CLAIMS].items[i]);
+		if (json_is_string(c))
+			kv[n++] = (idhub_kv){oidc_name(v[S_CLAIMS].items[i]),
+			                     s->strdup(a, json_string_value(c))};
+	}
+	const char *id = v[S_SUBJECT_CLAIM].set && *v[S_SUBJECT_CLAIM].str
+	                     ? json_string_value(json_object_get(claims, v[S_SUBJECT_CLAIM].str))
+	                     : NULL;
+	const char *iss = json_string_value(json_object_get(claims, "iss"));
+	const char *subject = id && *id ? s->sprintf(a, "pid:%s:%s", iss ? iss : "", id)
+	                                : hashed_subject(w, a, claims);
+	if (!subject)
+		return idhub_fail(
+		    err, IDHUB_ERR_INVALID,
+		    "subject: neither %s nor all of given_name, family_name, birthdate, "
+		    "place_of_birth disclosed",
+		    v[S_SUBJECT_CLAIM].str);
+	*out = (idhub_identity){.subject = subject,
+	                        .loa = wallet_issuer_level(w, iss),
+	                        .auth_time = auth_time,
+	                        .attrs = kv,
+	                        .nattrs = n,
+	                        .upstream_id = upstream_id};
+	return 0;
+}

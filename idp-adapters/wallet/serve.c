@@ -1,0 +1,207 @@
+/* serve.c — the wallet adapter's pages under /idp/<id>/: the browser's page with the
+ * openid4vp:// link (same device), the request object fetched by the wallet (request_uri), and
+ * the response_uri the wallet posts its encrypted answer to (direct_post.jwt). The answer is
+ * decrypted with this login's key and parked in the journey's scratch record for finish, and
+ * the wallet is given a redirect_uri with a one-time response code (OpenID4VP 1.0 §8.2, §13.3). */
+#include "wallet_int.h"
+#include <string.h>
+
+static int answer(const wallet *w, idhub_arena *a, idhub_http_response *r, int status,
+                  const char *type, const char *body)
+{
+	(void)w, (void)a;
+	*r = (idhub_http_response){
+	    .status = status, .content_type = type, .body = body, .body_len = strlen(body)};
+	return 0;
+}
+
+static int refuse(const wallet *w, idhub_arena *a, idhub_http_response *r, const char *why)
+{
+	w->svc->log(w->svc->inst, 4, "wallet response refused: %s", why);
+	json_t *j = json_pack("{s:s,s:s}", "error", "invalid_request", "error_description", why);
+	char *t = json_dumps(j, JSON_COMPACT);
+	const char *body = w->svc->strdup(a, t ? t : "{}");
+	free(t);
+	json_decref(j);
+	return answer(w, a, r, 400, "application/json", body);
+}
+
+static json_t *record(const wallet *w, idhub_arena *a, const char *rid, int take)
+{
+	size_t len = 0;
+	const char *t = rid ? w->svc->scratch_get(w->svc->inst, a, rid, &len, take) : NULL;
+	return t ? json_loadb(t, len, 0, NULL) : NULL;
+}
+
+/* Seconds the login still waits (at least 1 while it does), 0 when its time is up. */
+static int64_t left(const wallet *w, json_t *rec)
+{
+	int64_t e = json_integer_value(json_object_get(rec, "e")) - w->svc->now(w->svc->inst);
+	return e > 0 ? e : 0;
+}
+
+static int pending(json_t *rec)
+{
+	const char *st = json_string_value(json_object_get(rec, "s"));
+	return st && !strcmp(st, "pending");
+}
+
+/* The flow a link was made for: "same" (the wallet's answer returns the browser to its journey
+ * with redirect_uri) or "cross" (a QR code: the browser waits, and is sent on by its own page). */
+static const char *flow_of(const idhub_http_request *r)
+{
+	const char *f = idhub_param(r, "flow", NULL);
+	return f && !strcmp(f, "cross") ? "cross" : "same";
+}
+
+static const char *link_for(const wallet *w, idhub_arena *a, const char *rid, const char *flow)
+{
+	const idhub_services *s = w->svc;
+	const char *uri = s->sprintf(a, "%s/idp/%s/request?rid=%s&flow=%s", w->cfg->hub_base_url,
+	                             s->instance_id, s->url_escape(a, rid), flow);
+	return s->sprintf(a, "openid4vp://?client_id=%s&request_uri=%s",
+	                  s->url_escape(a, w->client_id), s->url_escape(a, uri));
+}
+
+/* The browser's page: the same-device link, the QR code for a wallet on another device, and a
+ * meta refresh that brings the browser on once the wallet has answered (no script needed). Once
+ * answered, the page sends the browser to the callback with the response code: only the browser
+ * holding the journey's cookie gets further than that. */
+static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, json_t *rec,
+                       idhub_http_response *r)
+{
+	const idhub_services *s = w->svc;
+	const char *rc = json_string_value(json_object_get(rec, "rc"));
+	if (rc) {
+		*r = (idhub_http_response){.status = 303, .content_type = "text/plain", .body = ""};
+		r->location = s->sprintf(a, "%s?state=%s&response_code=%s", w->cfg->callback_url,
+		                         s->url_escape(a, rid), rc);
+		return 0;
+	}
+	const char *qr = wallet_qr_svg(w, a, link_for(w, a, rid, "cross"));
+	const char *html = s->sprintf(
+	    a,
+	    "<meta http-equiv=\"refresh\" content=\"3\">\n"
+	    "<h1>Use your digital identity wallet</h1>\n<p>Your wallet will show what this service "
+	    "asks for. Nothing is shared without your consent.</p>\n<h2>On this device</h2>\n"
+	    "<p><a class=\"button\" id=\"wallet-link\" href=\"%s\">Open your wallet</a></p>\n"
+	    "<h2>With a wallet on another device</h2>\n<p>Scan this code with your wallet. This "
+	    "page moves on by itself once you have shared your identity.</p>\n"
+	    "<div id=\"wallet-qr\">%s</div>\n<p><a href=\"wallet?rid=%s\">I have shared my "
+	    "identity</a></p>",
+	    s->html_escape(a, link_for(w, a, rid, "same")), qr ? qr : "",
+	    s->html_escape(a, s->url_escape(a, rid)));
+	return answer(w, a, r, 200, "text/html; charset=utf-8",
+	              s->page(s->inst, a, "Use your digital identity wallet", html));
+}
+
+static int request_object(const wallet *w, idhub_arena *a, const char *rid, const char *flow,
+                          json_t *rec, idhub_http_response *r)
+{
+	EVP_PKEY *k = wallet_ephemeral_load(w, a, json_string_value(json_object_get(rec, "k")));
+	json_t *jwk = k ? wallet_key_to_jwk(w, a, k) : NULL;
+	EVP_PKEY_free(k);
+	if (!jwk)
+		return -1;
+	json_object_set_new(jwk, "kid",
+	                    json_string(json_string_value(json_object_get(rec, "kid"))));
+	json_object_set_new(jwk, "use", json_string("enc"));
+	json_object_set_new(jwk, "alg", json_string("ECDH-ES"));
+	const char *jws = wallet_request_object(w, a, rid, flow,
+	                                        json_string_value(json_object_get(rec, "n")), jwk);
+	json_decref(jwk);
+	return jws ? answer(w, a, r, 200, "application/oauth-authz-req+jwt", jws) : -1;
+}
+
+/* Decrypts the answer and parks it; the record was taken, so a second POST finds nothing. */
+static int response(const wallet *w, idhub_arena *a, const char *rid, const char *flow, json_t *rec,
+                    const char *jwe, idhub_http_response *r)
+{
+	const idhub_services *s = w->svc;
+	EVP_PKEY *k = wallet_ephemeral_load(w, a, json_string_value(json_object_get(rec, "k")));
+	char why[160], code[44];
+	size_t len = 0;
+	char *pt = k ? wallet_jwe_decrypt(w, a, k, json_string_value(json_object_get(rec, "kid")),
+	                                  jwe, &len, why, sizeof why)
+	             : NULL;
+	EVP_PKEY_free(k);
+	if (!k)
+		snprintf(why, sizeof why, "the login's key is unreadable");
+	json_t *body = pt ? json_loadb(pt, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *vp = json_object_get(body, "vp_token");
+	if (pt && !json_is_object(vp))
+		snprintf(why, sizeof why, "decrypted response has no vp_token object");
+	if (!json_is_object(vp) || s->random_token(s->inst, code)) {
+		json_decref(body);
+		return -1 - refuse(w, a, r, why);
+	}
+	json_t *parked =
+	    json_pack("{s:s,s:O,s:s,s:O,s:O}", "s", "answered", "n", json_object_get(rec, "n"),
+	              "rc", code, "vp", vp, "e", json_object_get(rec, "e"));
+	char *txt = parked ? json_dumps(parked, JSON_COMPACT) : NULL;
+	json_decref(parked);
+	json_decref(body);
+	int rc =
+	    txt && left(w, rec) ? s->scratch_put(s->inst, rid, txt, strlen(txt), left(w, rec)) : -1;
+	free(txt);
+	if (rc)
+		return -1 - refuse(w, a, r, "cannot park the answer");
+	/* cross-device: no redirect_uri, the browser that waits is sent on by its own page */
+	json_t *j = strcmp(flow, "same")
+	                ? json_object()
+	                : json_pack("{s:s}", "redirect_uri",
+	                            s->sprintf(a, "%s?state=%s&response_code=%s",
+	                                       w->cfg->callback_url, s->url_escape(a, rid), code));
+	char *t = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	answer(w, a, r, 200, "application/json", s->strdup(a, t));
+	free(t);
+	return 0;
+}
+
+static int post_response(const wallet *w, idhub_arena *a, const char *rid,
+                         const idhub_http_request *req, idhub_http_response *r)
+{
+	int n;
+	const char *jwe = idhub_param(req, "response", &n);
+	if (strcmp(req->method, "POST"))
+		return -1;
+	if (!jwe || n != 1)
+		/* direct_post.jwt only: a plain vp_token would be readable by anyone on the way */
+		return refuse(w, a, r,
+		              idhub_param(req, "vp_token", NULL)
+		                  ? "unencrypted response (direct_post.jwt requires a JWE)"
+		                  : "response parameter missing");
+	/* take the record atomically: two POSTs racing for one login get one answer */
+	json_t *rec = record(w, a, rid, 1);
+	if (!rec)
+		return -1;
+	int answered = !pending(rec),
+	    rc = answered ? (refuse(w, a, r, "this login was already answered"), -1)
+	                  : response(w, a, rid, flow_of(req), rec, jwe, r);
+	char *txt = rc && left(w, rec) ? json_dumps(rec, JSON_COMPACT) : NULL;
+	if (txt) /* put back: a refused answer leaves the login as it was, and its deadline */
+		w->svc->scratch_put(w->svc->inst, rid, txt, strlen(txt), left(w, rec));
+	free(txt);
+	json_decref(rec);
+	return 0;
+}
+
+int wallet_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_http_response *resp)
+{
+	const wallet *w = ctx;
+	int n;
+	const char *rid = idhub_param(r, "rid", &n);
+	if (!rid || n != 1 || strlen(rid) != 43)
+		return -1;
+	if (!strcmp(r->path, "/response"))
+		return post_response(w, a, rid, r, resp);
+	json_t *rec = record(w, a, rid, 0);
+	int rc = -1;
+	if (rec && !strcmp(r->method, "GET") && !strcmp(r->path, "/wallet"))
+		rc = wallet_page(w, a, rid, rec, resp);
+	else if (pending(rec) && !strcmp(r->method, "GET") && !strcmp(r->path, "/request"))
+		rc = request_object(w, a, rid, flow_of(r), rec, resp);
+	json_decref(rec);
+	return rc;
+}

@@ -1,0 +1,371 @@
+// The EU Digital Identity Wallet adapter (idp-adapters/wallet): an OpenID4VP 1.0 verifier for a PID
+// in SD-JWT VC format, against the test wallet and issuer of lib/wallet.mjs. A genuine same-device
+// presentation ends in an ID token at level high whose pairwise sub is stable across two
+// presentations of the same PID; each forgery is refused with the check it failed, in the log.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { startHub, service, lcFile, IDHUB_BIN, ADAPTER_DIR, LOA_HIGH, LOA_SUBSTANTIAL, LOAS } from './lib/hub.mjs';
+import { spawnSync } from 'node:child_process';
+import { writeFile, copyFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Browser, login, decodeEntities } from './lib/browser.mjs';
+import { rpConfig, authRequest, client } from './lib/rp.mjs';
+import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb, statusServer } from './lib/wallet.mjs';
+import { readFile } from 'node:fs/promises';
+import crypto from 'node:crypto';
+import * as jose from 'jose';
+
+const cb = 'http://127.0.0.1:9/svc/cb';
+let pki, hub, config, iss, hold, pid;
+
+before(async () => {
+  pki = await makePki();
+  iss = await issuer(pki);
+  hold = await holder();
+  pid = await issuePid(iss, hold);
+  hub = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Use your digital identity wallet', max_loa: LOA_HIGH,
+      settings: { verifier_key: pki.file('verifier.key'), verifier_cert: pki.file('verifier.crt'),
+        client_id_dns: 'verifier.idhub.test', trust_anchors: pki.file('issuer-ca.crt') } }],
+    services: [service('svc', { redirect_uris: [cb] })],
+  });
+  config = await rpConfig(hub, 'svc');
+});
+after(async () => {
+  if (hub) await hub.stopAndCheck();
+  if (pki) await rm(pki.dir, { recursive: true, force: true });
+});
+
+const walletSettings = (extra = {}) => ({ verifier_key: pki.file('verifier.key'), verifier_cert: pki.file('verifier.crt'),
+  client_id_dns: 'verifier.idhub.test', trust_anchors: pki.file('issuer-ca.crt'), ...extra });
+
+/** A journey up to the wallet page: {browser, req, link}. */
+async function journey() {
+  const req = await authRequest(config, { redirectUri: cb });
+  const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+  const m = /id="wallet-link" href="([^"]+)"/.exec(j.last.text);
+  assert.ok(m, `no openid4vp link on the wallet page: ${j.last.text.slice(0, 300)}`);
+  const link = decodeEntities(m[1]);
+  assert.match(link, /^openid4vp:\/\/\?client_id=x509_san_dns%3Averifier\.idhub\.test&request_uri=/);
+  return { browser: j.browser, req, link, page: j.last };
+}
+
+/** The browser follows the wallet's redirect_uri: the callback's answer. */
+async function back(jr, res) {
+  assert.equal(res.status, 200, `wallet POST refused: ${res.text}`);
+  return jr.browser.get(res.json.redirect_uri, { initiator: null });
+}
+
+async function idToken(jr, res) {
+  const c = await back(jr, res);
+  assert.ok(c.location?.startsWith(cb), `no redirect to the service: ${c.status} ${c.text?.slice(0, 300)}`);
+  const tokens = await client.authorizationCodeGrant(config, new URL(c.location), {
+    pkceCodeVerifier: jr.req.verifier, expectedState: jr.req.state, expectedNonce: jr.req.nonce, idTokenExpected: true });
+  return tokens.claims();
+}
+
+/** Expects the browser's callback refused, with reason in the hub's log. */
+async function refusedAtCallback(jr, res, reason) {
+  const c = await back(jr, res);
+  assert.ok(!c.location?.startsWith(cb), 'a forged presentation must not log in');
+  assert.equal(c.status, 400);
+  assert.match(hub.logs(), reason);
+}
+
+test('a genuine PID, same device: ID token at level high, pairwise sub stable across two presentations', async () => {
+  const j1 = await journey();
+  const { request } = await readRequest(j1.link);
+  assert.equal(request.response_mode, 'direct_post.jwt');
+  assert.equal(request.client_id, 'x509_san_dns:verifier.idhub.test');
+  assert.deepEqual(request.dcql_query.credentials[0].meta.vct_values, ['urn:eudi:pid:1']);
+  assert.equal(request.dcql_query.credentials[0].format, 'dc+sd-jwt');
+  const a1 = await answer(j1.link, pid, hold);
+  assert.match(a1.res.json.redirect_uri, /\/callback\/wallet\?state=[^&]+&response_code=/);
+  const c1 = await idToken(j1, a1.res);
+  assert.equal(c1.acr, LOA_HIGH);
+  assert.equal(c1.given_name, 'Erika');
+  const j2 = await journey();
+  const c2 = await idToken(j2, (await answer(j2.link, pid, hold)).res);
+  assert.equal(c2.sub, c1.sub, 'the same PID gives the same pairwise sub');
+  assert.ok(!c1.sub.includes('Mustermann'));
+  assert.equal(LOAS[2], LOA_HIGH);
+});
+
+test('a genuine PID, cross-device: the QR page waits by meta refresh, then the waiting browser (only) goes on', async () => {
+  const same = await journey();
+  const subSame = (await idToken(same, (await answer(same.link, pid, hold)).res)).sub;
+  const jr = await journey();
+  assert.match(jr.page.text, /<meta http-equiv="refresh" content="3">/);
+  assert.match(jr.page.text, /<div id="wallet-qr"><svg [^>]*role="img"[^>]*><title id="qr-title">[^<]+<\/title><rect [^>]*\/><path fill="#000" d="(M\d+ \d+h1v1h-1z)+"\/><\/svg><\/div>/);
+  assert.match(jr.link, /flow%3Dsame/);
+  const cross = jr.link.replace('flow%3Dsame', 'flow%3Dcross'); // what the QR code encodes
+  let wait = await jr.browser.get(jr.page.url, { initiator: jr.page.url });
+  assert.equal(wait.status, 200, 'still waiting before the wallet answers');
+  const { request, res } = await answer(cross, pid, hold);
+  assert.match(request.response_uri, /flow=cross$/);
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.json, {}, 'cross-device: no redirect_uri for the phone');
+  // another browser that learnt the page's address gets nowhere: the callback wants the journey cookie
+  const stranger = new Browser();
+  const sw = await stranger.get(jr.page.url, { initiator: null });
+  assert.equal(sw.status, 303);
+  const sc = await stranger.get(sw.location, { initiator: jr.page.url });
+  assert.ok(!sc.location?.startsWith(cb), 'a stranger browser must not complete the journey');
+  // the waiting browser's next refresh moves it on
+  wait = await jr.browser.get(jr.page.url, { initiator: jr.page.url });
+  assert.equal(wait.status, 303);
+  assert.match(wait.location, /\/callback\/wallet\?state=[^&]+&response_code=/);
+  const c = await idToken(jr, { status: 200, json: { redirect_uri: wait.location } });
+  assert.equal(c.sub, subSame, 'same PID, same pairwise sub, whichever device');
+  assert.equal(c.acr, LOA_HIGH);
+});
+
+test('refused: an issuer outside the trust list, a trusted issuer speaking as another, and a self-signed x5c', async () => {
+  const rogue = await issuePid(await issuer(pki, 'rogue-issuer', ['rogue-ca']), hold);
+  let jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, rogue, hold)).res, /PID refused: issuer: x5c chain not trusted/);
+  // a trusted issuer speaking as another: its certificate does not name that iss
+  const other = await issuePid(iss, hold, { issuerId: 'https://other-state.test' });
+  jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, other, hold)).res, /PID refused: issuer: the certificate does not name iss https:\/\/other-state\.test/);
+  const self = await issuePid(await issuer(pki, 'selfsigned-issuer', []), hold);
+  jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, self, hold)).res, /x5c chain not trusted: self.signed certificate/);
+});
+
+test('refused: a requested claim left out; a vct outside the allow-list', async () => {
+  let jr = await journey();
+  const { request } = await readRequest(jr.link);
+  const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce,
+    disclose: { family_name: true, birthdate: true, place_of_birth: true } });
+  await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), /requested claim given_name not disclosed/);
+  assert.match(hub.logs(), /requested claim given_name not disclosed/);
+  const other = await issuePid(iss, hold, { vct: 'urn:example:not-a-pid' });
+  jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, other, hold)).res, /PID refused: vct urn:example:not-a-pid is not allowed/);
+});
+
+test('Token Status List: a valid entry passes; a revoked or suspended PID is refused', async () => {
+  const st = await statusServer(iss, await readFile(pki.file('issuer.key'), 'utf8'), [0, 0, 0, 1, 0, 2, 0, 0]);
+  try {
+    let jr = await journey();
+    const valid = await issuePid(iss, hold, { status: { idx: 4, uri: st.uri } });
+    const c = await idToken(jr, (await answer(jr.link, valid, hold)).res);
+    assert.equal(c.acr, LOA_HIGH);
+    for (const [idx, reason] of [[3, /PID refused: status list: PID revoked/], [5, /PID refused: status list: PID suspended/]]) {
+      jr = await journey();
+      const pidS = await issuePid(iss, hold, { status: { idx, uri: st.uri } });
+      await refusedAtCallback(jr, (await answer(jr.link, pidS, hold)).res, reason);
+    }
+  } finally {
+    await st.close();
+  }
+});
+
+test('refused: a tampered disclosure, and an extra one', async () => {
+  let jr = await journey();
+  let { request } = await readRequest(jr.link);
+  const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
+  const parts = vp.split('~');
+  const d = JSON.parse(Buffer.from(parts[1], 'base64url'));
+  d[d.length - 1] = 'Mallory';
+  const tampered = [parts[0], Buffer.from(JSON.stringify(d)).toString('base64url'), ...parts.slice(2)].join('~');
+  // the holder re-signs its KB-JWT over the tampered set, so the disclosure check is what refuses
+  let res = await postResponse(request, { pid: [await withKb(tampered, hold, { aud: request.client_id, nonce: request.nonce })] });
+  await refusedAtCallback(jr, res, /PID refused: disclosures: .* not referenced/);
+  jr = await journey();
+  ({ request } = await readRequest(jr.link));
+  const extra = Buffer.from(JSON.stringify(['salt123', 'nationality', 'XX'])).toString('base64url');
+  const p2 = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
+  const i = p2.indexOf('~');
+  const withExtra = await withKb(`${p2.slice(0, i)}~${extra}${p2.slice(i)}`, hold, { aud: request.client_id, nonce: request.nonce });
+  res = await postResponse(request, { pid: [withExtra] });
+  await refusedAtCallback(jr, res, /PID refused: disclosures: .* not referenced by the issuer \(extra\)/);
+});
+
+test('refused: an issuer that lists one digest twice in _sd (the reason is worded safely)', async () => {
+  const b64u = (x) => Buffer.from(x).toString('base64url');
+  const disclosure = b64u(JSON.stringify(['c2FsdHNhbHQ', 'given_name', 'Erika']));
+  const dg = b64u(crypto.createHash('sha256').update(disclosure).digest());
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = await new jose.SignJWT({ iss: 'https://pid-issuer.test', iat: now, exp: now + 3600, vct: 'urn:eudi:pid:1',
+    cnf: { jwk: hold.publicJwk }, _sd_alg: 'sha-256', _sd: [dg, dg], family_name: 'Mustermann', birthdate: '1964-08-12' })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dc+sd-jwt', x5c: iss.x5c })
+    .sign(crypto.createPrivateKey(await readFile(pki.file('issuer.key'), 'utf8')));
+  const jr = await journey();
+  const { request } = await readRequest(jr.link);
+  const vp = await withKb(`${jwt}~${disclosure}~`, hold, { aud: request.client_id, nonce: request.nonce });
+  await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), /PID refused: disclosures: digest [\w-]+ appears twice/);
+});
+
+test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key', async () => {
+  let jr = await journey();
+  let { request } = await readRequest(jr.link);
+  const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
+  await refusedAtCallback(jr, await postResponse(request, { pid: [vp.slice(0, vp.lastIndexOf('~') + 1)] }),
+    /PID refused: key binding: missing key-binding JWT/);
+  const other = await holder();
+  for (const [kb, signer, reason] of [
+    [{ nonce: 'not-this-one' }, hold, /key binding: nonce is not this login's/],
+    [{ aud: 'x509_san_dns:evil.example' }, hold, /key binding: aud is not the verifier's client_id/],
+    [{ sd_hash: Buffer.alloc(32).toString('base64url') }, hold, /key binding: sd_hash does not match/],
+    [{}, other, /key binding: signature does not verify/],
+  ]) {
+    jr = await journey();
+    ({ request } = await readRequest(jr.link));
+    const good = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
+    const forged = await withKb(good, signer, { aud: request.client_id, nonce: request.nonce, ...kb });
+    await refusedAtCallback(jr, await postResponse(request, { pid: [forged] }), reason);
+  }
+  // the hand-made KB-JWT itself passes when nothing is bent (the refusals above are the bends)
+  jr = await journey();
+  ({ request } = await readRequest(jr.link));
+  const ok = await withKb(await present(pid, hold, { aud: request.client_id, nonce: request.nonce }), hold,
+    { aud: request.client_id, nonce: request.nonce });
+  await idToken(jr, await postResponse(request, { pid: [ok] }));
+});
+
+test('refused: a presentation replayed into a second journey; an expired PID; alg none', async () => {
+  const j1 = await journey();
+  const a1 = await answer(j1.link, pid, hold);
+  await idToken(j1, a1.res);
+  const j2 = await journey();
+  const { request } = await readRequest(j2.link);
+  await refusedAtCallback(j2, await postResponse(request, { pid: [a1.vp] }), /PID refused: key binding: nonce is not this login's/);
+
+  const expired = await issuePid(iss, hold, { exp: Math.floor(Date.now() / 1000) - 3600 });
+  let jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, expired, hold)).res, /PID refused: PID expired \(exp\)/);
+
+  jr = await journey();
+  const r = (await readRequest(jr.link)).request;
+  const vp = await present(pid, hold, { aud: r.client_id, nonce: r.nonce });
+  const [jwt, ...rest] = vp.split('~');
+  const [, body] = jwt.split('.');
+  const h = JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url'));
+  const none = `${Buffer.from(JSON.stringify({ ...h, alg: 'none' })).toString('base64url')}.${body}.`;
+  await refusedAtCallback(jr, await postResponse(r, { pid: [[none, ...rest].join('~')] }), /issuer signature: alg none is not ES256/);
+});
+
+test('refused at the response_uri: unencrypted, another journey\'s response_uri, malformed or oversized JWE; answered once', async () => {
+  const j1 = await journey();
+  const { request: r1 } = await readRequest(j1.link);
+  const vp = await present(pid, hold, { aud: r1.client_id, nonce: r1.nonce });
+  let res = await postResponse(r1, { pid: [vp] }, { plain: true });
+  assert.equal(res.status, 400);
+  assert.match(res.json.error_description, /unencrypted response/);
+  const j2 = await journey();
+  const { request: r2 } = await readRequest(j2.link);
+  res = await postResponse(r1, { pid: [vp] }, { responseUri: r2.response_uri });
+  assert.equal(res.status, 400);
+  assert.match(res.json.error_description, /JWE: (encrypted to another request's key|decryption failed)/);
+  for (const raw of ['a.b.c', 'x'.repeat(60000), 'eyJhbGciOiJub25lIn0....']) {
+    res = await postResponse(r1, null, { rawJwe: raw });
+    assert.equal(res.status, 400, raw.slice(0, 20));
+    assert.match(res.json.error_description, /JWE: /);
+  }
+  assert.match(hub.logs(), /wallet response refused: unencrypted response/);
+  // the genuine answer still goes through, once
+  res = await postResponse(r1, { pid: [vp] });
+  assert.equal(res.status, 200);
+  const again = await postResponse(r1, { pid: [vp] });
+  assert.equal(again.status, 400);
+  assert.match(again.json.error_description, /already answered/);
+  await idToken(j1, res);
+});
+
+test('refused: malformed and oversized presentations (JWS)', async () => {
+  for (const [vp, reason] of [
+    ['not-an-sd-jwt', /PID refused: presentation: not an SD-JWT/],
+    ['a.b~', /PID refused: issuer JWT: malformed/],
+    [`e30.e30.${'A'.repeat(30000)}~~`, /PID refused: issuer JWT: typ is not dc\+sd-jwt/],
+    [`${'x~'.repeat(100)}`, /PID refused: presentation: more than 64 disclosures/],
+  ]) {
+    const jr = await journey();
+    const { request } = await readRequest(jr.link);
+    await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), reason);
+  }
+  // and a JWE that would carry more than the adapter takes is refused at the response_uri
+  const jr = await journey();
+  const { request } = await readRequest(jr.link);
+  const res = await postResponse(request, { pid: ['x'.repeat(50000)] });
+  assert.equal(res.status, 400);
+  assert.match(res.json.error_description, /JWE: not a compact JWE/);
+});
+
+test('settings: errors at FILE:LINE (--check-config): a certificate without the client_id DNS name, a bad issuer level', async () => {
+  const base = (settings) => ({
+    hub: { issuer: 'http://127.0.0.1:18091', port: 18091, state_dir: path.join(pki.dir, 'var'), adapter_dir: ADAPTER_DIR, threads: 2, demo: false },
+    loa: LOAS, idps: [{ id: 'w', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH, settings }], services: [service('svc-a')],
+  });
+  const cases = [
+    [walletSettings({ client_id_dns: 'other.example' }), 'verifier_cert', /verifier_cert: the certificate has no DNS name other\.example/],
+    [walletSettings({ verifier_key: pki.file('issuer-ca.crt') }), 'verifier_key', /verifier_key: not a PEM P-256 private key/],
+    [walletSettings({ issuer_levels: 'https://pid-issuer.test=7' }), 'issuer_levels', /issuer_levels: each word must be <iss>=<level>, level 1\.\.3/],
+  ];
+  for (const [settings, name, why] of cases) {
+    const text = lcFile(base(settings));
+    const file = path.join(pki.dir, 'bad.conf');
+    await writeFile(file, text);
+    const line = text.split('\n').findIndex((l) => l.trim().startsWith(`${name} =`)) + 1;
+    const r = spawnSync(IDHUB_BIN, ['--check-config', file], { encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 1, `${name}: ${r.stderr}`);
+    assert.ok(r.stderr.startsWith(`${file}:${line}: idp 'w': `), `${name}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+  }
+});
+
+test('issuer_levels: a PID from an issuer listed at substantial gives substantial, not high', async () => {
+  const h2 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
+      settings: walletSettings({ issuer_levels: 'https://other.test=3 https://pid-issuer.test=2' }) }],
+    services: [service('svc', { redirect_uris: [cb] })],
+  });
+  try {
+    const cfg2 = await rpConfig(h2, 'svc');
+    const req = await authRequest(cfg2, { redirectUri: cb });
+    const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+    const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+    const { res } = await answer(link, pid, hold);
+    const c = await j.browser.get(res.json.redirect_uri, { initiator: null });
+    assert.ok(c.location?.startsWith(cb), `no redirect to the service: ${c.status}`);
+    const tokens = await client.authorizationCodeGrant(cfg2, new URL(c.location), {
+      pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce, idTokenExpected: true });
+    assert.equal(tokens.claims().acr, LOA_SUBSTANTIAL);
+  } finally {
+    await h2.stopAndCheck();
+  }
+});
+
+test('trust_anchors: the file is reread (document service): an issuer CA added later is trusted without a restart', async () => {
+  const anchors = path.join(pki.dir, 'anchors-live.pem');
+  await copyFile(pki.file('rogue-ca.crt'), anchors);
+  const h3 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
+      settings: walletSettings({ trust_anchors: anchors, trust_refresh: '1s' }) }],
+    services: [service('svc', { redirect_uris: [cb] })],
+  });
+  try {
+    const cfg3 = await rpConfig(h3, 'svc');
+    const attempt = async () => {
+      const req = await authRequest(cfg3, { redirectUri: cb });
+      const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+      const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+      const { res } = await answer(link, pid, hold);
+      const c = await j.browser.get(res.json.redirect_uri, { initiator: null });
+      return c.location?.startsWith(cb) ?? false;
+    };
+    assert.equal(await attempt(), false, 'the issuer CA is not trusted yet');
+    assert.match(h3.logs(), /x5c chain not trusted/);
+    await writeFile(anchors, (await readFile(pki.file('rogue-ca.crt'), 'utf8')) + (await readFile(pki.file('issuer-ca.crt'), 'utf8')));
+    let ok = false;
+    for (let i = 0; i < 20 && !ok; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      ok = await attempt();
+    }
+    assert.ok(ok, 'the reread trust list lets the issuer in');
+  } finally {
+    await h3.stopAndCheck();
+  }
+});
