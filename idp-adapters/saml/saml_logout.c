@@ -136,8 +136,9 @@ int saml_logout(void *ctx, idhub_arena *a, const idhub_logout_request *req, idhu
 		json_decref(o);
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "no single logout state");
 	}
-	char *idp = NULL;
-	LassoServer *s = saml_server_get(c, &idp);
+	const saml_live *live = c->svc->doc_get(c->live);
+	LassoServer *s = live ? live->server : NULL;
+	const char *idp = live ? live->entity_id : NULL;
 	LassoProvider *prov = s ? lasso_server_get_provider(s, idp) : NULL;
 	char *slo = prov
 	                ? lasso_provider_get_metadata_one(prov, "SingleLogoutService HTTP-Redirect")
@@ -150,9 +151,8 @@ int saml_logout(void *ctx, idhub_arena *a, const idhub_logout_request *req, idhu
 	else
 		rc = build_request(c, a, s, idp, o, req, out, err);
 	g_free(slo);
-	if (s)
-		g_object_unref(s);
-	free(idp);
+	if (live)
+		c->svc->doc_put(c->live, live);
 	json_decref(o);
 	return rc;
 }
@@ -162,11 +162,11 @@ int saml_logout(void *ctx, idhub_arena *a, const idhub_logout_request *req, idhu
 static int check_response(saml_ctx *c, idhub_arena *a, const char *msg, const char *relay,
                           idhub_error *err)
 {
-	char *idp = NULL;
-	LassoServer *s = saml_server_get(c, &idp);
-	if (!s)
+	const saml_live *live = c->svc->doc_get(c->live);
+	if (!live)
 		return idhub_fail(err, IDHUB_ERR_UNAVAILABLE, "the IdP's metadata is not loaded");
-	LassoLogout *lo = lasso_logout_new(s);
+	const char *idp = live->entity_id;
+	LassoLogout *lo = lasso_logout_new(live->server);
 	LassoProfile *p = LASSO_PROFILE(lo);
 	lasso_profile_set_signature_verify_hint(p, LASSO_PROFILE_SIGNATURE_VERIFY_HINT_FORCE);
 	char *q = g_strdup(msg);
@@ -187,8 +187,7 @@ static int check_response(saml_ctx *c, idhub_arena *a, const char *msg, const ch
 		rc = idhub_fail(err, IDHUB_ERR_INVALID,
 		                "the LogoutResponse answers another request");
 	g_object_unref(lo);
-	g_object_unref(s);
-	free(idp);
+	c->svc->doc_put(c->live, live);
 	return rc;
 }
 
@@ -204,7 +203,8 @@ int saml_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_htt
 	resp->content_type = "text/html; charset=utf-8";
 	/* HTTP-POST only: the XML signature is lasso's as for the login's Response */
 	if (strcmp(r->method, "POST") != 0 || nr != 1 || ns != 1 || strlen(relay) > RETURN_MAX ||
-	    (long)strlen(msg) > c->max_response || check_response(c, a, msg, relay, &err) != 0) {
+	    (int64_t)strlen(msg) > c->set[S_MAX_RESPONSE_SIZE].num ||
+	    check_response(c, a, msg, relay, &err) != 0) {
 		c->svc->log(c->svc->inst, 4, "single logout: %s",
 		            err.message[0] ? err.message : "no LogoutResponse");
 		resp->status = 400;
@@ -218,7 +218,7 @@ int saml_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_htt
 	c->svc->log(c->svc->inst, 6, "single logout: the IdP confirmed");
 	resp->status = 303;
 	/* the hub's base is the part of our metadata URL before /idp/<id>/metadata */
-	size_t tail = strlen("/idp//metadata") + strlen(c->instance_id);
+	size_t tail = strlen("/idp//metadata") + strlen(c->svc->instance_id);
 	resp->location = c->svc->sprintf(a, "%.*s/logout/upstream?state=%s",
 	                                 (int)(strlen(c->metadata_url) - tail), c->metadata_url,
 	                                 c->svc->url_escape(a, relay));

@@ -49,12 +49,11 @@ static void single_logout(FILE *f, saml_ctx *c)
 	char *slo = saml_slo_url(c);
 	xmlChar *loc = slo ? xmlEncodeSpecialChars(NULL, (const xmlChar *)slo) : NULL;
 	if (loc)
-		fprintf(f, "    <md:SingleLogoutService "
-		           "Binding=" urn:oasis:names:tc:SAML : 2.0
-		        : bindings
-		        : HTTP - POST " Location=" % s "/>
-		                                       ",
-		                     loc);
+		fprintf(f,
+		        "    <md:SingleLogoutService "
+		        "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
+		        "Location=\"%s\"/>\n",
+		        loc);
 	xmlFree(loc);
 	free(slo);
 }
