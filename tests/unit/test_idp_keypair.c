@@ -35,7 +35,11 @@ static char *ec_key_pem(void)
 	assert_true(k && b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL));
 	char *p;
 	long n = BIO_get_mem_data(b, &p);
-	char *s = strndup(p, (size_t)n);
+	/* the BIO's memory is not NUL-terminated: copied by length (strndup would read past it) */
+	char *s = malloc((size_t)n + 1);
+	assert_non_null(s);
+	memcpy(s, p, (size_t)n);
+	s[n] = '\0';
 	BIO_free(b);
 	EVP_PKEY_free(k);
 	return s;
