@@ -17,8 +17,11 @@ char *wallet_ephemeral_save(const wallet *w, idhub_arena *a, EVP_PKEY *k)
 	char *p = NULL, *r = NULL;
 	if (b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) == 1) {
 		long n = BIO_get_mem_data(b, &p);
-		r = w->svc->alloc(a, (size_t)n + 1);
-		memcpy(r, p, (size_t)n);
+		r = n > 0 ? w->svc->alloc(a, (size_t)n + 1) : NULL;
+		if (r) {
+			memcpy(r, p, (size_t)n);
+			r[n] = '\0'; /* the BIO's memory is not NUL-terminated */
+		}
 	}
 	BIO_free(b);
 	return r;
