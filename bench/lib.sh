@@ -71,6 +71,8 @@ hub: {
   log_level = "warning";
   # every simulated citizen comes from 127.0.0.1: no per-address journey budget
   journeys_per_minute = 0;
+  # counted as in production, on a port of its own (several hubs run at once in the PG row)
+  metrics_listen = "127.0.0.1:$(free_port)";
 };
 idps = (
   { id = "sandbox"; adapter = "sandbox"; display_name = "Sandbox identity provider";
