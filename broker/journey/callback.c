@@ -150,6 +150,7 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 	                          .min_loa = j.required_loa,
 	                          .started_at = j.upstream_started};
 	journey_login_flags(&j, &lr);
+	journey_login_claims(h, r->a, &j, &lr);
 	idhub_identity id = {0};
 	idhub_error err = {0};
 	int64_t t0 = metrics_clock_ns();

@@ -110,9 +110,11 @@ static int wallet_start(void *ctx, idhub_arena *a, const idhub_login_request *re
 	if (!pem || s->random_token(s->inst, kid))
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot make the response key");
 	/* e: when the login stops waiting; a record put back keeps it (never extended) */
+	/* c: the configured PID claims this service may receive (the request object's DCQL) */
 	json_t *rec =
-	    json_pack("{s:s,s:s,s:s,s:s,s:I}", "s", "pending", "n", req->nonce, "k", pem, "kid",
-	              kid, "e", (json_int_t)(s->now(s->inst) + w->cfg->values[S_RESPONSE_TTL].num));
+	    json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "s", "pending", "n", req->nonce, "k", pem, "kid",
+	              kid, "e", (json_int_t)(s->now(s->inst) + w->cfg->values[S_RESPONSE_TTL].num),
+	              "c", wallet_wanted(w, req));
 	char *txt = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 	json_decref(rec);
 	OPENSSL_cleanse(pem, strlen(pem));
@@ -174,8 +176,8 @@ static int wallet_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb
 	else if (wallet_status_check(w, a, claims, why, sizeof why))
 		idhub_fail(err, IDHUB_ERR_INVALID, "PID refused: %s", why);
 	else
-		ret = wallet_map(w, a, claims, auth_time, s->sprintf(a, "wallet:%.16s", rc), out,
-		                 err);
+		ret = wallet_map(w, a, req, claims, auth_time, s->sprintf(a, "wallet:%.16s", rc),
+		                 out, err);
 	if (ret)
 		s->log(s->inst, 4, "refused: %s", err->message);
 	json_decref(claims);

@@ -107,8 +107,9 @@ static int request_object(const wallet *w, idhub_arena *a, const char *rid, cons
 	                    json_string(json_string_value(json_object_get(rec, "kid"))));
 	json_object_set_new(jwk, "use", json_string("enc"));
 	json_object_set_new(jwk, "alg", json_string("ECDH-ES"));
-	const char *jws = wallet_request_object(w, a, rid, flow,
-	                                        json_string_value(json_object_get(rec, "n")), jwk);
+	const char *jws =
+	    wallet_request_object(w, a, rid, flow, json_string_value(json_object_get(rec, "n")),
+	                          json_object_get(rec, "c"), jwk);
 	json_decref(jwk);
 	return jws ? answer(w, a, r, 200, "application/oauth-authz-req+jwt", jws) : -1;
 }

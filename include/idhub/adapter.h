@@ -152,6 +152,12 @@ typedef struct idhub_login_request {
 	 * text: escape it), or NULL. A hint only: pass it on (OIDC login_hint, a prefilled user
 	 * name), never trust it as who signs in. */
 	const char *login_hint;
+	/* Revision 2 (read it only when IDHUB_HAS_REVISION(svc, 2)): the standard OIDC claims
+	 * (claims.h names: given_name, birthdate ...) this service is allowed AND asked for in
+	 * this login (by a granted scope or by name in its claims request): ask the IdP for no
+	 * more (data minimisation). nclaims may be 0 (nothing beyond the subject). */
+	const char *const *claims;
+	size_t nclaims;
 } idhub_login_request;
 
 #define IDHUB_LOGIN_FORCE 1u
@@ -418,8 +424,8 @@ typedef struct idhub_services {
 
 /* Revisions within ABI 2. The hub allocates idhub_login_request and idhub_identity, so a field
  * appended to them is there only when the hub is recent enough: 1 = login_request.login_hint,
- * identity.logout_state and the logout hook. */
-#define IDHUB_ADAPTER_REVISION 1u
+ * identity.logout_state and the logout hook; 2 = login_request.claims / nclaims. */
+#define IDHUB_ADAPTER_REVISION 2u
 #define IDHUB_HAS_REVISION(svc, rev)                                                               \
 	((svc)->size >= offsetof(idhub_services, revision) + sizeof(uint32_t) &&                   \
 	 (svc)->revision >= (rev))

@@ -316,6 +316,34 @@ test('settings: errors at FILE:LINE (--check-config): a certificate without the 
   }
 });
 
+test('data minimisation: the DCQL asks for birthdate only for a service allowed it (the subject claims aside)', async () => {
+  const h2 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH, settings: walletSettings() }],
+    services: [service('svc-p', { redirect_uris: [cb] }), service('svc-o', { redirect_uris: [cb], scopes: ['openid'] })],
+  });
+  try {
+    const dcql = async (id, scope) => {
+      const cfg2 = await rpConfig(h2, id);
+      const req = await authRequest(cfg2, { redirectUri: cb, scope });
+      const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+      const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+      return (await readRequest(link)).request.dcql_query.credentials[0];
+    };
+    // The preferred claim set (the issuer-assigned identifier) holds exactly what the service
+    // may receive; the hashed-subject fallback set always holds what the subject needs.
+    const p = await dcql('svc-p', 'openid profile');
+    assert.deepEqual(p.claim_sets[0].sort(), ['birthdate', 'family_name', 'given_name', 'personal_administrative_number']);
+    const o = await dcql('svc-o', 'openid profile');
+    assert.deepEqual(o.claim_sets[0], ['personal_administrative_number']);
+    assert.deepEqual(o.claim_sets[1].sort(), ['birthdate', 'family_name', 'given_name', 'place_of_birth']);
+    // allowed profile but asking for openid only: nothing beyond the subject
+    const n = await dcql('svc-p', 'openid');
+    assert.deepEqual(n.claim_sets[0], ['personal_administrative_number']);
+  } finally {
+    await h2.stopAndCheck();
+  }
+});
+
 test('issuer_levels: a PID from an issuer listed at substantial gives substantial, not high', async () => {
   const h2 = await startHub({
     idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
