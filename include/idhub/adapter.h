@@ -125,11 +125,30 @@ typedef enum {
 	IDHUB_ERR_INTERNAL = -6
 } idhub_status;
 
+/* Which check refused a login (revision 2): a fixed list, so the hub can count refusals by it
+ * (the metrics label check="..."); the message says the details. */
+typedef enum {
+	IDHUB_CHECK_UNSAID = 0, /* the adapter did not say */
+	IDHUB_CHECK_FORMAT,     /* malformed or oversized response, token or presentation */
+	IDHUB_CHECK_TRUST,      /* the issuer or its certificate chain is not trusted */
+	IDHUB_CHECK_SIGNATURE,  /* the issuer's signature, or its algorithm */
+	IDHUB_CHECK_TYPE,       /* the credential type is not allowed (SD-JWT VC vct) */
+	IDHUB_CHECK_VALIDITY,   /* expired or not yet valid */
+	IDHUB_CHECK_DISCLOSURE, /* a tampered, extra or repeated selective disclosure */
+	IDHUB_CHECK_BINDING,    /* the holder's key binding: missing, wrong key, nonce, aud */
+	IDHUB_CHECK_STATUS,     /* revoked or suspended (a status list) */
+	IDHUB_CHECK_CLAIMS,     /* a requested claim, or the subject's, is missing */
+	IDHUB_CHECK_REPLAY,     /* no answer for this login: replayed, or another login's */
+	IDHUB_CHECK_COUNT
+} idhub_check;
+
 /* message: for logs and the citizen's page, never a secret, never a whole token. From init, a
  * message starting "<setting>: " is reported at that setting's config line. */
 typedef struct idhub_error {
 	idhub_status status;
 	char message[256];
+	/* Revision 2 (set it only when IDHUB_HAS_REVISION(svc, 2)): which check refused. */
+	idhub_check check;
 } idhub_error;
 
 /* What the hub asks an adapter to do: fixed by the hub when the citizen picks this IdP. */
@@ -424,7 +443,8 @@ typedef struct idhub_services {
 
 /* Revisions within ABI 2. The hub allocates idhub_login_request and idhub_identity, so a field
  * appended to them is there only when the hub is recent enough: 1 = login_request.login_hint,
- * identity.logout_state and the logout hook; 2 = login_request.claims / nclaims. */
+ * identity.logout_state and the logout hook; 2 = login_request.claims / nclaims,
+ * error.check. */
 #define IDHUB_ADAPTER_REVISION 2u
 #define IDHUB_HAS_REVISION(svc, rev)                                                               \
 	((svc)->size >= offsetof(idhub_services, revision) + sizeof(uint32_t) &&                   \
