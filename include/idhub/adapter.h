@@ -213,6 +213,14 @@ typedef struct idhub_http_response {
 	const char *location; /* for 3xx */
 	const char
 	    *form_action_origin; /* for HTML that posts elsewhere: allowed in the CSP form-action */
+	/* Revision 2 (set them only when IDHUB_HAS_REVISION(svc, 2); the hub allocates this struct,
+	 * so set fields one by one, never assign a whole idhub_http_response, which an older hub
+	 * allocated shorter): extra response headers. The hub sends only the names it allows
+	 * (Refresh: e.g. a waiting page's reload, where a meta refresh fails WCAG 2.2.1) with a
+	 * value of printable ASCII; it drops any other with a log line. Cache-Control is the hub's
+	 * (no-store). */
+	const idhub_kv *headers;
+	size_t nheaders;
 } idhub_http_response;
 
 typedef struct idhub_identity {
@@ -444,7 +452,7 @@ typedef struct idhub_services {
 /* Revisions within ABI 2. The hub allocates idhub_login_request and idhub_identity, so a field
  * appended to them is there only when the hub is recent enough: 1 = login_request.login_hint,
  * identity.logout_state and the logout hook; 2 = login_request.claims / nclaims,
- * error.check. */
+ * error.check, http_response.headers / nheaders. */
 #define IDHUB_ADAPTER_REVISION 2u
 #define IDHUB_HAS_REVISION(svc, rev)                                                               \
 	((svc)->size >= offsetof(idhub_services, revision) + sizeof(uint32_t) &&                   \
