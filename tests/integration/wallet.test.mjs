@@ -103,11 +103,12 @@ test('a genuine PID, same device: ID token at level high, pairwise sub stable ac
   assert.equal(LOAS[2], LOA_HIGH);
 });
 
-test('a genuine PID, cross-device: the QR page waits by meta refresh, then the waiting browser (only) goes on', async () => {
+test('a genuine PID, cross-device: the QR page waits by a Refresh header, then the waiting browser (only) goes on', async () => {
   const same = await journey();
   const subSame = (await idToken(same, (await answer(same.link, pid, hold)).res)).sub;
   const jr = await journey();
-  assert.match(jr.page.text, /<meta http-equiv="refresh" content="3">/);
+  assert.equal(jr.page.headers.get('refresh'), '3', 'the page reloads by a Refresh header');
+  assert.doesNotMatch(jr.page.text, /http-equiv="refresh"/i, 'no meta refresh (WCAG 2.2.1)');
   assert.match(jr.page.text, /<div id="wallet-qr"><svg [^>]*role="img"[^>]*><title id="qr-title">[^<]+<\/title><rect [^>]*\/><path fill="#000" d="(M\d+ \d+h1v1h-1z)+"\/><\/svg><\/div>/);
   assert.match(jr.link, /flow%3Dsame/);
   const cross = jr.link.replace('flow%3Dsame', 'flow%3Dcross'); // what the QR code encodes
