@@ -16,7 +16,9 @@
 #include "pages/pages.h"
 #include "sessions/page.h"
 #include "sessions/upstream.h"
+#include "util/log.h"
 #include <string.h>
+#include <strings.h>
 
 static void not_found(http_req *r, http_resp *resp)
 {
@@ -36,6 +38,29 @@ static const char *segment(http_req *r, const char *path, const char *prefix, co
 	else if (slash)
 		return NULL;
 	return slash ? arena_strndup(r->a, s, (size_t)(slash - s)) : s;
+}
+
+/* An adapter page's extra headers (adapter.h): only allow-listed names, so an adapter cannot
+ * weaken the hub's own (CSP, cookies, caching), and only printable ASCII values (no header
+ * splitting). Refresh: a page that waits reloads itself without a meta refresh. */
+static void adapter_headers(const hub_idp *idp, http_resp *resp, const idhub_http_response *ar)
+{
+	static const char *const allowed[] = {"Refresh"};
+	for (size_t i = 0; ar->headers && i < ar->nheaders && i < 8; i++) {
+		const idhub_kv *h = &ar->headers[i];
+		const char *name = NULL;
+		for (size_t k = 0; h->name && k < sizeof allowed / sizeof allowed[0]; k++)
+			if (strcasecmp(h->name, allowed[k]) == 0)
+				name = allowed[k];
+		int ok = name && h->value && strlen(h->value) <= 1024;
+		for (const char *c = h->value; ok && *c; c++)
+			ok = *c >= 0x20 && *c < 0x7f;
+		if (ok)
+			http_add_header(resp, name, h->value);
+		else
+			log_warn("idp %s: page header %.40s dropped (not allowed)", idp->conf->id,
+			         h->name ? h->name : "(null)");
+	}
 }
 
 static void adapter_route(hub *h, http_req *r, http_resp *resp, const char *id, const char *rest)
@@ -77,6 +102,7 @@ static void adapter_route(hub *h, http_req *r, http_resp *resp, const char *id, 
 	resp->body_len = ar.body ? (ar.body_len ? ar.body_len : strlen(ar.body)) : 0;
 	if (ar.location)
 		http_add_header(resp, "Location", ar.location);
+	adapter_headers(idp, resp, &ar);
 }
 
 /* What hub_route_blocks tells hub_route about a request for a network IdP: it holds a place in

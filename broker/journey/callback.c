@@ -150,6 +150,7 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 	                          .min_loa = j.required_loa,
 	                          .started_at = j.upstream_started};
 	journey_login_flags(&j, &lr);
+	journey_login_claims(h, r->a, &j, &lr);
 	idhub_identity id = {0};
 	idhub_error err = {0};
 	int64_t t0 = metrics_clock_ns();
@@ -159,6 +160,7 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 		if (err.status == IDHUB_OK)
 			err.status = IDHUB_ERR_INVALID;
 		metrics_journey_failed(j.idp, j.client_id, metrics_fail_of_status(err.status));
+		metrics_idp_refused(j.idp, err.check);
 		log_info("journey: %s refused: %s", idp->conf->id, err.message);
 		oidc_error_page(
 		    r, resp, err.status == IDHUB_ERR_UNAVAILABLE ? 502 : 400,

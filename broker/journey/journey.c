@@ -2,6 +2,7 @@
  * picked, spent markers, and the binding to the browser (see journey.h). */
 #include "journey.h"
 #include "../audit/audit.h"
+#include "../oidc/claims.h"
 #include "../util/b64url.h"
 #include "../util/log.h"
 #include "../util/random.h"
@@ -278,6 +279,12 @@ void journey_login_flags(const journey *j, idhub_login_request *lr)
 	    (j->force_login ? IDHUB_LOGIN_FORCE : 0) | (j->has_max_age ? IDHUB_LOGIN_MAX_AGE : 0);
 	lr->max_age = j->has_max_age ? j->max_age : 0;
 	lr->login_hint = j->login_hint && *j->login_hint ? j->login_hint : NULL;
+}
+
+void journey_login_claims(const hub *h, arena *a, const journey *j, idhub_login_request *lr)
+{
+	const service_conf *svc = hub_service(h, a, j->client_id);
+	lr->claims = claims_wanted(a, svc, j->scope, j->claims, &lr->nclaims);
 }
 
 static const char *get_str(arena *a, json_t *o, const char *k)

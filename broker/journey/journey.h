@@ -67,6 +67,8 @@ void journey_spend(hub *h, store_batch *b, const journey *j);
 /* The idhub_login_request fields the service's request decides (prompt=login, max_age,
  * login_hint). */
 void journey_login_flags(const journey *j, idhub_login_request *lr);
+/* lr->claims: the claims the journey's service is allowed and asked for (claims_wanted). */
+void journey_login_claims(const hub *h, arena *a, const journey *j, idhub_login_request *lr);
 
 /* The name of the browser cookie: __Host-idhub_browser on an https issuer, else idhub_browser. */
 const char *journey_cookie_name(const hub *h);

@@ -157,6 +157,7 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 	                          .min_loa = j->required_loa,
 	                          .started_at = j->upstream_started};
 	journey_login_flags(j, &lr);
+	journey_login_claims(h, r->a, j, &lr);
 	idhub_start_result out = {0};
 	idhub_error err = {0};
 	int64_t t0 = metrics_clock_ns();

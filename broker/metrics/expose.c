@@ -182,6 +182,14 @@ static void idp_series(FILE *f, const mx_registry *r)
 	for (size_t i = 0; i < r->ni; i++)
 		fprintf(f, "idhub_idp_errors_total{idp=\"%s\"} %llu\n", idp_name(r, i),
 		        (unsigned long long)mx_sum(r, r->idp_calls + i * 2 + 1));
+	head(f, "idhub_idp_refusals_total", "counter",
+	     "Logins the IdP's adapter refused, by the check that failed (a fixed list).");
+	for (size_t i = 0; i < r->ni; i++)
+		for (int c = 1; c < IDHUB_CHECK_COUNT; c++)
+			fprintf(f, "idhub_idp_refusals_total{idp=\"%s\",check=\"%s\"} %llu\n",
+			        idp_name(r, i), metrics_check_names[c],
+			        (unsigned long long)mx_sum(
+			            r, r->idp_checks + i * IDHUB_CHECK_COUNT + (size_t)c));
 	head(f, "idhub_idp_call_duration_seconds", "histogram",
 	     "Duration of the upstream IdP's adapter calls (start and finish).");
 	for (size_t i = 0; i < r->ni; i++) {

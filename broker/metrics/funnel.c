@@ -62,6 +62,14 @@ metrics_fail metrics_fail_of_status(idhub_status st)
 	}
 }
 
+void metrics_idp_refused(const char *idp, idhub_check check)
+{
+	mx_registry *r = mx_reg;
+	size_t i = r ? mx_idp_index(r, idp) : 0;
+	if (r && i < r->ni && check > IDHUB_CHECK_UNSAID && check < IDHUB_CHECK_COUNT)
+		mx_add(r->idp_checks + i * IDHUB_CHECK_COUNT + (size_t)check, 1);
+}
+
 void metrics_new_citizen(void)
 {
 	new_citizen = 1;

@@ -71,6 +71,9 @@ void metrics_journey_step(const char *idp, const char *client_id, metrics_step s
 void metrics_journey_failed(const char *idp, const char *client_id, metrics_fail why);
 /* The adapter's refusal (idhub_status) as a failure reason. */
 metrics_fail metrics_fail_of_status(idhub_status st);
+/* An adapter refused a login at check (a fixed idhub_check; IDHUB_CHECK_UNSAID counts nothing):
+ * idhub_idp_refusals_total{idp,check}, next to the journey's reason. */
+void metrics_idp_refused(const char *idp, idhub_check check);
 /* A code was issued: the journey succeeded. created: the journey's start and upstream_started:
  * when the citizen was sent to the IdP (UNIX seconds; 0: none, a single sign-on from a
  * session); now: the time of the code; loa: the level

@@ -55,6 +55,8 @@ extern const double mx_login_bounds[MX_LOGIN_NB];
 enum { MX_COL_STARTED, MX_COL_CHOSEN, MX_COL_RETURNED, MX_COL_SUCCEEDED, MX_COL_FAIL0 };
 #define MX_FUNNEL_COLS (MX_COL_FAIL0 + MX_FAIL_COUNT)
 #define mx_fail_names metrics_fail_reasons
+/* The labels of idhub_check (registry.c). */
+extern const char *const metrics_check_names[IDHUB_CHECK_COUNT];
 
 /* Hourly columns per IdP: chosen (journeys started at it), completed, failures, time buckets. */
 enum { MX_H_IDP_STARTED, MX_H_IDP_COMPLETED, MX_H_IDP_FAIL0 };
@@ -69,8 +71,8 @@ typedef struct mx_registry {
 	size_t ni; /* IdPs in the config; index ni is "none" (not chosen yet) */
 	size_t ns; /* services in the config; index ns is "other" */
 	/* slot offsets within a shard */
-	size_t http_req, http_lat, login, funnel, idp_time, codes, tokens, idp_calls, idp_lat,
-	    signin, per_shard;
+	size_t http_req, http_lat, login, funnel, idp_time, codes, tokens, idp_calls, idp_checks,
+	    idp_lat, signin, per_shard;
 	_Atomic uint64_t *slots;      /* MX_SHARDS * per_shard */
 	_Atomic int64_t *doc_fetched; /* per IdP: UNIX time its document was fetched, or 0 */
 	size_t hourly_idp, hourly_svc, hourly_n;

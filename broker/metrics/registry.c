@@ -20,6 +20,10 @@ const double metrics_idp_bucket_bounds[METRICS_IDP_BUCKETS] = {5,  10, 15,  20, 
 const char *const metrics_fail_reasons[MX_FAIL_COUNT] = {
     "cancelled", "level_too_low", "invalid_assertion", "idp_unavailable", "expired", "busy"};
 
+const char *const metrics_check_names[IDHUB_CHECK_COUNT] = {
+    "unsaid",     "format",  "trust",  "signature", "type",  "validity",
+    "disclosure", "binding", "status", "claims",    "replay"};
+
 static _Thread_local int my_shard = -1;
 static atomic_uint next_shard;
 
@@ -88,6 +92,7 @@ static void layout(mx_registry *r)
 	r->codes = o, o += MX_CODE_COUNT;
 	r->tokens = o, o += MX_TOKEN_COUNT;
 	r->idp_calls = o, o += (r->ni + 1) * 2;
+	r->idp_checks = o, o += (r->ni + 1) * IDHUB_CHECK_COUNT;
 	r->idp_lat = o, o += (r->ni + 1) * MX_HIST_SLOTS(MX_HTTP_NB);
 	r->signin = o, o += (r->ns + 1) * (2 + MX_LEVELS);
 	r->per_shard = (o + 7) & ~(size_t)7; /* shards start on their own cache line */

@@ -163,6 +163,23 @@ void claims_release(const service_conf *svc, const char *scope, const char *requ
 	}
 }
 
+const char **claims_wanted(arena *a, const service_conf *svc, const char *scope,
+                           const char *request, size_t *n)
+{
+	unsigned int idt_bits = 0, ui_bits = 0;
+	if (!request || sscanf(request, "%x.%x", &idt_bits, &ui_bits) != 2)
+		idt_bits = ui_bits = 0;
+	const char **out = arena_alloc(a, (NSTANDARD + 1) * sizeof *out);
+	*n = 0;
+	for (size_t i = 0; svc && i < NSTANDARD; i++) {
+		const char *sc = standard[i].scope;
+		if (service_allows_scope(svc, sc) &&
+		    (has_word(scope, sc) || ((idt_bits | ui_bits) & ((uint32_t)1 << i))))
+			out[(*n)++] = standard[i].claim;
+	}
+	return out;
+}
+
 /* What each kind of adapter can assert at most: the sandbox its test people's claims; the oidc
  * and saml adapters the attributes their claim and attribute maps can produce. */
 static const char *const sandbox_claims[] = {

@@ -34,6 +34,12 @@ const char *claims_request_parse(arena *a, const char *param, const char **why);
 void claims_release(const service_conf *svc, const char *scope, const char *request,
                     const idhub_identity *id, json_t **userinfo, json_t **id_token);
 
+/* The standard claims service svc may receive and asked for (the release rule's (1) and (3)): by
+ * a granted scope or by name in the reduced claims request. An array on a of static names; *n
+ * gets its length. What an adapter asks its IdP for (idhub_login_request.claims). */
+const char **claims_wanted(arena *a, const service_conf *svc, const char *scope,
+                           const char *request, size_t *n);
+
 /* Whether any configured, enabled IdP's adapter can assert claim. */
 int claims_idps_assert(const hub *h, const char *claim);
 

@@ -98,6 +98,29 @@ static void *wallet_init(const idhub_adapter_config *cfg, const idhub_services *
 	return NULL;
 }
 
+/* The check a verification refusal names, from its message's fixed prefix (sdjwt.c, disclose.c,
+ * kb.c, status.c): the metrics label, from a fixed list (never the message itself). */
+static idhub_check check_of(const char *why)
+{
+	static const struct {
+		const char *prefix;
+		idhub_check check;
+	} map[] = {{"issuer signature", IDHUB_CHECK_SIGNATURE},
+	           {"issuer JWT", IDHUB_CHECK_FORMAT},
+	           {"issuer: ", IDHUB_CHECK_TRUST},
+	           {"vct ", IDHUB_CHECK_TYPE},
+	           {"PID expired", IDHUB_CHECK_VALIDITY},
+	           {"PID not yet", IDHUB_CHECK_VALIDITY},
+	           {"disclosures", IDHUB_CHECK_DISCLOSURE},
+	           {"key binding", IDHUB_CHECK_BINDING},
+	           {"status list", IDHUB_CHECK_STATUS},
+	           {"presentation", IDHUB_CHECK_FORMAT}};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strncmp(why, map[i].prefix, strlen(map[i].prefix)))
+			return map[i].check;
+	return IDHUB_CHECK_FORMAT;
+}
+
 static int wallet_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
                         idhub_start_result *out, idhub_error *err)
 {
@@ -110,9 +133,11 @@ static int wallet_start(void *ctx, idhub_arena *a, const idhub_login_request *re
 	if (!pem || s->random_token(s->inst, kid))
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot make the response key");
 	/* e: when the login stops waiting; a record put back keeps it (never extended) */
+	/* c: the configured PID claims this service may receive (the request object's DCQL) */
 	json_t *rec =
-	    json_pack("{s:s,s:s,s:s,s:s,s:I}", "s", "pending", "n", req->nonce, "k", pem, "kid",
-	              kid, "e", (json_int_t)(s->now(s->inst) + w->cfg->values[S_RESPONSE_TTL].num));
+	    json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "s", "pending", "n", req->nonce, "k", pem, "kid",
+	              kid, "e", (json_int_t)(s->now(s->inst) + w->cfg->values[S_RESPONSE_TTL].num),
+	              "c", wallet_wanted(w, req));
 	char *txt = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 	json_decref(rec);
 	OPENSSL_cleanse(pem, strlen(pem));
@@ -161,21 +186,29 @@ static int wallet_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb
 	int ret = -1;
 	/* OpenID4VP 1.0 §13.3: the response code returned to the wallet's user agent is checked
 	 * here, in the browser whose journey cookie the hub already matched */
-	if (!rc || strlen(rc) != strlen(code) || CRYPTO_memcmp(rc, code, strlen(rc)))
+	idhub_check chk = IDHUB_CHECK_FORMAT;
+	if (!rc || strlen(rc) != strlen(code) || CRYPTO_memcmp(rc, code, strlen(rc))) {
 		idhub_fail(err, IDHUB_ERR_INVALID,
 		           "response_code: no wallet answer for this login");
-	else if (!nonce || strcmp(nonce, req->nonce) ||
-	         one_presentation(json_object_get(rec, "vp"), &pres))
+		chk = IDHUB_CHECK_REPLAY;
+	} else if (!nonce || strcmp(nonce, req->nonce) ||
+	           one_presentation(json_object_get(rec, "vp"), &pres))
 		idhub_fail(err, IDHUB_ERR_INVALID, "vp_token: not one PID presentation");
 	else if (wallet_sdjwt_verify(w, a, pres,
 	                             &(wallet_kb_expect){nonce, s->now(s->inst), req->started_at},
-	                             &claims, &auth_time, why, sizeof why))
+	                             &claims, &auth_time, why, sizeof why)) {
 		idhub_fail(err, IDHUB_ERR_INVALID, "PID refused: %s", why);
-	else if (wallet_status_check(w, a, claims, why, sizeof why))
+		chk = check_of(why);
+	} else if (wallet_status_check(w, a, claims, why, sizeof why)) {
 		idhub_fail(err, IDHUB_ERR_INVALID, "PID refused: %s", why);
-	else
-		ret = wallet_map(w, a, claims, auth_time, s->sprintf(a, "wallet:%.16s", rc), out,
-		                 err);
+		chk = IDHUB_CHECK_STATUS;
+	} else {
+		chk = IDHUB_CHECK_CLAIMS; /* wallet_map refuses only for a missing claim */
+		ret = wallet_map(w, a, req, claims, auth_time, s->sprintf(a, "wallet:%.16s", rc),
+		                 out, err);
+	}
+	if (ret && IDHUB_HAS_REVISION(s, 2)) /* an older hub's idhub_error has no check */
+		err->check = chk;
 	if (ret)
 		s->log(s->inst, 4, "refused: %s", err->message);
 	json_decref(claims);

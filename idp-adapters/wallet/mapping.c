@@ -9,11 +9,6 @@
 
 extern const char *const wallet_hash_claims[];
 
-static const char *oidc_name(const char *pid)
-{
-	return !strcmp(pid, "birth_date") ? "birthdate" : pid;
-}
-
 static const char *hashed_subject(const wallet *w, idhub_arena *a, json_t *claims)
 {
 	json_t *arr = json_array();
@@ -55,20 +50,22 @@ int wallet_issuer_level(const wallet *w, const char *iss)
 	return (int)w->cfg->values[S_LEVEL].num;
 }
 
-int wallet_map(const wallet *w, idhub_arena *a, json_t *claims, int64_t auth_time,
-               const char *upstream_id, idhub_identity *out, idhub_error *err)
+int wallet_map(const wallet *w, idhub_arena *a, const idhub_login_request *req, json_t *claims,
+               int64_t auth_time, const char *upstream_id, idhub_identity *out, idhub_error *err)
 {
 	const idhub_services *s = w->svc;
 	const idhub_value *v = w->cfg->values;
 	idhub_kv *kv = s->alloc(a, (v[S_CLAIMS].nitems + 1) * sizeof *kv);
 	size_t n = 0;
 	for (size_t i = 0; i < v[S_CLAIMS].nitems; i++) {
+		if (!wallet_claim_wanted(w, req, i)) /* not asked for: neither required nor kept */
+			continue;
 		json_t *c = json_object_get(claims, v[S_CLAIMS].items[i]);
 		if (!c)
 			return idhub_fail(err, IDHUB_ERR_INVALID,
 			                  "requested claim %s not disclosed", v[S_CLAIMS].items[i]);
 		if (json_is_string(c))
-			kv[n++] = (idhub_kv){oidc_name(v[S_CLAIMS].items[i]),
+			kv[n++] = (idhub_kv){wallet_oidc_name(v[S_CLAIMS].items[i]),
 			                     s->strdup(a, json_string_value(c))};
 	}
 	const char *id = v[S_SUBJECT_CLAIM].set && *v[S_SUBJECT_CLAIM].str

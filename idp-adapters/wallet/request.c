@@ -6,7 +6,8 @@
 #include <string.h>
 
 const char *wallet_request_object(const wallet *w, idhub_arena *a, const char *rid,
-                                  const char *flow, const char *nonce, json_t *enc_jwk)
+                                  const char *flow, const char *nonce, json_t *wanted,
+                                  json_t *enc_jwk)
 {
 	const idhub_services *s = w->svc;
 	int64_t now = s->now(s->inst);
@@ -19,12 +20,12 @@ const char *wallet_request_object(const wallet *w, idhub_arena *a, const char *r
 	                         "encrypted_response_enc_values_supported", "A128GCM", "A256GCM",
 	                         "vp_formats_supported", "dc+sd-jwt", "sd-jwt_alg_values", "ES256",
 	                         "kb-jwt_alg_values", "ES256");
-	json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:I}", "iss", w->client_id,
-	                      "aud", "https://self-issued.me/v2", "client_id", w->client_id,
-	                      "response_type", "vp_token", "response_mode", "direct_post.jwt",
-	                      "response_uri", response_uri, "nonce", nonce, "dcql_query",
-	                      wallet_dcql(w), "client_metadata", meta, "iat", (json_int_t)now,
-	                      "exp", (json_int_t)(now + w->cfg->values[S_RESPONSE_TTL].num));
+	json_t *p = json_pack(
+	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:I}", "iss", w->client_id, "aud",
+	    "https://self-issued.me/v2", "client_id", w->client_id, "response_type", "vp_token",
+	    "response_mode", "direct_post.jwt", "response_uri", response_uri, "nonce", nonce,
+	    "dcql_query", wallet_dcql(w, wanted), "client_metadata", meta, "iat", (json_int_t)now,
+	    "exp", (json_int_t)(now + w->cfg->values[S_RESPONSE_TTL].num));
 	/* state (§5.2) is not needed: the response_uri names the login, and the JWE is encrypted
 	 * to this login's key */
 	const char *jws = hdr && p ? wallet_es256_sign(w, a, w->verifier_key, hdr, p) : NULL;

@@ -67,12 +67,18 @@ int wallet_load_anchors(wallet *w, idhub_error *err);
 int wallet_x5c_key(const wallet *w, idhub_arena *a, json_t *x5c, const char *iss, EVP_PKEY **key,
                    char *why, size_t whylen);
 
-/* dcql.c: the DCQL query for a PID (caller decrefs). */
-json_t *wallet_dcql(const wallet *w);
+/* dcql.c: a PID claim's OIDC name; whether configured claim i is wanted by this login's
+ * service; the wanted configured claims (PID names, caller decrefs); the DCQL query for a PID
+ * asking for wanted (caller decrefs). */
+const char *wallet_oidc_name(const char *pid);
+int wallet_claim_wanted(const wallet *w, const idhub_login_request *req, size_t i);
+json_t *wallet_wanted(const wallet *w, const idhub_login_request *req);
+json_t *wallet_dcql(const wallet *w, json_t *wanted);
 
 /* request.c: the signed request object for one login (compact JWS on the arena) or NULL. */
 const char *wallet_request_object(const wallet *w, idhub_arena *a, const char *rid,
-                                  const char *flow, const char *nonce, json_t *enc_jwk);
+                                  const char *flow, const char *nonce, json_t *wanted,
+                                  json_t *enc_jwk);
 
 /* qr.c: text as a QR code in SVG, on the arena, or NULL. */
 const char *wallet_qr_svg(const wallet *w, idhub_arena *a, const char *text);
@@ -110,6 +116,6 @@ int wallet_status_check(const wallet *w, idhub_arena *a, json_t *claims, char *w
 /* mapping.c: the level for a PID issuer (its iss): issuer_levels, else level; -1 if malformed. */
 int wallet_issuer_level(const wallet *w, const char *iss);
 /* mapping.c: the hub identity from verified PID claims. */
-int wallet_map(const wallet *w, idhub_arena *a, json_t *claims, int64_t auth_time,
-               const char *upstream_id, idhub_identity *out, idhub_error *err);
+int wallet_map(const wallet *w, idhub_arena *a, const idhub_login_request *req, json_t *claims,
+               int64_t auth_time, const char *upstream_id, idhub_identity *out, idhub_error *err);
 #endif

@@ -125,11 +125,30 @@ typedef enum {
 	IDHUB_ERR_INTERNAL = -6
 } idhub_status;
 
+/* Which check refused a login (revision 2): a fixed list, so the hub can count refusals by it
+ * (the metrics label check="..."); the message says the details. */
+typedef enum {
+	IDHUB_CHECK_UNSAID = 0, /* the adapter did not say */
+	IDHUB_CHECK_FORMAT,     /* malformed or oversized response, token or presentation */
+	IDHUB_CHECK_TRUST,      /* the issuer or its certificate chain is not trusted */
+	IDHUB_CHECK_SIGNATURE,  /* the issuer's signature, or its algorithm */
+	IDHUB_CHECK_TYPE,       /* the credential type is not allowed (SD-JWT VC vct) */
+	IDHUB_CHECK_VALIDITY,   /* expired or not yet valid */
+	IDHUB_CHECK_DISCLOSURE, /* a tampered, extra or repeated selective disclosure */
+	IDHUB_CHECK_BINDING,    /* the holder's key binding: missing, wrong key, nonce, aud */
+	IDHUB_CHECK_STATUS,     /* revoked or suspended (a status list) */
+	IDHUB_CHECK_CLAIMS,     /* a requested claim, or the subject's, is missing */
+	IDHUB_CHECK_REPLAY,     /* no answer for this login: replayed, or another login's */
+	IDHUB_CHECK_COUNT
+} idhub_check;
+
 /* message: for logs and the citizen's page, never a secret, never a whole token. From init, a
  * message starting "<setting>: " is reported at that setting's config line. */
 typedef struct idhub_error {
 	idhub_status status;
 	char message[256];
+	/* Revision 2 (set it only when IDHUB_HAS_REVISION(svc, 2)): which check refused. */
+	idhub_check check;
 } idhub_error;
 
 /* What the hub asks an adapter to do: fixed by the hub when the citizen picks this IdP. */
@@ -152,6 +171,12 @@ typedef struct idhub_login_request {
 	 * text: escape it), or NULL. A hint only: pass it on (OIDC login_hint, a prefilled user
 	 * name), never trust it as who signs in. */
 	const char *login_hint;
+	/* Revision 2 (read it only when IDHUB_HAS_REVISION(svc, 2)): the standard OIDC claims
+	 * (claims.h names: given_name, birthdate ...) this service is allowed AND asked for in
+	 * this login (by a granted scope or by name in its claims request): ask the IdP for no
+	 * more (data minimisation). nclaims may be 0 (nothing beyond the subject). */
+	const char *const *claims;
+	size_t nclaims;
 } idhub_login_request;
 
 #define IDHUB_LOGIN_FORCE 1u
@@ -188,6 +213,14 @@ typedef struct idhub_http_response {
 	const char *location; /* for 3xx */
 	const char
 	    *form_action_origin; /* for HTML that posts elsewhere: allowed in the CSP form-action */
+	/* Revision 2 (set them only when IDHUB_HAS_REVISION(svc, 2); the hub allocates this struct,
+	 * so set fields one by one, never assign a whole idhub_http_response, which an older hub
+	 * allocated shorter): extra response headers. The hub sends only the names it allows
+	 * (Refresh: e.g. a waiting page's reload, where a meta refresh fails WCAG 2.2.1) with a
+	 * value of printable ASCII; it drops any other with a log line. Cache-Control is the hub's
+	 * (no-store). */
+	const idhub_kv *headers;
+	size_t nheaders;
 } idhub_http_response;
 
 typedef struct idhub_identity {
@@ -418,8 +451,9 @@ typedef struct idhub_services {
 
 /* Revisions within ABI 2. The hub allocates idhub_login_request and idhub_identity, so a field
  * appended to them is there only when the hub is recent enough: 1 = login_request.login_hint,
- * identity.logout_state and the logout hook. */
-#define IDHUB_ADAPTER_REVISION 1u
+ * identity.logout_state and the logout hook; 2 = login_request.claims / nclaims,
+ * error.check, http_response.headers / nheaders. */
+#define IDHUB_ADAPTER_REVISION 2u
 #define IDHUB_HAS_REVISION(svc, rev)                                                               \
 	((svc)->size >= offsetof(idhub_services, revision) + sizeof(uint32_t) &&                   \
 	 (svc)->revision >= (rev))

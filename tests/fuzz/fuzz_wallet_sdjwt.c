@@ -36,7 +36,8 @@ static void unsigned_paths(wallet *w, arena *a, const char *s)
 	if (!wallet_disclose(w, (idhub_arena *)a, p, parts + 1, n - 2, why, sizeof why)) {
 		idhub_identity id;
 		idhub_error err;
-		wallet_map(w, (idhub_arena *)a, p, 0, "fuzz", &id, &err);
+		idhub_login_request req = {0};
+		wallet_map(w, (idhub_arena *)a, &req, p, 0, "fuzz", &id, &err);
 	}
 	json_decref(h);
 	json_decref(p);
@@ -60,7 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!wallet_sdjwt_verify(w, (idhub_arena *)a, s, &kb, &claims, &t, why, sizeof why))
 		abort(); /* nothing is signed by a trusted issuer: acceptance is a bug */
 	unsigned_paths(w, a, s);
-	json_decref(wallet_dcql(w));
+	json_t *wanted = wallet_wanted(w, &(idhub_login_request){0});
+	json_decref(wallet_dcql(w, wanted));
+	json_decref(wanted);
 	arena_free(a);
 	free(s);
 	return 0;

@@ -65,12 +65,23 @@ async function idToken(jr, res) {
   return tokens.claims();
 }
 
-/** Expects the browser's callback refused, with reason in the hub's log. */
-async function refusedAtCallback(jr, res, reason) {
+/** idhub_idp_refusals_total for the wallet and check (a fixed label). */
+async function refusals(check, h = hub) {
+  const text = await (await fetch(h.metricsUrl, { signal: AbortSignal.timeout(10000) })).text();
+  const m = new RegExp(`^idhub_idp_refusals_total\\{idp="wallet",check="${check}"\\} (\\d+)$`, 'm').exec(text);
+  assert.ok(m, `no idhub_idp_refusals_total series for check ${check}`);
+  return Number(m[1]);
+}
+
+/** Expects the browser's callback refused, with reason in the hub's log and (check given) one
+ * more refusal counted under that check in the metrics. */
+async function refusedAtCallback(jr, res, reason, check) {
+  const before = check && await refusals(check);
   const c = await back(jr, res);
   assert.ok(!c.location?.startsWith(cb), 'a forged presentation must not log in');
   assert.equal(c.status, 400);
   assert.match(hub.logs(), reason);
+  if (check) assert.equal(await refusals(check), before + 1, `refusal not counted under check="${check}"`);
 }
 
 test('a genuine PID, same device: ID token at level high, pairwise sub stable across two presentations', async () => {
@@ -92,11 +103,12 @@ test('a genuine PID, same device: ID token at level high, pairwise sub stable ac
   assert.equal(LOAS[2], LOA_HIGH);
 });
 
-test('a genuine PID, cross-device: the QR page waits by meta refresh, then the waiting browser (only) goes on', async () => {
+test('a genuine PID, cross-device: the QR page waits by a Refresh header, then the waiting browser (only) goes on', async () => {
   const same = await journey();
   const subSame = (await idToken(same, (await answer(same.link, pid, hold)).res)).sub;
   const jr = await journey();
-  assert.match(jr.page.text, /<meta http-equiv="refresh" content="3">/);
+  assert.equal(jr.page.headers.get('refresh'), '3', 'the page reloads by a Refresh header');
+  assert.doesNotMatch(jr.page.text, /http-equiv="refresh"/i, 'no meta refresh (WCAG 2.2.1)');
   assert.match(jr.page.text, /<div id="wallet-qr"><svg [^>]*role="img"[^>]*><title id="qr-title">[^<]+<\/title><rect [^>]*\/><path fill="#000" d="(M\d+ \d+h1v1h-1z)+"\/><\/svg><\/div>/);
   assert.match(jr.link, /flow%3Dsame/);
   const cross = jr.link.replace('flow%3Dsame', 'flow%3Dcross'); // what the QR code encodes
@@ -124,7 +136,7 @@ test('a genuine PID, cross-device: the QR page waits by meta refresh, then the w
 test('refused: an issuer outside the trust list, a trusted issuer speaking as another, and a self-signed x5c', async () => {
   const rogue = await issuePid(await issuer(pki, 'rogue-issuer', ['rogue-ca']), hold);
   let jr = await journey();
-  await refusedAtCallback(jr, (await answer(jr.link, rogue, hold)).res, /PID refused: issuer: x5c chain not trusted/);
+  await refusedAtCallback(jr, (await answer(jr.link, rogue, hold)).res, /PID refused: issuer: x5c chain not trusted/, 'trust');
   // a trusted issuer speaking as another: its certificate does not name that iss
   const other = await issuePid(iss, hold, { issuerId: 'https://other-state.test' });
   jr = await journey();
@@ -139,11 +151,11 @@ test('refused: a requested claim left out; a vct outside the allow-list', async 
   const { request } = await readRequest(jr.link);
   const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce,
     disclose: { family_name: true, birthdate: true, place_of_birth: true } });
-  await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), /requested claim given_name not disclosed/);
-  assert.match(hub.logs(), /requested claim given_name not disclosed/);
+  await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), /requested claim given_name not disclosed/, 'claims');
+  assert.match(hub.logs(), /requested claim given_name not disclosed/, 'claims');
   const other = await issuePid(iss, hold, { vct: 'urn:example:not-a-pid' });
   jr = await journey();
-  await refusedAtCallback(jr, (await answer(jr.link, other, hold)).res, /PID refused: vct urn:example:not-a-pid is not allowed/);
+  await refusedAtCallback(jr, (await answer(jr.link, other, hold)).res, /PID refused: vct urn:example:not-a-pid is not allowed/, 'type');
 });
 
 test('Token Status List: a valid entry passes; a revoked or suspended PID is refused', async () => {
@@ -181,7 +193,7 @@ test('refused: a tampered disclosure, and an extra one', async () => {
   const i = p2.indexOf('~');
   const withExtra = await withKb(`${p2.slice(0, i)}~${extra}${p2.slice(i)}`, hold, { aud: request.client_id, nonce: request.nonce });
   res = await postResponse(request, { pid: [withExtra] });
-  await refusedAtCallback(jr, res, /PID refused: disclosures: .* not referenced by the issuer \(extra\)/);
+  await refusedAtCallback(jr, res, /PID refused: disclosures: .* not referenced by the issuer \(extra\)/, 'disclosure');
 });
 
 test('refused: an issuer that lists one digest twice in _sd (the reason is worded safely)', async () => {
@@ -204,7 +216,7 @@ test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key', asy
   let { request } = await readRequest(jr.link);
   const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
   await refusedAtCallback(jr, await postResponse(request, { pid: [vp.slice(0, vp.lastIndexOf('~') + 1)] }),
-    /PID refused: key binding: missing key-binding JWT/);
+    /PID refused: key binding: missing key-binding JWT/, 'binding');
   const other = await holder();
   for (const [kb, signer, reason] of [
     [{ nonce: 'not-this-one' }, hold, /key binding: nonce is not this login's/],
@@ -216,7 +228,7 @@ test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key', asy
     ({ request } = await readRequest(jr.link));
     const good = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
     const forged = await withKb(good, signer, { aud: request.client_id, nonce: request.nonce, ...kb });
-    await refusedAtCallback(jr, await postResponse(request, { pid: [forged] }), reason);
+    await refusedAtCallback(jr, await postResponse(request, { pid: [forged] }), reason, 'binding');
   }
   // the hand-made KB-JWT itself passes when nothing is bent (the refusals above are the bends)
   jr = await journey();
@@ -236,7 +248,7 @@ test('refused: a presentation replayed into a second journey; an expired PID; al
 
   const expired = await issuePid(iss, hold, { exp: Math.floor(Date.now() / 1000) - 3600 });
   let jr = await journey();
-  await refusedAtCallback(jr, (await answer(jr.link, expired, hold)).res, /PID refused: PID expired \(exp\)/);
+  await refusedAtCallback(jr, (await answer(jr.link, expired, hold)).res, /PID refused: PID expired \(exp\)/, 'validity');
 
   jr = await journey();
   const r = (await readRequest(jr.link)).request;
@@ -245,7 +257,7 @@ test('refused: a presentation replayed into a second journey; an expired PID; al
   const [, body] = jwt.split('.');
   const h = JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url'));
   const none = `${Buffer.from(JSON.stringify({ ...h, alg: 'none' })).toString('base64url')}.${body}.`;
-  await refusedAtCallback(jr, await postResponse(r, { pid: [[none, ...rest].join('~')] }), /issuer signature: alg none is not ES256/);
+  await refusedAtCallback(jr, await postResponse(r, { pid: [[none, ...rest].join('~')] }), /issuer signature: alg none is not ES256/, 'signature');
 });
 
 test('refused at the response_uri: unencrypted, another journey\'s response_uri, malformed or oversized JWE; answered once', async () => {
@@ -313,6 +325,34 @@ test('settings: errors at FILE:LINE (--check-config): a certificate without the 
     assert.equal(r.status, 1, `${name}: ${r.stderr}`);
     assert.ok(r.stderr.startsWith(`${file}:${line}: idp 'w': `), `${name}: ${r.stderr}`);
     assert.match(r.stderr, why);
+  }
+});
+
+test('data minimisation: the DCQL asks for birthdate only for a service allowed it (the subject claims aside)', async () => {
+  const h2 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH, settings: walletSettings() }],
+    services: [service('svc-p', { redirect_uris: [cb] }), service('svc-o', { redirect_uris: [cb], scopes: ['openid'] })],
+  });
+  try {
+    const dcql = async (id, scope) => {
+      const cfg2 = await rpConfig(h2, id);
+      const req = await authRequest(cfg2, { redirectUri: cb, scope });
+      const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+      const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+      return (await readRequest(link)).request.dcql_query.credentials[0];
+    };
+    // The preferred claim set (the issuer-assigned identifier) holds exactly what the service
+    // may receive; the hashed-subject fallback set always holds what the subject needs.
+    const p = await dcql('svc-p', 'openid profile');
+    assert.deepEqual(p.claim_sets[0].sort(), ['birthdate', 'family_name', 'given_name', 'personal_administrative_number']);
+    const o = await dcql('svc-o', 'openid profile');
+    assert.deepEqual(o.claim_sets[0], ['personal_administrative_number']);
+    assert.deepEqual(o.claim_sets[1].sort(), ['birthdate', 'family_name', 'given_name', 'place_of_birth']);
+    // allowed profile but asking for openid only: nothing beyond the subject
+    const n = await dcql('svc-p', 'openid');
+    assert.deepEqual(n.claim_sets[0], ['personal_administrative_number']);
+  } finally {
+    await h2.stopAndCheck();
   }
 });
 
