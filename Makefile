@@ -44,7 +44,7 @@ endif
 CFLAGS ?=
 CFLAGS += $(CFLAGS_COMMON) $(OPT) $(SAN) $(PKG_CFLAGS) -pthread
 LDFLAGS += $(SAN) -pthread
-LDLIBS := $(PKG_LIBS) -ldl
+LDLIBS := $(PKG_LIBS) -ldl -lm
 
 LIB_SRC := $(filter-out broker/main.c broker/ctl/%,$(wildcard broker/*.c broker/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)

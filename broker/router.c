@@ -158,7 +158,7 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 	} else if ((id = segment(r, p, "/idp/", &rest))) {
 		adapter_route(h, r, resp, id, rest);
 	} else if (strcmp(p, "/assets/idhub.css") == 0) {
-		http_text(resp, 200, PAGE_CSS);
+		http_text(resp, 200, pages_css());
 		resp->content_type = "text/css; charset=utf-8";
 		resp->max_age = 3600;
 	} else if (h->cfg->demo && strncmp(p, "/demo", 5) == 0) {
@@ -169,9 +169,10 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 		else
 			http_html(
 			    resp, 200,
-			    page_render(r->a, "idhub",
-			                "<h1>idhub</h1>\n<p>This is an identity hub. Services "
-			                "send you here when you sign in to them.</p>\n"));
+			    page_render(r->a, "Prove your identity",
+			                "<h1>Prove your identity</h1>\n<p>Services send you here "
+			                "when you sign in to them. Go to the service you want to "
+			                "use and start there.</p>\n"));
 	} else {
 		not_found(r, resp);
 	}

@@ -79,6 +79,17 @@ typedef struct service_conf {
 	int line;
 } service_conf;
 
+/* branding: what citizens see of the deployment (README "Branding"). Colours are "#rrggbb",
+ * checked at load for WCAG AA contrast (4.5:1) against what they are drawn on. */
+typedef struct branding_conf {
+	char *service_name; /* the header's name, default "Prove your identity" */
+	char *organisation; /* shown before it, and in the footer; optional */
+	char *logo_url; /* an image shown in the header (decorative: the name is text); optional */
+	char *header_background, *header_text, *link_colour, *button_background, *button_text;
+	char *help_url, *accessibility_url, *privacy_url, *cookies_url; /* footer links; optional */
+	int line;
+} branding_conf;
+
 typedef struct hub_conf {
 	char *file;
 	char *issuer;       /* public base URL, no trailing slash, https or http on loopback */
@@ -116,6 +127,7 @@ typedef struct hub_conf {
 	size_t nidps;
 	service_conf *services;
 	size_t nservices;
+	branding_conf branding;
 } hub_conf;
 
 /* Parses and validates path. On error returns NULL and *err = malloc'd "FILE:LINE: message". */

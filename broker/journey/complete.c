@@ -65,7 +65,9 @@ static void issue(hub *h, http_req *r, http_resp *resp, const journey *j, sessio
 	if (rc == STORE_EXISTS) {
 		/* spent meanwhile (a cancel, or another callback of a re-picked journey won) */
 		log_info("journey: %s: already spent, no second code", svc->client_id);
-		journey_gone_page(h, r, resp);
+		journey done = *j;
+		done.gone = JOURNEY_GONE_FINISHED;
+		journey_gone_page(h, r, resp, &done);
 		return;
 	}
 	if (rc) {

@@ -258,15 +258,25 @@ int journey_save_upstream(hub *h, const journey *j)
 void journey_spend(hub *h, store_batch *b, const journey *j)
 {
 	int64_t ttl = journey_ttl_left(h, j);
-	static const char spent[] = "{\"spent\":true}";
+	/* the marker keeps where the request came from, so a Back or a reload after the end can
+	 * say "already finished" with a way back to the service (journey_error_url) */
+	json_t *m = json_object();
+	json_object_set_new(m, "spent", json_true());
+	set_str(m, "cid", j->client_id);
+	set_str(m, "ruri", j->redirect_uri);
+	set_str(m, "state", j->state);
+	char *spent = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
 	/* The claim is the compare-and-swap: put_new fails the whole batch (code included) when
 	 * the journey was spent already. The marker under the journey's own key only lets later
 	 * loads answer "gone" in one read; a re-pick that overwrote it still meets the claim. */
 	char claim[64];
 	snprintf(claim, sizeof claim, "spent:%s", j->key);
 	store_batch_put_new(b, NS_REPLAY, claim, strlen(claim), "", 0, ttl > 0 ? ttl : 1);
-	store_batch_put(b, NS_JOURNEY, j->key, strlen(j->key), spent, sizeof spent - 1,
-	                ttl > 0 ? ttl : 1);
+	if (spent)
+		store_batch_put(b, NS_JOURNEY, j->key, strlen(j->key), spent, strlen(spent),
+		                ttl > 0 ? ttl : 1);
+	free(spent);
 }
 
 void journey_login_flags(const journey *j, idhub_login_request *lr)
@@ -300,6 +310,10 @@ static int from_json(arena *a, const char *text, size_t n, journey *j)
 		return STORE_ERR;
 	}
 	if (json_is_true(json_object_get(o, "spent"))) {
+		j->client_id = get_str(a, o, "cid");
+		j->redirect_uri = get_str(a, o, "ruri");
+		j->state = get_str(a, o, "state");
+		j->gone = JOURNEY_GONE_FINISHED;
 		json_decref(o);
 		return JOURNEY_SPENT;
 	}
@@ -357,6 +371,8 @@ int journey_load_key(hub *h, arena *a, const char *key, journey *j)
 	int rc = load_stored(h, a, key, j);
 	if (rc == 0)
 		log_set_journey(j->key);
+	if (rc == STORE_NOTFOUND)
+		j->gone = JOURNEY_GONE_EXPIRED; /* a key of ours, purged when its time ran out */
 	return rc == JOURNEY_SPENT ? STORE_NOTFOUND : rc;
 }
 
@@ -397,10 +413,11 @@ int journey_load(hub *h, arena *a, const char *token, journey *j)
 	j->token = arena_strdup(a, token);
 	memcpy(j->key, key, 44);
 	rc = from_json(a, plain, len, j);
-	if (rc == 0 && journey_ttl_left(h, j) <= 0)
-		rc = STORE_NOTFOUND; /* expired: the seal carries its creation time */
-	if (rc == 0 && sealed_before_floor(h, j))
-		rc = STORE_NOTFOUND;
+	if (rc == 0 && (journey_ttl_left(h, j) <= 0 || sealed_before_floor(h, j))) {
+		/* expired: the seal carries its creation time */
+		j->gone = JOURNEY_GONE_EXPIRED;
+		return STORE_NOTFOUND;
+	}
 	if (rc == 0)
 		log_set_journey(j->key);
 	return rc;
