@@ -165,10 +165,9 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 	const service_conf *svc = n_cid == 1 ? hub_service(h, r->a, client_id) : NULL;
 	if (!svc) {
 		oidc_error_page(r, resp, 400, "The service could not be identified",
-		                n_cid > 1
-		                    ? "The request names the service more than once."
-		                    : "The service that sent you here is not registered with the "
-		                      "hub. Go back to the service and try again.",
+		                n_cid > 1 ? "The request names the service more than once."
+		                          : "The service that sent you here is not registered for "
+		                            "this sign-in. Go back to the service and try again.",
 		                NULL);
 		return;
 	}

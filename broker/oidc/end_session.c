@@ -45,7 +45,7 @@ static const char *identify(hub *h, http_req *r, logout_req *l)
 		cid = l->hint.aud[0];
 	l->svc = cid ? hub_service(h, r->a, cid) : NULL;
 	if (l->client_id && !l->svc)
-		return "The service that sent you here is not registered with the hub.";
+		return "The service that sent you here is not registered for this sign-out.";
 	for (size_t i = 0; l->svc && l->ruri && i < l->svc->npost_logout_redirect_uris; i++)
 		if (strcmp(l->svc->post_logout_redirect_uris[i], l->ruri) == 0)
 			l->redirect = l->ruri; /* exact match, as for redirect_uri */
@@ -77,8 +77,8 @@ static void signed_out(hub *h, http_req *r, http_resp *resp, const logout_req *l
 	(void)h;
 	http_html(resp, 200,
 	          page_render(r->a, "You have signed out",
-	                      "<h1>You have signed out</h1>\n<p>You have signed out of the hub "
-	                      "and of every service you used through it. You can close this "
+	                      "<h1>You have signed out</h1>\n<p>You have signed out "
+	                      "of every service you used through it. You can close this "
 	                      "window.</p>\n"));
 }
 
@@ -98,10 +98,10 @@ static void confirm_page(http_req *r, http_resp *resp, const logout_req *l, cons
 	buf_puts(&b, "<h1>Do you want to sign out?</h1>\n<p>");
 	if (l->svc) {
 		buf_html(&b, l->svc->name);
-		buf_puts(&b, " asked the hub to sign you out. ");
+		buf_puts(&b, " asked to sign you out. ");
 	}
-	buf_puts(&b, "Signing out ends your sign-in at the hub and at every service you used "
-	             "through it.</p>\n<form method=\"post\" action=\"/logout\" novalidate>\n");
+	buf_puts(&b, "Signing out ends your sign-in here and at every service you used "
+	             "with it.</p>\n<form method=\"post\" action=\"/logout\" novalidate>\n");
 	hidden(&b, "csrf", s->csrf);
 	hidden(&b, "confirm", "yes");
 	hidden(&b, "client_id", l->svc ? l->svc->client_id : NULL);

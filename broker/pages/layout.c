@@ -25,7 +25,7 @@ static const char css_template[] =
     "font-weight:700;margin-bottom:12px}"
     ".option{display:flex;align-items:flex-start;gap:12px;margin:0 0 12px}"
     ".option input[type=radio]{width:28px;height:28px;margin:0;flex:none}"
-    ".option label{cursor:pointer}.hint{display:block;color:#505a5f;font-size:.9rem}"
+    ".option label{cursor:pointer;min-width:0}.hint{display:block;color:#505a5f;font-size:.9rem}"
     "input[type=text],select{font:inherit;padding:6px;border:2px solid #0b0c0c;width:100%%;"
     "max-width:20em}"
     ".button{font:inherit;font-weight:600;background:%4$s;color:%5$s;border:0;"
@@ -179,6 +179,14 @@ const char *page_render(arena *a, const char *title, const char *body_html)
 {
 	page_opts o = {.title = title};
 	return page_render_opts(a, &o, body_html);
+}
+
+const char *page_level_name(arena *a, const hub_conf *cfg, int level)
+{
+	static const char *const eidas[] = {"Low", "Substantial", "High"};
+	if (cfg->nloas == 3 && level >= 1 && level <= 3)
+		return eidas[level - 1];
+	return arena_printf(a, "Level %d", level);
 }
 
 const char *page_help_action(arena *a)

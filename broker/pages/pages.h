@@ -33,6 +33,9 @@ const char *page_error(arena *a, const char *heading, const char *message,
                        const char *actions_html);
 /* The "get help" action (a button link to branding.help_url), or advice to start again. */
 const char *page_help_action(arena *a);
+/* A level of assurance as citizens read it: "Low", "Substantial", "High" for the three eIDAS
+ * levels (the default loa list), else "Level N". */
+const char *page_level_name(arena *a, const hub_conf *cfg, int level);
 /* A page whose form POSTs fields to action: submitted by the CSP-allowed script, or by its button
  * when JavaScript is off. */
 const char *page_autopost(arena *a, const char *action, const idhub_kv *fields, size_t nfields,

@@ -32,7 +32,7 @@ void session_page(hub *h, http_req *r, http_resp *resp)
 	buf b;
 	buf_init(&b, r->a);
 	if (session_load(h, r, &s)) {
-		buf_puts(&b, "<h1>You are not signed in</h1>\n<p>Services send you to the hub when "
+		buf_puts(&b, "<h1>You are not signed in</h1>\n<p>Services send you here when "
 		             "you sign in to them.</p>\n");
 		http_html(resp, 200, page_render(r->a, "You are not signed in", buf_str(&b)));
 		return;
@@ -41,9 +41,11 @@ void session_page(hub *h, http_req *r, http_resp *resp)
 	const char *acr = config_loa_acr(h->cfg, s.loa);
 	buf_puts(&b, "<h1>You are signed in</h1>\n<p>You proved your identity with ");
 	buf_html(&b, idp ? idp->conf->display_name : s.idp);
-	buf_puts(&b, " (level of assurance: ");
-	buf_html(&b, acr ? acr : "unknown");
-	buf_puts(&b, ").</p>\n");
+	buf_puts(&b, ", at level of assurance ");
+	buf_html(&b, page_level_name(r->a, h->cfg, s.loa));
+	buf_puts(&b, ".<span class=\"hint\">");
+	buf_html(&b, acr ? acr : "");
+	buf_puts(&b, "</span></p>\n");
 	services_list(h, r, &b, &s);
 	buf_puts(&b, "<form method=\"post\" action=\"/session/end\" novalidate>\n"
 	             "<input type=\"hidden\" name=\"csrf\" value=\"");
@@ -79,6 +81,6 @@ void session_signout(hub *h, http_req *r, http_resp *resp)
 	session_clear_cookie(h, r, resp);
 	http_html(resp, 200,
 	          page_render(r->a, "You have signed out",
-	                      "<h1>You have signed out</h1>\n<p>You have signed out of the hub "
-	                      "and of every service you used through it.</p>\n"));
+	                      "<h1>You have signed out</h1>\n<p>You have signed out "
+	                      "of every service you used with this sign-in.</p>\n"));
 }

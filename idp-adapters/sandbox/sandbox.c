@@ -123,6 +123,16 @@ static const char *acr_label(const sandbox *sb, int loa)
 	return loa >= 1 && loa <= sb->cfg->nloas ? sb->cfg->loa_acrs[loa - 1] : "?";
 }
 
+/* A level as citizens read it: by name (the eIDAS names when there are three levels), the URI
+ * only as a hint. */
+static const char *level_name(const sandbox *sb, idhub_arena *a, int loa)
+{
+	static const char *const eidas[] = {"Low", "Substantial", "High"};
+	if (sb->cfg->nloas == 3 && loa >= 1 && loa <= 3)
+		return eidas[loa - 1];
+	return sb->svc->sprintf(a, "Level %d", loa);
+}
+
 static int page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, int status,
                 const char *title, const char *body)
 {
@@ -139,42 +149,91 @@ static int error_page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, co
 	            sb->svc->sprintf(a, "<h1>Sandbox identity provider</h1>\n<p>%s</p>\n", H(msg)));
 }
 
-static int login_page(sandbox *sb, idhub_arena *a, const char *req, json_t *rq,
-                      idhub_http_response *resp)
+/* What the form showed, to show it again with an error (the citizen's input kept). */
+typedef struct form_state {
+	const char *persona, *username, *error;
+	int loa;
+} form_state;
+
+static char *people_html(sandbox *sb, idhub_arena *a, const form_state *fs)
 {
 	const idhub_services *s = sb->svc;
-	int min = (int)json_integer_value(json_object_get(rq, "loa"));
-	char *people = "", *levels = "";
+	char *people = "";
 	for (size_t i = 0; i < sizeof personas / sizeof personas[0]; i++) {
 		const persona *p = &personas[i];
+		int on = fs->persona ? !strcmp(fs->persona, p->id) : i == 0;
 		people =
 		    s->sprintf(a,
 		               "%s<div class=\"option\"><input type=\"radio\" name=\"persona\" "
 		               "id=\"persona-%s\" value=\"%s\"%s><label for=\"persona-%s\">%s %s"
-		               "<span class=\"hint\">level %s</span></label></div>\n",
-		               people, p->id, p->id, i == 0 ? " checked" : "", p->id, p->given,
-		               p->family, H(acr_label(sb, p->loa)));
+		               "<span class=\"hint\">Level: %s</span></label></div>\n",
+		               people, p->id, p->id, on ? " checked" : "", p->id, p->given,
+		               p->family, level_name(sb, a, p->loa));
 	}
+	return people;
+}
+
+/* "Another test user": its fields revealed by CSS when the radio is checked (no JavaScript). */
+static char *other_html(sandbox *sb, idhub_arena *a, const form_state *fs)
+{
+	const idhub_services *s = sb->svc;
+	char *levels = "";
 	for (int l = 1; l <= sb->cfg->nloas; l++)
 		levels = s->sprintf(a, "%s<option value=\"%d\"%s>%s</option>\n", levels, l,
-		                    l == min ? " selected" : "", H(acr_label(sb, l)));
+		                    l == fs->loa ? " selected" : "", level_name(sb, a, l));
+	int other = fs->persona && !strcmp(fs->persona, "other");
+	return s->sprintf(
+	    a,
+	    "<div class=\"option\"><input type=\"radio\" name=\"persona\" id=\"persona-other\" "
+	    "value=\"other\"%s aria-controls=\"other-fields\"><label for=\"persona-other\">Another "
+	    "test user</label></div>\n<div class=\"reveal%s\" id=\"other-fields\">\n"
+	    "<p><label for=\"username\">Test user name</label>"
+	    "<span class=\"hint\" id=\"username-hint\">1 to 64 letters, digits or . _ - @</span>"
+	    "%s<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"off\" "
+	    "spellcheck=\"false\" maxlength=\"64\" value=\"%s\" "
+	    "aria-describedby=\"username-hint%s\">"
+	    "</p>\n<p><label for=\"loa\">Level of assurance for that user</label><br>"
+	    "<select id=\"loa\" name=\"loa\">\n%s</select></p>\n</div>\n",
+	    other ? " checked" : "", fs->error ? " form-group-error" : "",
+	    fs->error ? s->sprintf(a,
+	                           "<span class=\"error-message\" id=\"username-error\"><span "
+	                           "class=\"vh\">Error:</span> %s</span>",
+	                           H(fs->error))
+	              : "",
+	    H(fs->username), fs->error ? " username-error" : "", levels);
+}
+
+static int login_page(sandbox *sb, idhub_arena *a, const char *req, const form_state *fs,
+                      idhub_http_response *resp)
+{
+	const idhub_services *s = sb->svc;
+	const char *summary =
+	    fs->error ? s->sprintf(a,
+	                           "<div class=\"error-summary\" tabindex=\"-1\" autofocus "
+	                           "aria-labelledby=\"es-title\"><h2 id=\"es-title\">There is a "
+	                           "problem</h2><ul><li><a href=\"#username\">%s</a></li></ul>"
+	                           "</div>\n",
+	                           H(fs->error))
+	              : "";
 	const char *body = s->sprintf(
 	    a,
+	    "<form method=\"post\" action=\"/idp/%s/login\" novalidate><input type=\"hidden\" "
+	    "name=\"req\" value=\"%s\"><button class=\"link-button back\" type=\"submit\" "
+	    "name=\"action\" value=\"cancel\">Back</button></form>\n%s"
 	    "<h1>Sandbox identity provider</h1>\n<p>This is a test identity provider. Choose a "
-	    "test person to sign in as. Nothing here is real.</p>\n<p>The service needs level %s"
-	    " or higher.</p>\n<form method=\"post\" action=\"/idp/%s/login\">\n<input "
-	    "type=\"hidden\" name=\"req\" value=\"%s\">\n<fieldset>\n<legend>Sign in as</legend>\n"
-	    "%s<div class=\"option\"><input type=\"radio\" name=\"persona\" id=\"persona-other\" "
-	    "value=\"other\"><label for=\"persona-other\">Another test user</label></div>\n"
-	    "<p><label for=\"username\">Test user name</label><br><input type=\"text\" "
-	    "id=\"username\" name=\"username\" autocomplete=\"off\" maxlength=\"64\"></p>\n"
-	    "<p><label for=\"loa\">Level of assurance for that user</label><br>"
-	    "<select id=\"loa\" name=\"loa\">\n%s</select></p>\n</fieldset>\n<button "
+	    "test person to sign in as. Nothing here is real.</p>\n<p>The service needs level "
+	    "%s or higher.<span class=\"hint\">%s</span></p>\n<form method=\"post\" "
+	    "action=\"/idp/%s/login\" novalidate>\n<input type=\"hidden\" name=\"req\" "
+	    "value=\"%s\">\n<fieldset>\n<legend>Sign in as</legend>\n%s%s</fieldset>\n<button "
 	    "class=\"button\" type=\"submit\" name=\"action\" value=\"login\">Sign in</button>\n"
 	    "<button class=\"button secondary\" type=\"submit\" name=\"action\" "
 	    "value=\"cancel\">Cancel</button>\n</form>\n",
-	    H(acr_label(sb, min)), H(s->instance_id), H(req), people, levels);
-	return page(sb, a, resp, 200, "Sandbox identity provider", body);
+	    H(s->instance_id), H(req), summary, level_name(sb, a, fs->loa),
+	    H(acr_label(sb, fs->loa)), H(s->instance_id), H(req), people_html(sb, a, fs),
+	    other_html(sb, a, fs));
+	return page(sb, a, resp, fs->error ? 400 : 200,
+	            fs->error ? "Error: Sandbox identity provider" : "Sandbox identity provider",
+	            body);
 }
 
 static int username_ok(const char *u)
@@ -207,9 +266,13 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 		int loa = l ? atoi(l) : 0;
 		if (!username_ok(u) || loa < 1 || loa > sb->cfg->nloas) {
 			json_decref(as);
-			return error_page(sb, a, resp,
-			                  "Enter a user name of 1 to 64 letters, digits or . _ - @ "
-			                  "and choose a level.");
+			/* the form again, with what was typed and the error beside the field */
+			form_state fs = {.persona = "other",
+			                 .username = u,
+			                 .loa = loa >= 1 && loa <= sb->cfg->nloas ? loa : 1,
+			                 .error = "Enter a user name of 1 to 64 letters, digits or "
+			                          ". _ - @"};
+			return login_page(sb, a, idhub_param(r, "req", NULL), &fs, resp);
 		}
 		json_t *uc = json_pack("{s:s+, s:i, s:s, s:s}", "sub", "user:", u, "loa", loa,
 		                       "given_name", u, "family_name", "Tester");
@@ -236,13 +299,13 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 		return error_page(sb, a, resp, "Cannot build the assertion.");
 	const char *body = sb->svc->sprintf(
 	    a,
-	    "<h1>Returning to the hub</h1>\n<p>Select Continue if you are not taken back "
+	    "<h1>Returning to the service</h1>\n<p>Select Continue if you are not taken back "
 	    "automatically.</p>\n<form method=\"post\" action=\"%s\">\n<input type=\"hidden\" "
 	    "name=\"assertion\" value=\"%s\">\n<input type=\"hidden\" name=\"state\" "
 	    "value=\"%s\">\n<button class=\"button\" type=\"submit\">Continue</button>\n</form>\n"
 	    "<script>document.forms[0].submit();</script>\n",
 	    H(sb->cfg->callback_url), H(tok), H(rid));
-	return page(sb, a, resp, 200, "Returning to the hub", body);
+	return page(sb, a, resp, 200, "Returning to the service", body);
 }
 
 static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
@@ -262,8 +325,9 @@ static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
 		    "This sign-in request is not valid or has expired. Go back to the "
 		    "service and start again.");
 	}
+	form_state fs = {.loa = (int)json_integer_value(json_object_get(rq, "loa"))};
 	int rc = strcmp(r->method, "POST") == 0 ? answer(sb, a, r, rq, resp)
-	                                        : login_page(sb, a, req, rq, resp);
+	                                        : login_page(sb, a, req, &fs, resp);
 	json_decref(rq);
 	return rc;
 }
