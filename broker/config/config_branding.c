@@ -68,11 +68,13 @@ static int check_pair(loader *l, config_setting_t **f, int fg, int bg, const cha
 	double r = cfg_contrast(fgv, bgv);
 	if (r >= 4.5)
 		return 0;
-	config_setting_t *at = f[fg] ? f[fg] : f[bg];
+	config_setting_t *at = f[fg] || bg < 0 ? f[fg] : f[bg];
+	char on[40];
+	snprintf(on, sizeof on, bg >= 0 ? "'%s'" : "%s", bg >= 0 ? names[bg] : "the white page");
 	return cfg_fail(l, at,
-	                "'%s' (%s) on '%s' (%s) in branding has a contrast of %.2f:1; WCAG AA "
+	                "'%s' (%s) on %s (%s) in branding has a contrast of %.2f:1; WCAG AA "
 	                "needs at least 4.5:1",
-	                names[fg], fgv, bg >= 0 ? names[bg] : "the white page", bgv, r);
+	                names[fg], fgv, on, bgv, r);
 }
 
 static int colours(loader *l, config_setting_t **f, branding_conf *b)
@@ -89,13 +91,11 @@ static int colours(loader *l, config_setting_t **f, branding_conf *b)
 			                "'%s' in branding must be a colour written #rrggbb",
 			                names[B_HEADER_BACKGROUND + i]);
 	}
-	config_setting_t *g[B_COUNT + 1];
-	memcpy(g, f, B_COUNT * sizeof *f);
 	return check_pair(l, f, B_HEADER_TEXT, B_HEADER_BACKGROUND, b->header_text,
 	                  b->header_background) ||
 	       check_pair(l, f, B_BUTTON_TEXT, B_BUTTON_BACKGROUND, b->button_text,
 	                  b->button_background) ||
-	       check_pair(l, f, B_LINK_COLOUR, B_LINK_COLOUR, b->link_colour, "#ffffff");
+	       check_pair(l, f, B_LINK_COLOUR, -1, b->link_colour, "#ffffff");
 }
 
 static int text(loader *l, config_setting_t *s, const char *def, char **out)
