@@ -19,8 +19,8 @@
 
 static void not_found(http_req *r, http_resp *resp)
 {
-	oidc_error_page(r, resp, 404, "Page not found",
-	                "If you typed the web address, check it is correct.", NULL);
+	oidc_error_page(r, resp, 404, T("error.not_found.heading"), T("error.not_found.message"),
+	                NULL);
 }
 
 /* If path is prefix + one segment (no further '/'), returns the segment; else NULL. */
@@ -109,6 +109,7 @@ static void dispatch(hub *h, http_req *r, http_resp *resp);
 void hub_route(hub *h, http_req *r, http_resp *resp)
 {
 	idp_note *n = r->route_note;
+	pages_pick_lang(r, resp, h->cfg->secure_cookies); /* the citizen's language (pages.h) */
 	if (n && !n->held) {
 		const char *id = strncmp(r->path, "/login/", 7) == 0
 		                     ? segment(r, r->path, "/login/", NULL)

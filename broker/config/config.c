@@ -169,6 +169,8 @@ void config_free(hub_conf *c)
 		free(p->adapter);
 		free(p->display_name);
 		free(p->description);
+		free(p->display_name_cy);
+		free(p->description_cy);
 		for (size_t j = 0; p->settings && j < p->nsettings; j++) {
 			free((char *)p->settings[j].name);
 			free((char *)p->settings[j].value);

@@ -35,7 +35,8 @@ typedef struct idp_conf {
 	char *adapter;      /* adapter name: loads <adapter_dir>/idhub-adapter-<adapter>.so */
 	char *display_name; /* shown in the picker */
 	char *description;  /* optional hint under the name */
-	int max_loa;        /* highest level this IdP can assert (1-based) */
+	char *display_name_cy, *description_cy; /* the same in Welsh (optional) */
+	int max_loa;                            /* highest level this IdP can assert (1-based) */
 	int enabled;
 	int max_concurrent;    /* most calls to this IdP at once on the upstream pool; above it, new
 	                          logins are refused at once (503) so a slow IdP holds up no other */
@@ -82,8 +83,9 @@ typedef struct service_conf {
 /* branding: what citizens see of the deployment (README "Branding"). Colours are "#rrggbb",
  * checked at load for WCAG AA contrast (4.5:1) against what they are drawn on. */
 typedef struct branding_conf {
-	char *service_name; /* the header's name, default "Prove your identity" */
-	char *organisation; /* shown before it, and in the footer; optional */
+	char *service_name;    /* the header's name; NULL: the catalog's "Prove your identity" */
+	char *service_name_cy; /* the same in Welsh (optional) */
+	char *organisation;    /* shown before it, and in the footer; optional */
 	char *logo_url; /* an image shown in the header (decorative: the name is text); optional */
 	char *header_background, *header_text, *link_colour, *button_background, *button_text;
 	char *help_url, *accessibility_url, *privacy_url, *cookies_url; /* footer links; optional */

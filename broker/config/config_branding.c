@@ -20,12 +20,13 @@ enum {
 	B_ACCESSIBILITY_URL,
 	B_PRIVACY_URL,
 	B_COOKIES_URL,
+	B_SERVICE_NAME_CY,
 	B_COUNT
 };
-static const char *const names[B_COUNT] = {"service_name",      "organisation", "logo_url",
-                                           "header_background", "header_text",  "link_colour",
-                                           "button_background", "button_text",  "help_url",
-                                           "accessibility_url", "privacy_url",  "cookies_url"};
+static const char *const names[B_COUNT] = {
+    "service_name", "organisation",      "logo_url",       "header_background", "header_text",
+    "link_colour",  "button_background", "button_text",    "help_url",          "accessibility_url",
+    "privacy_url",  "cookies_url",       "service_name_cy"};
 
 /* The defaults: the GOV.UK palette's black header, blue links and green buttons. */
 static const char *const colour_defaults[] = {"#0b0c0c", "#ffffff", "#1d70b8", "#00703c",
@@ -130,7 +131,8 @@ int cfg_parse_branding(loader *l, config_setting_t *s)
 	if (s && cfg_collect(l, s, "branding", names, B_COUNT, f))
 		return -1;
 	b->line = s ? config_setting_source_line(s) : 0;
-	if (text(l, f[B_SERVICE_NAME], "Prove your identity", &b->service_name) ||
+	if (text(l, f[B_SERVICE_NAME], NULL, &b->service_name) ||
+	    text(l, f[B_SERVICE_NAME_CY], NULL, &b->service_name_cy) ||
 	    text(l, f[B_ORGANISATION], NULL, &b->organisation) ||
 	    url(l, f[B_LOGO_URL], &b->logo_url))
 		return -1;
@@ -144,10 +146,11 @@ int cfg_parse_branding(loader *l, config_setting_t *s)
 
 void cfg_free_branding(branding_conf *b)
 {
-	char *all[] = {b->service_name,      b->organisation, b->logo_url,
-	               b->header_background, b->header_text,  b->link_colour,
-	               b->button_background, b->button_text,  b->help_url,
-	               b->accessibility_url, b->privacy_url,  b->cookies_url};
+	char *all[] = {b->service_name_cy, b->service_name,      b->organisation,
+	               b->logo_url,        b->header_background, b->header_text,
+	               b->link_colour,     b->button_background, b->button_text,
+	               b->help_url,        b->accessibility_url, b->privacy_url,
+	               b->cookies_url};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		free(all[i]);
 }

@@ -280,6 +280,18 @@ static const char *svc_page(idhub_instance *in, idhub_arena *a, const char *titl
 	return page_render((arena *)a, title, body);
 }
 
+static const char *svc_text(idhub_instance *in, const char *key)
+{
+	(void)in;
+	return T(key);
+}
+
+static const char *svc_lang(idhub_instance *in)
+{
+	(void)in;
+	return pages_lang_code();
+}
+
 static char *svc_html_escape(idhub_arena *a, const char *s)
 {
 	buf b;
@@ -461,7 +473,9 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .url_check = idp_url_check,
 	                      .read_file = idp_read_file,
 	                      .seal = svc_seal,
-	                      .unseal = svc_unseal};
+	                      .unseal = svc_unseal,
+	                      .text = svc_text,
+	                      .lang = svc_lang};
 	return random_bytes(in->seal_key, sizeof in->seal_key);
 }
 

@@ -42,8 +42,8 @@ static void repost_page(hub *h, http_req *r, http_resp *resp)
 	kv[r->body.n].value = "1";
 	http_html(resp, 200,
 	          page_autopost(r->a, arena_printf(r->a, "%s%s", h->cfg->issuer, r->path), kv,
-	                        r->body.n + 1, "Continue signing in",
-	                        "Select Continue to finish signing in."));
+	                        r->body.n + 1, T("callback.repost.heading"),
+	                        T("callback.repost.message")));
 }
 
 static journey_problem refusal_problem(idhub_status st)
@@ -85,16 +85,14 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 {
 	const hub_idp *idp = hub_find_idp(h, idp_id);
 	if (!idp || !idp->ops) {
-		oidc_error_page(r, resp, 404, "Page not found", "There is no such page.", NULL);
+		oidc_error_page(r, resp, 404, T("error.not_found.heading"),
+		                T("error.not_found.message"), NULL);
 		return;
 	}
 	if (r->query_error || r->body_error) {
-		oidc_error_page(
-		    r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
-		    "We could not read the identity provider's answer",
-		    "The answer was malformed or too large. Nothing has been shared with "
-		    "the service.",
-		    NULL);
+		oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
+		                T("callback.unreadable.heading"), T("callback.unreadable.message"),
+		                NULL);
 		return;
 	}
 	const form *f = strcmp(r->method, "POST") == 0 ? &r->body : &r->query;
@@ -115,6 +113,8 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 	journey j;
 	int rc = journey_load_key(h, r->a, jid, &j);
 	free(jid);
+	if (rc == 0)
+		pages_adopt_lang(r, j.lang);
 	if (rc || !j.idp || strcmp(j.idp, idp->conf->id) != 0 ||
 	    !journey_token_eq(j.request_id, rid)) {
 		journey_gone_page(h, r, resp, rc ? &j : NULL);
@@ -157,8 +157,9 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 		if (err.status == IDHUB_OK)
 			err.status = IDHUB_ERR_INVALID;
 		log_info("journey: %s refused: %s", idp->conf->id, err.message);
-		journey_problem_page(h, r, resp, refusal_problem(err.status), &j, 1,
-		                     idp->conf->display_name);
+		journey_problem_page(
+		    h, r, resp, refusal_problem(err.status), &j, 1,
+		    page_lang_pick(idp->conf->display_name, idp->conf->display_name_cy));
 		if (err.status == IDHUB_ERR_UNAVAILABLE)
 			resp->status = 502;
 		return;

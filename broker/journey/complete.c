@@ -7,6 +7,7 @@
 #include "../oidc/claims.h"
 #include "../oidc/code.h"
 #include "../oidc/respond.h"
+#include "../pages/pages.h"
 #include "../util/log.h"
 #include "../util/random.h"
 #include <jansson.h>
@@ -15,8 +16,8 @@
 
 static void unavailable(http_req *r, http_resp *resp)
 {
-	oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-	                "Try again in a few minutes.", NULL);
+	oidc_error_page(r, resp, 503, T("error.unavailable.heading"),
+	                T("error.unavailable.message"), NULL);
 }
 
 /* The code for the service of j, for identity id with pairwise sub in session s, committed with

@@ -1,6 +1,7 @@
 /* journey.c — journeys: sealed tokens for the first leg, records in the store once an IdP is
  * picked, spent markers, and the binding to the browser (see journey.h). */
 #include "journey.h"
+#include "../pages/catalog.h"
 #include "../util/b64url.h"
 #include "../util/log.h"
 #include "../util/random.h"
@@ -86,6 +87,7 @@ static char *journey_json(const journey *j)
 		json_object_set_new(o, "plogin", json_true());
 	if (j->has_max_age)
 		json_object_set_new(o, "maxage", json_integer(j->max_age));
+	set_str(o, "lang", pages_lang_name(j->lang));
 	set_str(o, "bh", j->bh);
 	set_str(o, "csrf", j->csrf);
 	json_object_set_new(o, "created", json_integer(j->created));
@@ -228,6 +230,7 @@ int journey_create(hub *h, arena *a, journey *j)
 	if (random_token(j->csrf))
 		return STORE_ERR;
 	j->created = hub_now(h);
+	j->lang = pages_lang(); /* chosen at /authorize: ui_locales before the cookie */
 	j->run = h->run_id;
 	char *s = journey_json(j);
 	j->token = s ? seal(h, a, s) : NULL;
@@ -265,6 +268,7 @@ void journey_spend(hub *h, store_batch *b, const journey *j)
 	set_str(m, "cid", j->client_id);
 	set_str(m, "ruri", j->redirect_uri);
 	set_str(m, "state", j->state);
+	set_str(m, "lang", pages_lang_name(j->lang));
 	char *spent = json_dumps(m, JSON_COMPACT);
 	json_decref(m);
 	/* The claim is the compare-and-swap: put_new fails the whole batch (code included) when
@@ -313,6 +317,7 @@ static int from_json(arena *a, const char *text, size_t n, journey *j)
 		j->client_id = get_str(a, o, "cid");
 		j->redirect_uri = get_str(a, o, "ruri");
 		j->state = get_str(a, o, "state");
+		j->lang = pages_lang_parse(json_string_value(json_object_get(o, "lang")));
 		j->gone = JOURNEY_GONE_FINISHED;
 		json_decref(o);
 		return JOURNEY_SPENT;
@@ -331,6 +336,7 @@ static int from_json(arena *a, const char *text, size_t n, journey *j)
 	j->has_max_age = json_is_integer(ma);
 	j->max_age = j->has_max_age ? json_integer_value(ma) : 0;
 	j->created = json_integer_value(json_object_get(o, "created"));
+	j->lang = pages_lang_parse(json_string_value(json_object_get(o, "lang")));
 	j->run = get_str(a, o, "run");
 	j->idp = get_str(a, o, "idp");
 	j->request_id = get_str(a, o, "rid");
@@ -371,8 +377,10 @@ int journey_load_key(hub *h, arena *a, const char *key, journey *j)
 	int rc = load_stored(h, a, key, j);
 	if (rc == 0)
 		log_set_journey(j->key);
-	if (rc == STORE_NOTFOUND)
+	if (rc == STORE_NOTFOUND) {
 		j->gone = JOURNEY_GONE_EXPIRED; /* a key of ours, purged when its time ran out */
+		j->lang = -1;
+	}
 	return rc == JOURNEY_SPENT ? STORE_NOTFOUND : rc;
 }
 

@@ -49,6 +49,7 @@ typedef struct journey {
 	/* why journey_load found nothing (client_id, redirect_uri and state are then set when the
 	 * request is still known: an expired token, or a finished journey's marker) */
 	int gone;
+	int lang; /* the language at /authorize (ui_locales first: pages_pick_lang), or -1 */
 } journey;
 
 enum { JOURNEY_GONE_INVALID = 0, JOURNEY_GONE_EXPIRED = 1, JOURNEY_GONE_FINISHED = 2 };

@@ -28,7 +28,9 @@ static void error_summary(buf *b, const char *error)
 	 * pattern), so a screen reader announces the problem first */
 	buf_puts(b, "<div class=\"error-summary\" tabindex=\"-1\" autofocus "
 	            "aria-labelledby=\"error-summary-title\">\n<h2 id=\"error-summary-title\">"
-	            "There is a problem</h2>\n<ul><li><a href=\"#idp-0\">");
+	            "");
+	buf_html(b, T("common.there_is_a_problem"));
+	buf_puts(b, "</h2>\n<ul><li><a href=\"#idp-0\">");
 	buf_html(b, error);
 	buf_puts(b, "</a></li></ul>\n</div>\n");
 }
@@ -41,22 +43,24 @@ static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j
 	buf_init(&b, r->a);
 	if (error)
 		error_summary(&b, error);
-	buf_puts(&b, "<h1>Prove your identity to use ");
-	buf_html(&b, name);
-	buf_puts(&b,
-	         "</h1>\n<p>Choose a company or organisation you already use to prove who you "
-	         "are. The service will not learn which one you chose, and the company will not "
-	         "learn which service you are using.</p>\n<form method=\"post\" action=\"/login/");
+	buf_puts(&b, "<h1>");
+	buf_html(&b, page_fmt(r->a, T("picker.heading"), name, NULL));
+	buf_puts(&b, "</h1>\n<p>");
+	buf_html(&b, T("picker.intro"));
+	buf_puts(&b, "</p>\n<form method=\"post\" action=\"/login/");
 	buf_html(&b, j->token);
 	buf_puts(&b, "\" novalidate>\n<input type=\"hidden\" name=\"csrf\" value=\"");
 	buf_html(&b, j->csrf);
 	buf_puts(&b, error ? "\">\n<div class=\"form-group-error\"><fieldset "
 	                     "aria-describedby=\"idp-error\">"
 	                   : "\">\n<div><fieldset>");
-	buf_puts(&b, "\n<legend>Who do you want to use?</legend>\n");
+	buf_puts(&b, "\n<legend>");
+	buf_html(&b, T("picker.legend"));
+	buf_puts(&b, "</legend>\n");
 	if (error) {
-		buf_puts(&b, "<span class=\"error-message\" id=\"idp-error\"><span "
-		             "class=\"vh\">Error:</span> ");
+		buf_puts(&b, "<span class=\"error-message\" id=\"idp-error\"><span class=\"vh\">");
+		buf_html(&b, T("layout.error_prefix"));
+		buf_puts(&b, "</span> ");
 		buf_html(&b, error);
 		buf_puts(&b, "</span>\n");
 	}
@@ -71,27 +75,29 @@ static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j
 		           k);
 		buf_html(&b, idp->conf->id);
 		buf_printf(&b, "\"><label for=\"idp-%d\">", k);
-		buf_html(&b, idp->conf->display_name);
-		if (idp->conf->description) {
+		buf_html(&b, page_lang_pick(idp->conf->display_name, idp->conf->display_name_cy));
+		const char *desc =
+		    page_lang_pick(idp->conf->description, idp->conf->description_cy);
+		if (desc) {
 			buf_puts(&b, "<span class=\"hint\">");
-			buf_html(&b, idp->conf->description);
+			buf_html(&b, desc);
 			buf_puts(&b, "</span>");
 		}
 		buf_puts(&b, "</label></div>\n");
 		k++;
 	}
-	buf_puts(&b,
-	         "</fieldset></div>\n<button class=\"button\" type=\"submit\">Continue</button>\n"
-	         "</form>\n<form method=\"post\" action=\"/login/");
+	buf_puts(&b, "</fieldset></div>\n<button class=\"button\" type=\"submit\">");
+	buf_html(&b, T("common.continue"));
+	buf_puts(&b, "</button>\n</form>\n<form method=\"post\" action=\"/login/");
 	buf_html(&b, j->token);
 	buf_puts(&b, "/cancel\" novalidate><input type=\"hidden\" name=\"csrf\" value=\"");
 	buf_html(&b, j->csrf);
-	buf_puts(&b, "\"><p><button class=\"link-button\" type=\"submit\">Cancel and return to ");
-	buf_html(&b, name);
+	buf_puts(&b, "\"><p><button class=\"link-button\" type=\"submit\">");
+	buf_html(&b, page_fmt(r->a, T("picker.cancel"), name, NULL));
 	buf_puts(&b, "</button></p></form>\n");
 	/* Back: to the service, with access_denied (nothing at the hub changes: the journey just
 	 * runs out) */
-	page_opts o = {.title = "Prove your identity",
+	page_opts o = {.title = T("picker.title"),
 	               .error = error != NULL,
 	               .back_href =
 	                   journey_error_url(h, r->a, j, "access_denied", "the citizen went back")};
@@ -102,13 +108,15 @@ static void render_picker(hub *h, http_req *r, http_resp *resp, const journey *j
 static int load_bound(hub *h, http_req *r, http_resp *resp, const char *id, journey *j)
 {
 	int rc = journey_load(h, r->a, id, j);
+	if (rc == 0 || j->gone)
+		pages_adopt_lang(r, j->lang);
 	if (rc == STORE_NOTFOUND) {
 		journey_gone_page(h, r, resp, j);
 		return -1;
 	}
 	if (rc) {
-		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-		                "Try again in a few minutes.", NULL);
+		oidc_error_page(r, resp, 503, T("error.unavailable.heading"),
+		                T("error.unavailable.message"), NULL);
 		return -1;
 	}
 	if (!journey_bound(h, j, r)) {
@@ -122,8 +130,8 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 {
 	char *rid = arena_alloc(r->a, 44), *un = arena_alloc(r->a, 44), *uv = arena_alloc(r->a, 44);
 	if (random_token(rid) || random_token(un) || random_token(uv)) {
-		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-		                "Try again.", NULL);
+		oidc_error_page(r, resp, 503, T("error.unavailable.heading"),
+		                T("error.unavailable.message"), NULL);
 		return;
 	}
 	j->idp = idp->conf->id;
@@ -152,16 +160,20 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 	idhub_error err = {0};
 	if (idp->ops->start(idp->ctx, (idhub_arena *)r->a, &lr, &out, &err) != 0 || !out.url) {
 		log_warn("journey: %s start failed: %s", idp->conf->id, err.message);
-		journey_problem_page(h, r, resp, JP_IDP_UNAVAILABLE, j, 1, idp->conf->display_name);
+		journey_problem_page(
+		    h, r, resp, JP_IDP_UNAVAILABLE, j, 1,
+		    page_lang_pick(idp->conf->display_name, idp->conf->display_name_cy));
 		resp->status = 502;
 		return;
 	}
 	if (out.kind == IDHUB_START_POST_FORM)
-		http_html(
-		    resp, 200,
-		    page_autopost(r->a, out.url, out.fields, out.nfields,
-		                  arena_printf(r->a, "Continue to %s", idp->conf->display_name),
-		                  "Select Continue to go to the identity provider."));
+		http_html(resp, 200,
+		          page_autopost(r->a, out.url, out.fields, out.nfields,
+		                        page_fmt(r->a, T("problem.continue_to"),
+		                                 page_lang_pick(idp->conf->display_name,
+		                                                idp->conf->display_name_cy),
+		                                 NULL),
+		                        T("picker.to_idp_message")));
 	else
 		http_redirect(resp, out.url);
 }
@@ -173,8 +185,10 @@ void journey_idp_unavailable(hub *h, http_req *r, http_resp *resp, const char *i
 	/* from a callback (id NULL): its upstream state is not used yet, so reloading the page
 	 * finishes the sign-in once the IdP has room again */
 	int live = id && journey_load(h, r->a, id, &j) == 0 && journey_bound(h, &j, r);
+	if (live)
+		pages_adopt_lang(r, j.lang);
 	journey_problem_page(h, r, resp, JP_IDP_UNAVAILABLE, live ? &j : NULL, live,
-	                     idp->conf->display_name);
+	                     page_lang_pick(idp->conf->display_name, idp->conf->display_name_cy));
 }
 
 void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id)
@@ -187,27 +201,27 @@ void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id)
 		return;
 	}
 	if (r->body_error) {
-		oidc_error_page(r, resp, 400, "There is a problem with the form",
-		                "The form could not be read. Go back and try again.", NULL);
+		oidc_error_page(r, resp, 400, T("error.form_unreadable.heading"),
+		                T("error.form_unreadable.message"), NULL);
 		return;
 	}
 	int n;
 	const char *csrf = form_get(&r->body, "csrf", &n);
 	if (n != 1 || !journey_token_eq(csrf, j.csrf)) {
 		/* a form not served by us for this journey: possibly cross-site request forgery */
-		oidc_error_page(r, resp, 400, "This form has expired",
-		                "Go back, reload the page and choose again.", NULL);
+		oidc_error_page(r, resp, 400, T("error.form_expired.heading"),
+		                T("error.form_expired.message"), NULL);
 		return;
 	}
 	const char *choice = form_get(&r->body, "idp", &n);
 	if (!choice || n != 1) {
-		render_picker(h, r, resp, &j, "Select who you want to use to prove your identity");
+		render_picker(h, r, resp, &j, T("picker.error_choose"));
 		return;
 	}
 	const hub_idp *idp = hub_find_idp(h, choice);
 	const service_conf *svc = hub_service(h, r->a, j.client_id);
 	if (!idp || !svc || !idp_eligible(h, idp, svc, j.required_loa)) {
-		render_picker(h, r, resp, &j, "Select one of the options listed");
+		render_picker(h, r, resp, &j, T("picker.error_listed"));
 		return;
 	}
 	/* the journey is stored from here on: each source may create so many per minute */
@@ -232,8 +246,8 @@ void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id)
 	int n;
 	const char *csrf = r->body_error ? NULL : form_get(&r->body, "csrf", &n);
 	if (!csrf || n != 1 || !journey_token_eq(csrf, j.csrf)) {
-		oidc_error_page(r, resp, 400, "This form has expired",
-		                "Go back, reload the page and try again.", NULL);
+		oidc_error_page(r, resp, 400, T("error.form_expired.heading"),
+		                T("error.form_expired.message"), NULL);
 		return;
 	}
 	store_batch *b = store_batch_new();
@@ -246,8 +260,8 @@ void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id)
 		return;
 	}
 	if (rc) {
-		oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-		                "Try again in a few minutes.", NULL);
+		oidc_error_page(r, resp, 503, T("error.unavailable.heading"),
+		                T("error.unavailable.message"), NULL);
 		return;
 	}
 	oidc_redirect_error(h, r, resp, j.redirect_uri, "access_denied",

@@ -17,7 +17,7 @@ static const char css_template[] =
     ".hdr-in{max-width:720px;margin:0 auto;display:flex;flex-wrap:wrap;align-items:center;"
     "gap:4px 12px}"
     ".hdr img{max-height:40px;max-width:160px}.org{font-weight:400}"
-    ".svc{font-weight:700;font-size:1.1rem}"
+    ".svc{font-weight:700;font-size:1.1rem}.lang{margin-left:auto}.lang a{color:%2$s}"
     ".wrap{max-width:720px;margin:0 auto;padding:0 16px}"
     "main{padding:16px 0 24px}main:focus{outline:0}"
     "h1{font-size:1.8rem;line-height:1.2;margin:0 0 16px}"
@@ -81,6 +81,29 @@ const char *pages_css(void)
 	return css ? css : "";
 }
 
+static const char *service_name(void)
+{
+	if (brand && pages_lang() == LANG_CY && brand->service_name_cy)
+		return brand->service_name_cy;
+	return brand && brand->service_name ? brand->service_name : T("layout.service_name");
+}
+
+/* Cymraeg / English: each name in its own language, the link to the same page in the other. */
+static void toggle(buf *b)
+{
+	const char *href = pages_toggle_href();
+	if (!href)
+		return;
+	int cy = pages_lang() == LANG_CY;
+	buf_puts(b, "<nav class=\"lang\" aria-label=\"");
+	buf_html(b, T("layout.language"));
+	buf_puts(b, "\"><a href=\"");
+	buf_html(b, href);
+	buf_puts(b, cy ? "\" hreflang=\"en\" lang=\"en\">English</a>"
+	               : "\" hreflang=\"cy\" lang=\"cy\">Cymraeg</a>");
+	buf_puts(b, "</nav>");
+}
+
 static void footer_link(buf *b, const char *href, const char *label)
 {
 	if (!href)
@@ -88,7 +111,7 @@ static void footer_link(buf *b, const char *href, const char *label)
 	buf_puts(b, "<li><a href=\"");
 	buf_html(b, href);
 	buf_puts(b, "\">");
-	buf_puts(b, label);
+	buf_html(b, label);
 	buf_puts(b, "</a></li>");
 }
 
@@ -112,21 +135,27 @@ static void header(buf *b, const page_opts *o)
 		buf_puts(b, "</span>");
 	}
 	buf_puts(b, "<span class=\"svc\">");
-	buf_html(b, brand ? brand->service_name : "Prove your identity");
-	buf_puts(b, "</span></div></header>\n");
+	buf_html(b, service_name());
+	buf_puts(b, "</span>");
+	toggle(b);
+	buf_puts(b, "</div></header>\n");
 }
 
 static void footer(buf *b, const page_opts *o)
 {
 	buf_puts(b, "<footer role=\"contentinfo\"><div class=\"foot-in\">");
 	if (o->demo) {
-		buf_puts(b, "<p>A pretend service, for trying sign-in. Not a real service.</p>");
+		buf_puts(b, "<p>");
+		buf_html(b, T("layout.demo_footer"));
+		buf_puts(b, "</p>");
 	} else if (brand) {
-		buf_puts(b, "<h2 class=\"vh\">Support links</h2><ul>");
-		footer_link(b, brand->help_url, "Help");
-		footer_link(b, brand->accessibility_url, "Accessibility statement");
-		footer_link(b, brand->privacy_url, "Privacy notice");
-		footer_link(b, brand->cookies_url, "Cookies");
+		buf_puts(b, "<h2 class=\"vh\">");
+		buf_html(b, T("layout.support_links"));
+		buf_puts(b, "</h2><ul>");
+		footer_link(b, brand->help_url, T("layout.help"));
+		footer_link(b, brand->accessibility_url, T("layout.accessibility"));
+		footer_link(b, brand->privacy_url, T("layout.privacy"));
+		footer_link(b, brand->cookies_url, T("layout.cookies"));
 		buf_puts(b, "</ul>");
 		if (brand->organisation) {
 			buf_puts(b, "<p>");
@@ -141,31 +170,39 @@ const char *page_render_opts(arena *a, const page_opts *o, const char *body_html
 {
 	buf b;
 	buf_init(&b, a);
-	buf_puts(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	buf_puts(&b, "<!doctype html>\n<html lang=\"");
+	buf_puts(&b, o->demo ? "en" : pages_lang_code());
+	buf_puts(&b, "\">\n<head>\n<meta charset=\"utf-8\">\n"
 	             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	             "<title>");
-	if (o->error)
-		buf_puts(&b, "Error: ");
+	if (o->error) {
+		buf_html(&b, T("layout.error_prefix"));
+		buf_puts(&b, " ");
+	}
 	buf_html(&b, o->title);
 	buf_puts(&b, " – ");
-	buf_html(&b, o->demo ? (o->site_name ? o->site_name : "Demo service")
-	                     : (brand ? brand->service_name : "Prove your identity"));
+	buf_html(&b, o->demo ? (o->site_name ? o->site_name : "Demo service") : service_name());
 	buf_puts(&b,
 	         "</title>\n<link rel=\"stylesheet\" href=\"/assets/idhub.css\">\n</head>\n<body");
 	if (o->demo)
 		buf_puts(&b, " class=\"demo\"");
-	buf_puts(&b, ">\n<a class=\"skip\" href=\"#main\">Skip to main content</a>\n");
+	buf_puts(&b, ">\n<a class=\"skip\" href=\"#main\">");
+	buf_html(&b, o->demo ? "Skip to main content" : T("layout.skip"));
+	buf_puts(&b, "</a>\n");
 	header(&b, o);
-	if (integration_env)
+	if (integration_env) {
 		buf_puts(&b,
-		         "<div class=\"env-banner\" role=\"note\" id=\"integration-environment\">"
-		         "Integration environment: this is not the real service. Use test "
-		         "identities only.</div>\n");
+		         "<div class=\"env-banner\" role=\"note\" id=\"integration-environment\">");
+		buf_html(&b, T("layout.banner"));
+		buf_puts(&b, "</div>\n");
+	}
 	buf_puts(&b, "<div class=\"wrap\">\n");
 	if (o->back_href) {
 		buf_puts(&b, "<a class=\"back\" href=\"");
 		buf_html(&b, o->back_href);
-		buf_puts(&b, "\">Back</a>\n");
+		buf_puts(&b, "\">");
+		buf_html(&b, T("layout.back"));
+		buf_puts(&b, "</a>\n");
 	}
 	buf_puts(&b, "<main id=\"main\" tabindex=\"-1\">\n");
 	buf_puts(&b, body_html);
@@ -181,24 +218,51 @@ const char *page_render(arena *a, const char *title, const char *body_html)
 	return page_render_opts(a, &o, body_html);
 }
 
+const char *page_fmt(arena *a, const char *text, const char *arg1, const char *arg2)
+{
+	buf b;
+	buf_init(&b, a);
+	const char *args[2] = {arg1, arg2};
+	int k = 0;
+	for (const char *p = text; *p; p++) {
+		if (p[0] == '%' && (p[1] == 's' || p[1] == 'd')) {
+			buf_puts(&b, k < 2 && args[k] ? args[k] : "");
+			k++;
+			p++;
+		} else {
+			buf_add(&b, p, 1);
+		}
+	}
+	return buf_str(&b);
+}
+
+const char *page_lang_pick(const char *en, const char *cy)
+{
+	return pages_lang() == LANG_CY && cy ? cy : en;
+}
+
 const char *page_level_name(arena *a, const hub_conf *cfg, int level)
 {
-	static const char *const eidas[] = {"Low", "Substantial", "High"};
+	static const char *const eidas[] = {"level.1", "level.2", "level.3"};
 	if (cfg->nloas == 3 && level >= 1 && level <= 3)
-		return eidas[level - 1];
-	return arena_printf(a, "Level %d", level);
+		return T(eidas[level - 1]);
+	return page_fmt(a, T("level.n"), arena_printf(a, "%d", level), NULL);
 }
 
 const char *page_help_action(arena *a)
 {
-	if (!brand || !brand->help_url)
-		return "<p>Go back to the service you were using and start again from there.</p>\n";
 	buf b;
 	buf_init(&b, a);
-	buf_puts(&b, "<p>Go back to the service you were using and start again from there.</p>\n"
-	             "<p><a class=\"button\" href=\"");
-	buf_html(&b, brand->help_url);
-	buf_puts(&b, "\">Get help signing in</a></p>\n");
+	buf_puts(&b, "<p>");
+	buf_html(&b, T("help.start_again"));
+	buf_puts(&b, "</p>\n");
+	if (brand && brand->help_url) {
+		buf_puts(&b, "<p><a class=\"button\" href=\"");
+		buf_html(&b, brand->help_url);
+		buf_puts(&b, "\">");
+		buf_html(&b, T("help.button"));
+		buf_puts(&b, "</a></p>\n");
+	}
 	return buf_str(&b);
 }
 

@@ -4,7 +4,9 @@
  * JavaScript; every dynamic value is HTML-escaped by these functions or by buf_html. */
 #ifndef IDHUB_PAGES_H
 #define IDHUB_PAGES_H
+#include "catalog.h"
 #include "../config/config.h"
+#include "../http/http.h"
 #include "../util/arena.h"
 #include <idhub/adapter.h>
 
@@ -14,6 +16,16 @@
 void pages_init(const hub_conf *cfg);
 /* The stylesheet served at /assets/idhub.css (the branding's colours in it). */
 const char *pages_css(void);
+
+/* Picks the language of request r (catalog.h: T, pages_lang) and the language toggle's link: the
+ * toggle's ?lang=cy|en (kept in a cookie), else ui_locales at /authorize (kept likewise), else
+ * the cookie, else Accept-Language, else English. Called at the start of every request. */
+void pages_pick_lang(http_req *r, http_resp *resp, int secure);
+/* A journey's page: the language sealed in the journey at /authorize (ui_locales) wins over a
+ * guess from Accept-Language (not over the toggle or its cookie). */
+void pages_adopt_lang(http_req *r, int lang);
+/* The toggle's link for the current request. */
+const char *pages_toggle_href(void);
 
 /* What a page shows around its body. */
 typedef struct page_opts {
@@ -33,6 +45,11 @@ const char *page_error(arena *a, const char *heading, const char *message,
                        const char *actions_html);
 /* The "get help" action (a button link to branding.help_url), or advice to start again. */
 const char *page_help_action(arena *a);
+/* A catalog text with its placeholders ("%s" or "%d", in order) filled by arg1 and arg2 (not
+ * escaped: escape the result). A text is never used as a printf format. */
+const char *page_fmt(arena *a, const char *text, const char *arg1, const char *arg2);
+/* en, or cy when the citizen reads Welsh and cy is set (the config's *_cy names). */
+const char *page_lang_pick(const char *en, const char *cy);
 /* A level of assurance as citizens read it: "Low", "Substantial", "High" for the three eIDAS
  * levels (the default loa list), else "Level N". */
 const char *page_level_name(arena *a, const hub_conf *cfg, int level);
