@@ -996,7 +996,8 @@ static void test_branding(void **state)
 	/* grey #777777 on white is 4.48:1: just below AA */
 	expect_error(
 	    HUB "branding = {\n  service_name = \"S\";\n  link_colour = \"#777777\";\n};\n", 4,
-	    "'link_colour' (#777777) on the white page (#ffffff) in branding has a contrast of 4.48:1");
+	    "'link_colour' (#777777) on the white page (#ffffff) in branding has a contrast of "
+	    "4.48:1");
 	expect_error(HUB "branding = {\n  header_background = \"#ffdd00\";\n};\n", 3,
 	             "'header_text' (#ffffff) on 'header_background' (#ffdd00)");
 	expect_error(HUB "branding = {\n  button_background = \"#00703c\";\n  button_text = "
