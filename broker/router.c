@@ -58,8 +58,7 @@ static void adapter_route(hub *h, http_req *r, http_resp *resp, const char *id, 
 	}
 	if (r->query_error || (r->body_error && r->body_error != HTTP_BODY_NOT_FORM)) {
 		oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
-		                "There is a problem with the request",
-		                "It was malformed or too large.", NULL);
+		                T("error.bad_request.heading"), T("common.malformed"), NULL);
 		return;
 	}
 	idhub_http_request areq;
@@ -170,10 +169,9 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 		else
 			http_html(
 			    resp, 200,
-			    page_render(r->a, "Prove your identity",
-			                "<h1>Prove your identity</h1>\n<p>Services send you here "
-			                "when you sign in to them. Go to the service you want to "
-			                "use and start there.</p>\n"));
+			    page_render(r->a, T("layout.service_name"),
+			                arena_printf(r->a, "<h1>%s</h1>\n<p>%s</p>\n",
+			                             T("layout.service_name"), T("home.message"))));
 	} else {
 		not_found(r, resp);
 	}
