@@ -56,7 +56,7 @@ static journey_problem refusal_problem(idhub_status st)
 	case IDHUB_ERR_LOA:
 		return JP_LOA;
 	case IDHUB_ERR_LOGIN_REQUIRED:
-		return JP_STALE;
+		return JP_LOGIN_REQUIRED;
 	default:
 		return JP_REFUSED;
 	}
@@ -113,8 +113,10 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 	journey j;
 	int rc = journey_load_key(h, r->a, jid, &j);
 	free(jid);
-	if (rc == 0)
+	if (rc == 0) {
 		pages_adopt_lang(r, j.lang);
+		pages_toggle_to(r, arena_printf(r->a, "/login/%s", j.token));
+	}
 	if (rc || !j.idp || strcmp(j.idp, idp->conf->id) != 0 ||
 	    !journey_token_eq(j.request_id, rid)) {
 		journey_gone_page(h, r, resp, rc ? &j : NULL);

@@ -37,6 +37,9 @@ static const problem_text texts[JP_COUNT] = {
                       "access_denied", "the citizen cancelled the sign-in", 2},
     [JP_STALE] = {403, "problem.stale.heading", "problem.stale.message", "login_required",
                   "a more recent sign-in is needed", 2},
+    [JP_LOGIN_REQUIRED] = {400, "problem.login_required.heading", "problem.login_required.message",
+                           "login_required", "the identity provider needs the citizen to sign in",
+                           2},
     [JP_REFUSED] = {400, "problem.refused.heading", "problem.refused.message", "access_denied",
                     "the identity provider's answer was refused", 2},
 };

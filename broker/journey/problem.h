@@ -17,6 +17,7 @@ typedef enum journey_problem {
 	JP_LOA,             /* the IdP asserted a level below the service's */
 	JP_CANCELLED,       /* the citizen cancelled at the IdP */
 	JP_STALE,           /* max_age / prompt=login not met by the IdP's sign-in */
+	JP_LOGIN_REQUIRED,  /* the IdP needs an interaction it was told not to have */
 	JP_REFUSED,         /* the IdP's answer could not be accepted */
 	JP_COUNT
 } journey_problem;

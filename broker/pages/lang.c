@@ -28,6 +28,10 @@ static int exact(const char *v)
  * POST's page goes to its path (a GET of it shows that page afresh). */
 static const char *toggle(http_req *r, int other)
 {
+	/* an IdP's answer is not replayed by a toggle (its state is single use): the journey's
+	 * pages point it at the picker (pages_toggle_to), other callback pages have none */
+	if (!strncmp(r->path, "/callback/", 10))
+		return NULL;
 	buf b;
 	buf_init(&b, r->a);
 	buf_puts(&b, strcmp(r->path, "/session/end") ? r->path : "/session");
@@ -75,10 +79,19 @@ void pages_pick_lang(http_req *r, http_resp *resp, int secure)
 	toggle_href = toggle(r, l == LANG_EN ? LANG_CY : LANG_EN);
 }
 
+void pages_toggle_to(http_req *r, const char *path)
+{
+	toggle_href =
+	    path ? arena_printf(r->a, "%s?lang=%s", path,
+	                        pages_lang_name(pages_lang() == LANG_EN ? LANG_CY : LANG_EN))
+	         : NULL;
+}
+
 void pages_adopt_lang(http_req *r, int lang)
 {
 	if (!guessed || lang < 0 || lang >= LANG_COUNT)
 		return;
 	pages_set_lang(lang);
-	toggle_href = toggle(r, lang == LANG_EN ? LANG_CY : LANG_EN);
+	if (toggle_href)
+		toggle_href = toggle(r, lang == LANG_EN ? LANG_CY : LANG_EN);
 }

@@ -24,6 +24,8 @@ void pages_pick_lang(http_req *r, http_resp *resp, int secure);
 /* A journey's page: the language sealed in the journey at /authorize (ui_locales) wins over a
  * guess from Accept-Language (not over the toggle or its cookie). */
 void pages_adopt_lang(http_req *r, int lang);
+/* Points the toggle at path (a journey's picker) instead of the request's own URL; NULL: none. */
+void pages_toggle_to(http_req *r, const char *path);
 /* The toggle's link for the current request. */
 const char *pages_toggle_href(void);
 
