@@ -32,7 +32,7 @@ static const char css_template[] =
     "box-shadow:0 2px 0 #0b0c0c;padding:10px 18px;cursor:pointer;margin:0 12px 12px 0;"
     "display:inline-block;text-decoration:none;max-width:100%%}"
     ".button.secondary{background:#f3f2f1;color:#0b0c0c;box-shadow:0 2px 0 #929191}"
-    "a{color:%3$s}.link-button{font:inherit;background:none;border:0;padding:0;color:%3$s;"
+    "a{color:%3$s}.link-button{font:inherit;background:none;border:0;padding:0;color:%3$s;text-align:left;"
     "text-decoration:underline;cursor:pointer}"
     ".back{display:inline-block;margin-top:16px;color:#0b0c0c}"
     ".back::before{content:'\\2039\\00a0'}"
