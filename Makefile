@@ -44,10 +44,10 @@ endif
 CFLAGS ?=
 CFLAGS += $(CFLAGS_COMMON) $(OPT) $(SAN) $(PKG_CFLAGS) -pthread
 LDFLAGS += $(SAN) -pthread
-LDLIBS := $(PKG_LIBS) -ldl
+LDLIBS := $(PKG_LIBS) -ldl -lm
 
 LIB_SRC := $(filter-out broker/main.c broker/ctl/%,$(wildcard broker/*.c broker/*/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o) $(O)/broker/pages/catalogs.o
 CTL_SRC := $(wildcard broker/ctl/*.c)
 ADAPTERS := $(notdir $(wildcard idp-adapters/*))
 ADAPTER_SO := $(ADAPTERS:%=$(O)/adapters/idhub-adapter-%.so)
@@ -70,6 +70,20 @@ $(O)/%.o: %.c
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(O)/broker/main.o: debian/changelog # IDHUB_VERSION
+
+# The citizen's pages' message catalogs (broker/pages/po/<lang>.po, gettext's format): checked and
+# compiled by msgfmt (Debian package gettext), every English key required in the Welsh catalog
+# (msgcmp), then linked into the binary by catalogs.S (read by broker/pages/catalog.c).
+$(O)/pages/%.mo: broker/pages/po/%.po broker/pages/po/en.po
+	@mkdir -p $(dir $@)
+	@echo "  MSGFMT  $<"
+	@msgcmp $< broker/pages/po/en.po
+	@msgfmt --check -o $@ $<
+
+$(O)/broker/pages/catalogs.o: broker/pages/catalogs.S $(O)/pages/en.mo $(O)/pages/cy.mo
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) -c -DMO_EN='"$(O)/pages/en.mo"' -DMO_CY='"$(O)/pages/cy.mo"' $< -o $@
 
 $(O)/libidhub.a: $(LIB_OBJ)
 	@echo "  LD      $@"

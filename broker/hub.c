@@ -160,7 +160,7 @@ hub *hub_open(hub_conf *cfg, char **err)
 		goto fail;
 	h->discovery_json = oidc_discovery_json(h);
 	csp_init(!cfg->secure_cookies);
-	pages_init(cfg->integration);
+	pages_init(cfg);
 	/* Pairwise records are group-committed (batched in one synced transaction every 10 ms, so
 	 * an operator's look-up right after a first login finds the record): a
 	 * sub is a keyed hash of durable secrets, so one lost in an OS crash is derived again

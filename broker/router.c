@@ -22,8 +22,8 @@
 
 static void not_found(http_req *r, http_resp *resp)
 {
-	oidc_error_page(r, resp, 404, "Page not found",
-	                "If you typed the web address, check it is correct.", NULL);
+	oidc_error_page(r, resp, 404, T("error.not_found.heading"), T("error.not_found.message"),
+	                NULL);
 }
 
 /* If path is prefix + one segment (no further '/'), returns the segment; else NULL. */
@@ -84,8 +84,7 @@ static void adapter_route(hub *h, http_req *r, http_resp *resp, const char *id, 
 	}
 	if (r->query_error || (r->body_error && r->body_error != HTTP_BODY_NOT_FORM)) {
 		oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
-		                "There is a problem with the request",
-		                "It was malformed or too large.", NULL);
+		                T("error.bad_request.heading"), T("common.malformed"), NULL);
 		return;
 	}
 	idhub_http_request areq;
@@ -140,6 +139,7 @@ static void dispatch(hub *h, http_req *r, http_resp *resp);
 void hub_route(hub *h, http_req *r, http_resp *resp)
 {
 	idp_note *n = r->route_note;
+	pages_pick_lang(r, resp, h->cfg->secure_cookies); /* the citizen's language (pages.h) */
 	if (n && !n->held) {
 		const char *id = strncmp(r->path, "/login/", 7) == 0
 		                     ? segment(r, r->path, "/login/", NULL)
@@ -191,7 +191,7 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 	} else if ((id = segment(r, p, "/idp/", &rest))) {
 		adapter_route(h, r, resp, id, rest);
 	} else if (strcmp(p, "/assets/idhub.css") == 0) {
-		http_text(resp, 200, PAGE_CSS);
+		http_text(resp, 200, pages_css());
 		resp->content_type = "text/css; charset=utf-8";
 		resp->max_age = 3600;
 	} else if (h->cfg->demo && strncmp(p, "/demo", 5) == 0) {
@@ -202,9 +202,9 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 		else
 			http_html(
 			    resp, 200,
-			    page_render(r->a, "idhub",
-			                "<h1>idhub</h1>\n<p>This is an identity hub. Services "
-			                "send you here when you sign in to them.</p>\n"));
+			    page_render(r->a, T("layout.service_name"),
+			                arena_printf(r->a, "<h1>%s</h1>\n<p>%s</p>\n",
+			                             T("layout.service_name"), T("home.message"))));
 	} else {
 		not_found(r, resp);
 	}

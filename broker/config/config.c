@@ -16,8 +16,8 @@
 
 /* ---- loading ------------------------------------------------------------------------------ */
 
-enum { R_HUB, R_LOA, R_IDPS, R_SERVICES, R_COUNT };
-static const char *const root_names[R_COUNT] = {"hub", "loa", "idps", "services"};
+enum { R_HUB, R_LOA, R_IDPS, R_SERVICES, R_BRANDING, R_COUNT };
+static const char *const root_names[R_COUNT] = {"hub", "loa", "idps", "services", "branding"};
 
 static int parse_root(loader *l, config_setting_t *root)
 {
@@ -31,7 +31,7 @@ static int parse_root(loader *l, config_setting_t *root)
 		if (k == R_COUNT)
 			return cfg_fail(l, m,
 			                "unknown setting '%s' at the top level (hub, loa, idps, "
-			                "services)",
+			                "services, branding)",
 			                cfg_name_of(m));
 	}
 	if (cfg_collect(l, root, "the file", root_names, R_COUNT, f))
@@ -39,7 +39,7 @@ static int parse_root(loader *l, config_setting_t *root)
 	/* loa first: idps and services refer to its levels */
 	if (cfg_parse_hub(l, root, f[R_HUB]) || cfg_parse_loa(l, f[R_LOA]) ||
 	    cfg_parse_idps(l, f[R_IDPS]) || cfg_parse_services(l, f[R_SERVICES]) ||
-	    cfg_check_environment(l))
+	    cfg_parse_branding(l, f[R_BRANDING]) || cfg_check_environment(l))
 		return -1;
 	return 0;
 }
@@ -173,6 +173,8 @@ void config_free(hub_conf *c)
 		free(p->adapter);
 		free(p->display_name);
 		free(p->description);
+		free(p->display_name_cy);
+		free(p->description_cy);
 		for (size_t j = 0; p->settings && j < p->nsettings; j++) {
 			free((char *)p->settings[j].name);
 			free((char *)p->settings[j].value);
@@ -194,6 +196,7 @@ void config_free(hub_conf *c)
 		free_strv(s->post_logout_redirect_uris, s->npost_logout_redirect_uris);
 	}
 	free(c->services);
+	cfg_free_branding(&c->branding);
 	free(c);
 }
 

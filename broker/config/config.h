@@ -35,7 +35,8 @@ typedef struct idp_conf {
 	char *adapter;      /* adapter name: loads <adapter_dir>/idhub-adapter-<adapter>.so */
 	char *display_name; /* shown in the picker */
 	char *description;  /* optional hint under the name */
-	int max_loa;        /* highest level this IdP can assert (1-based) */
+	char *display_name_cy, *description_cy; /* the same in Welsh (optional) */
+	int max_loa;                            /* highest level this IdP can assert (1-based) */
 	int enabled;
 	int max_concurrent;    /* most calls to this IdP at once on the upstream pool; above it, new
 	                          logins are refused at once (503) so a slow IdP holds up no other */
@@ -78,6 +79,18 @@ typedef struct service_conf {
 	size_t npost_logout_redirect_uris;
 	int line;
 } service_conf;
+
+/* branding: what citizens see of the deployment (README "Branding"). Colours are "#rrggbb",
+ * checked at load for WCAG AA contrast (4.5:1) against what they are drawn on. */
+typedef struct branding_conf {
+	char *service_name;    /* the header's name; NULL: the catalog's "Prove your identity" */
+	char *service_name_cy; /* the same in Welsh (optional) */
+	char *organisation;    /* shown before it, and in the footer; optional */
+	char *logo_url; /* an image shown in the header (decorative: the name is text); optional */
+	char *header_background, *header_text, *link_colour, *button_background, *button_text;
+	char *help_url, *accessibility_url, *privacy_url, *cookies_url; /* footer links; optional */
+	int line;
+} branding_conf;
 
 typedef struct hub_conf {
 	char *file;
@@ -125,6 +138,7 @@ typedef struct hub_conf {
 	size_t nidps;
 	service_conf *services;
 	size_t nservices;
+	branding_conf branding;
 } hub_conf;
 
 /* Parses and validates path. On error returns NULL and *err = malloc'd "FILE:LINE: message". */

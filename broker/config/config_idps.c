@@ -21,12 +21,31 @@ enum {
 	I_ENABLED,
 	I_SETTINGS,
 	I_MAX_CONCURRENT,
+	I_DISPLAY_NAME_CY,
+	I_DESCRIPTION_CY,
 	I_COUNT
 };
 static const char *const idp_names[I_COUNT] = {
-    "id",      "adapter", "display_name", "description",
-    "max_loa", "enabled", "settings",     "max_concurrent",
+    "id",      "adapter",  "display_name",   "description",     "max_loa",
+    "enabled", "settings", "max_concurrent", "display_name_cy", "description_cy",
 };
+
+/* The Welsh name and description shown when the citizen reads Welsh (optional: English else). */
+static int welsh(loader *l, config_setting_t **f, const char *w, idp_conf *idp)
+{
+	if (cfg_opt_str(l, f[I_DISPLAY_NAME_CY], w, NULL, &idp->display_name_cy) ||
+	    cfg_opt_str(l, f[I_DESCRIPTION_CY], w, NULL, &idp->description_cy))
+		return -1;
+	long n = idp->display_name_cy ? cfg_text_chars(idp->display_name_cy) : 1;
+	if (n < 1 || n > 100)
+		return cfg_fail(l, f[I_DISPLAY_NAME_CY],
+		                "'display_name_cy' in idp must be a text of 1 to 100 characters");
+	n = idp->description_cy ? cfg_text_chars(idp->description_cy) : 0;
+	if (n < 0 || n > 500)
+		return cfg_fail(l, f[I_DESCRIPTION_CY],
+		                "'description_cy' in idp must be a text of at most 500 characters");
+	return 0;
+}
 
 static int scalar_text(loader *l, config_setting_t *s, char **out)
 {
@@ -128,6 +147,8 @@ static int parse_idp(loader *l, config_setting_t *g, idp_conf *idp, size_t index
 			    l, f[I_DESCRIPTION],
 			    "'description' in idp must be a text of at most 500 characters");
 	}
+	if (welsh(l, f, w, idp))
+		return -1;
 	if (cfg_get_level(l, f[I_MAX_LOA], w, &idp->max_loa))
 		return -1;
 	if (cfg_opt_bool(l, f[I_ENABLED], w, 1, &idp->enabled))

@@ -59,5 +59,9 @@ int cfg_parse_loa(loader *l, config_setting_t *s);
 int cfg_list_of_groups(loader *l, config_setting_t *s);
 int cfg_parse_idps(loader *l, config_setting_t *s);
 int cfg_parse_services(loader *l, config_setting_t *s);
+int cfg_parse_branding(loader *l, config_setting_t *s);
+void cfg_free_branding(branding_conf *b);
+/* WCAG contrast ratio of two "#rrggbb" colours (1 to 21; 0 when one is malformed). */
+double cfg_contrast(const char *fg, const char *bg);
 
 #endif

@@ -29,7 +29,9 @@ static const char *redirect_uri(hub *h, arena *a, const demo_app *app)
 
 void demo_page(http_req *r, http_resp *resp, const demo_app *app, int status, const char *body)
 {
-	http_html(resp, status, page_render(r->a, app->title, body));
+	/* its own look: a citizen must see where the service ends and the sign-in begins */
+	page_opts o = {.title = app->title, .demo = 1, .site_name = app->title};
+	http_html(resp, status, page_render_opts(r->a, &o, body));
 }
 
 void demo_show_start(hub *h, http_req *r, http_resp *resp, const demo_app *app, const char *notice)
@@ -47,7 +49,7 @@ void demo_show_start(hub *h, http_req *r, http_resp *resp, const demo_app *app, 
 		buf_puts(&b, "</p></div>\n");
 	}
 	buf_puts(&b, "<p>This is a pretend public service. To use it you prove who you are through "
-	             "the hub, with the sandbox identity provider's test people.</p>\n"
+	             "the sign-in service, with the sandbox identity provider's test people.</p>\n"
 	             "<p><a class=\"button\" id=\"login\" href=\"");
 	buf_puts(&b, app->path);
 	buf_puts(&b, "/login\">Sign in</a><a class=\"button secondary\" id=\"login-substantial\" "
@@ -65,7 +67,7 @@ static void show_claims(http_req *r, http_resp *resp, const demo_app *app, json_
 	buf_init(&b, r->a);
 	buf_puts(&b, "<h1>You are signed in to the ");
 	buf_html(&b, app->title);
-	buf_puts(&b, "</h1>\n<p>The hub verified your "
+	buf_puts(&b, "</h1>\n<p>The sign-in service verified your "
 	             "identity and sent these claims in a signed ID token. The <code>sub</code> is "
 	             "your pairwise identifier: another service gets a different one.</p>\n"
 	             "<dl class=\"claims\">\n");
@@ -235,7 +237,7 @@ static void finish_login(hub *h, http_req *r, http_resp *resp, const demo_app *a
 	const char *err = form_get(&r->query, "error", NULL);
 	if (err) {
 		demo_show_start(h, r, resp, app,
-		                arena_printf(r->a, "The hub answered: %s",
+		                arena_printf(r->a, "The sign-in service answered: %s",
 		                             strcmp(err, "access_denied") == 0
 		                                 ? "you cancelled the sign-in"
 		                                 : err));

@@ -283,6 +283,18 @@ static const char *svc_page(idhub_instance *in, idhub_arena *a, const char *titl
 	return page_render((arena *)a, title, body);
 }
 
+static const char *svc_text(idhub_instance *in, const char *key)
+{
+	(void)in;
+	return T(key);
+}
+
+static const char *svc_lang(idhub_instance *in)
+{
+	(void)in;
+	return pages_lang_code();
+}
+
 static char *svc_html_escape(idhub_arena *a, const char *s)
 {
 	buf b;
@@ -505,7 +517,9 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .key_pair_check = idp_key_pair_check,
 	                      .cert_der_b64 = idp_cert_der_b64,
 	                      .parse_time = idp_parse_time,
-	                      .revision = IDHUB_ADAPTER_REVISION};
+	                      .revision = IDHUB_ADAPTER_REVISION,
+	                      .text = svc_text,
+	                      .lang = svc_lang};
 	return seal_key_load(in, h, id);
 }
 

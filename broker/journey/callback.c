@@ -6,6 +6,7 @@
 #include "complete.h"
 #include "journey.h"
 #include "picker.h"
+#include "problem.h"
 #include "../oidc/respond.h"
 #include "../pages/pages.h"
 #include "../util/log.h"
@@ -42,23 +43,23 @@ static void repost_page(hub *h, http_req *r, http_resp *resp)
 	kv[r->body.n].value = "1";
 	http_html(resp, 200,
 	          page_autopost(r->a, arena_printf(r->a, "%s%s", h->cfg->issuer, r->path), kv,
-	                        r->body.n + 1, "Continue signing in",
-	                        "Select Continue to return to the hub."));
+	                        r->body.n + 1, T("callback.repost.heading"),
+	                        T("callback.repost.message")));
 }
 
-static const char *refusal_heading(idhub_status st)
+static journey_problem refusal_problem(idhub_status st)
 {
 	switch (st) {
 	case IDHUB_ERR_ACCESS_DENIED:
-		return "You did not finish proving your identity";
-	case IDHUB_ERR_LOGIN_REQUIRED:
-		return "The identity provider needs you to sign in";
+		return JP_CANCELLED;
 	case IDHUB_ERR_UNAVAILABLE:
-		return "The identity provider is not available";
+		return JP_IDP_UNAVAILABLE;
 	case IDHUB_ERR_LOA:
-		return "That identity provider could not prove your identity well enough";
+		return JP_LOA;
+	case IDHUB_ERR_LOGIN_REQUIRED:
+		return JP_LOGIN_REQUIRED;
 	default:
-		return "We could not confirm your identity";
+		return JP_REFUSED;
 	}
 }
 
@@ -85,38 +86,41 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 {
 	const hub_idp *idp = hub_find_idp(h, idp_id);
 	if (!idp || !idp->ops) {
-		oidc_error_page(r, resp, 404, "Page not found", "There is no such page.", NULL);
+		oidc_error_page(r, resp, 404, T("error.not_found.heading"),
+		                T("error.not_found.message"), NULL);
 		return;
 	}
 	if (r->query_error || r->body_error) {
-		oidc_error_page(
-		    r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
-		    "We could not read the identity provider's answer",
-		    "The answer was malformed or too large. Nothing has been shared with "
-		    "the service.",
-		    NULL);
+		oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
+		                T("callback.unreadable.heading"), T("callback.unreadable.message"),
+		                NULL);
 		return;
 	}
 	const form *f = strcmp(r->method, "POST") == 0 ? &r->body : &r->query;
 	int n;
 	const char *rid = form_get(f, idp->ops->state_param, &n);
 	if (!rid || n != 1 || strlen(rid) != 43) {
-		journey_gone_page(h, r, resp);
+		journey_gone_page(h, r, resp, NULL);
 		return;
 	}
 	void *jid;
 	size_t jlen;
 	if (store_get(h->st, NS_USTATE, rid, strlen(rid), &jid, &jlen, NULL)) {
 		/* unknown, expired or already used: a replayed callback lands here */
-		journey_gone_page(h, r, resp);
+		journey j = {.gone = JOURNEY_GONE_FINISHED};
+		journey_gone_page(h, r, resp, &j);
 		return;
 	}
 	journey j;
 	int rc = journey_load_key(h, r->a, jid, &j);
 	free(jid);
+	if (rc == 0) {
+		pages_adopt_lang(r, j.lang);
+		pages_toggle_to(r, arena_printf(r->a, "/login/%s", j.token));
+	}
 	if (rc || !j.idp || strcmp(j.idp, idp->conf->id) != 0 ||
 	    !journey_token_eq(j.request_id, rid)) {
-		journey_gone_page(h, r, resp);
+		journey_gone_page(h, r, resp, rc ? &j : NULL);
 		return;
 	}
 	if (!journey_bound(h, &j, r)) {
@@ -128,14 +132,15 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 			repost_page(h, r, resp);
 			return;
 		}
-		journey_other_browser_page(r, resp);
+		journey_other_browser_page(h, r, resp, &j);
 		return;
 	}
 	/* single use: a second callback with this state finds nothing */
 	void *taken;
 	size_t tlen;
 	if (store_take(h->st, NS_USTATE, rid, strlen(rid), &taken, &tlen)) {
-		journey_gone_page(h, r, resp);
+		j.gone = JOURNEY_GONE_FINISHED;
+		journey_gone_page(h, r, resp, &j);
 		return;
 	}
 	free(taken);
@@ -162,40 +167,28 @@ void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
 		metrics_journey_failed(j.idp, j.client_id, metrics_fail_of_status(err.status));
 		metrics_idp_refused(j.idp, err.check);
 		log_info("journey: %s refused: %s", idp->conf->id, err.message);
-		oidc_error_page(
-		    r, resp, err.status == IDHUB_ERR_UNAVAILABLE ? 502 : 400,
-		    refusal_heading(err.status),
-		    err.status == IDHUB_ERR_ACCESS_DENIED
-		        ? "Nothing has been shared with the service."
-		        : "The identity provider's answer could not be accepted. Nothing "
-		          "has been shared with the service.",
-		    journey_actions_html(r->a, &j, 1));
+		journey_problem_page(
+		    h, r, resp, refusal_problem(err.status), &j, 1,
+		    page_lang_pick(idp->conf->display_name, idp->conf->display_name_cy));
+		if (err.status == IDHUB_ERR_UNAVAILABLE)
+			resp->status = 502;
 		return;
 	}
 	if (!id.subject || !*id.subject) {
 		metrics_journey_failed(j.idp, j.client_id, MX_FAIL_INVALID);
-		oidc_error_page(r, resp, 400, refusal_heading(IDHUB_ERR_INVALID),
-		                "The identity provider's answer named nobody.",
-		                journey_actions_html(r->a, &j, 1));
+		journey_problem_page(h, r, resp, JP_REFUSED, &j, 1, NULL);
 		return;
 	}
 	if (!fresh_enough(h, &j, &id)) {
 		metrics_journey_failed(j.idp, j.client_id, MX_FAIL_INVALID);
-		oidc_error_page(r, resp, 403, "You need to sign in again",
-		                "The service asked for a recent sign-in, and the identity provider "
-		                "reported an older one. Nothing has been shared with the service.",
-		                journey_actions_html(r->a, &j, 1));
+		journey_problem_page(h, r, resp, JP_STALE, &j, 1, NULL);
 		return;
 	}
 	if (id.loa < j.required_loa) {
 		log_info("journey: %s asserted level %d, %d required", idp->conf->id, id.loa,
 		         j.required_loa);
 		metrics_journey_failed(j.idp, j.client_id, MX_FAIL_LOA);
-		oidc_error_page(
-		    r, resp, 403, refusal_heading(IDHUB_ERR_LOA),
-		    "The service needs a higher level of assurance than that identity "
-		    "provider confirmed. You can choose another way to prove your identity.",
-		    journey_actions_html(r->a, &j, 1));
+		journey_problem_page(h, r, resp, JP_LOA, &j, 1, NULL);
 		return;
 	}
 	journey_complete(h, r, resp, &j, idp, &id);

@@ -7,6 +7,7 @@
 #include "../oidc/claims.h"
 #include "../oidc/code.h"
 #include "../oidc/respond.h"
+#include "../pages/pages.h"
 #include "../util/log.h"
 #include "../util/random.h"
 #include "../metrics/metrics.h"
@@ -16,8 +17,8 @@
 
 static void unavailable(http_req *r, http_resp *resp)
 {
-	oidc_error_page(r, resp, 503, "Sorry, there is a problem with the service",
-	                "Try again in a few minutes.", NULL);
+	oidc_error_page(r, resp, 503, T("error.unavailable.heading"),
+	                T("error.unavailable.message"), NULL);
 }
 
 /* The code for the service of j, for identity id with pairwise sub in session s, committed with
@@ -67,7 +68,9 @@ static void issue(hub *h, http_req *r, http_resp *resp, const journey *j, sessio
 	if (rc == STORE_EXISTS) {
 		/* spent meanwhile (a cancel, or another callback of a re-picked journey won) */
 		log_info("journey: %s: already spent, no second code", svc->client_id);
-		journey_gone_page(h, r, resp);
+		journey done = *j;
+		done.gone = JOURNEY_GONE_FINISHED;
+		journey_gone_page(h, r, resp, &done);
 		return;
 	}
 	if (rc) {

@@ -3,6 +3,7 @@
 #include "journey.h"
 #include "../audit/audit.h"
 #include "../oidc/claims.h"
+#include "../pages/catalog.h"
 #include "../util/b64url.h"
 #include "../util/log.h"
 #include "../util/random.h"
@@ -88,6 +89,7 @@ static char *journey_json(const journey *j)
 		json_object_set_new(o, "plogin", json_true());
 	if (j->has_max_age)
 		json_object_set_new(o, "maxage", json_integer(j->max_age));
+	set_str(o, "lang", pages_lang_name(j->lang));
 	set_str(o, "bh", j->bh);
 	set_str(o, "csrf", j->csrf);
 	json_object_set_new(o, "created", json_integer(j->created));
@@ -232,6 +234,7 @@ int journey_create(hub *h, arena *a, journey *j)
 	if (random_token(j->csrf))
 		return STORE_ERR;
 	j->created = hub_now(h);
+	j->lang = pages_lang(); /* chosen at /authorize: ui_locales before the cookie */
 	j->run = h->run_id;
 	char *s = journey_json(j);
 	j->token = s ? seal(h, a, s) : NULL;
@@ -262,15 +265,26 @@ int journey_save_upstream(hub *h, const journey *j)
 void journey_spend(hub *h, store_batch *b, const journey *j)
 {
 	int64_t ttl = journey_ttl_left(h, j);
-	static const char spent[] = "{\"spent\":true}";
+	/* the marker keeps where the request came from, so a Back or a reload after the end can
+	 * say "already finished" with a way back to the service (journey_error_url) */
+	json_t *m = json_object();
+	json_object_set_new(m, "spent", json_true());
+	set_str(m, "cid", j->client_id);
+	set_str(m, "ruri", j->redirect_uri);
+	set_str(m, "state", j->state);
+	set_str(m, "lang", pages_lang_name(j->lang));
+	char *spent = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
 	/* The claim is the compare-and-swap: put_new fails the whole batch (code included) when
 	 * the journey was spent already. The marker under the journey's own key only lets later
 	 * loads answer "gone" in one read; a re-pick that overwrote it still meets the claim. */
 	char claim[64];
 	snprintf(claim, sizeof claim, "spent:%s", j->key);
 	store_batch_put_new(b, NS_REPLAY, claim, strlen(claim), "", 0, ttl > 0 ? ttl : 1);
-	store_batch_put(b, NS_JOURNEY, j->key, strlen(j->key), spent, sizeof spent - 1,
-	                ttl > 0 ? ttl : 1);
+	if (spent)
+		store_batch_put(b, NS_JOURNEY, j->key, strlen(j->key), spent, strlen(spent),
+		                ttl > 0 ? ttl : 1);
+	free(spent);
 }
 
 void journey_login_flags(const journey *j, idhub_login_request *lr)
@@ -311,6 +325,11 @@ static int from_json(arena *a, const char *text, size_t n, journey *j)
 		return STORE_ERR;
 	}
 	if (json_is_true(json_object_get(o, "spent"))) {
+		j->client_id = get_str(a, o, "cid");
+		j->redirect_uri = get_str(a, o, "ruri");
+		j->state = get_str(a, o, "state");
+		j->lang = pages_lang_parse(json_string_value(json_object_get(o, "lang")));
+		j->gone = JOURNEY_GONE_FINISHED;
 		json_decref(o);
 		return JOURNEY_SPENT;
 	}
@@ -328,6 +347,7 @@ static int from_json(arena *a, const char *text, size_t n, journey *j)
 	j->has_max_age = json_is_integer(ma);
 	j->max_age = j->has_max_age ? json_integer_value(ma) : 0;
 	j->created = json_integer_value(json_object_get(o, "created"));
+	j->lang = pages_lang_parse(json_string_value(json_object_get(o, "lang")));
 	j->run = get_str(a, o, "run");
 	j->idp = get_str(a, o, "idp");
 	j->request_id = get_str(a, o, "rid");
@@ -368,6 +388,10 @@ int journey_load_key(hub *h, arena *a, const char *key, journey *j)
 	int rc = load_stored(h, a, key, j);
 	if (rc == 0)
 		log_set_journey(j->key);
+	if (rc == STORE_NOTFOUND) {
+		j->gone = JOURNEY_GONE_EXPIRED; /* a key of ours, purged when its time ran out */
+		j->lang = -1;
+	}
 	return rc == JOURNEY_SPENT ? STORE_NOTFOUND : rc;
 }
 
@@ -408,10 +432,11 @@ int journey_load(hub *h, arena *a, const char *token, journey *j)
 	j->token = arena_strdup(a, token);
 	memcpy(j->key, key, 44);
 	rc = from_json(a, plain, len, j);
-	if (rc == 0 && journey_ttl_left(h, j) <= 0)
-		rc = STORE_NOTFOUND; /* expired: the seal carries its creation time */
-	if (rc == 0 && sealed_before_floor(h, j))
-		rc = STORE_NOTFOUND;
+	if (rc == 0 && (journey_ttl_left(h, j) <= 0 || sealed_before_floor(h, j))) {
+		/* expired: the seal carries its creation time */
+		j->gone = JOURNEY_GONE_EXPIRED;
+		return STORE_NOTFOUND;
+	}
 	if (rc == 0)
 		log_set_journey(j->key);
 	return rc;

@@ -46,7 +46,13 @@ typedef struct journey {
 	/* set when the citizen picks an IdP */
 	const char *idp, *request_id, *upstream_nonce, *upstream_verifier;
 	int64_t upstream_started;
+	/* why journey_load found nothing (client_id, redirect_uri and state are then set when the
+	 * request is still known: an expired token, or a finished journey's marker) */
+	int gone;
+	int lang; /* the language at /authorize (ui_locales first: pages_pick_lang), or -1 */
 } journey;
+
+enum { JOURNEY_GONE_INVALID = 0, JOURNEY_GONE_EXPIRED = 1, JOURNEY_GONE_FINISHED = 2 };
 
 /* Loads (creating on a first start) the hub secret that seals journey tokens. 0 or -1 + *err. */
 int journey_init_secret(hub *h, char **err);

@@ -6,18 +6,16 @@
 
 /* GET shows the picker, POST takes the choice and starts the adapter (/login/<id>). */
 void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id);
-/* /login/<id>/cancel: back to the service with access_denied. */
+/* /login/<id>/cancel (POST, CSRF-checked): back to the service with access_denied. */
 void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id);
 /* 503 for a login at an IdP that has max_concurrent calls under way: "not available just now",
  * with "choose another way" back to the picker of journey id (NULL: from a callback, where the
  * journey is not known yet). */
 void journey_idp_unavailable(hub *h, http_req *r, http_resp *resp, const char *id,
                              const hub_idp *idp);
-/* The page for an unknown, expired or used journey. */
-void journey_gone_page(hub *h, http_req *r, http_resp *resp);
+/* The page for an unknown, expired or finished journey (j->gone says which; j may be NULL). */
+void journey_gone_page(hub *h, http_req *r, http_resp *resp, const journey *j);
 /* The page for a journey bound to another browser. */
-void journey_other_browser_page(http_req *r, http_resp *resp);
-/* Buttons: "choose another way" (when offer_other) and "return to the service". */
-const char *journey_actions_html(arena *a, const journey *j, int offer_other);
+void journey_other_browser_page(hub *h, http_req *r, http_resp *resp, const journey *j);
 
 #endif

@@ -7,6 +7,7 @@
 #include "sso.h"
 #include "../journey/eligibility.h"
 #include "../journey/journey.h"
+#include "../pages/catalog.h"
 #include "../util/buf.h"
 #include "../util/log.h"
 #include "../metrics/metrics.h"
@@ -141,16 +142,16 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) {
 		p = &r->query;
 		if (r->query_error) {
-			oidc_error_page(r, resp, 400, "There is a problem with this sign-in link",
-			                form_strerror(r->query_error), NULL);
+			oidc_error_page(r, resp, 400, T("authorize.bad_link.heading"),
+			                T("authorize.bad_link.message"), NULL);
 			return;
 		}
 	} else if (strcmp(r->method, "POST") == 0) {
 		p = &r->body;
 		if (r->body_error) {
 			oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
-			                "There is a problem with this sign-in request",
-			                "The request was malformed or too large.", NULL);
+			                T("authorize.bad_request.heading"), T("common.malformed"),
+			                NULL);
 			return;
 		}
 	} else {
@@ -165,12 +166,9 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 	const char *redirect_uri = form_param(p, "redirect_uri", &n_ruri);
 	const service_conf *svc = n_cid == 1 ? hub_service(h, r->a, client_id) : NULL;
 	if (!svc) {
-		oidc_error_page(r, resp, 400, "The service could not be identified",
-		                n_cid > 1
-		                    ? "The request names the service more than once."
-		                    : "The service that sent you here is not registered with the "
-		                      "hub. Go back to the service and try again.",
-		                NULL);
+		oidc_error_page(
+		    r, resp, 400, T("authorize.unknown_service.heading"),
+		    T(n_cid > 1 ? "authorize.repeated_service" : "authorize.unregistered"), NULL);
 		return;
 	}
 	int uri_ok = 0;
@@ -181,10 +179,8 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 				uri_ok = 1;
 	if (!uri_ok) {
 		log_info("authorize: client %s: redirect_uri not registered", svc->client_id);
-		oidc_error_page(r, resp, 400, "The service could not be identified",
-		                "The address the service asked to return you to is not registered "
-		                "for it. Go back to the service and try again.",
-		                NULL);
+		oidc_error_page(r, resp, 400, T("authorize.unknown_service.heading"),
+		                T("authorize.bad_return"), NULL);
 		return;
 	}
 

@@ -43,12 +43,12 @@ static const char *identify(hub *h, http_req *r, logout_req *l)
 	l->hint_ok = l->hint_tok && oidc_id_hint(h, r->a, l->hint_tok, &l->hint) == 0;
 	const char *cid = l->client_id;
 	if (l->hint_ok && cid && !oidc_id_hint_for(&l->hint, cid))
-		return "The sign-out request names two different services.";
+		return T("logout.bad.two_services");
 	if (!cid && l->hint_ok && l->hint.aud[0] && !l->hint.aud[1])
 		cid = l->hint.aud[0];
 	l->svc = cid ? hub_service(h, r->a, cid) : NULL;
 	if (l->client_id && !l->svc)
-		return "The service that sent you here is not registered with the hub.";
+		return T("logout.bad.unregistered");
 	for (size_t i = 0; l->svc && l->ruri && i < l->svc->npost_logout_redirect_uris; i++)
 		if (strcmp(l->svc->post_logout_redirect_uris[i], l->ruri) == 0)
 			l->redirect = l->ruri; /* exact match, as for redirect_uri */
@@ -102,20 +102,24 @@ static void confirm_page(http_req *r, http_resp *resp, const logout_req *l, cons
 {
 	buf b;
 	buf_init(&b, r->a);
-	buf_puts(&b, "<h1>Do you want to sign out?</h1>\n<p>");
+	buf_puts(&b, "<h1>");
+	buf_html(&b, T("logout.confirm.heading"));
+	buf_puts(&b, "</h1>\n<p>");
 	if (l->svc) {
-		buf_html(&b, l->svc->name);
-		buf_puts(&b, " asked the hub to sign you out. ");
+		buf_html(&b, page_fmt(r->a, T("logout.asked"), l->svc->name, NULL));
+		buf_puts(&b, " ");
 	}
-	buf_puts(&b, "Signing out ends your sign-in at the hub and at every service you used "
-	             "through it.</p>\n<form method=\"post\" action=\"/logout\" novalidate>\n");
+	buf_html(&b, T("logout.explain"));
+	buf_puts(&b, "</p>\n<form method=\"post\" action=\"/logout\" novalidate>\n");
 	hidden(&b, "csrf", s->csrf);
 	hidden(&b, "confirm", "yes");
 	hidden(&b, "client_id", l->svc ? l->svc->client_id : NULL);
 	hidden(&b, "post_logout_redirect_uri", l->redirect);
 	hidden(&b, "state", l->redirect ? l->state : NULL);
-	buf_puts(&b, "<button class=\"button\" type=\"submit\">Sign out</button>\n</form>\n");
-	http_html(resp, 200, page_render(r->a, "Do you want to sign out?", buf_str(&b)));
+	buf_puts(&b, "<button class=\"button\" type=\"submit\">");
+	buf_html(&b, T("logout.button"));
+	buf_puts(&b, "</button>\n</form>\n");
+	http_html(resp, 200, page_render(r->a, T("logout.confirm.heading"), buf_str(&b)));
 }
 
 static int confirmed(http_req *r, const logout_req *l, const session *s)
@@ -135,8 +139,8 @@ static const form *params(http_req *r, http_resp *resp)
 		return NULL;
 	}
 	if ((get && r->query_error) || (!get && r->body_error)) {
-		oidc_error_page(r, resp, 400, "There is a problem with this sign-out link",
-		                "The request was malformed or too large.", NULL);
+		oidc_error_page(r, resp, 400, T("logout.bad.heading"), T("logout.bad.malformed"),
+		                NULL);
 		return NULL;
 	}
 	const form *p = get ? &r->query : &r->body;
@@ -144,8 +148,8 @@ static const form *params(http_req *r, http_resp *resp)
 		int c;
 		form_param(p, single[i], &c);
 		if (c > 1) {
-			oidc_error_page(r, resp, 400, "There is a problem with this sign-out link",
-			                "A parameter is repeated.", NULL);
+			oidc_error_page(r, resp, 400, T("logout.bad.heading"),
+			                T("logout.bad.repeated"), NULL);
 			return NULL;
 		}
 	}
@@ -163,8 +167,7 @@ void oidc_end_session(hub *h, http_req *r, http_resp *resp)
 	l.state = form_param(l.p, "state", NULL);
 	const char *bad = identify(h, r, &l);
 	if (bad) {
-		oidc_error_page(r, resp, 400, "There is a problem with this sign-out link", bad,
-		                NULL);
+		oidc_error_page(r, resp, 400, T("logout.bad.heading"), bad, NULL);
 		return;
 	}
 	session s;

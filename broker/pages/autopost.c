@@ -23,8 +23,9 @@ const char *page_autopost(arena *a, const char *action, const idhub_kv *fields, 
 		buf_html(&b, fields[i].value);
 		buf_puts(&b, "\">\n");
 	}
-	buf_puts(&b,
-	         "<button class=\"button\" type=\"submit\">Continue</button>\n</form>\n<script>");
+	buf_puts(&b, "<button class=\"button\" type=\"submit\">");
+	buf_html(&b, T("common.continue"));
+	buf_puts(&b, "</button>\n</form>\n<script>");
 	buf_puts(&b, CSP_AUTOSUBMIT_SCRIPT);
 	buf_puts(&b, "</script>\n");
 	return page_render(a, heading, buf_str(&b));

@@ -12,7 +12,9 @@ static void services_list(hub *h, http_req *r, buf *b, const session *s)
 {
 	if (!s->nsvcs)
 		return;
-	buf_puts(b, "<p>You have used these services:</p>\n<ul class=\"list\">\n");
+	buf_puts(b, "<p>");
+	buf_html(b, T("session.services"));
+	buf_puts(b, "</p>\n<ul class=\"list\">\n");
 	for (size_t i = 0; i < s->nsvcs; i++) {
 		const service_conf *svc = hub_service(h, r->a, s->svcs[i].client_id);
 		buf_puts(b, "<li>");
@@ -33,25 +35,36 @@ void session_page(hub *h, http_req *r, http_resp *resp)
 	buf b;
 	buf_init(&b, r->a);
 	if (session_load(h, r, &s)) {
-		buf_puts(&b, "<h1>You are not signed in</h1>\n<p>Services send you to the hub when "
-		             "you sign in to them.</p>\n");
-		http_html(resp, 200, page_render(r->a, "You are not signed in", buf_str(&b)));
+		buf_puts(&b, "<h1>");
+		buf_html(&b, T("session.not_signed_in.heading"));
+		buf_puts(&b, "</h1>\n<p>");
+		buf_html(&b, T("session.not_signed_in.message"));
+		buf_puts(&b, "</p>\n");
+		http_html(resp, 200,
+		          page_render(r->a, T("session.not_signed_in.heading"), buf_str(&b)));
 		return;
 	}
 	const hub_idp *idp = hub_find_idp(h, s.idp);
 	const char *acr = config_loa_acr(h->cfg, s.loa);
-	buf_puts(&b, "<h1>You are signed in</h1>\n<p>You proved your identity with ");
-	buf_html(&b, idp ? idp->conf->display_name : s.idp);
-	buf_puts(&b, " (level of assurance: ");
-	buf_html(&b, acr ? acr : "unknown");
-	buf_puts(&b, ").</p>\n");
+	buf_puts(&b, "<h1>");
+	buf_html(&b, T("session.signed_in.heading"));
+	buf_puts(&b, "</h1>\n<p>");
+	buf_html(&b,
+	         page_fmt(r->a, T("session.proved_with"),
+	                  idp ? page_lang_pick(idp->conf->display_name, idp->conf->display_name_cy)
+	                      : s.idp,
+	                  page_level_name(r->a, h->cfg, s.loa)));
+	buf_puts(&b, "<span class=\"hint\">");
+	buf_html(&b, acr ? acr : "");
+	buf_puts(&b, "</span></p>\n");
 	services_list(h, r, &b, &s);
 	buf_puts(&b, "<form method=\"post\" action=\"/session/end\" novalidate>\n"
 	             "<input type=\"hidden\" name=\"csrf\" value=\"");
 	buf_html(&b, s.csrf);
-	buf_puts(&b, "\">\n<button class=\"button\" type=\"submit\">Sign out of all "
-	             "services</button>\n</form>\n");
-	http_html(resp, 200, page_render(r->a, "You are signed in", buf_str(&b)));
+	buf_puts(&b, "\">\n<button class=\"button\" type=\"submit\">");
+	buf_html(&b, T("session.sign_out_all"));
+	buf_puts(&b, "</button>\n</form>\n");
+	http_html(resp, 200, page_render(r->a, T("session.signed_in.heading"), buf_str(&b)));
 }
 
 void session_signout(hub *h, http_req *r, http_resp *resp)
@@ -70,9 +83,12 @@ void session_signout(hub *h, http_req *r, http_resp *resp)
 		 */
 		if (n != 1 || strlen(csrf) != 43 || CRYPTO_memcmp(csrf, s.csrf, 43) != 0) {
 			http_html(resp, 400,
-			          page_error(r->a, "This form has expired",
-			                     "Go back to the signed-in page and try again.",
-			                     "<p><a href=\"/session\">Your sign-in</a></p>"));
+			          page_error(r->a, T("error.form_expired.heading"),
+			                     T("session.form_expired"),
+			                     arena_printf(r->a,
+			                                  "<p><a class=\"button\" "
+			                                  "href=\"/session\">%s</a></p>",
+			                                  T("session.your_sign_in"))));
 			return;
 		}
 		session_end(h, r->a, s.key, "the citizen signed out");
@@ -84,7 +100,7 @@ void session_signout(hub *h, http_req *r, http_resp *resp)
 		session_clear_cookie(h, r, resp);
 	}
 	http_html(resp, 200,
-	          page_render(r->a, "You have signed out",
-	                      "<h1>You have signed out</h1>\n<p>You have signed out of the hub "
-	                      "and of every service you used through it.</p>\n"));
+	          page_render(r->a, T("signed_out.heading"),
+	                      arena_printf(r->a, "<h1>%s</h1>\n<p>%s</p>\n",
+	                                   T("signed_out.heading"), T("signed_out.message"))));
 }

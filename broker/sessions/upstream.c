@@ -6,6 +6,7 @@
  * the citizen's own request, never from a back-channel or an expiry. */
 #include "upstream.h"
 #include "session.h"
+#include "../pages/catalog.h"
 #include "../pages/pages.h"
 #include "../util/b64url.h"
 #include "../util/log.h"
@@ -111,11 +112,11 @@ int session_upstream_logout(hub *h, http_req *r, http_resp *resp, const session 
 
 void session_signed_out_page(http_req *r, http_resp *resp)
 {
-	http_html(resp, 200,
-	          page_render(r->a, "You have signed out",
-	                      "<h1>You have signed out</h1>\n<p>You have signed out of the hub "
-	                      "and of every service you used through it. You can close this "
-	                      "window.</p>\n"));
+	http_html(
+	    resp, 200,
+	    page_render(r->a, T("signed_out.heading"),
+	                arena_printf(r->a, "<h1>%s</h1>\n<p>%s %s</p>\n", T("signed_out.heading"),
+	                             T("signed_out.message"), T("signed_out.close"))));
 }
 
 void session_upstream_return(hub *h, http_req *r, http_resp *resp)

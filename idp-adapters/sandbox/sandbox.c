@@ -114,8 +114,11 @@ static int sb_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 	if (!tok)
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot build the request");
 	out->kind = IDHUB_START_REDIRECT;
-	out->url = sb->svc->sprintf(a, "%.*s/idp/%s/login?req=%s", sb->base_len, sb->base,
-	                            sb->svc->instance_id, tok);
+	/* the page on the IdP's own site speaks the citizen's language too */
+	const char *lang = IDHUB_HAS_SERVICE(sb->svc, lang) ? sb->svc->lang(sb->svc->inst) : NULL;
+	out->url =
+	    sb->svc->sprintf(a, "%.*s/idp/%s/login?req=%s%s%s", sb->base_len, sb->base,
+	                     sb->svc->instance_id, tok, lang ? "&lang=" : "", lang ? lang : "");
 	return 0;
 }
 
@@ -124,6 +127,33 @@ static int sb_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 static const char *acr_label(const sandbox *sb, int loa)
 {
 	return loa >= 1 && loa <= sb->cfg->nloas ? sb->cfg->loa_acrs[loa - 1] : "?";
+}
+
+/* A text of the hub's catalogs (broker/pages/po/) in the citizen's language. */
+static const char *tx(const sandbox *sb, const char *key)
+{
+	return IDHUB_HAS_SERVICE(sb->svc, text) ? sb->svc->text(sb->svc->inst, key) : key;
+}
+
+/* A catalog text with its one placeholder ("%s" or "%d") filled by arg (not escaped). */
+static const char *fill(const sandbox *sb, idhub_arena *a, const char *key, const char *arg)
+{
+	const char *t = tx(sb, key), *p = strstr(t, "%s");
+	if (!p)
+		p = strstr(t, "%d");
+	if (!p)
+		return t;
+	return sb->svc->sprintf(a, "%.*s%s%s", (int)(p - t), t, arg, p + 2);
+}
+
+/* A level as citizens read it: by name (the eIDAS names when there are three levels), the URI
+ * only as a hint. */
+static const char *level_name(const sandbox *sb, idhub_arena *a, int loa)
+{
+	static const char *const eidas[] = {"level.1", "level.2", "level.3"};
+	if (sb->cfg->nloas == 3 && loa >= 1 && loa <= 3)
+		return tx(sb, eidas[loa - 1]);
+	return fill(sb, a, "level.n", sb->svc->sprintf(a, "%d", loa));
 }
 
 static int page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, int status,
@@ -138,49 +168,99 @@ static int page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, int stat
 
 static int error_page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, const char *msg)
 {
-	return page(sb, a, resp, 400, "Sandbox identity provider",
-	            sb->svc->sprintf(a, "<h1>Sandbox identity provider</h1>\n<p>%s</p>\n", H(msg)));
+	const char *title = tx(sb, "sandbox.title");
+	return page(sb, a, resp, 400, title,
+	            sb->svc->sprintf(a, "<h1>%s</h1>\n<p>%s</p>\n", H(title), H(tx(sb, msg))));
 }
 
-static int login_page(sandbox *sb, idhub_arena *a, const char *req, json_t *rq,
+/* What the form showed, to show it again with an error (the citizen's input kept). */
+typedef struct form_state {
+	const char *persona, *username, *error;
+	int loa;
+} form_state;
+
+static char *people_html(sandbox *sb, idhub_arena *a, const form_state *fs)
+{
+	const idhub_services *s = sb->svc;
+	char *people = "";
+	for (size_t i = 0; i < sizeof personas / sizeof personas[0]; i++) {
+		const persona *p = &personas[i];
+		int on = fs->persona ? !strcmp(fs->persona, p->id) : i == 0;
+		people = s->sprintf(
+		    a,
+		    "%s<div class=\"option\"><input type=\"radio\" name=\"persona\" "
+		    "id=\"persona-%s\" value=\"%s\"%s><label for=\"persona-%s\">%s %s"
+		    "<span class=\"hint\">%s</span></label></div>\n",
+		    people, p->id, p->id, on ? " checked" : "", p->id, p->given, p->family,
+		    H(fill(sb, a, "sandbox.level_hint", level_name(sb, a, p->loa))));
+	}
+	return people;
+}
+
+/* "Another test user": its fields revealed by CSS when the radio is checked (no JavaScript). */
+static char *other_html(sandbox *sb, idhub_arena *a, const form_state *fs)
+{
+	const idhub_services *s = sb->svc;
+	char *levels = "";
+	for (int l = 1; l <= sb->cfg->nloas; l++)
+		levels = s->sprintf(a, "%s<option value=\"%d\"%s>%s</option>\n", levels, l,
+		                    l == fs->loa ? " selected" : "", H(level_name(sb, a, l)));
+	int other = fs->persona && !strcmp(fs->persona, "other");
+	const char *err = fs->error
+	                      ? s->sprintf(a,
+	                                   "<span class=\"error-message\" "
+	                                   "id=\"username-error\"><span class=\"vh\">%s"
+	                                   "</span> %s</span>",
+	                                   H(tx(sb, "layout.error_prefix")), H(tx(sb, fs->error)))
+	                      : "";
+	return s->sprintf(
+	    a,
+	    "<div class=\"option\"><input type=\"radio\" name=\"persona\" id=\"persona-other\" "
+	    "value=\"other\"%s aria-controls=\"other-fields\"><label for=\"persona-other\">%s"
+	    "</label></div>\n<div class=\"reveal%s\" id=\"other-fields\">\n"
+	    "<p><label for=\"username\">%s</label><span class=\"hint\" id=\"username-hint\">%s"
+	    "</span>%s<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"off\" "
+	    "spellcheck=\"false\" maxlength=\"64\" value=\"%s\" "
+	    "aria-describedby=\"username-hint%s\">"
+	    "</p>\n<p><label for=\"loa\">%s</label><br>"
+	    "<select id=\"loa\" name=\"loa\">\n%s</select></p>\n</div>\n",
+	    other ? " checked" : "", H(tx(sb, "sandbox.other")),
+	    fs->error ? " form-group-error" : "", H(tx(sb, "sandbox.username")),
+	    H(tx(sb, "sandbox.username_hint")), err, H(fs->username),
+	    fs->error ? " username-error" : "", H(tx(sb, "sandbox.loa_label")), levels);
+}
+
+static int login_page(sandbox *sb, idhub_arena *a, const char *req, const form_state *fs,
                       idhub_http_response *resp)
 {
 	const idhub_services *s = sb->svc;
-	int min = (int)json_integer_value(json_object_get(rq, "loa"));
-	const char *hint = json_string_value(json_object_get(rq, "hint"));
-	char *people = "", *levels = "";
-	for (size_t i = 0; i < sizeof personas / sizeof personas[0]; i++) {
-		const persona *p = &personas[i];
-		people =
-		    s->sprintf(a,
-		               "%s<div class=\"option\"><input type=\"radio\" name=\"persona\" "
-		               "id=\"persona-%s\" value=\"%s\"%s><label for=\"persona-%s\">%s %s"
-		               "<span class=\"hint\">level %s</span></label></div>\n",
-		               people, p->id, p->id, i == 0 && !hint ? " checked" : "", p->id,
-		               p->given, p->family, H(acr_label(sb, p->loa)));
-	}
-	for (int l = 1; l <= sb->cfg->nloas; l++)
-		levels = s->sprintf(a, "%s<option value=\"%d\"%s>%s</option>\n", levels, l,
-		                    l == min ? " selected" : "", H(acr_label(sb, l)));
+	const char *summary =
+	    fs->error ? s->sprintf(a,
+	                           "<div class=\"error-summary\" tabindex=\"-1\" autofocus "
+	                           "aria-labelledby=\"es-title\"><h2 id=\"es-title\">%s</h2><ul>"
+	                           "<li><a href=\"#username\">%s</a></li></ul></div>\n",
+	                           H(tx(sb, "common.there_is_a_problem")), H(tx(sb, fs->error)))
+	              : "";
+	const char *title = tx(sb, "sandbox.title");
 	const char *body = s->sprintf(
 	    a,
-	    "<h1>Sandbox identity provider</h1>\n<p>This is a test identity provider. Choose a "
-	    "test person to sign in as. Nothing here is real.</p>\n<p>The service needs level %s"
-	    " or higher.</p>\n<form method=\"post\" action=\"/idp/%s/login\">\n<input "
-	    "type=\"hidden\" name=\"req\" value=\"%s\">\n<fieldset>\n<legend>Sign in as</legend>\n"
-	    "%s<div class=\"option\"><input type=\"radio\" name=\"persona\" id=\"persona-other\" "
-	    "value=\"other\"%s><label for=\"persona-other\">Another test user</label></div>\n"
-	    "<p><label for=\"username\">Test user name</label><br><input type=\"text\" "
-	    "id=\"username\" name=\"username\" autocomplete=\"off\" maxlength=\"64\" "
-	    "value=\"%s\"></p>\n"
-	    "<p><label for=\"loa\">Level of assurance for that user</label><br>"
-	    "<select id=\"loa\" name=\"loa\">\n%s</select></p>\n</fieldset>\n<button "
-	    "class=\"button\" type=\"submit\" name=\"action\" value=\"login\">Sign in</button>\n"
+	    "<form method=\"post\" action=\"/idp/%s/login\" novalidate><input type=\"hidden\" "
+	    "name=\"req\" value=\"%s\"><button class=\"link-button back\" type=\"submit\" "
+	    "name=\"action\" value=\"cancel\">%s</button></form>\n%s<h1>%s</h1>\n<p>%s</p>\n"
+	    "<p>%s<span class=\"hint\">%s</span></p>\n<form method=\"post\" "
+	    "action=\"/idp/%s/login\" novalidate>\n<input type=\"hidden\" name=\"req\" "
+	    "value=\"%s\">\n<fieldset>\n<legend>%s</legend>\n%s%s</fieldset>\n<button "
+	    "class=\"button\" type=\"submit\" name=\"action\" value=\"login\">%s</button>\n"
 	    "<button class=\"button secondary\" type=\"submit\" name=\"action\" "
-	    "value=\"cancel\">Cancel</button>\n</form>\n",
-	    H(acr_label(sb, min)), H(s->instance_id), H(req), people, hint ? " checked" : "",
-	    H(hint), levels);
-	return page(sb, a, resp, 200, "Sandbox identity provider", body);
+	    "value=\"cancel\">%s</button>\n</form>\n",
+	    H(s->instance_id), H(req), H(tx(sb, "layout.back")), summary, H(title),
+	    H(tx(sb, "sandbox.intro")), H(fill(sb, a, "sandbox.needs", level_name(sb, a, fs->loa))),
+	    H(acr_label(sb, fs->loa)), H(s->instance_id), H(req), H(tx(sb, "sandbox.legend")),
+	    people_html(sb, a, fs), other_html(sb, a, fs), H(tx(sb, "sandbox.sign_in")),
+	    H(tx(sb, "sandbox.cancel")));
+	return page(
+	    sb, a, resp, fs->error ? 400 : 200,
+	    fs->error ? s->sprintf(a, "%s %s", tx(sb, "layout.error_prefix"), title) : title, body);
 }
 
 static int username_ok(const char *u)
@@ -199,7 +279,7 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 	const char *nonce = json_string_value(json_object_get(rq, "nonce"));
 	char id[44];
 	if (!rid || !nonce || sb->svc->random_token(sb->svc->inst, id))
-		return error_page(sb, a, resp, "The request is not valid.");
+		return error_page(sb, a, resp, "sandbox.bad_request");
 	json_t *as = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", id, "irt", rid, "nonce", nonce,
 	                       "iat", (json_int_t)now, "exp",
 	                       (json_int_t)(now + sb->cfg->values[S_ASSERTION_TTL].num));
@@ -213,9 +293,12 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 		int loa = l ? atoi(l) : 0;
 		if (!username_ok(u) || loa < 1 || loa > sb->cfg->nloas) {
 			json_decref(as);
-			return error_page(sb, a, resp,
-			                  "Enter a user name of 1 to 64 letters, digits or . _ - @ "
-			                  "and choose a level.");
+			/* the form again, with what was typed and the error beside the field */
+			form_state fs = {.persona = "other",
+			                 .username = u,
+			                 .loa = loa >= 1 && loa <= sb->cfg->nloas ? loa : 1,
+			                 .error = "sandbox.error_username"};
+			return login_page(sb, a, idhub_param(r, "req", NULL), &fs, resp);
 		}
 		json_t *uc = json_pack("{s:s+, s:i, s:s, s:s}", "sub", "user:", u, "loa", loa,
 		                       "given_name", u, "family_name", "Tester");
@@ -228,7 +311,7 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 				p = &personas[i];
 		if (!p) {
 			json_decref(as);
-			return error_page(sb, a, resp, "Choose a test person.");
+			return error_page(sb, a, resp, "sandbox.error_person");
 		}
 		json_t *pc = json_loads(p->claims, 0, NULL);
 		json_object_set_new(pc, "loa", json_integer(p->loa));
@@ -239,16 +322,17 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 	char *tok = seal(sb, a, as);
 	json_decref(as);
 	if (!tok)
-		return error_page(sb, a, resp, "Cannot build the assertion.");
+		return error_page(sb, a, resp, "sandbox.cannot_build");
+	const char *title = tx(sb, "sandbox.returning");
 	const char *body = sb->svc->sprintf(
 	    a,
-	    "<h1>Returning to the hub</h1>\n<p>Select Continue if you are not taken back "
-	    "automatically.</p>\n<form method=\"post\" action=\"%s\">\n<input type=\"hidden\" "
+	    "<h1>%s</h1>\n<p>%s</p>\n<form method=\"post\" action=\"%s\">\n<input type=\"hidden\" "
 	    "name=\"assertion\" value=\"%s\">\n<input type=\"hidden\" name=\"state\" "
-	    "value=\"%s\">\n<button class=\"button\" type=\"submit\">Continue</button>\n</form>\n"
+	    "value=\"%s\">\n<button class=\"button\" type=\"submit\">%s</button>\n</form>\n"
 	    "<script>document.forms[0].submit();</script>\n",
-	    H(sb->cfg->callback_url), H(tok), H(rid));
-	return page(sb, a, resp, 200, "Returning to the hub", body);
+	    H(title), H(tx(sb, "sandbox.returning_message")), H(sb->cfg->callback_url), H(tok),
+	    H(rid), H(tx(sb, "common.continue")));
+	return page(sb, a, resp, 200, title, body);
 }
 
 static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
@@ -263,13 +347,17 @@ static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
 	int64_t now = sb->svc->now(sb->svc->inst);
 	if (!rq || json_integer_value(json_object_get(rq, "exp")) < now) {
 		json_decref(rq);
-		return error_page(
-		    sb, a, resp,
-		    "This sign-in request is not valid or has expired. Go back to the "
-		    "service and start again.");
+		return error_page(sb, a, resp, "sandbox.invalid");
+	}
+	form_state fs = {.loa = (int)json_integer_value(json_object_get(rq, "loa"))};
+	/* the service's login_hint: "Another test user" chosen, its name filled in */
+	const char *hint = json_string_value(json_object_get(rq, "hint"));
+	if (hint) {
+		fs.persona = "other";
+		fs.username = hint;
 	}
 	int rc = strcmp(r->method, "POST") == 0 ? answer(sb, a, r, rq, resp)
-	                                        : login_page(sb, a, req, rq, resp);
+	                                        : login_page(sb, a, req, &fs, resp);
 	json_decref(rq);
 	return rc;
 }

@@ -441,6 +441,14 @@ typedef struct idhub_services {
 	 * (idhub_login_request, idhub_identity) it fills or reads, and whether it calls logout.
 	 * Test it with IDHUB_HAS_REVISION. */
 	uint32_t revision;
+
+	/* The hub's message catalogs for the citizen's pages (English, Welsh): text is key's text
+	 * in the language of the request being served (English when the Welsh catalog lacks it, key
+	 * itself when neither has it); lang is that language's code, "en" or "cy". An adapter keeps
+	 * its pages' words in the hub's catalogs (broker/pages/po/), under keys of its own. Added
+	 * within ABI v2: check with IDHUB_HAS_SERVICE(svc, text). */
+	const char *(*text)(idhub_instance *inst, const char *key);
+	const char *(*lang)(idhub_instance *inst);
 } idhub_services;
 
 #define IDHUB_B64_WRAPPED 1u /* b64_decode: white space between characters is skipped */

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHub, service } from './lib/hub.mjs';
-import { Browser, login, findTags } from './lib/browser.mjs';
+import { Browser, login, findTags, parseForms } from './lib/browser.mjs';
 import { rpConfig, authRequest } from './lib/rp.mjs';
 import { ctlOk } from './lib/ctl.mjs';
 
@@ -66,7 +66,11 @@ test('after a code is issued, the same journey token cannot start another login'
 test('after the citizen cancels, the journey token is spent too', async () => {
   const req = await authRequest(cfg, { redirectUri: cb });
   const j = await login({ authorizeUrl: req.url.href, until: 'picker', browser: new Browser() });
-  const c = await j.browser.get(`${hub.issuer}/login/${j.journeyId}/cancel`, { initiator: j.steps.picker.url });
+  // cancelling changes state: the picker's POST form (a GET only goes back to the picker)
+  const p = j.steps.picker;
+  const fi = parseForms(p.text).findIndex((f) => new URL(f.action, p.url).pathname === `/login/${j.journeyId}/cancel`);
+  assert.ok(fi >= 0, 'the picker has a cancel form');
+  const c = await j.browser.submitForm(p.text, p.url, {}, { formIndex: fi });
   assert.equal(c.status, 303);
   assert.match(c.location, /error=access_denied/);
   assertGone(await j.browser.get(`${hub.issuer}/login/${j.journeyId}`, { initiator: cb }), 'cancelled');

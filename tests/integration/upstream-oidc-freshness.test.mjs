@@ -103,7 +103,10 @@ test('a cancel while the callback waits on a slow IdP: access_denied, and the ca
     // wait (bounded) until the hub is inside the adapter's finish: the IdP has the token request
     for (let i = 0; i < 250 && op.tokenHits === hits; i++) await sleep(20);
     assert.equal(op.tokenHits, hits + 1, 'the callback reached the IdP\'s token endpoint');
-    const cancel = await j.browser.get(`${pickerUrl}/cancel`, { initiator: pickerUrl });
+// cancelling is a POST with the journey's csrf (from the picker's cancel form)
+    const picker = j.responses[1];
+    const csrf = /name="csrf" value="([^"]+)"/.exec(picker.text)[1];
+    const cancel = await j.browser.post(`${pickerUrl}/cancel`, { csrf }, { initiator: pickerUrl });
     release();
     const cb = await callback;
     const cancelled = cancel.location && new URL(cancel.location).searchParams.get('error') === 'access_denied';

@@ -112,8 +112,10 @@ test('acr_values for a substantial journey asks only loa2; an upstream loa1 logi
   assert.match(j.final.text, /\/login\/[^"]+"/, 'offers another IdP');
   assert.match(j.final.text, /\/cancel"/, 'offers to return to the service');
   // and the service, when the citizen gives up, gets a clear error
-  const cancel = j.final.text.match(/href="([^"]*\/cancel)"/);
-  const r = await j.browser.get(new URL(cancel[1], hub.issuer).href);
+// a POST form (cancelling changes state), with the journey's csrf
+  const cancel = j.final.text.match(/action="([^"]*\/cancel)"[^>]*><input type="hidden" name="csrf" value="([^"]+)"/);
+  assert.ok(cancel, 'a cancel form');
+  const r = await j.browser.post(new URL(cancel[1], hub.issuer).href, { csrf: cancel[2] }, { initiator: j.final.url });
   assert.equal(r.status, 303);
   assert.equal(new URL(r.location).searchParams.get('error'), 'access_denied');
   // with substantial upstream the same service gets its code

@@ -1043,6 +1043,38 @@ static void test_free_partial(void **state)
 	free(err);
 }
 
+/* branding: colours checked for WCAG AA contrast at load; the error names the colour's line */
+static void test_branding(void **state)
+{
+	(void)state;
+	hub_conf *c = load_ok(HUB);
+	assert_null(c->branding.service_name); /* the catalog's name, in the citizen's language */
+	assert_string_equal(c->branding.header_background, "#0b0c0c");
+	assert_null(c->branding.help_url);
+	config_free(c);
+	c = load_ok(HUB
+	            "branding = {\n  service_name = \"Sign in to council services\";\n"
+	            "  organisation = \"Example Council\";\n  header_background = \"#1d3557\";\n"
+	            "  help_url = \"https://example.org/help\";\n};\n");
+	assert_string_equal(c->branding.service_name, "Sign in to council services");
+	assert_string_equal(c->branding.organisation, "Example Council");
+	assert_string_equal(c->branding.help_url, "https://example.org/help");
+	config_free(c);
+	/* grey #777777 on white is 4.48:1: just below AA */
+	expect_error(
+	    HUB "branding = {\n  service_name = \"S\";\n  link_colour = \"#777777\";\n};\n", 4,
+	    "'link_colour' (#777777) on the white page (#ffffff) in branding has a contrast of "
+	    "4.48:1");
+	expect_error(HUB "branding = {\n  header_background = \"#ffdd00\";\n};\n", 3,
+	             "'header_text' (#ffffff) on 'header_background' (#ffdd00)");
+	expect_error(HUB "branding = {\n  button_background = \"#00703c\";\n  button_text = "
+	                 "\"#000000\";\n};\n",
+	             4, "WCAG AA needs at least 4.5:1");
+	expect_error(HUB "branding = {\n  header_text = \"white\";\n};\n", 3, "#rrggbb");
+	expect_error(HUB "branding = {\n  help_url = \"not a url\";\n};\n", 3, "'help_url'");
+	expect_error(HUB "branding = {\n  logo = \"x\";\n};\n", 3, "unknown setting 'logo'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1071,6 +1103,7 @@ int main(void)
 	    cmocka_unit_test(test_free_partial),
 	    cmocka_unit_test(test_metrics_listen),
 	    cmocka_unit_test(test_store_backend),
+	    cmocka_unit_test(test_branding),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -133,7 +133,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Start idhub. Options:
  *   services: list of service groups (JS objects, written as libconfig), or (port, issuer) => list
  *   idps: list of IdP groups, or a function (port) => list; default: the sandbox on localhost
- *   hub: overrides of the hub group; loa: the LoA list; extra: more top-level settings
+ *   hub: overrides of the hub group; loa: the LoA list; extra: more top-level settings (or a function of port and issuer giving them)
  *   env: extra environment variables
  *   dir + port: reuse a directory (and port) from an earlier hub (then stop() keeps the directory;
  *     call removeDir() yourself)
@@ -165,7 +165,7 @@ export async function startHub(opts = {}) {
     loa: opts.loa ?? LOAS,
     idps,
     services: (typeof opts.services === 'function' ? opts.services(port, issuer) : opts.services) ?? [],
-    ...(opts.extra || {}),
+    ...((typeof opts.extra === 'function' ? opts.extra(port, issuer) : opts.extra) || {}),
   };
   const configPath = path.join(dir, 'idhub.conf');
   await writeFile(configPath, lcFile(config), { mode: 0o600 });
