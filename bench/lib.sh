@@ -20,6 +20,11 @@ bench_cleanup() {
 		wait "$p" 2>/dev/null || true
 	done
 	BENCH_PIDS=()
+	# the two-node row's PostgreSQL cluster, if a failure left it running
+	if [ -n "${PG_BENCH_DIR:-}" ] && [ -d "$PG_BENCH_DIR" ]; then
+		sh tests/pg/cluster.sh stop "$PG_BENCH_DIR" >/dev/null 2>&1 || true
+		rm -rf "$PG_BENCH_DIR"
+	fi
 	[ -n "${BENCH_TMP:-}" ] && [ -z "${BENCH_KEEP:-}" ] && rm -rf "$BENCH_TMP"
 	return 0
 }
