@@ -97,7 +97,10 @@ static const char *service_name(hub *h, arena *a, const journey *j)
 }
 
 /* A live journey: its primary action, and "return to the service" as a POST (it spends the
- * journey, so it is a state change: never a GET link). */
+ * journey, so it is a state change: never a GET link). A refusal for want of capacity (busy, too
+ * many attempts, an IdP saturated) returns instead by a link carrying temporarily_unavailable
+ * (RFC 6749 §4.1.2.1): the journey is left as it was, and the service learns to retry, not that
+ * the citizen declined. */
 static void live_actions(hub *h, buf *b, arena *a, const journey *j, const problem_text *t)
 {
 	buf_puts(b, "<div class=\"actions\"><a class=\"button\" href=\"/login/");
@@ -105,6 +108,17 @@ static void live_actions(hub *h, buf *b, arena *a, const journey *j, const probl
 	buf_puts(b, "\">");
 	buf_html(b, T(t->retry == 1 ? "problem.try_again" : "problem.choose_another"));
 	buf_puts(b, "</a>");
+	const char *url = strcmp(t->error, "temporarily_unavailable") == 0
+	                      ? journey_error_url(h, a, j, t->error, t->description)
+	                      : NULL;
+	if (url) {
+		buf_puts(b, "<a class=\"button secondary\" href=\"");
+		buf_html(b, url);
+		buf_puts(b, "\">");
+		buf_html(b, page_fmt(a, T("problem.return_to"), service_name(h, a, j), NULL));
+		buf_puts(b, "</a></div>\n");
+		return;
+	}
 	buf_puts(b, "<form method=\"post\" action=\"/login/");
 	buf_html(b, j->token);
 	buf_puts(b, "/cancel\" novalidate><input type=\"hidden\" name=\"csrf\" value=\"");

@@ -2,7 +2,7 @@
 // the funnel figures it must produce (the metrics and the transparency report tests count them).
 import assert from 'node:assert/strict';
 import { service, LOA_SUBSTANTIAL } from './hub.mjs';
-import { Browser, login } from './browser.mjs';
+import { Browser, login, parseForms } from './browser.mjs';
 import { rpConfig, authRequest, loginAndRedeem, getCode, tokenRequest } from './rp.mjs';
 
 const cb = (id) => `http://127.0.0.1:9/${id}/cb`;
@@ -36,7 +36,11 @@ export async function runKnownJourneys(hub) {
   const ua = new Browser();
   const atPicker = await login({ authorizeUrl: (await authRequest(a, { redirectUri: cb('svc-a') })).url.href,
     browser: ua, until: 'picker' });
-  const c = await ua.get(`${hub.issuer}/login/${atPicker.journeyId}/cancel`);
+  // cancelling is a state change: the picker's POST form (a GET only goes back to the picker)
+  const pk = atPicker.steps.picker;
+  const fi = parseForms(pk.text).findIndex((f) => new URL(f.action, pk.url).pathname === `/login/${atPicker.journeyId}/cancel`);
+  assert.ok(fi >= 0, 'the picker has a cancel form');
+  const c = await ua.submitForm(pk.text, pk.url, {}, { formIndex: fi });
   assert.ok(c.status === 302 || c.status === 303, `the picker cancel returns to the service: ${c.status}`);
   assert.match(c.location, /error=access_denied/);
 
