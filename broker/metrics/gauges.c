@@ -54,20 +54,6 @@ static void key_gauges(FILE *f, keys_cache *kc)
 		keyring_unref(kr);
 }
 
-/* The namespaces' names in the series (store.h's enum; a later one is "ns<N>"). */
-static const char *const ns_names[] = {
-    [NS_JOURNEY] = "journey",   [NS_USTATE] = "ustate",
-    [NS_CODE] = "code",         [NS_REPLAY] = "replay",
-    [NS_REVOKED] = "revoked",   [NS_USERINFO] = "userinfo",
-    [NS_DEMO] = "demo",         [NS_CACHE] = "cache",
-    [NS_PAIRWISE] = "pairwise", [NS_PAIRWISE_SUB] = "pairwise_sub",
-    [NS_KEYS] = "keys",         [NS_SECRETS] = "secrets",
-    [NS_META] = "meta",         [NS_AUDIT] = "audit",
-    [NS_CLIENTS] = "clients",   [NS_IDP_STATE] = "idp_state",
-    [NS_REPORT] = "report",     [NS_SESSION] = "session",
-    [NS_REFRESH] = "refresh",   [NS_LOGOUT] = "logout",
-};
-
 static void store_gauges(FILE *f, store *st, const hub_conf *cfg)
 {
 	int64_t bytes = store_disk_bytes(st);
@@ -89,14 +75,9 @@ static void store_gauges(FILE *f, store *st, const hub_conf *cfg)
 	      f);
 	for (int ns = 0; ns < NS_COUNT; ns++) {
 		long n = store_count(st, (store_ns)ns);
-		const char *name =
-		    (size_t)ns < sizeof ns_names / sizeof ns_names[0] ? ns_names[ns] : NULL;
-		if (name)
-			fprintf(f, "idhub_store_records{namespace=\"%s\"} %ld\n", name,
-			        n < 0 ? 0 : n);
-		else
-			fprintf(f, "idhub_store_records{namespace=\"ns%d\"} %ld\n", ns,
-			        n < 0 ? 0 : n);
+		/* the store's own names: labels from a fixed list, never from requests */
+		fprintf(f, "idhub_store_records{namespace=\"%s\"} %ld\n",
+		        store_ns_name((store_ns)ns), n < 0 ? 0 : n);
 	}
 }
 

@@ -8,6 +8,7 @@
 #include "../journey/eligibility.h"
 #include "../journey/journey.h"
 #include "../pages/catalog.h"
+#include "../util/form.h"
 #include "../util/buf.h"
 #include "../util/log.h"
 #include "../metrics/metrics.h"
@@ -21,21 +22,6 @@ static const char *const single_params[] = {
     "acr_values",    "prompt",     "max_age",        "login_hint",
     "response_mode", "ui_locales", "claims",         "request",
     "request_uri",   "display",    "id_token_hint",  NULL};
-
-static int has_word(const char *list, const char *word)
-{
-	size_t wl = strlen(word);
-	for (const char *p = list; p && *p;) {
-		while (*p == ' ')
-			p++;
-		const char *e = strchr(p, ' ');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == wl && strncmp(p, word, wl) == 0)
-			return 1;
-		p += l;
-	}
-	return 0;
-}
 
 static int is_b64url_of_len(const char *s, size_t min, size_t max)
 {
@@ -55,17 +41,17 @@ static int is_b64url_of_len(const char *s, size_t min, size_t max)
  * §3.3 permits), "openid" first. NULL when openid is missing. */
 static const char *granted_scope(arena *a, const service_conf *svc, const char *scope)
 {
-	if (!has_word(scope, "openid"))
+	if (!form_has_word(scope, "openid"))
 		return NULL;
 	buf b;
 	buf_init(&b, a);
 	buf_puts(&b, "openid");
 	static const char *const known[] = {"profile", "email", "address", "phone", NULL};
 	for (int i = 0; known[i]; i++)
-		if (has_word(scope, known[i]) && service_allows_scope(svc, known[i]))
+		if (form_has_word(scope, known[i]) && service_allows_scope(svc, known[i]))
 			buf_printf(&b, " %s", known[i]);
 	/* a refresh token that outlives the hub session: only where the service may have one */
-	if (has_word(scope, "offline_access") && svc->offline_access)
+	if (form_has_word(scope, "offline_access") && svc->offline_access)
 		buf_puts(&b, " offline_access");
 	return buf_str(&b);
 }
@@ -286,7 +272,7 @@ void oidc_authorize(hub *h, http_req *r, http_resp *resp)
 	             .login_hint = form_param(p, "login_hint", NULL),
 	             .claims = claims,
 	             .required_loa = loa,
-	             .force_login = has_word(prompt, "login"),
+	             .force_login = form_has_word(prompt, "login"),
 	             .has_max_age = has_max_age,
 	             .max_age = max_age};
 	journey_binding_hash(browser, j.bh);

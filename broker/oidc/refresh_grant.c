@@ -4,30 +4,16 @@
 #include "refresh_grant.h"
 #include "mint.h"
 #include "../sessions/refresh.h"
+#include "../util/form.h"
 #include "../util/log.h"
 #include "../util/random.h"
 #include <string.h>
-
-static int has_word(const char *list, const char *word)
-{
-	size_t wl = strlen(word);
-	for (const char *p = list; p && *p;) {
-		while (*p == ' ')
-			p++;
-		const char *e = strchr(p, ' ');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == wl && strncmp(p, word, wl) == 0)
-			return 1;
-		p += l;
-	}
-	return 0;
-}
 
 int oidc_refresh_start(hub *h, arena *a, const hub_client *c, const code_record *cr,
                        const char **rt)
 {
 	*rt = NULL;
-	int offline = has_word(cr->scope, "offline_access") && c->conf->offline_access;
+	int offline = form_has_word(cr->scope, "offline_access") && c->conf->offline_access;
 	/* a code from before sessions (no sid) starts no family: nothing could end it */
 	if (!c->conf->refresh_tokens || (!offline && (!cr->sid || !cr->session_expires)))
 		return 0;
@@ -60,7 +46,7 @@ static int scope_within(const char *want, const char *have)
 	int ok = copy != NULL;
 	for (char *t = copy ? strtok_r(copy, " ", &save) : NULL; t && ok;
 	     t = strtok_r(NULL, " ", &save))
-		ok = has_word(have, t);
+		ok = form_has_word(have, t);
 	free(copy);
 	return ok;
 }

@@ -16,23 +16,9 @@
 #include "../journey/complete.h"
 #include "../journey/eligibility.h"
 #include "../sessions/session.h"
+#include "../util/form.h"
 #include "../util/log.h"
 #include <string.h>
-
-static int has_word(const char *list, const char *word)
-{
-	size_t wl = strlen(word);
-	for (const char *p = list; p && *p;) {
-		while (*p == ' ')
-			p++;
-		const char *e = strchr(p, ' ');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == wl && strncmp(p, word, wl) == 0)
-			return 1;
-		p += l;
-	}
-	return 0;
-}
 
 static int answer(hub *h, http_req *r, http_resp *resp, const journey *j, const char *error,
                   const char *why)
@@ -70,9 +56,9 @@ static int session_sub(hub *h, const service_conf *svc, const session *s, const 
 int oidc_sso(hub *h, http_req *r, http_resp *resp, const service_conf *svc, const journey *j,
              const char *prompt, const char *id_token_hint)
 {
-	int none = has_word(prompt, "none");
-	if (none && (has_word(prompt, "login") || has_word(prompt, "consent") ||
-	             has_word(prompt, "select_account")))
+	int none = form_has_word(prompt, "none");
+	if (none && (form_has_word(prompt, "login") || form_has_word(prompt, "consent") ||
+	             form_has_word(prompt, "select_account")))
 		return answer(h, r, resp, j, "invalid_request",
 		              "prompt=none may not be combined with other values");
 	session s;

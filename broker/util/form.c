@@ -129,3 +129,18 @@ const char *form_strerror(int code)
 		return "ok";
 	}
 }
+
+int form_has_word(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	for (const char *p = list; p && *p;) {
+		while (*p == ' ')
+			p++;
+		const char *e = strchr(p, ' ');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == wl && strncmp(p, word, wl) == 0)
+			return 1;
+		p += l;
+	}
+	return 0;
+}

@@ -39,4 +39,7 @@ const char *form_param(const form *f, const char *name, int *count);
 /* Human-readable text for a FORM_ code. */
 const char *form_strerror(int code);
 
+/* Whether the space-separated list (an OAuth scope, prompt or acr_values) holds word exactly. */
+int form_has_word(const char *list, const char *word);
+
 #endif
