@@ -9,61 +9,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "hub.h"
+#include "hub_fixture.h"
 #include "sessions/session.h"
-#include "util/arena.h"
-#include <ftw.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#define T0 1800000000
+#define T0 HUB_FIXTURE_T0
 #define KEY "sessionkeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-
-static int64_t fake_now = T0;
-static int64_t fake_clock(void)
-{
-	return fake_now;
-}
-
-struct fx {
-	char dir[64];
-	hub h;
-	hub_conf cfg;
-	arena *a;
-};
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-	strcpy(f->dir, "/tmp/idhub-test-session-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	char *err = NULL;
-	f->h.st = store_open(f->dir, 64, &err);
-	assert_non_null(f->h.st);
-	store_set_clock(f->h.st, fake_clock);
+	struct fx *f = hub_fixture_open("session");
 	f->cfg.session_idle_ttl = 1800;
 	f->cfg.session_max_ttl = 28800;
-	f->h.cfg = &f->cfg;
-	f->a = arena_new();
-	fake_now = T0;
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	store_close(f->h.st);
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-	arena_free(f->a);
-	free(f);
 	return 0;
 }
 
