@@ -60,7 +60,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 
-.PHONY: all run check deps unit fuzz integration browser clean format format-check bench install deb
+.PHONY: all run check deps unit fuzz integration browser clean format format-check lint bench install \
+	deb
 
 all: $(O)/idhub $(O)/idhubctl $(ADAPTER_SO)
 
@@ -162,6 +163,7 @@ fuzz-bins: $(FUZZ_BIN)
 check:
 	@deploy/install-deps.sh --with-tests
 	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory VARIANT=asan all unit-bins
 	@$(MAKE) --no-print-directory VARIANT=fuzz fuzz-bins
 	@$(MAKE) --no-print-directory all
@@ -181,6 +183,14 @@ format:
 format-check:
 	@echo "  FORMAT  $$(git ls-files '*.c' '*.h' | wc -l) files"
 	@clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h')
+
+# The code's shape: no include circle between the folders of broker/ (tools/include-graph.sh prints
+# the graph) and no function over 80 lines in broker/, idp-adapters/ and bench/
+# (tools/check-function-length.sh, with universal-ctags).
+lint:
+	@echo "  LINT    include graph, function length"
+	@tools/include-graph.sh --check
+	@tools/check-function-length.sh
 
 clean:
 	rm -rf build
