@@ -1,5 +1,5 @@
 /* router.c — maps each request path to its handler. The table is the hub's whole HTTP surface. */
-#include "hub.h"
+#include "router.h"
 #include "demo/demo.h"
 #include "http/http.h"
 #include "idp/adapters.h"

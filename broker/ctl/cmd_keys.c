@@ -1,7 +1,7 @@
 /* cmd_keys.c — idhubctl keys: list, generate, rotate (and emergency revoke), retire, purge,
  * export-public. */
 #include "ctl.h"
-#include "hub.h"
+#include "hub/hub.h"
 #include "keys/lifecycle.h"
 #include <getopt.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * signs a citizen in with the service "demo" from the config and shows the verified claims. */
 #ifndef IDHUB_DEMO_H
 #define IDHUB_DEMO_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../http/http.h"
 
 void demo_route(hub *h, http_req *r, http_resp *resp);

@@ -1,7 +1,7 @@
 /* demo_int.h — shared inside broker/demo/ only: the demo services and their helpers. */
 #ifndef IDHUB_DEMO_INT_H
 #define IDHUB_DEMO_INT_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../http/http.h"
 #include <jansson.h>
 

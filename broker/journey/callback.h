@@ -1,7 +1,7 @@
 /* callback.h — /callback/<idp>, the return from an upstream IdP. */
 #ifndef IDHUB_CALLBACK_H
 #define IDHUB_CALLBACK_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../http/http.h"
 
 /* The request as adapters see it: parameters (query then body), headers. */

@@ -3,7 +3,7 @@
  * applied them. */
 #ifndef IDHUB_ELIGIBILITY_H
 #define IDHUB_ELIGIBILITY_H
-#include "../hub.h"
+#include "../hub/hub.h"
 
 /* 1 when idp may be offered to svc at required_loa now (config, operator switches in the store,
  * availability window). */

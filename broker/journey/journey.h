@@ -20,7 +20,7 @@
  */
 #ifndef IDHUB_JOURNEY_H
 #define IDHUB_JOURNEY_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../http/http.h"
 #include <stdint.h>
 

@@ -3,7 +3,7 @@
  * the last unclean start, and (access_token_revoked) not revoked. */
 #ifndef IDHUB_OIDC_ACCESS_H
 #define IDHUB_OIDC_ACCESS_H
-#include "../hub.h"
+#include "../hub/hub.h"
 
 #define ACCESS_TOKEN_MAX 4096
 

@@ -8,7 +8,7 @@
  * Essential and voluntary claims are treated alike: a claim the hub does not have is left out. */
 #ifndef IDHUB_OIDC_CLAIMS_H
 #define IDHUB_OIDC_CLAIMS_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../util/arena.h"
 #include <idhub/adapter.h>
 #include <jansson.h>

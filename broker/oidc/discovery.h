@@ -2,7 +2,7 @@
  */
 #ifndef IDHUB_DISCOVERY_H
 #define IDHUB_DISCOVERY_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../http/http.h"
 
 /* Builds the metadata document from the config (malloc'd JSON; free()). */

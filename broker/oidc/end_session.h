@@ -1,7 +1,7 @@
 /* end_session.h — RP-Initiated Logout 1.0 at /logout (the end_session_endpoint). */
 #ifndef IDHUB_OIDC_END_SESSION_H
 #define IDHUB_OIDC_END_SESSION_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../http/http.h"
 
 /* GET or POST /logout */

@@ -2,7 +2,7 @@
  * (authorize, OIDC Core §3.1.2.1) and at end_session (RP-Initiated Logout 1.0 §2). */
 #ifndef IDHUB_OIDC_HINT_H
 #define IDHUB_OIDC_HINT_H
-#include "../hub.h"
+#include "../hub/hub.h"
 
 typedef struct id_hint {
 	const char *sub, *sid; /* sid may be NULL */

@@ -2,7 +2,7 @@
  * with introspection = true. */
 #ifndef IDHUB_OIDC_INTROSPECT_H
 #define IDHUB_OIDC_INTROSPECT_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../http/http.h"
 
 /* POST /introspect */

@@ -3,7 +3,7 @@
  * and userinfo endpoints, and HTML error pages where no redirect URI can be trusted. */
 #ifndef IDHUB_OIDC_RESPOND_H
 #define IDHUB_OIDC_RESPOND_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../http/http.h"
 
 /* 303 to redirect_uri with error, error_description, state (when non-NULL) and iss. */

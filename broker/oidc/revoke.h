@@ -2,7 +2,7 @@
  * whole family) and access tokens. */
 #ifndef IDHUB_OIDC_REVOKE_H
 #define IDHUB_OIDC_REVOKE_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../http/http.h"
 
 /* POST /revoke */

@@ -10,7 +10,7 @@
  * restart (clean or not) resumes pending deliveries. */
 #ifndef IDHUB_SESSIONS_BACKCHANNEL_H
 #define IDHUB_SESSIONS_BACKCHANNEL_H
-#include "../hub.h"
+#include "../hub/hub.h"
 
 #define BACKCHANNEL_KEEP (7 * 86400) /* finished deliveries stay listed this long */
 

@@ -3,7 +3,7 @@
  * to /session/end carrying the session's CSRF token). */
 #ifndef IDHUB_SESSIONS_PAGE_H
 #define IDHUB_SESSIONS_PAGE_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../http/http.h"
 
 /* GET /session */

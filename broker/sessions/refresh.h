@@ -14,7 +14,7 @@
  * auth_time are fixed at the family's start: a refresh never raises the level. */
 #ifndef IDHUB_SESSIONS_REFRESH_H
 #define IDHUB_SESSIONS_REFRESH_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include <jansson.h>
 
 enum { REFRESH_INVALID = -10, REFRESH_REUSED = -11 };

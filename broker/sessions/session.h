@@ -30,7 +30,7 @@
  */
 #ifndef IDHUB_SESSION_H
 #define IDHUB_SESSION_H
-#include "../hub.h"
+#include "../hub/hub.h"
 #include "../http/http.h"
 #include <idhub/adapter.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * hub_conf fields it needs in its setup after hub_fixture_open. Include after cmocka.h. */
 #ifndef IDHUB_TEST_HUB_FIXTURE_H
 #define IDHUB_TEST_HUB_FIXTURE_H
-#include "hub.h"
+#include "hub/hub.h"
 #include "util/arena.h"
 #include <ftw.h>
 #include <stdio.h>

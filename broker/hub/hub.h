@@ -1,16 +1,19 @@
 /* hub.h — the daemon's shared context: the config snapshot, the store, the keys, the loaded IdP
  * adapters and per-service data derived from the config at start. Read-only after hub_open, except
- * through the thread-safe objects it points to (store, keys cache). */
+ * through the thread-safe objects it points to (store, keys cache). It sits below every part it
+ * serves (oidc, journey, sessions, demo) and includes none of them: what those parts add at start
+ * (the journey's seal key, the discovery document, the back-channel worker) is composed in
+ * daemon.c. */
 #ifndef IDHUB_HUB_H
 #define IDHUB_HUB_H
-#include "config/config.h"
-#include "idp/adapters.h"
-#include "util/arena.h"
-#include "keys/audit_heads.h"
-#include "keys/keys.h"
-#include "keys/schedule.h"
-#include "pairwise/pairwise.h"
-#include "store/store.h"
+#include "../config/config.h"
+#include "../idp/adapters.h"
+#include "../util/arena.h"
+#include "../keys/audit_heads.h"
+#include "../keys/keys.h"
+#include "../keys/schedule.h"
+#include "../pairwise/pairwise.h"
+#include "../store/store.h"
 #include <idhub/adapter.h>
 #include <jansson.h>
 
@@ -24,19 +27,20 @@ typedef struct hub {
 	store *st;
 	keys_cache *keys;
 	pairwise_ctx pw;
-	unsigned char seal_key[32]; /* seals journey tokens (journey.h) */
-	char run_id[23];            /* random per start: marks the tokens this run sealed */
-	idp_host idp;               /* the adapter host (idp/adapters.h) */
-	hub_idp *idps;              /* = idp.idps, the configured IdPs (read-only after hub_open) */
+	unsigned char
+	    seal_key[32]; /* seals journey tokens (journey.h); set by journey_init_secret */
+	char run_id[23];  /* random per start: marks the tokens this run sealed */
+	idp_host idp;     /* the adapter host (idp/adapters.h) */
+	hub_idp *idps;    /* = idp.idps, the configured IdPs (read-only after hub_open) */
 	size_t nidps;
 	hub_client *clients;
 	size_t nclients;
 	char *token_endpoint; /* issuer + "/token", for client-assertion audiences */
 	char *userinfo_endpoint;
-	char *discovery_json;
+	char *discovery_json;    /* set by daemon_open (oidc/discovery.h) */
 	keys_schedule *rotation; /* automatic key rotation, when hub.key_rotation_days is set */
 	struct backchannel
-	    *backchannel;   /* the back-channel logout worker (sessions/backchannel.h) */
+	    *backchannel; /* the back-channel logout worker (sessions/backchannel.h), daemon.c's */
 	audit_heads *audit; /* signed audit tree heads and retention (audit_heads.h) */
 } hub;
 
@@ -54,17 +58,5 @@ const hub_idp *hub_find_idp(const hub *h, const char *id);
  * allocated on a). NULL when unknown. */
 const hub_client *hub_find_client(const hub *h, arena *a, const char *client_id);
 const service_conf *hub_service(const hub *h, arena *a, const char *client_id);
-
-/* The request router: dispatches every HTTP request (see router.c for the table). */
-struct http_req;
-struct http_resp;
-void hub_route(hub *h, struct http_req *r, struct http_resp *resp);
-/* Whether r's handler may wait on an upstream IdP (its adapter has IDHUB_ADAPTER_NETWORK):
- * the picker's POST, the callback and the adapter's own pages (/idp/<id>/...) of such an IdP. Such
- * a request also takes a place in the IdP's concurrency gate (idp.max_concurrent), which hub_route
- * gives back; when the IdP has none left, this returns 0 and hub_route answers 503 at once
- * (r->route_note carries the outcome). Sign-outs (/logout, /session/end), which may call an
- * adapter's logout hook, also run on the pool, without a gate place. */
-int hub_route_blocks(hub *h, struct http_req *r);
 
 #endif

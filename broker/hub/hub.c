@@ -1,15 +1,12 @@
-/* hub.c — opening and closing the daemon's shared context (see hub.h). */
+/* hub.c — opening and closing the daemon's shared context (see hub.h): the state directory, the
+ * store, the keys, the pairwise secrets, the services' keys and inline JWKS, the adapters, and the
+ * threads that keep keys and audit heads current. */
 #include "hub.h"
-#include "audit/audit.h"
-#include "clients/clients.h"
-#include "http/csp.h"
-#include "idp/adapters.h"
-#include "journey/journey.h"
-#include "idp/services.h"
-#include "oidc/discovery.h"
-#include "pages/pages.h"
-#include "sessions/backchannel.h"
-#include "util/log.h"
+#include "../audit/audit.h"
+#include "../clients/clients.h"
+#include "../idp/adapters.h"
+#include "../idp/services.h"
+#include "../util/log.h"
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -146,7 +143,7 @@ hub *hub_open(hub_conf *cfg, char **err)
 	h->keys = keys_cache_new(h->st, err);
 	if (!h->keys)
 		goto fail;
-	if (pairwise_init(&h->pw, h->st, err) || journey_init_secret(h, err))
+	if (pairwise_init(&h->pw, h->st, err))
 		goto fail;
 	h->idp = (idp_host){.cfg = cfg, .st = h->st, .keys = h->keys};
 	if (services_init(&h->idp)) {
@@ -158,9 +155,6 @@ hub *hub_open(hub_conf *cfg, char **err)
 	h->nidps = h->idp.nidps;
 	if (loaded)
 		goto fail;
-	h->discovery_json = oidc_discovery_json(h);
-	csp_init(!cfg->secure_cookies);
-	pages_init(cfg);
 	/* Pairwise records are group-committed (batched in one synced transaction every 10 ms, so
 	 * an operator's look-up right after a first login finds the record): a
 	 * sub is a keyed hash of durable secrets, so one lost in an OS crash is derived again
@@ -170,9 +164,6 @@ hub *hub_open(hub_conf *cfg, char **err)
 		log_warn("store: group commit unavailable; every pairwise record is fsync'd");
 	keys_policy kp = hub_keys_policy(cfg);
 	h->rotation = keys_schedule_start(h->st, &kp, cfg->key_rotation_days, 3600);
-	h->backchannel = backchannel_start(h);
-	if (!h->backchannel)
-		log_warn("logout: cannot start the back-channel worker; logouts stay queued");
 	h->audit = audit_heads_start(h->st, h->keys, cfg->issuer, cfg->audit_tree_head_interval,
 	                             cfg->audit_retention_days);
 	if (!h->audit)
@@ -194,8 +185,6 @@ void hub_close(hub *h)
 		return;
 	keys_schedule_stop(h->rotation);
 	audit_heads_stop(h->audit);
-	backchannel_stop(h->backchannel);
-	h->backchannel = NULL;
 	adapters_unload(&h->idp);
 	h->idps = NULL;
 	h->nidps = 0;
