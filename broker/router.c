@@ -4,6 +4,7 @@
 #include "http/http.h"
 #include "idp/adapters.h"
 #include "journey/callback.h"
+#include "oidc/complete.h"
 #include "journey/picker.h"
 #include "oidc/authorize.h"
 #include "oidc/discovery.h"
@@ -183,11 +184,11 @@ static void dispatch(hub *h, http_req *r, http_resp *resp)
 		if (!*rest)
 			journey_picker(h, r, resp, id);
 		else if (strcmp(rest, "/cancel") == 0)
-			journey_cancel(h, r, resp, id);
+			oidc_cancel(h, r, resp, id);
 		else
 			not_found(r, resp);
 	} else if ((id = segment(r, p, "/callback/", NULL))) {
-		journey_callback(h, r, resp, id);
+		oidc_callback(h, r, resp, id);
 	} else if ((id = segment(r, p, "/idp/", &rest))) {
 		adapter_route(h, r, resp, id, rest);
 	} else if (strcmp(p, "/assets/idhub.css") == 0) {

@@ -3,11 +3,9 @@
  * POST dropped the SameSite=Lax cookie), consumes the upstream state (single use), and asks the
  * adapter to verify the response. */
 #include "callback.h"
-#include "complete.h"
 #include "journey.h"
 #include "picker.h"
 #include "problem.h"
-#include "../oidc/respond.h"
 #include "../pages/pages.h"
 #include "../util/log.h"
 #include "../metrics/metrics.h"
@@ -82,114 +80,149 @@ static int fresh_enough(hub *h, const journey *j, const idhub_identity *id)
 	return 1;
 }
 
-void journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
+/* The journey named by the callback's state parameter, checked to be bound to this browser, its
+ * upstream state spent (single use). 0, or -1 after answering resp. */
+static int callback_journey(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, journey *j)
 {
-	const hub_idp *idp = hub_find_idp(h, idp_id);
-	if (!idp || !idp->ops) {
-		oidc_error_page(r, resp, 404, T("error.not_found.heading"),
-		                T("error.not_found.message"), NULL);
-		return;
-	}
-	if (r->query_error || r->body_error) {
-		oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
-		                T("callback.unreadable.heading"), T("callback.unreadable.message"),
-		                NULL);
-		return;
-	}
 	const form *f = strcmp(r->method, "POST") == 0 ? &r->body : &r->query;
 	int n;
 	const char *rid = form_get(f, idp->ops->state_param, &n);
 	if (!rid || n != 1 || strlen(rid) != 43) {
 		journey_gone_page(h, r, resp, NULL);
-		return;
+		return -1;
 	}
 	void *jid;
 	size_t jlen;
 	if (store_get(h->st, NS_USTATE, rid, strlen(rid), &jid, &jlen, NULL)) {
 		/* unknown, expired or already used: a replayed callback lands here */
-		journey j = {.gone = JOURNEY_GONE_FINISHED};
-		journey_gone_page(h, r, resp, &j);
-		return;
+		journey gone = {.gone = JOURNEY_GONE_FINISHED};
+		journey_gone_page(h, r, resp, &gone);
+		return -1;
 	}
-	journey j;
-	int rc = journey_load_key(h, r->a, jid, &j);
+	int rc = journey_load_key(h, r->a, jid, j);
 	free(jid);
 	if (rc == 0) {
-		pages_adopt_lang(r, j.lang);
-		pages_toggle_to(r, arena_printf(r->a, "/login/%s", j.token));
+		pages_adopt_lang(r, j->lang);
+		pages_toggle_to(r, arena_printf(r->a, "/login/%s", j->token));
 	}
-	if (rc || !j.idp || strcmp(j.idp, idp->conf->id) != 0 ||
-	    !journey_token_eq(j.request_id, rid)) {
-		journey_gone_page(h, r, resp, rc ? &j : NULL);
-		return;
+	if (rc || !j->idp || strcmp(j->idp, idp->conf->id) != 0 ||
+	    !journey_token_eq(j->request_id, rid)) {
+		journey_gone_page(h, r, resp, rc ? j : NULL);
+		return -1;
 	}
-	if (!journey_bound(h, &j, r)) {
+	if (!journey_bound(h, j, r)) {
 		if (strcmp(r->method, "POST") == 0 && !http_cookie(r, journey_cookie_name(h)) &&
 		    !form_get(&r->body, "idhub_repost", NULL)) {
 			/* A cross-site POST (SAML HTTP-POST binding) does not carry our
 			 * SameSite=Lax cookie. Re-post the same fields from our own origin: a
 			 * same-site POST does. */
 			repost_page(h, r, resp);
-			return;
+			return -1;
 		}
-		journey_other_browser_page(h, r, resp, &j);
-		return;
+		journey_other_browser_page(h, r, resp, j);
+		return -1;
 	}
 	/* single use: a second callback with this state finds nothing */
 	void *taken;
 	size_t tlen;
 	if (store_take(h->st, NS_USTATE, rid, strlen(rid), &taken, &tlen)) {
-		j.gone = JOURNEY_GONE_FINISHED;
-		journey_gone_page(h, r, resp, &j);
-		return;
+		j->gone = JOURNEY_GONE_FINISHED;
+		journey_gone_page(h, r, resp, j);
+		return -1;
 	}
 	free(taken);
-	metrics_journey_step(j.idp, j.client_id, MX_STEP_IDP_RETURNED);
+	return 0;
+}
 
+/* Asks the adapter to verify the IdP's answer to journey j. 0 with *id, or -1 after answering resp
+ * with the refusal's page. */
+static int finish(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, journey *j,
+                  idhub_identity *id)
+{
 	idhub_http_request areq;
 	journey_adapter_request(r, &areq);
-	idhub_login_request lr = {.request_id = j.request_id,
-	                          .nonce = j.upstream_nonce,
-	                          .verifier = j.upstream_verifier,
+	idhub_login_request lr = {.request_id = j->request_id,
+	                          .nonce = j->upstream_nonce,
+	                          .verifier = j->upstream_verifier,
 	                          .callback_url = idp->callback_url,
-	                          .min_loa = j.required_loa,
-	                          .started_at = j.upstream_started};
-	journey_login_flags(&j, &lr);
-	journey_login_claims(h, r->a, &j, &lr);
-	idhub_identity id = {0};
+	                          .min_loa = j->required_loa,
+	                          .started_at = j->upstream_started};
+	journey_login_flags(j, &lr);
+	journey_login_claims(h, r->a, j, &lr);
 	idhub_error err = {0};
 	int64_t t0 = metrics_clock_ns();
-	int failed = idp->ops->finish(idp->ctx, (idhub_arena *)r->a, &areq, &lr, &id, &err) != 0;
+	int failed = idp->ops->finish(idp->ctx, (idhub_arena *)r->a, &areq, &lr, id, &err) != 0;
 	metrics_idp_call(idp->conf->id, t0, failed && err.status != IDHUB_ERR_ACCESS_DENIED);
-	if (failed) {
-		if (err.status == IDHUB_OK)
-			err.status = IDHUB_ERR_INVALID;
-		metrics_journey_failed(j.idp, j.client_id, metrics_fail_of_status(err.status));
-		metrics_idp_refused(j.idp, err.check);
-		log_info("journey: %s refused: %s", idp->conf->id, err.message);
-		journey_problem_page(
-		    h, r, resp, refusal_problem(err.status), &j, 1,
-		    page_lang_pick(idp->conf->display_name, idp->conf->display_name_cy));
-		if (err.status == IDHUB_ERR_UNAVAILABLE)
-			resp->status = 502;
-		return;
+	if (!failed)
+		return 0;
+	if (err.status == IDHUB_OK)
+		err.status = IDHUB_ERR_INVALID;
+	metrics_journey_failed(j->idp, j->client_id, metrics_fail_of_status(err.status));
+	metrics_idp_refused(j->idp, err.check);
+	log_info("journey: %s refused: %s", idp->conf->id, err.message);
+	journey_problem_page(h, r, resp, refusal_problem(err.status), j, 1,
+	                     page_lang_pick(idp->conf->display_name, idp->conf->display_name_cy));
+	if (err.status == IDHUB_ERR_UNAVAILABLE)
+		resp->status = 502;
+	return -1;
+}
+
+/* The hub's own checks of a verified identity: a subject, recent enough, at the level required.
+ * 0, or -1 after answering resp. */
+static int acceptable(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, const journey *j,
+                      const idhub_identity *id)
+{
+	journey_problem p;
+	if (!id->subject || !*id->subject) {
+		metrics_journey_failed(j->idp, j->client_id, MX_FAIL_INVALID);
+		p = JP_REFUSED;
+	} else if (!fresh_enough(h, j, id)) {
+		metrics_journey_failed(j->idp, j->client_id, MX_FAIL_INVALID);
+		p = JP_STALE;
+	} else if (id->loa < j->required_loa) {
+		log_info("journey: %s asserted level %d, %d required", idp->conf->id, id->loa,
+		         j->required_loa);
+		metrics_journey_failed(j->idp, j->client_id, MX_FAIL_LOA);
+		p = JP_LOA;
+	} else {
+		return 0;
 	}
-	if (!id.subject || !*id.subject) {
-		metrics_journey_failed(j.idp, j.client_id, MX_FAIL_INVALID);
-		journey_problem_page(h, r, resp, JP_REFUSED, &j, 1, NULL);
-		return;
+	journey_problem_page(h, r, resp, p, j, 1, NULL);
+	return -1;
+}
+
+int journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id, journey_outcome *out)
+{
+	memset(out, 0, sizeof *out);
+	const hub_idp *idp = hub_find_idp(h, idp_id);
+	if (!idp || !idp->ops) {
+		journey_error_page(r, resp, 404, T("error.not_found.heading"),
+		                   T("error.not_found.message"), NULL);
+		return 0;
 	}
-	if (!fresh_enough(h, &j, &id)) {
-		metrics_journey_failed(j.idp, j.client_id, MX_FAIL_INVALID);
-		journey_problem_page(h, r, resp, JP_STALE, &j, 1, NULL);
-		return;
+	if (r->query_error || r->body_error) {
+		journey_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
+		                   T("callback.unreadable.heading"),
+		                   T("callback.unreadable.message"), NULL);
+		return 0;
 	}
-	if (id.loa < j.required_loa) {
-		log_info("journey: %s asserted level %d, %d required", idp->conf->id, id.loa,
-		         j.required_loa);
-		metrics_journey_failed(j.idp, j.client_id, MX_FAIL_LOA);
-		journey_problem_page(h, r, resp, JP_LOA, &j, 1, NULL);
-		return;
+	journey *j = &out->j;
+	if (callback_journey(h, r, resp, idp, j))
+		return 0;
+	metrics_journey_step(j->idp, j->client_id, MX_STEP_IDP_RETURNED);
+	if (finish(h, r, resp, idp, j, &out->id) || acceptable(h, r, resp, idp, j, &out->id))
+		return 0;
+	/* the outcome: the pairwise sub for the service's sector, and the level the IdP may assert
+	 */
+	const service_conf *svc = hub_service(h, r->a, j->client_id);
+	if (!svc || pairwise_sub(&h->pw, h->st, svc->sector, idp->conf->id, out->id.subject,
+	                         hub_now(h), out->sub)) {
+		log_err("journey: cannot record the pairwise subject");
+		journey_error_page(r, resp, 503, T("error.unavailable.heading"),
+		                   T("error.unavailable.message"), NULL);
+		return 0;
 	}
-	journey_complete(h, r, resp, &j, idp, &id);
+	out->idp = idp;
+	out->loa = out->id.loa < idp->conf->max_loa ? out->id.loa : idp->conf->max_loa;
+	return 1;
 }

@@ -2,7 +2,7 @@
  * picked, spent markers, and the binding to the browser (see journey.h). */
 #include "journey.h"
 #include "../audit/audit.h"
-#include "../oidc/claims.h"
+#include "../claims/claims.h"
 #include "../pages/catalog.h"
 #include "../util/b64url.h"
 #include "../util/log.h"

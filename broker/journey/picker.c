@@ -5,7 +5,6 @@
 #include "problem.h"
 #include "eligibility.h"
 #include "journey.h"
-#include "../oidc/respond.h"
 #include "../pages/pages.h"
 #include "../util/buf.h"
 #include "../util/log.h"
@@ -117,8 +116,8 @@ static int load_bound(hub *h, http_req *r, http_resp *resp, const char *id, jour
 		return -1;
 	}
 	if (rc) {
-		oidc_error_page(r, resp, 503, T("error.unavailable.heading"),
-		                T("error.unavailable.message"), NULL);
+		journey_error_page(r, resp, 503, T("error.unavailable.heading"),
+		                   T("error.unavailable.message"), NULL);
 		return -1;
 	}
 	if (!journey_bound(h, j, r)) {
@@ -132,8 +131,8 @@ static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, con
 {
 	char *rid = arena_alloc(r->a, 44), *un = arena_alloc(r->a, 44), *uv = arena_alloc(r->a, 44);
 	if (random_token(rid) || random_token(un) || random_token(uv)) {
-		oidc_error_page(r, resp, 503, T("error.unavailable.heading"),
-		                T("error.unavailable.message"), NULL);
+		journey_error_page(r, resp, 503, T("error.unavailable.heading"),
+		                   T("error.unavailable.message"), NULL);
 		return;
 	}
 	j->idp = idp->conf->id;
@@ -211,16 +210,16 @@ void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id)
 		return;
 	}
 	if (r->body_error) {
-		oidc_error_page(r, resp, 400, T("error.form_unreadable.heading"),
-		                T("error.form_unreadable.message"), NULL);
+		journey_error_page(r, resp, 400, T("error.form_unreadable.heading"),
+		                   T("error.form_unreadable.message"), NULL);
 		return;
 	}
 	int n;
 	const char *csrf = form_get(&r->body, "csrf", &n);
 	if (n != 1 || !journey_token_eq(csrf, j.csrf)) {
 		/* a form not served by us for this journey: possibly cross-site request forgery */
-		oidc_error_page(r, resp, 400, T("error.form_expired.heading"),
-		                T("error.form_expired.message"), NULL);
+		journey_error_page(r, resp, 400, T("error.form_expired.heading"),
+		                   T("error.form_expired.message"), NULL);
 		return;
 	}
 	const char *choice = form_get(&r->body, "idp", &n);
@@ -242,39 +241,41 @@ void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id)
 	start_upstream(h, r, resp, &j, idp);
 }
 
-void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id)
+int journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id, journey_outcome *out)
 {
-	journey j;
-	if (load_bound(h, r, resp, id, &j))
-		return;
+	memset(out, 0, sizeof *out);
+	journey *j = &out->j;
+	if (load_bound(h, r, resp, id, j))
+		return 0;
 	if (strcmp(r->method, "POST") != 0) {
 		/* cancelling changes state: only by the pages' POST forms; a GET goes back to the
 		 * picker */
-		http_redirect(resp, arena_printf(r->a, "/login/%s", j.token));
-		return;
+		http_redirect(resp, arena_printf(r->a, "/login/%s", j->token));
+		return 0;
 	}
 	int n;
 	const char *csrf = r->body_error ? NULL : form_get(&r->body, "csrf", &n);
-	if (!csrf || n != 1 || !journey_token_eq(csrf, j.csrf)) {
-		oidc_error_page(r, resp, 400, T("error.form_expired.heading"),
-		                T("error.form_expired.message"), NULL);
-		return;
+	if (!csrf || n != 1 || !journey_token_eq(csrf, j->csrf)) {
+		journey_error_page(r, resp, 400, T("error.form_expired.heading"),
+		                   T("error.form_expired.message"), NULL);
+		return 0;
 	}
 	store_batch *b = store_batch_new();
-	journey_spend(h, b, &j); /* the authorization request cannot be resumed after this */
+	journey_spend(h, b, j); /* the authorization request cannot be resumed after this */
 	int rc = store_batch_commit(h->st, b);
 	if (rc == STORE_EXISTS) {
 		/* a code was issued (or a cancel won) meanwhile: nothing left to cancel */
-		j.gone = JOURNEY_GONE_FINISHED;
-		journey_gone_page(h, r, resp, &j);
-		return;
+		j->gone = JOURNEY_GONE_FINISHED;
+		journey_gone_page(h, r, resp, j);
+		return 0;
 	}
 	if (rc) {
-		oidc_error_page(r, resp, 503, T("error.unavailable.heading"),
-		                T("error.unavailable.message"), NULL);
-		return;
+		journey_error_page(r, resp, 503, T("error.unavailable.heading"),
+		                   T("error.unavailable.message"), NULL);
+		return 0;
 	}
-	metrics_journey_failed(j.idp, j.client_id, MX_FAIL_CANCELLED);
-	oidc_redirect_error(h, r, resp, j.redirect_uri, "access_denied",
-	                    "the citizen cancelled the sign-in", j.state);
+	metrics_journey_failed(j->idp, j->client_id, MX_FAIL_CANCELLED);
+	out->error = "access_denied";
+	out->description = "the citizen cancelled the sign-in";
+	return 1;
 }

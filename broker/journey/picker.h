@@ -2,12 +2,14 @@
  */
 #ifndef IDHUB_PICKER_H
 #define IDHUB_PICKER_H
-#include "journey.h"
+#include "outcome.h"
 
 /* GET shows the picker, POST takes the choice and starts the adapter (/login/<id>). */
 void journey_picker(hub *h, http_req *r, http_resp *resp, const char *id);
-/* /login/<id>/cancel (POST, CSRF-checked): back to the service with access_denied. */
-void journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id);
+/* /login/<id>/cancel (POST, CSRF-checked): spends the journey. Returns 1 with out->j and
+ * out->error (access_denied) for the caller to send back to the service (oidc/complete.h); 0 when
+ * it answered resp itself (a page, or back to the picker for a GET). */
+int journey_cancel(hub *h, http_req *r, http_resp *resp, const char *id, journey_outcome *out);
 /* 503 for a login at an IdP that has max_concurrent calls under way: "not available just now",
  * with "choose another way" back to the picker of journey id (NULL: from a callback, where the
  * journey is not known yet). */

@@ -1,6 +1,5 @@
 /* problem.c — the journey's error pages, one wording each, and their way forward (problem.h). */
 #include "problem.h"
-#include "../oidc/respond.h"
 #include "../pages/pages.h"
 #include "../util/buf.h"
 #include <string.h>
@@ -156,5 +155,11 @@ void journey_problem_page(hub *h, http_req *r, http_resp *resp, journey_problem 
 		heading = page_fmt(r->a, heading, idp_name ? idp_name : T("problem.the_idp"), NULL);
 	if (t->retry == 1 || p == JP_IDP_UNAVAILABLE)
 		http_add_header(resp, "Retry-After", "60");
-	oidc_error_page(r, resp, t->status, heading, T(t->message), buf_str(&b));
+	journey_error_page(r, resp, t->status, heading, T(t->message), buf_str(&b));
+}
+
+void journey_error_page(http_req *r, http_resp *resp, int status, const char *heading,
+                        const char *message, const char *actions_html)
+{
+	http_html(resp, status, page_error(r->a, heading, message, actions_html));
 }

@@ -33,4 +33,8 @@ journey_problem journey_gone_problem(const journey *j);
  * still registers that redirect_uri; else NULL. */
 const char *journey_error_url(hub *h, arena *a, const journey *j, const char *error,
                               const char *description);
+/* An HTML error page (status, heading, message, optional safe HTML actions): the same page as
+ * oidc_error_page, for the journey's own requests. */
+void journey_error_page(http_req *r, http_resp *resp, int status, const char *heading,
+                        const char *message, const char *actions_html);
 #endif

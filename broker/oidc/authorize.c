@@ -2,7 +2,7 @@
  * OIDC Core §3.1.2, PKCE RFC 7636) and starts a journey. Until client_id and redirect_uri are
  * trusted, every error is a page; after that, an OAuth error redirect with state and iss. */
 #include "authorize.h"
-#include "claims.h"
+#include "../claims/claims.h"
 #include "respond.h"
 #include "sso.h"
 #include "../journey/eligibility.h"

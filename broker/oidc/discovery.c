@@ -2,7 +2,7 @@
  * discovery.h). Both are public and cacheable; the JWKS max-age is the hub.jwks_max_age the key
  * lifecycle is planned around. */
 #include "discovery.h"
-#include "claims.h"
+#include "../claims/claims.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -13,7 +13,7 @@
 #include "sso.h"
 #include "hint.h"
 #include "respond.h"
-#include "../journey/complete.h"
+#include "complete.h"
 #include "../journey/eligibility.h"
 #include "../sessions/session.h"
 #include "../util/form.h"
@@ -90,6 +90,6 @@ int oidc_sso(hub *h, http_req *r, http_resp *resp, const service_conf *svc, cons
 	if (!have_sub && session_sub(h, svc, &s, &id, sub) != 0)
 		return answer(h, r, resp, j, "temporarily_unavailable",
 		              "the hub cannot sign in now");
-	journey_complete_sso(h, r, resp, j, &s, &id, sub);
+	oidc_complete_sso(h, r, resp, j, &s, &id, sub);
 	return 1;
 }

@@ -5,7 +5,7 @@
  * request is then released against a fixed identity for a service allowed only "profile": nothing
  * outside that scope may come out. abort() on any violation.
  */
-#include "oidc/claims.h"
+#include "claims/claims.h"
 #include "util/arena.h"
 #include <stdint.h>
 #include <stdio.h>

@@ -1,13 +1,15 @@
-/* claims.h — the identity claims the hub releases to a service (OIDC Core §5): which standard claim
- * each scope covers (§5.4), the claims request parameter (§5.5) reduced to the claim names the hub
- * knows, what each kind of IdP adapter can assert (for discovery), and the release rule.
+/* claims.h — the identity claims the hub releases to a service (OIDC Core §5), shared by the
+ * OpenID Provider (the claims parameter at /authorize, the release when a code is minted,
+ * discovery) and the journey (what an adapter asks its IdP for): which standard claim each scope
+ * covers (§5.4), the claims request parameter (§5.5) reduced to the claim names the hub knows, what
+ * each kind of IdP adapter can assert (for discovery), and the release rule.
  *
  * Release rule: a claim reaches a service only when (1) one of the scopes the service is allowed
  * covers it, (2) the IdP asserted it in this login, and (3) the request asked for it, by a granted
  * scope or by name in the claims parameter (for the ID token, the userinfo answer, or both).
  * Essential and voluntary claims are treated alike: a claim the hub does not have is left out. */
-#ifndef IDHUB_OIDC_CLAIMS_H
-#define IDHUB_OIDC_CLAIMS_H
+#ifndef IDHUB_CLAIMS_H
+#define IDHUB_CLAIMS_H
 #include "../hub/hub.h"
 #include "../util/arena.h"
 #include <idhub/adapter.h>

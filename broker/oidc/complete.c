@@ -1,12 +1,14 @@
-/* complete.c — issues the authorization code (see complete.h). The code record holds what the token
- * endpoint needs and the claims released (oidc/claims.h); the journey is spent and the session
- * written in the same transaction, so personal attributes live only until the code is redeemed or
- * expires, and in the session's vault (sessions/session.h) until it ends. */
+/* complete.c — the OpenID Provider's end of a journey (see complete.h): the /callback and cancel
+ * routes, which act on the journey's outcome, and the authorization code. The code record holds
+ * what the token endpoint needs and the claims released (oidc/claims.h); the journey is spent and
+ * the session written in the same transaction, so personal attributes live only until the code is
+ * redeemed or expires, and in the session's vault (sessions/session.h) until it ends. */
 #include "complete.h"
-#include "picker.h"
-#include "../oidc/claims.h"
-#include "../oidc/code.h"
-#include "../oidc/respond.h"
+#include "code.h"
+#include "respond.h"
+#include "../claims/claims.h"
+#include "../journey/callback.h"
+#include "../journey/picker.h"
 #include "../pages/pages.h"
 #include "../util/log.h"
 #include "../util/random.h"
@@ -85,32 +87,37 @@ static void issue(hub *h, http_req *r, http_resp *resp, const journey *j, sessio
 	oidc_redirect_code(h, r, resp, j->redirect_uri, code, j->state);
 }
 
-void journey_complete(hub *h, http_req *r, http_resp *resp, const journey *j, const hub_idp *idp,
-                      const idhub_identity *id)
+/* After an upstream login: begins the hub session (sessions/session.h) and issues the code. */
+static void complete(hub *h, http_req *r, http_resp *resp, journey_outcome *o)
 {
-	const service_conf *svc = hub_service(h, r->a, j->client_id);
-	char sub[44];
-	int64_t now = hub_now(h);
-	if (!svc ||
-	    pairwise_sub(&h->pw, h->st, svc->sector, idp->conf->id, id->subject, now, sub)) {
-		log_err("journey: cannot record the pairwise subject");
-		unavailable(r, resp);
-		return;
-	}
-	int loa = id->loa < idp->conf->max_loa ? id->loa : idp->conf->max_loa;
 	session s, ended;
-	if (session_begin(h, r, resp, idp->conf->id, id, loa, &s, &ended)) {
+	if (session_begin(h, r, resp, o->idp->conf->id, &o->id, o->loa, &s, &ended)) {
 		unavailable(r, resp);
 		return;
 	}
-	issue(h, r, resp, j, &s, id, sub, 1);
+	issue(h, r, resp, &o->j, &s, &o->id, o->sub, 1);
 	/* another citizen's session in this browser: ended (its services signed out) */
 	if (ended.key[0])
 		session_end(h, r->a, ended.key, "another sign-in in the same browser");
 }
 
-void journey_complete_sso(hub *h, http_req *r, http_resp *resp, const journey *j, session *s,
-                          const idhub_identity *id, const char *sub)
+void oidc_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id)
+{
+	journey_outcome o;
+	if (journey_callback(h, r, resp, idp_id, &o))
+		complete(h, r, resp, &o);
+}
+
+void oidc_cancel(hub *h, http_req *r, http_resp *resp, const char *id)
+{
+	journey_outcome o;
+	if (journey_cancel(h, r, resp, id, &o))
+		oidc_redirect_error(h, r, resp, o.j.redirect_uri, o.error, o.description,
+		                    o.j.state);
+}
+
+void oidc_complete_sso(hub *h, http_req *r, http_resp *resp, const journey *j, session *s,
+                       const idhub_identity *id, const char *sub)
 {
 	issue(h, r, resp, j, s, id, sub, 0);
 }
