@@ -2,7 +2,7 @@
 #include "daemon.h"
 #include "http/csp.h"
 #include "journey/journey.h"
-#include "oidc/discovery.h"
+#include "oidc/provider.h"
 #include "pages/pages.h"
 #include "sessions/backchannel.h"
 #include "util/log.h"
@@ -17,13 +17,12 @@ hub *daemon_open(hub_conf *cfg, char **err)
 	hub *h = hub_open(cfg, err);
 	if (!h)
 		return NULL;
-	if (journey_init_secret(h, err)) {
+	if (journey_init_secret(h, err) || oidc_provider_open(h, err)) {
 		if (!*err)
 			*err = strdup("out of memory");
 		hub_close(h);
 		return NULL;
 	}
-	h->discovery_json = oidc_discovery_json(h);
 	h->backchannel = backchannel_start(h);
 	if (!h->backchannel)
 		log_warn("logout: cannot start the back-channel worker; logouts stay queued");
@@ -36,5 +35,6 @@ void daemon_close(hub *h)
 		return;
 	backchannel_stop(h->backchannel);
 	h->backchannel = NULL;
+	oidc_provider_close(h);
 	hub_close(h);
 }

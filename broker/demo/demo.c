@@ -5,6 +5,7 @@
 #include "demo.h"
 #include "demo_int.h"
 #include "../journey/journey.h"
+#include "../oidc/provider.h"
 #include "../oidc/token.h"
 #include "../pages/pages.h"
 #include "../tokens/jws.h"

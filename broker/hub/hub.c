@@ -36,21 +36,6 @@ const hub_idp *hub_find_idp(const hub *h, const char *id)
 	return NULL;
 }
 
-const hub_client *hub_find_client(const hub *h, arena *a, const char *client_id)
-{
-	if (!client_id)
-		return NULL;
-	for (size_t i = 0; i < h->nclients; i++)
-		if (strcmp(h->clients[i].conf->client_id, client_id) == 0)
-			return &h->clients[i];
-	const service_conf *sc = clients_lookup(h->cfg, h->st, a, client_id);
-	if (!sc)
-		return NULL;
-	hub_client *c = arena_alloc(a, sizeof(*c));
-	c->conf = sc;
-	return c;
-}
-
 const service_conf *hub_service(const hub *h, arena *a, const char *client_id)
 {
 	return clients_lookup(h->cfg, h->st, a, client_id);
@@ -80,29 +65,15 @@ static int make_state_dir(const char *dir, char **err)
 	return 0;
 }
 
-static int load_clients(hub *h, char **err)
+/* A signing key for each configured service's ID token algorithm (ES256, for access tokens, is
+ * ensured before). */
+static int ensure_service_keys(hub *h, char **err)
 {
-	h->clients = calloc(h->cfg->nservices ? h->cfg->nservices : 1, sizeof(*h->clients));
-	if (!h->clients)
-		return -1;
-	h->nclients = h->cfg->nservices;
-	for (size_t i = 0; i < h->cfg->nservices; i++) {
-		const service_conf *s = &h->cfg->services[i];
-		h->clients[i].conf = s;
-		if (s->jwks_json) {
-			h->clients[i].jwks = json_loads(s->jwks_json, JSON_REJECT_DUPLICATES, NULL);
-			if (!json_is_object(h->clients[i].jwks)) {
-				if (asprintf(err, "%s:%d: service '%s': jwks is not a JSON object",
-				             h->cfg->file, s->line, s->client_id) < 0)
-					*err = NULL;
-				return -1;
-			}
-		}
-		if (keys_ensure_current(h->st, s->id_token_alg)) {
+	for (size_t i = 0; i < h->cfg->nservices; i++)
+		if (keys_ensure_current(h->st, h->cfg->services[i].id_token_alg)) {
 			*err = strdup("cannot create a signing key");
 			return -1;
 		}
-	}
 	return 0;
 }
 
@@ -113,9 +84,6 @@ hub *hub_open(hub_conf *cfg, char **err)
 	if (!h)
 		return NULL;
 	h->cfg = cfg;
-	if (asprintf(&h->token_endpoint, "%s/token", cfg->issuer) < 0 ||
-	    asprintf(&h->userinfo_endpoint, "%s/userinfo", cfg->issuer) < 0)
-		goto fail;
 	if (make_state_dir(cfg->state_dir, err))
 		goto fail;
 	char path[4096];
@@ -136,7 +104,7 @@ hub *hub_open(hub_conf *cfg, char **err)
 		*err = strdup("cannot create the first signing key");
 		goto fail;
 	}
-	if (load_clients(h, err))
+	if (ensure_service_keys(h, err))
 		goto fail;
 	/* several nodes: other nodes' key and service changes are pushed (a no-op on LMDB) */
 	store_watch(h->st);
@@ -189,16 +157,10 @@ void hub_close(hub *h)
 	h->idps = NULL;
 	h->nidps = 0;
 	services_shutdown(&h->idp);
-	for (size_t i = 0; i < h->nclients; i++)
-		json_decref(h->clients[i].jwks);
-	free(h->clients);
 	if (h->keys)
 		keys_cache_free(h->keys);
 	if (h->st)
 		store_close(h->st);
-	free(h->token_endpoint);
-	free(h->userinfo_endpoint);
-	free(h->discovery_json);
 	config_free(h->cfg);
 	OPENSSL_cleanse(h->seal_key, sizeof h->seal_key);
 	free(h);

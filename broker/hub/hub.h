@@ -17,11 +17,6 @@
 #include <idhub/adapter.h>
 #include <jansson.h>
 
-typedef struct hub_client {
-	const service_conf *conf;
-	json_t *jwks; /* private_key_jwt with an inline JWKS (parsed once) */
-} hub_client;
-
 typedef struct hub {
 	hub_conf *cfg;
 	store *st;
@@ -33,11 +28,8 @@ typedef struct hub {
 	idp_host idp;     /* the adapter host (idp/adapters.h) */
 	hub_idp *idps;    /* = idp.idps, the configured IdPs (read-only after hub_open) */
 	size_t nidps;
-	hub_client *clients;
-	size_t nclients;
-	char *token_endpoint; /* issuer + "/token", for client-assertion audiences */
-	char *userinfo_endpoint;
-	char *discovery_json;    /* set by daemon_open (oidc/discovery.h) */
+	/* the OpenID Provider's own (services' JWKS, endpoints, discovery): oidc/provider.h */
+	struct oidc_provider *oidc;
 	keys_schedule *rotation; /* automatic key rotation, when hub.key_rotation_days is set */
 	struct backchannel
 	    *backchannel; /* the back-channel logout worker (sessions/backchannel.h), daemon.c's */
@@ -56,7 +48,6 @@ keys_policy hub_keys_policy(const hub_conf *cfg);
 const hub_idp *hub_find_idp(const hub *h, const char *id);
 /* The service with client_id, from the config file or registered in the store (the latter
  * allocated on a). NULL when unknown. */
-const hub_client *hub_find_client(const hub *h, arena *a, const char *client_id);
 const service_conf *hub_service(const hub *h, arena *a, const char *client_id);
 
 #endif

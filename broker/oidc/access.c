@@ -1,5 +1,6 @@
 /* access.c — the hub's access tokens: verification and revocation (see access.h). */
 #include "access.h"
+#include "provider.h"
 #include "../tokens/jws.h"
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ const char *access_token_check(hub *h, arena *a, const char *tok, access_info *o
 	else if (!typ || strcasecmp(typ, "at+jwt") != 0)
 		why = "not an access token";
 	else if (!iss || strcmp(iss, h->cfg->issuer) != 0 || !aud ||
-	         strcmp(aud, h->userinfo_endpoint) != 0)
+	         strcmp(aud, h->oidc->userinfo_endpoint) != 0)
 		why = "access token not issued for this endpoint";
 	else if (!json_is_integer(exp) || out->exp <= hub_now(h))
 		why = "access token expired";

@@ -67,7 +67,7 @@ static int aud_ok(hub *h, json_t *aud)
 	if (!json_is_string(aud))
 		return 0;
 	return strcmp(json_string_value(aud), h->cfg->issuer) == 0 ||
-	       strcmp(json_string_value(aud), h->token_endpoint) == 0;
+	       strcmp(json_string_value(aud), h->oidc->token_endpoint) == 0;
 }
 
 /* After an unclean start the jti cache (volatile) was lost: an assertion that could have been

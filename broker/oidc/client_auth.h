@@ -3,7 +3,7 @@
  * be presented, and it must be the one registered for the service. */
 #ifndef IDHUB_CLIENT_AUTH_H
 #define IDHUB_CLIENT_AUTH_H
-#include "../hub/hub.h"
+#include "provider.h"
 #include "../http/http.h"
 
 typedef struct client_auth_error {

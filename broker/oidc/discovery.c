@@ -2,6 +2,7 @@
  * discovery.h). Both are public and cacheable; the JWKS max-age is the hub.jwks_max_age the key
  * lifecycle is planned around. */
 #include "discovery.h"
+#include "provider.h"
 #include "../claims/claims.h"
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,8 @@ char *oidc_discovery_json(const hub *h)
 	json_t *o = json_object();
 	json_object_set_new(o, "issuer", json_string(iss));
 	json_object_set_new(o, "authorization_endpoint", json_sprintf("%s/authorize", iss));
-	json_object_set_new(o, "token_endpoint", json_string(h->token_endpoint));
-	json_object_set_new(o, "userinfo_endpoint", json_string(h->userinfo_endpoint));
+	json_object_set_new(o, "token_endpoint", json_string(h->oidc->token_endpoint));
+	json_object_set_new(o, "userinfo_endpoint", json_string(h->oidc->userinfo_endpoint));
 	json_object_set_new(o, "jwks_uri", json_sprintf("%s/jwks", iss));
 	json_object_set_new(o, "scopes_supported", scopes_supported(h));
 	json_object_set_new(o, "response_types_supported",
@@ -101,7 +102,7 @@ char *oidc_discovery_json(const hub *h)
 void oidc_discovery(hub *h, http_req *r, http_resp *resp)
 {
 	(void)r;
-	http_json(resp, 200, h->discovery_json);
+	http_json(resp, 200, h->oidc->discovery_json);
 	resp->max_age = (int)h->cfg->jwks_max_age > 0 ? (int)h->cfg->jwks_max_age : 1;
 	http_add_header(resp, "Access-Control-Allow-Origin", "*");
 }

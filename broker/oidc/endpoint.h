@@ -3,7 +3,7 @@
  * parameter, client authentication as at /token. */
 #ifndef IDHUB_OIDC_ENDPOINT_H
 #define IDHUB_OIDC_ENDPOINT_H
-#include "../hub/hub.h"
+#include "provider.h"
 #include "../http/http.h"
 
 /* The authenticated client, or NULL when the request was answered with an error. single lists

@@ -22,7 +22,7 @@ static json_t *access_answer(hub *h, arena *a, const char *tok)
 	json_t *o = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "active", 1,
 	                      "client_id", ai.client_id, "sub", ai.sub, "token_type", "Bearer",
 	                      "exp", (json_int_t)ai.exp, "iat", (json_int_t)ai.iat, "iss",
-	                      h->cfg->issuer, "aud", h->userinfo_endpoint, "jti", ai.jti);
+	                      h->cfg->issuer, "aud", h->oidc->userinfo_endpoint, "jti", ai.jti);
 	if (o && ai.scope)
 		json_object_set_new(o, "scope", json_string(ai.scope));
 	if (o && ai.acr)

@@ -25,7 +25,7 @@ int oidc_mint(hub *h, arena *a, const hub_client *c, const mint_input *in, token
 {
 	keyring *kr = keys_cache_get(h->keys);
 	token_input ti = {.issuer = h->cfg->issuer,
-	                  .audience_at = h->userinfo_endpoint,
+	                  .audience_at = h->oidc->userinfo_endpoint,
 	                  .client_id = c->conf->client_id,
 	                  .sub = in->sub,
 	                  .nonce = in->nonce,

@@ -2,7 +2,7 @@
  * with the built-in demo service. */
 #ifndef IDHUB_TOKEN_H
 #define IDHUB_TOKEN_H
-#include "../hub/hub.h"
+#include "provider.h"
 #include "../http/http.h"
 
 typedef struct token_result {
