@@ -122,166 +122,168 @@ static int max_age_param(const form *p, int64_t *out)
 	return 1;
 }
 
-void oidc_authorize(hub *h, http_req *r, http_resp *resp)
+/* The request's parameters: the query of a GET (or HEAD), the body of a POST. NULL after answering
+ * resp (unreadable, or another method). */
+static const form *request_form(http_req *r, http_resp *resp)
 {
-	const form *p;
 	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) {
-		p = &r->query;
-		if (r->query_error) {
-			oidc_error_page(r, resp, 400, T("authorize.bad_link.heading"),
-			                T("authorize.bad_link.message"), NULL);
-			return;
-		}
+		if (!r->query_error)
+			return &r->query;
+		oidc_error_page(r, resp, 400, T("authorize.bad_link.heading"),
+		                T("authorize.bad_link.message"), NULL);
 	} else if (strcmp(r->method, "POST") == 0) {
-		p = &r->body;
-		if (r->body_error) {
-			oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
-			                T("authorize.bad_request.heading"), T("common.malformed"),
-			                NULL);
-			return;
-		}
+		if (!r->body_error)
+			return &r->body;
+		oidc_error_page(r, resp, r->body_error == HTTP_BODY_TOO_LARGE ? 413 : 400,
+		                T("authorize.bad_request.heading"), T("common.malformed"), NULL);
 	} else {
 		http_text(resp, 405, "method not allowed\n");
 		http_add_header(resp, "Allow", "GET, POST");
-		return;
 	}
+	return NULL;
+}
 
-	/* 1. client_id and redirect_uri: until both are trusted, never redirect anywhere */
+/* Step 1, client_id and redirect_uri: until both are trusted, never redirect anywhere. The
+ * service, with *redirect_uri, or NULL after answering resp with a page. */
+static const service_conf *trusted_service(hub *h, http_req *r, http_resp *resp, const form *p,
+                                           const char **redirect_uri)
+{
 	int n_cid, n_ruri;
 	const char *client_id = form_param(p, "client_id", &n_cid);
-	const char *redirect_uri = form_param(p, "redirect_uri", &n_ruri);
+	*redirect_uri = form_param(p, "redirect_uri", &n_ruri);
 	const service_conf *svc = n_cid == 1 ? hub_service(h, r->a, client_id) : NULL;
 	if (!svc) {
 		oidc_error_page(
 		    r, resp, 400, T("authorize.unknown_service.heading"),
 		    T(n_cid > 1 ? "authorize.repeated_service" : "authorize.unregistered"), NULL);
-		return;
+		return NULL;
 	}
 	int uri_ok = 0;
 	if (n_ruri == 1)
 		for (size_t i = 0; i < svc->nredirect_uris; i++)
 			/* exact string match: no prefix, case or normalisation games (OAuth 2.1) */
-			if (strcmp(svc->redirect_uris[i], redirect_uri) == 0)
+			if (strcmp(svc->redirect_uris[i], *redirect_uri) == 0)
 				uri_ok = 1;
 	if (!uri_ok) {
 		log_info("authorize: client %s: redirect_uri not registered", svc->client_id);
 		oidc_error_page(r, resp, 400, T("authorize.unknown_service.heading"),
 		                T("authorize.bad_return"), NULL);
-		return;
+		return NULL;
 	}
+	return svc;
+}
 
-	/* 2. from here on, errors go back to the service */
-	int n_state;
-	const char *state = form_param(p, "state", &n_state);
-	if (n_state != 1)
-		state = NULL;
+/* An OAuth error for the service: its code and description. */
+typedef struct authz_error {
+	const char *error, *description;
+} authz_error;
+
+static int refuse(authz_error *e, const char *error, const char *description)
+{
+	e->error = error;
+	e->description = description;
+	return -1;
+}
+
+/* Step 2a, the protocol: no repeated parameter, no request object, response_type=code in query
+ * mode. 0, or -1 with *e. */
+static int check_protocol(arena *a, const form *p, authz_error *e)
+{
 	for (int i = 0; single_params[i]; i++) {
 		int c;
 		form_param(p, single_params[i], &c);
-		if (c > 1) {
-			oidc_redirect_error(
-			    h, r, resp, redirect_uri, "invalid_request",
-			    arena_printf(r->a, "parameter %s is repeated", single_params[i]),
-			    state);
-			return;
-		}
+		if (c > 1)
+			return refuse(
+			    e, "invalid_request",
+			    arena_printf(a, "parameter %s is repeated", single_params[i]));
 	}
-	if (form_param(p, "request", NULL)) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "request_not_supported",
-		                    "request objects are not supported", state);
-		return;
-	}
-	if (form_param(p, "request_uri", NULL)) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "request_uri_not_supported",
-		                    "request_uri is not supported", state);
-		return;
-	}
+	if (form_param(p, "request", NULL))
+		return refuse(e, "request_not_supported", "request objects are not supported");
+	if (form_param(p, "request_uri", NULL))
+		return refuse(e, "request_uri_not_supported", "request_uri is not supported");
 	const char *response_type = form_param(p, "response_type", NULL);
-	if (!response_type) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-		                    "response_type is required", state);
-		return;
-	}
-	if (strcmp(response_type, "code") != 0) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "unsupported_response_type",
-		                    "only response_type=code is supported", state);
-		return;
-	}
+	if (!response_type)
+		return refuse(e, "invalid_request", "response_type is required");
+	if (strcmp(response_type, "code") != 0)
+		return refuse(e, "unsupported_response_type",
+		              "only response_type=code is supported");
 	const char *mode = form_param(p, "response_mode", NULL);
-	if (mode && strcmp(mode, "query") != 0) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-		                    "only response_mode=query is supported", state);
-		return;
-	}
-	const char *scope = granted_scope(r->a, svc, form_param(p, "scope", NULL));
-	if (!scope) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_scope",
-		                    "scope must include openid", state);
-		return;
-	}
-	const char *nonce = form_param(p, "nonce", NULL);
-	const char *cc = form_param(p, "code_challenge", NULL);
+	if (mode && strcmp(mode, "query") != 0)
+		return refuse(e, "invalid_request", "only response_mode=query is supported");
+	return 0;
+}
+
+/* Step 2b, the request for service svc into j (client, redirect_uri and state already set; the
+ * service's policy may drop state, then the error goes without it). 0, or -1 with *e. */
+static int read_request(hub *h, arena *a, const service_conf *svc, const form *p, journey *j,
+                        authz_error *e)
+{
+	j->scope = granted_scope(a, svc, form_param(p, "scope", NULL));
+	if (!j->scope)
+		return refuse(e, "invalid_scope", "scope must include openid");
+	j->nonce = form_param(p, "nonce", NULL);
+	j->code_challenge = form_param(p, "code_challenge", NULL);
 	int echo_state = 1;
-	const char *bad = policy_error(svc, &state, &nonce, cc,
+	const char *bad = policy_error(svc, &j->state, &j->nonce, j->code_challenge,
 	                               form_param(p, "code_challenge_method", NULL), &echo_state);
 	if (bad) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request", bad,
-		                    echo_state ? state : NULL);
-		return;
+		if (!echo_state)
+			j->state = NULL;
+		return refuse(e, "invalid_request", bad);
 	}
 	const char *claims_why;
-	const char *claims = claims_request_parse(r->a, form_param(p, "claims", NULL), &claims_why);
-	if (claims_why) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request", claims_why, state);
-		return;
-	}
-	int64_t max_age;
-	int has_max_age = max_age_param(p, &max_age);
-	if (has_max_age < 0) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-		                    "max_age must be a non-negative integer", state);
-		return;
-	}
-	const char *prompt = form_param(p, "prompt", NULL);
-	int loa = required_loa(h, svc, form_param(p, "acr_values", NULL));
-	if (loa < 0) {
-		oidc_redirect_error(h, r, resp, redirect_uri, "invalid_request",
-		                    "acr_values names no supported level of assurance", state);
-		return;
-	}
-	if (idp_eligible_count(h, svc, loa) == 0) {
-		oidc_redirect_error(
-		    h, r, resp, redirect_uri, "unmet_authentication_requirements",
-		    "no identity provider can reach the requested level of assurance", state);
-		return;
-	}
+	j->claims = claims_request_parse(a, form_param(p, "claims", NULL), &claims_why);
+	if (claims_why)
+		return refuse(e, "invalid_request", claims_why);
+	j->has_max_age = max_age_param(p, &j->max_age);
+	if (j->has_max_age < 0)
+		return refuse(e, "invalid_request", "max_age must be a non-negative integer");
+	j->required_loa = required_loa(h, svc, form_param(p, "acr_values", NULL));
+	if (j->required_loa < 0)
+		return refuse(e, "invalid_request",
+		              "acr_values names no supported level of assurance");
+	if (idp_eligible_count(h, svc, j->required_loa) == 0)
+		return refuse(e, "unmet_authentication_requirements",
+		              "no identity provider can reach the requested level of assurance");
+	j->login_hint = form_param(p, "login_hint", NULL);
+	j->force_login = form_has_word(form_param(p, "prompt", NULL), "login");
+	return 0;
+}
 
+void oidc_authorize(hub *h, http_req *r, http_resp *resp)
+{
+	const form *p = request_form(r, resp);
+	const char *redirect_uri;
+	const service_conf *svc = p ? trusted_service(h, r, resp, p, &redirect_uri) : NULL;
+	if (!svc)
+		return;
+	/* 2. from here on, errors go back to the service */
+	int n_state;
+	journey j = {.client_id = svc->client_id,
+	             .redirect_uri = redirect_uri,
+	             .state = form_param(p, "state", &n_state)};
+	if (n_state != 1)
+		j.state = NULL;
+	authz_error e;
+	if (check_protocol(r->a, p, &e) || read_request(h, r->a, svc, p, &j, &e)) {
+		oidc_redirect_error(h, r, resp, redirect_uri, e.error, e.description, j.state);
+		return;
+	}
 	/* 3. start the journey, bound to this browser */
 	const char *browser = journey_browser(h, r, resp, 1);
 	if (!browser) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "server_error",
-		                    "random source failed", state);
+		                    "random source failed", j.state);
 		return;
 	}
-	journey j = {.client_id = svc->client_id,
-	             .redirect_uri = redirect_uri,
-	             .state = state,
-	             .nonce = nonce,
-	             .code_challenge = cc,
-	             .scope = scope,
-	             .login_hint = form_param(p, "login_hint", NULL),
-	             .claims = claims,
-	             .required_loa = loa,
-	             .force_login = form_has_word(prompt, "login"),
-	             .has_max_age = has_max_age,
-	             .max_age = max_age};
 	journey_binding_hash(browser, j.bh);
 	/* single sign-on, prompt=none and id_token_hint (sso.c): answered from the hub session */
-	if (oidc_sso(h, r, resp, svc, &j, prompt, form_param(p, "id_token_hint", NULL)))
+	if (oidc_sso(h, r, resp, svc, &j, form_param(p, "prompt", NULL),
+	             form_param(p, "id_token_hint", NULL)))
 		return;
 	if (journey_create(h, r->a, &j)) {
 		oidc_redirect_error(h, r, resp, redirect_uri, "server_error",
-		                    "the hub cannot start the sign-in now", state);
+		                    "the hub cannot start the sign-in now", j.state);
 		return;
 	}
 	metrics_journey_step(NULL, svc->client_id, MX_STEP_STARTED);
