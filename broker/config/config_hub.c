@@ -240,21 +240,13 @@ static int parse_metrics_listen(loader *l, config_setting_t *s)
 	return 0;
 }
 
-int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
+/* issuer (its port is listen's default), listen, port, state_dir, adapter_dir, threads, demo. */
+static int parse_listen(loader *l, config_setting_t *g, config_setting_t **f)
 {
 	hub_conf *c = l->c;
-	config_setting_t *f[H_COUNT];
 	const char *w = "hub";
 	char why[128], b[72];
 	int port = 0;
-
-	if (!g)
-		return cfg_missing(l, root, "hub", "the file");
-	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return cfg_fail(l, g, "'hub' must be a group { ... }");
-	if (cfg_collect(l, g, w, hub_names, H_COUNT, f))
-		return -1;
-
 	if (!f[H_ISSUER])
 		return cfg_missing(l, g, "issuer", w);
 	if (cfg_opt_str(l, f[H_ISSUER], w, NULL, &c->issuer))
@@ -282,9 +274,14 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	if (cfg_opt_int(l, f[H_THREADS], w, 2, 1, 64, &v))
 		return -1;
 	c->threads = (int)v;
-	if (cfg_opt_bool(l, f[H_DEMO], w, 0, &c->demo))
-		return -1;
+	return cfg_opt_bool(l, f[H_DEMO], w, 0, &c->demo);
+}
 
+/* The numeric settings: lifetimes, limits and intervals, each with its default and range. */
+static int parse_numbers(loader *l, config_setting_t **f)
+{
+	hub_conf *c = l->c;
+	const char *w = "hub";
 	static const struct {
 		int idx;
 		int64_t def, lo, hi;
@@ -322,16 +319,15 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 		if (cfg_opt_int(l, f[nums[i].idx], w, nums[i].def, nums[i].lo, nums[i].hi,
 		                (int64_t *)((char *)c + nums[i].off)))
 			return -1;
+	return 0;
+}
 
-	if (parse_environment(l, f[H_ENVIRONMENT]) || parse_store(l, f, w))
-		return -1;
-	if (c->demo && !c->integration && !cfg_issuer_loopback(c->issuer))
-		return cfg_fail(
-		    l, f[H_DEMO],
-		    "'demo' in hub: the demo service is refused on an issuer that is not "
-		    "loopback, unless environment = \"integration\"");
-	if (parse_trusted_proxies(l, f[H_TRUSTED_PROXIES]))
-		return -1;
+/* log_level, service_documentation and log_format. */
+static int parse_logging(loader *l, config_setting_t **f)
+{
+	hub_conf *c = l->c;
+	const char *w = "hub";
+	char why[128], b[72];
 	if (cfg_opt_str(l, f[H_LOG_LEVEL], w, "info", &c->log_level))
 		return -1;
 	if (strcmp(c->log_level, "error") && strcmp(c->log_level, "warning") &&
@@ -353,6 +349,32 @@ int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
 	if (strcmp(c->log_format, "text") && strcmp(c->log_format, "json"))
 		return cfg_fail(l, f[H_LOG_FORMAT],
 		                "'log_format' in hub must be \"text\" or \"json\"");
+	return 0;
+}
+
+int cfg_parse_hub(loader *l, config_setting_t *root, config_setting_t *g)
+{
+	hub_conf *c = l->c;
+	config_setting_t *f[H_COUNT];
+	const char *w = "hub";
+
+	if (!g)
+		return cfg_missing(l, root, "hub", "the file");
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return cfg_fail(l, g, "'hub' must be a group { ... }");
+	if (cfg_collect(l, g, w, hub_names, H_COUNT, f))
+		return -1;
+	if (parse_listen(l, g, f) || parse_numbers(l, f))
+		return -1;
+	if (parse_environment(l, f[H_ENVIRONMENT]) || parse_store(l, f, w))
+		return -1;
+	if (c->demo && !c->integration && !cfg_issuer_loopback(c->issuer))
+		return cfg_fail(
+		    l, f[H_DEMO],
+		    "'demo' in hub: the demo service is refused on an issuer that is not "
+		    "loopback, unless environment = \"integration\"");
+	if (parse_trusted_proxies(l, f[H_TRUSTED_PROXIES]) || parse_logging(l, f))
+		return -1;
 	return parse_metrics_listen(l, f[H_METRICS_LISTEN]);
 }
 

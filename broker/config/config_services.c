@@ -207,22 +207,12 @@ static int parse_lifecycle(loader *l, config_setting_t **f, service_conf *svc)
 	return 0;
 }
 
-static int parse_service(loader *l, config_setting_t *g, service_conf *svc, size_t index)
+/* client_id (unique among the first index services) and name. */
+static int parse_names(loader *l, config_setting_t **f, service_conf *svc, size_t index)
 {
 	hub_conf *c = l->c;
-	config_setting_t *f[S_COUNT];
 	const char *w = "service";
-	char b[72], why[128];
-
-	svc->line = config_setting_source_line(g);
-	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return cfg_fail(l, g, "each entry of 'services' must be a group { ... }");
-	if (cfg_collect(l, g, w, svc_names, S_COUNT, f))
-		return -1;
-	for (int k = 0; k < S_COUNT; k++)
-		if (!f[k] && (k == S_CLIENT_ID || k == S_NAME || k == S_REDIRECT_URIS))
-			return cfg_missing(l, g, svc_names[k], w);
-
+	char b[72];
 	if (cfg_opt_str(l, f[S_CLIENT_ID], w, NULL, &svc->client_id))
 		return -1;
 	if (!cfg_charset_ok(svc->client_id, 'c', 1, 64))
@@ -240,11 +230,40 @@ static int parse_service(loader *l, config_setting_t *g, service_conf *svc, size
 	if (len < 1 || len > 100)
 		return cfg_fail(l, f[S_NAME],
 		                "'name' in service must be a text of 1 to 100 characters");
+	return 0;
+}
 
+/* private_key_jwt: a jwks or a jwks_uri, and no secret_hash. */
+static int parse_key_jwt(loader *l, config_setting_t **f, config_setting_t *g, service_conf *svc)
+{
+	char b[72], why[128];
+	if (f[S_SECRET_HASH])
+		return cfg_fail(l, f[S_SECRET_HASH],
+		                "'secret_hash' in service is not used with private_key_jwt");
+	if (f[S_JWKS] && f[S_JWKS_URI])
+		return cfg_fail(l, f[S_JWKS_URI],
+		                "service has both 'jwks' and 'jwks_uri': set only one");
+	if (!f[S_JWKS] && !f[S_JWKS_URI])
+		return cfg_fail(l, g, "service with private_key_jwt needs 'jwks' or 'jwks_uri'");
+	if (f[S_JWKS] && parse_jwks(l, f[S_JWKS], svc))
+		return -1;
+	if (f[S_JWKS_URI]) {
+		if (cfg_opt_str(l, f[S_JWKS_URI], "service", NULL, &svc->jwks_uri))
+			return -1;
+		if (!cfg_uri_check(svc->jwks_uri, NULL, why, sizeof why))
+			return cfg_fail(l, f[S_JWKS_URI], "'jwks_uri' in service: '%s' %s",
+			                cfg_shown(b, svc->jwks_uri), why);
+	}
+	return 0;
+}
+
+/* auth_method and what it needs: a secret_hash, or the keys of private_key_jwt. */
+static int parse_auth(loader *l, config_setting_t **f, config_setting_t *g, service_conf *svc)
+{
 	svc->auth_method = AUTH_CLIENT_SECRET_BASIC;
 	if (f[S_AUTH_METHOD]) {
 		const char *m = "";
-		if (cfg_get_str(l, f[S_AUTH_METHOD], w, &m))
+		if (cfg_get_str(l, f[S_AUTH_METHOD], "service", &m))
 			return -1;
 		int k = 0;
 		while (k < AUTH_METHOD_COUNT && strcmp(m, client_auth_method_name(k)))
@@ -255,43 +274,28 @@ static int parse_service(loader *l, config_setting_t *g, service_conf *svc, size
 			                "\"client_secret_post\" or \"private_key_jwt\"");
 		svc->auth_method = (client_auth_method)k;
 	}
-	if (svc->auth_method == AUTH_PRIVATE_KEY_JWT) {
-		if (f[S_SECRET_HASH])
-			return cfg_fail(
-			    l, f[S_SECRET_HASH],
-			    "'secret_hash' in service is not used with private_key_jwt");
-		if (f[S_JWKS] && f[S_JWKS_URI])
-			return cfg_fail(l, f[S_JWKS_URI],
-			                "service has both 'jwks' and 'jwks_uri': set only one");
-		if (!f[S_JWKS] && !f[S_JWKS_URI])
-			return cfg_fail(l, g,
-			                "service with private_key_jwt needs 'jwks' or 'jwks_uri'");
-		if (f[S_JWKS] && parse_jwks(l, f[S_JWKS], svc))
-			return -1;
-		if (f[S_JWKS_URI]) {
-			if (cfg_opt_str(l, f[S_JWKS_URI], w, NULL, &svc->jwks_uri))
-				return -1;
-			if (!cfg_uri_check(svc->jwks_uri, NULL, why, sizeof why))
-				return cfg_fail(l, f[S_JWKS_URI], "'jwks_uri' in service: '%s' %s",
-				                cfg_shown(b, svc->jwks_uri), why);
-		}
-	} else {
-		if (!f[S_SECRET_HASH])
-			return cfg_fail(l, g,
-			                "missing required setting 'secret_hash' in service (%s)",
-			                client_auth_method_name(svc->auth_method));
-		if (parse_secret_hash(l, f[S_SECRET_HASH], svc))
-			return -1;
-		for (int k = S_JWKS; k <= S_JWKS_URI; k++)
-			if (f[k])
-				return cfg_fail(l, f[k],
-				                "'%s' in service is used only with "
-				                "private_key_jwt",
-				                svc_names[k]);
-	}
+	if (svc->auth_method == AUTH_PRIVATE_KEY_JWT)
+		return parse_key_jwt(l, f, g, svc);
+	if (!f[S_SECRET_HASH])
+		return cfg_fail(l, g, "missing required setting 'secret_hash' in service (%s)",
+		                client_auth_method_name(svc->auth_method));
+	if (parse_secret_hash(l, f[S_SECRET_HASH], svc))
+		return -1;
+	for (int k = S_JWKS; k <= S_JWKS_URI; k++)
+		if (f[k])
+			return cfg_fail(l, f[k],
+			                "'%s' in service is used only with "
+			                "private_key_jwt",
+			                svc_names[k]);
+	return 0;
+}
 
-	config_setting_t *r = f[S_REDIRECT_URIS];
-	if (cfg_get_strv(l, r, w, 1, MAX_REDIRECT_URIS, &svc->redirect_uris, &svc->nredirect_uris))
+/* redirect_uris: at least one, each acceptable, no duplicate. */
+static int parse_redirects(loader *l, config_setting_t *r, service_conf *svc)
+{
+	char b[72], why[128];
+	if (cfg_get_strv(l, r, "service", 1, MAX_REDIRECT_URIS, &svc->redirect_uris,
+	                 &svc->nredirect_uris))
 		return -1;
 	for (size_t i = 0; i < svc->nredirect_uris; i++) {
 		const char *u = svc->redirect_uris[i];
@@ -303,7 +307,14 @@ static int parse_service(loader *l, config_setting_t *g, service_conf *svc, size
 				return cfg_fail(l, cfg_elem(r, i), "duplicate redirect URI '%s'",
 				                cfg_shown(b, u));
 	}
+	return 0;
+}
 
+/* sector (default: the client_id), min_loa and id_token_alg. */
+static int parse_subject(loader *l, config_setting_t **f, service_conf *svc)
+{
+	const char *w = "service";
+	char b[72];
 	if (cfg_opt_str(l, f[S_SECTOR], w, svc->client_id, &svc->sector))
 		return -1;
 	if (!cfg_charset_ok(svc->sector, 'p', 1, 255))
@@ -326,23 +337,45 @@ static int parse_service(loader *l, config_setting_t *g, service_conf *svc, size
 			                "unknown id_token_alg '%s' (ES256, RS256, PS256 or EdDSA)",
 			                cfg_shown(b, a));
 	}
+	return 0;
+}
 
-	config_setting_t *ids = f[S_IDPS];
-	if (ids) {
-		if (cfg_get_strv(l, ids, w, 0, 1024, &svc->idps, &svc->nidps))
-			return -1;
-		for (size_t i = 0; i < svc->nidps; i++) {
-			if (!config_idp(c, svc->idps[i]))
-				return cfg_fail(l, cfg_elem(ids, i), "unknown idp '%s' in service",
+/* idps (optional): configured IdPs, no duplicate. */
+static int parse_idps(loader *l, config_setting_t *ids, service_conf *svc)
+{
+	char b[72];
+	if (!ids)
+		return 0;
+	if (cfg_get_strv(l, ids, "service", 0, 1024, &svc->idps, &svc->nidps))
+		return -1;
+	for (size_t i = 0; i < svc->nidps; i++) {
+		if (!config_idp(l->c, svc->idps[i]))
+			return cfg_fail(l, cfg_elem(ids, i), "unknown idp '%s' in service",
+			                cfg_shown(b, svc->idps[i]));
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(svc->idps[j], svc->idps[i]))
+				return cfg_fail(l, cfg_elem(ids, i),
+				                "duplicate idp '%s' in service",
 				                cfg_shown(b, svc->idps[i]));
-			for (size_t j = 0; j < i; j++)
-				if (!strcmp(svc->idps[j], svc->idps[i]))
-					return cfg_fail(l, cfg_elem(ids, i),
-					                "duplicate idp '%s' in service",
-					                cfg_shown(b, svc->idps[i]));
-		}
 	}
-	if (parse_policy(l, f, g, svc) || parse_lifecycle(l, f, svc))
+	return 0;
+}
+
+static int parse_service(loader *l, config_setting_t *g, service_conf *svc, size_t index)
+{
+	config_setting_t *f[S_COUNT];
+	svc->line = config_setting_source_line(g);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return cfg_fail(l, g, "each entry of 'services' must be a group { ... }");
+	if (cfg_collect(l, g, "service", svc_names, S_COUNT, f))
+		return -1;
+	for (int k = 0; k < S_COUNT; k++)
+		if (!f[k] && (k == S_CLIENT_ID || k == S_NAME || k == S_REDIRECT_URIS))
+			return cfg_missing(l, g, svc_names[k], "service");
+	if (parse_names(l, f, svc, index) || parse_auth(l, f, g, svc) ||
+	    parse_redirects(l, f[S_REDIRECT_URIS], svc) || parse_subject(l, f, svc) ||
+	    parse_idps(l, f[S_IDPS], svc) || parse_policy(l, f, g, svc) ||
+	    parse_lifecycle(l, f, svc))
 		return -1;
 	return parse_scopes(l, f[S_SCOPES], svc);
 }
