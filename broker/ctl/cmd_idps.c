@@ -35,6 +35,104 @@ static void print_idp(json_t *o)
 	}
 }
 
+static void show_idp(ctl *c, const idp_conf *ic)
+{
+	json_t *j = idp_json(c, ic);
+	if (c->json)
+		ctl_print_json(j);
+	else {
+		print_idp(j);
+		json_decref(j);
+	}
+}
+
+/* idps list: every configured IdP with its switches. */
+static int list_idps(ctl *c)
+{
+	if (!ctl_store(c))
+		return CTL_FAIL;
+	json_t *arr = json_array();
+	if (!c->json)
+		printf("%-16s %-10s %-8s %-12s %-12s %s\n", "ID", "ADAPTER", "OFFERED",
+		       "UNAVAILABLE", "WINDOW", "NAME");
+	for (size_t i = 0; i < c->cfg->nidps; i++) {
+		json_t *j = idp_json(c, &c->cfg->idps[i]);
+		if (!c->json) {
+			const char *w = json_string_value(json_object_get(j, "window"));
+			printf("%-16s %-10s %-8s %-12s %-12s %s\n", c->cfg->idps[i].id,
+			       c->cfg->idps[i].adapter,
+			       json_is_true(json_object_get(j, "offered_now")) ? "yes" : "no",
+			       json_is_true(json_object_get(j, "unavailable")) ? "yes" : "no",
+			       w ? w : "always", c->cfg->idps[i].display_name);
+		}
+		json_array_append_new(arr, j);
+	}
+	if (c->json)
+		ctl_print_json(arr);
+	else
+		json_decref(arr);
+	return CTL_OK;
+}
+
+/* Applies subcommand sub (rest arguments args, the first the IdP's id) to st. -1 (usage) when sub
+ * or its arguments are wrong, -2 when the window is malformed, else 0. */
+static int switch_idp(idp_state *st, const char *sub, int rest, char **args, const char *note,
+                      int clear)
+{
+	if (strcmp(sub, "enable") == 0 && rest == 1) {
+		st->enabled = 1;
+	} else if (strcmp(sub, "disable") == 0 && rest == 1) {
+		st->enabled = 0;
+	} else if (strcmp(sub, "unavailable") == 0 && rest == 1) {
+		st->unavailable = 1;
+		snprintf(st->note, sizeof st->note, "%s", note ? note : "");
+	} else if (strcmp(sub, "available") == 0 && rest == 1) {
+		st->unavailable = 0;
+		st->note[0] = 0;
+	} else if (strcmp(sub, "window") == 0 && ((rest == 1 && clear) || (rest == 2 && !clear))) {
+		if (clear)
+			st->window_from = st->window_to = -1;
+		else if (idp_state_parse_window(args[1], &st->window_from, &st->window_to))
+			return -2;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* enable, disable, unavailable, available, window: the switch, audited with the state before and
+ * after, then the IdP as it is now. */
+static int change_idp(ctl *c, const idp_conf *ic, const char *sub, int rest, char **args,
+                      const char *note, int clear)
+{
+	idp_state st;
+	idp_state_get(c->st, ic->id, &st);
+	json_t *before = idp_state_json(&st);
+	char what[48];
+	snprintf(what, sizeof what, "idps.%s", sub);
+	int src = switch_idp(&st, sub, rest, args, note, clear);
+	if (src) {
+		json_decref(before);
+		return src == -2
+		           ? ctl_usage("idps",
+		                       "the window must be HH:MM-HH:MM (UTC), e.g. 07:00-22:00")
+		           : ctl_usage("idps", "unknown subcommand or wrong arguments: %s", sub);
+	}
+	st.updated = time(NULL);
+	json_t *after = idp_state_json(&st);
+	int arc = ctl_audit_attach(c, what, ic->id, before, after);
+	json_decref(before);
+	json_decref(after);
+	if (arc)
+		return arc;
+	int prc = idp_state_put(c->st, ic->id, &st); /* the record rides with this write */
+	store_attach_drop(c->st);
+	if (prc)
+		return ctl_fail("cannot store the state of %s", ic->id);
+	show_idp(c, ic);
+	return CTL_OK;
+}
+
 int cmd_idps(ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"note", required_argument, NULL, 'n'},
@@ -55,32 +153,8 @@ int cmd_idps(ctl *c, int argc, char **argv)
 	}
 	int rest = argc - 1 - optind;
 	char **args = argv + 1 + optind;
-	if (strcmp(sub, "list") == 0 && rest == 0) {
-		if (!ctl_store(c))
-			return CTL_FAIL;
-		json_t *arr = json_array();
-		if (!c->json)
-			printf("%-16s %-10s %-8s %-12s %-12s %s\n", "ID", "ADAPTER", "OFFERED",
-			       "UNAVAILABLE", "WINDOW", "NAME");
-		for (size_t i = 0; i < c->cfg->nidps; i++) {
-			json_t *j = idp_json(c, &c->cfg->idps[i]);
-			if (!c->json) {
-				const char *w = json_string_value(json_object_get(j, "window"));
-				printf(
-				    "%-16s %-10s %-8s %-12s %-12s %s\n", c->cfg->idps[i].id,
-				    c->cfg->idps[i].adapter,
-				    json_is_true(json_object_get(j, "offered_now")) ? "yes" : "no",
-				    json_is_true(json_object_get(j, "unavailable")) ? "yes" : "no",
-				    w ? w : "always", c->cfg->idps[i].display_name);
-			}
-			json_array_append_new(arr, j);
-		}
-		if (c->json)
-			ctl_print_json(arr);
-		else
-			json_decref(arr);
-		return CTL_OK;
-	}
+	if (strcmp(sub, "list") == 0 && rest == 0)
+		return list_idps(c);
 	if (rest < 1)
 		return ctl_usage("idps", "an IdP id is required");
 	const idp_conf *ic = config_idp(c->cfg, args[0]);
@@ -89,58 +163,8 @@ int cmd_idps(ctl *c, int argc, char **argv)
 	if (!ctl_store(c))
 		return CTL_FAIL;
 	if (strcmp(sub, "show") == 0 && rest == 1) {
-		json_t *j = idp_json(c, ic);
-		if (c->json)
-			ctl_print_json(j);
-		else {
-			print_idp(j);
-			json_decref(j);
-		}
+		show_idp(c, ic);
 		return CTL_OK;
 	}
-	idp_state st;
-	idp_state_get(c->st, ic->id, &st);
-	json_t *before = idp_state_json(&st);
-	char what[48];
-	snprintf(what, sizeof what, "idps.%s", sub);
-	if (strcmp(sub, "enable") == 0 && rest == 1) {
-		st.enabled = 1;
-	} else if (strcmp(sub, "disable") == 0 && rest == 1) {
-		st.enabled = 0;
-	} else if (strcmp(sub, "unavailable") == 0 && rest == 1) {
-		st.unavailable = 1;
-		snprintf(st.note, sizeof st.note, "%s", note ? note : "");
-	} else if (strcmp(sub, "available") == 0 && rest == 1) {
-		st.unavailable = 0;
-		st.note[0] = 0;
-	} else if (strcmp(sub, "window") == 0 && ((rest == 1 && clear) || (rest == 2 && !clear))) {
-		if (clear)
-			st.window_from = st.window_to = -1;
-		else if (idp_state_parse_window(args[1], &st.window_from, &st.window_to))
-			return json_decref(before),
-			       ctl_usage("idps",
-			                 "the window must be HH:MM-HH:MM (UTC), e.g. 07:00-22:00");
-	} else {
-		json_decref(before);
-		return ctl_usage("idps", "unknown subcommand or wrong arguments: %s", sub);
-	}
-	st.updated = time(NULL);
-	json_t *after = idp_state_json(&st);
-	int arc = ctl_audit_attach(c, what, ic->id, before, after);
-	json_decref(before);
-	json_decref(after);
-	if (arc)
-		return arc;
-	int prc = idp_state_put(c->st, ic->id, &st); /* the record rides with this write */
-	store_attach_drop(c->st);
-	if (prc)
-		return ctl_fail("cannot store the state of %s", ic->id);
-	json_t *j = idp_json(c, ic);
-	if (c->json)
-		ctl_print_json(j);
-	else {
-		print_idp(j);
-		json_decref(j);
-	}
-	return CTL_OK;
+	return change_idp(c, ic, sub, rest, args, note, clear);
 }

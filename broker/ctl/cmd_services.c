@@ -223,15 +223,10 @@ static int apply_logout(arena *ar, const svc_args *a, service_conf *s)
 	return 0;
 }
 
-/* Applies the given options to s (lists replace), validating each. 0 or CTL_USAGE. */
-static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
+/* --auth-method, --jwks FILE and --jwks-uri. 0 or CTL_USAGE (already reported). */
+static int apply_auth(arena *ar, const svc_args *a, service_conf *s)
 {
 	char why[160];
-	if (a->name) {
-		if (!*a->name || strlen(a->name) > 100)
-			return ctl_usage("services", "--name must be 1 to 100 characters");
-		s->name = arena_strdup(ar, a->name);
-	}
 	if (a->auth) {
 		int m = -1;
 		for (int i = 0; i < AUTH_METHOD_COUNT; i++)
@@ -265,22 +260,13 @@ static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
 		s->jwks_uri = arena_strdup(ar, a->jwks_uri);
 		s->jwks_json = NULL;
 	}
-	if (a->sector) {
-		if (!*a->sector || strlen(a->sector) > 255)
-			return ctl_usage("services", "--sector must be 1 to 255 characters");
-		s->sector = arena_strdup(ar, a->sector);
-	}
-	if (a->min_loa) {
-		s->min_loa = config_loa_level(c->cfg, a->min_loa);
-		if (s->min_loa < 1)
-			return ctl_usage("services", "--min-loa '%s' is not a level in the config",
-			                 a->min_loa);
-	}
-	if (a->alg) {
-		s->id_token_alg = jws_alg_from_name(a->alg);
-		if (s->id_token_alg == JWS_ALG_NONE)
-			return ctl_usage("services", "--alg must be ES256, RS256, PS256 or EdDSA");
-	}
+	return 0;
+}
+
+/* --redirect-uri, --scope and --idp: each list replaces the service's. 0 or CTL_USAGE. */
+static int apply_lists(ctl *c, arena *ar, const svc_args *a, service_conf *s)
+{
+	char why[160];
 	if (a->nuris) {
 		s->redirect_uris = arena_alloc(ar, (size_t)a->nuris * sizeof(char *));
 		for (int i = 0; i < a->nuris; i++) {
@@ -317,7 +303,36 @@ static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
 		}
 		s->nidps = (size_t)a->nidps;
 	}
-	if (apply_policy(a, s) || apply_logout(ar, a, s))
+	return 0;
+}
+
+/* Applies the given options to s (lists replace), validating each. 0 or CTL_USAGE. */
+static int apply(ctl *c, arena *ar, const svc_args *a, service_conf *s)
+{
+	if (a->name) {
+		if (!*a->name || strlen(a->name) > 100)
+			return ctl_usage("services", "--name must be 1 to 100 characters");
+		s->name = arena_strdup(ar, a->name);
+	}
+	if (apply_auth(ar, a, s))
+		return CTL_USAGE;
+	if (a->sector) {
+		if (!*a->sector || strlen(a->sector) > 255)
+			return ctl_usage("services", "--sector must be 1 to 255 characters");
+		s->sector = arena_strdup(ar, a->sector);
+	}
+	if (a->min_loa) {
+		s->min_loa = config_loa_level(c->cfg, a->min_loa);
+		if (s->min_loa < 1)
+			return ctl_usage("services", "--min-loa '%s' is not a level in the config",
+			                 a->min_loa);
+	}
+	if (a->alg) {
+		s->id_token_alg = jws_alg_from_name(a->alg);
+		if (s->id_token_alg == JWS_ALG_NONE)
+			return ctl_usage("services", "--alg must be ES256, RS256, PS256 or EdDSA");
+	}
+	if (apply_lists(c, ar, a, s) || apply_policy(a, s) || apply_logout(ar, a, s))
 		return CTL_USAGE;
 	if (!s->nredirect_uris)
 		return ctl_usage("services", "at least one --redirect-uri is required");

@@ -131,6 +131,60 @@ static int hash_secret(void)
 	return CTL_OK;
 }
 
+typedef int (*cmd_fn)(ctl *, int, char **);
+
+/* The command named cmd, with its help text in *help; NULL when there is none. */
+static cmd_fn find_cmd(const char *cmd, const char **help)
+{
+	static const struct {
+		const char *name;
+		cmd_fn fn;
+		const char *help;
+	} cmds[] = {{"keys", cmd_keys, HELP_KEYS},
+	            {"services", cmd_services, HELP_SERVICES},
+	            {"idps", cmd_idps, HELP_IDPS},
+	            {"pairwise", cmd_pairwise, HELP_PAIRWISE},
+	            {"backup", cmd_backup, HELP_BACKUP},
+	            {"restore", cmd_restore, HELP_RESTORE},
+	            {"status", cmd_status, HELP_STATUS},
+	            {"audit", cmd_audit, HELP_AUDIT},
+	            {"logout-deliveries", cmd_logout, HELP_LOGOUT},
+	            {"report", cmd_report, HELP_REPORT},
+	            {"store", cmd_store, HELP_STORE}};
+	cmd_fn fn = NULL;
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(cmd, cmds[i].name) == 0) {
+			fn = cmds[i].fn;
+			*help = cmds[i].help;
+		}
+	return fn;
+}
+
+/* Runs fn with the command's arguments on the config c->config_path. */
+static int run(ctl *c, cmd_fn fn, int sargc, char **sargv)
+{
+	if (!c->config_path)
+		c->config_path = DEFAULT_CONFIG;
+	char *err = NULL;
+	c->cfg = config_load(c->config_path, &err);
+	if (!c->cfg) {
+		fprintf(stderr, "idhubctl: %s\n", err ? err : "cannot read the config");
+		free(err);
+		return CTL_FAIL;
+	}
+	audit_actor(c->actor, sizeof c->actor);
+	log_set_level(LOG_WARN_); /* the command prints what it did; library chatter stays quiet */
+	optind = 1;               /* the command parses its own options from its own argv */
+	int rc = fn(c, sargc, sargv);
+	/* a change (or an audited look-up) is covered by a signed head at once */
+	if (fn != cmd_audit && fn != cmd_status)
+		ctl_audit_sign_head(c);
+	if (c->st)
+		store_close(c->st);
+	config_free(c->cfg);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -161,33 +215,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CTL_USAGE;
 	}
-	const char *cmd = argv[optind];
+	const char *cmd = argv[optind], *help = NULL;
 	int sargc = argc - optind;
 	char **sargv = argv + optind;
 	if (strcmp(cmd, "hash-secret") == 0)
 		return hash_secret();
-	static const struct {
-		const char *name;
-		int (*fn)(ctl *, int, char **);
-		const char *help;
-	} cmds[] = {{"keys", cmd_keys, HELP_KEYS},
-	            {"services", cmd_services, HELP_SERVICES},
-	            {"idps", cmd_idps, HELP_IDPS},
-	            {"pairwise", cmd_pairwise, HELP_PAIRWISE},
-	            {"backup", cmd_backup, HELP_BACKUP},
-	            {"restore", cmd_restore, HELP_RESTORE},
-	            {"status", cmd_status, HELP_STATUS},
-	            {"audit", cmd_audit, HELP_AUDIT},
-	            {"logout-deliveries", cmd_logout, HELP_LOGOUT},
-	            {"report", cmd_report, HELP_REPORT},
-	            {"store", cmd_store, HELP_STORE}};
-	int (*fn)(ctl *, int, char **) = NULL;
-	const char *help = NULL;
-	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(cmd, cmds[i].name) == 0) {
-			fn = cmds[i].fn;
-			help = cmds[i].help;
-		}
+	cmd_fn fn = find_cmd(cmd, &help);
 	if (!fn) {
 		fprintf(stderr, "idhubctl: unknown command '%s'\n", cmd);
 		usage(stderr);
@@ -198,24 +231,5 @@ int main(int argc, char **argv)
 			fputs(help, stdout);
 			return CTL_OK;
 		}
-	if (!c.config_path)
-		c.config_path = DEFAULT_CONFIG;
-	char *err = NULL;
-	c.cfg = config_load(c.config_path, &err);
-	if (!c.cfg) {
-		fprintf(stderr, "idhubctl: %s\n", err ? err : "cannot read the config");
-		free(err);
-		return CTL_FAIL;
-	}
-	audit_actor(c.actor, sizeof c.actor);
-	log_set_level(LOG_WARN_); /* the command prints what it did; library chatter stays quiet */
-	optind = 1;               /* the command parses its own options from its own argv */
-	int rc = fn(&c, sargc, sargv);
-	/* a change (or an audited look-up) is covered by a signed head at once */
-	if (fn != cmd_audit && fn != cmd_status)
-		ctl_audit_sign_head(&c);
-	if (c.st)
-		store_close(c.st);
-	config_free(c.cfg);
-	return rc;
+	return run(&c, fn, sargc, sargv);
 }
