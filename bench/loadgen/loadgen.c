@@ -876,7 +876,8 @@ static void usage(void)
 	exit(2);
 }
 
-int main(int argc, char **argv)
+/* The command line into opt (usage() and exit on a mistake). */
+static void parse_args(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -924,6 +925,11 @@ int main(int argc, char **argv)
 	if (!opt.port || !opt.client_id || !opt.secret || !opt.redirect_uri || opt.vus < 1 ||
 	    opt.vus > 256 || opt.logins < 1 || (opt.mode == M_SSO && !opt.sso_client))
 		usage();
+}
+
+/* The services' HTTP Basic credentials, the encoded redirect URI, and the hub's JWKS. */
+static void prepare_requests(void)
+{
 	char cred[256];
 	snprintf(cred, sizeof cred, "%s:%s", opt.client_id, opt.secret);
 	EVP_EncodeBlock((unsigned char *)basic_auth, (unsigned char *)cred, (int)strlen(cred));
@@ -935,7 +941,10 @@ int main(int argc, char **argv)
 	urlenc(redirect_enc, sizeof redirect_enc, opt.redirect_uri);
 	if (opt.mode != M_AUTHORIZE)
 		load_jwks();
+}
 
+static vu *new_vus(void)
+{
 	vu *vus = calloc((size_t)opt.vus, sizeof *vus);
 	for (int k = 0; k < opt.vus; k++) {
 		vus[k].c = calloc(1, sizeof(conn));
@@ -943,6 +952,22 @@ int main(int argc, char **argv)
 		vus[k].cap = opt.logins + 16;
 		vus[k].lat = calloc((size_t)vus[k].cap, sizeof(double));
 	}
+	return vus;
+}
+
+/* After an unmeasured phase: reports its errors (while what) and clears them. */
+static void phase_errors(const char *what)
+{
+	if (atomic_load(&errors))
+		fprintf(stderr, "loadgen: %ld errors %s: %s\n", atomic_load(&errors), what,
+		        first_error);
+	atomic_store(&errors, 0);
+	first_error[0] = 0;
+}
+
+/* The unmeasured phases: the warm-up, the SSO sessions, the codes to redeem. */
+static void prepare_phases(vu *vus)
+{
 	/* warm-up: whole logins, not measured (in repeat mode this creates the users' pairwise
 	 * records) */
 	if (opt.warmup > 0) {
@@ -950,21 +975,13 @@ int main(int argc, char **argv)
 		opt.mode = mode == M_AUTHORIZE ? M_AUTHORIZE : M_LOGIN;
 		run_phase(vus, vu_login, opt.warmup, opt.seconds, 0);
 		opt.mode = mode;
-		if (atomic_load(&errors))
-			fprintf(stderr, "loadgen: %ld errors in the warm-up: %s\n",
-			        atomic_load(&errors), first_error);
-		atomic_store(&errors, 0);
-		first_error[0] = 0;
+		phase_errors("in the warm-up");
 	}
 	if (opt.mode == M_SSO) {
 		/* every virtual user signs in once: its hub session (not measured) */
 		atomic_store(&next_index, 0);
 		run_phase(vus, vu_sso_setup, opt.vus, opt.seconds, 0);
-		if (atomic_load(&errors))
-			fprintf(stderr, "loadgen: %ld errors while signing in: %s\n",
-			        atomic_load(&errors), first_error);
-		atomic_store(&errors, 0);
-		first_error[0] = 0;
+		phase_errors("while signing in");
 	}
 	if (opt.mode == M_TOKEN) {
 		/* mint the codes with whole journeys up to the code (not measured), redeem them
@@ -974,28 +991,17 @@ int main(int argc, char **argv)
 		run_phase(vus, vu_login, opt.logins, 40, 0);
 		fprintf(stderr, "loadgen: minted %ld codes in %.1f s\n", atomic_load(&ncodes),
 		        now_s() - t0);
-		if (atomic_load(&errors))
-			fprintf(stderr, "loadgen: %ld errors while minting: %s\n",
-			        atomic_load(&errors), first_error);
-		atomic_store(&errors, 0);
-		first_error[0] = 0;
+		phase_errors("while minting");
 	}
 	for (int k = 0; k < opt.vus; k++)
 		vus[k].requests = vus[k].nlat = 0;
 	atomic_store(&verified, 0);
 	atomic_store(&verify_failed, 0);
+}
 
-	proc_sample s0 = proc_read(opt.server_pid);
-	double c0 = self_cpu(), t0 = now_s();
-	if (opt.mode == M_TOKEN)
-		run_phase(vus, vu_token, atomic_load(&ncodes), opt.seconds, 1);
-	else if (opt.mode == M_SSO)
-		run_phase(vus, vu_sso, opt.logins, opt.seconds, 1);
-	else
-		run_phase(vus, vu_login, opt.logins, opt.seconds, 1);
-	double wall = now_s() - t0, gen_cpu = self_cpu() - c0;
-	proc_sample s1 = proc_read(opt.server_pid);
-
+/* Prints the measured phase's figures: one line of key=value on stdout, a sentence on stderr. */
+static void report(vu *vus, double wall, double gen_cpu, proc_sample s0, proc_sample s1)
+{
 	long n = 0, reqs = 0;
 	for (int k = 0; k < opt.vus; k++)
 		n += vus[k].nlat, reqs += vus[k].requests;
@@ -1036,5 +1042,24 @@ int main(int argc, char **argv)
 	        s1.hwm_kb / 1024.0, atomic_load(&verified));
 	if (first_error[0])
 		fprintf(stderr, "loadgen %s: first error: %s\n", opt.label, first_error);
+}
+
+int main(int argc, char **argv)
+{
+	parse_args(argc, argv);
+	prepare_requests();
+	vu *vus = new_vus();
+	prepare_phases(vus);
+	proc_sample s0 = proc_read(opt.server_pid);
+	double c0 = self_cpu(), t0 = now_s();
+	if (opt.mode == M_TOKEN)
+		run_phase(vus, vu_token, atomic_load(&ncodes), opt.seconds, 1);
+	else if (opt.mode == M_SSO)
+		run_phase(vus, vu_sso, opt.logins, opt.seconds, 1);
+	else
+		run_phase(vus, vu_login, opt.logins, opt.seconds, 1);
+	double wall = now_s() - t0, gen_cpu = self_cpu() - c0;
+	proc_sample s1 = proc_read(opt.server_pid);
+	report(vus, wall, gen_cpu, s0, s1);
 	return atomic_load(&errors) || atomic_load(&verify_failed) ? 1 : 0;
 }
