@@ -9,9 +9,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 quiet=0
 [ "${1:-}" = --check ] && quiet=1
+# the tracked files; outside a git checkout (an exported tree), every file
+sources() {
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files 'broker/*.c' 'broker/*.h'
+	else
+		find broker -name '*.[ch]' | sort
+	fi
+}
 {
-	git ls-files 'broker/*.c' 'broker/*.h' | sed 's/^/F\t/'
-	git ls-files 'broker/*.c' 'broker/*.h' | while read -r f; do
+	sources | sed 's/^/F\t/'
+	sources | while read -r f; do
 		sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f" |
 			sed "s|^|I\t$f\t|"
 	done
