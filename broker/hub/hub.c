@@ -1,6 +1,6 @@
 /* hub.c — opening and closing the daemon's shared context (see hub.h): the state directory, the
- * store, the keys, the pairwise secrets, the services' keys and inline JWKS, the adapters, and the
- * threads that keep keys and audit heads current. */
+ * store, the signing keys (one per configured ID token algorithm), the pairwise secrets, the
+ * adapters, and the threads that keep keys and audit heads current. */
 #include "hub.h"
 #include "../audit/audit.h"
 #include "../clients/clients.h"

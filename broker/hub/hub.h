@@ -15,7 +15,6 @@
 #include "../pairwise/pairwise.h"
 #include "../store/store.h"
 #include <idhub/adapter.h>
-#include <jansson.h>
 
 typedef struct hub {
 	hub_conf *cfg;
