@@ -34,7 +34,7 @@ typedef struct journey {
 	char key[44];      /* base64url SHA-256 of the token: the store key */
 	const char *client_id, *redirect_uri, *state, *nonce, *code_challenge, *scope;
 	const char *login_hint;
-	const char *claims; /* the reduced claims request parameter (oidc/claims.h), or NULL */
+	const char *claims; /* the reduced claims request parameter (claims/claims.h), or NULL */
 	int required_loa;
 	int force_login; /* prompt=login */
 	int has_max_age; /* max_age was sent... */

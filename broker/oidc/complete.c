@@ -1,6 +1,6 @@
 /* complete.c — the OpenID Provider's end of a journey (see complete.h): the /callback and cancel
  * routes, which act on the journey's outcome, and the authorization code. The code record holds
- * what the token endpoint needs and the claims released (oidc/claims.h); the journey is spent and
+ * what the token endpoint needs and the claims released (claims/claims.h); the journey is spent and
  * the session written in the same transaction, so personal attributes live only until the code is
  * redeemed or expires, and in the session's vault (sessions/session.h) until it ends. */
 #include "complete.h"

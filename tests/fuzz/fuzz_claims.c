@@ -1,4 +1,4 @@
-/* fuzz_claims.c — libFuzzer target for the claims request parameter (broker/oidc/claims.c): each
+/* fuzz_claims.c — libFuzzer target for the claims request parameter (broker/claims/claims.c): each
  * input is parsed as the parameter, and the result is checked: never both a request and an error;
  * an error for anything over CLAIMS_PARAM_MAX; a request is its reduced form, two non-empty hex
  * bit sets of at most 17 characters in all, small enough for the sealed first leg. The
