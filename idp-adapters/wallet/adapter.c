@@ -84,6 +84,7 @@ static void *wallet_init(const idhub_adapter_config *cfg, const idhub_services *
 		return NULL;
 	}
 	w->svc = svc, w->cfg = cfg;
+	wallet_script_hash(w);
 	if (cfg->values[S_LEVEL].num > cfg->nloas)
 		idhub_fail(err, IDHUB_ERR_INTERNAL, "level: the hub has only %d levels",
 		           cfg->nloas);

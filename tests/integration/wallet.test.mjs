@@ -103,23 +103,41 @@ test('a genuine PID, same device: ID token at level high, pairwise sub stable ac
   assert.equal(LOAS[2], LOA_HIGH);
 });
 
-test('a genuine PID, cross-device: the QR page waits by a Refresh header, then the waiting browser (only) goes on', async () => {
+test('a genuine PID, cross-device: the QR page waits by a Refresh header (and its script polls an anonymous status that says only ready or not), then the waiting browser (only) goes on', async () => {
   const same = await journey();
   const subSame = (await idToken(same, (await answer(same.link, pid, hold)).res)).sub;
   const jr = await journey();
   assert.equal(jr.page.headers.get('refresh'), '3', 'the page reloads by a Refresh header');
   assert.doesNotMatch(jr.page.text, /http-equiv="refresh"/i, 'no meta refresh (WCAG 2.2.1)');
-  assert.match(jr.page.text, /<div id="wallet-qr"><svg [^>]*role="img"[^>]*><title id="qr-title">[^<]+<\/title><rect [^>]*\/><path fill="#000" d="(M\d+ \d+h1v1h-1z)+"\/><\/svg><\/div>/);
+  assert.match(jr.page.text, /<div id="wallet-qr" data-status="status\?rid=[\w-]+"><svg [^>]*role="img"[^>]*><title id="qr-title">[^<]+<\/title><rect [^>]*\/><path fill="#000" d="(M\d+ \d+h1v1h-1z)+"\/><\/svg><\/div>/);
   assert.match(jr.link, /flow%3Dsame/);
+  // progressive enhancement: the page's one inline script is allowed by its hash, and may fetch
+  // from the hub's origin (its status); no other page gets connect-src
+  const csp = jr.page.headers.get('content-security-policy');
+  const script = /<script>([\s\S]*?)<\/script>/.exec(jr.page.text)?.[1];
+  assert.ok(script, 'the waiting page has its polling script');
+  const hash = crypto.createHash('sha256').update(script).digest('base64');
+  assert.match(csp, new RegExp(`script-src 'sha256-[^']+' 'sha256-${hash.replace(/[+/]/g, '\\$&')}'; connect-src 'self';`));
+  const other = await new Browser().get(`${hub.issuer}/authorize`, { initiator: null }); // an HTML error page
+  assert.match(other.headers.get('content-type'), /^text\/html/);
+  assert.match(other.headers.get('content-security-policy'), /script-src 'sha256-[^']+'; form-action/);
+  const statusUrl = new URL(/data-status="([^"]+)"/.exec(jr.page.text)[1].replace(/&amp;/g, '&'), jr.page.url).href;
+  const stranger = new Browser(); // the status URL is anonymous: it says only whether the wallet answered
+  const status = async (url = statusUrl) => {
+    const r = await stranger.get(url, { initiator: null });
+    return `${r.status} ${r.status === 200 ? r.text : ''}`;
+  };
+  assert.equal(await status(), '200 {"ready":false}');
+  assert.equal(await status(statusUrl.replace(/rid=[^&]+/, `rid=${'A'.repeat(43)}`)), '404 ', 'an unknown login');
   const cross = jr.link.replace('flow%3Dsame', 'flow%3Dcross'); // what the QR code encodes
   let wait = await jr.browser.get(jr.page.url, { initiator: jr.page.url });
   assert.equal(wait.status, 200, 'still waiting before the wallet answers');
   const { request, res } = await answer(cross, pid, hold);
+  assert.equal(await status(), '200 {"ready":true}', 'ready, and nothing else (no response code)');
   assert.match(request.response_uri, /flow=cross$/);
   assert.equal(res.status, 200);
   assert.deepEqual(res.json, {}, 'cross-device: no redirect_uri for the phone');
   // another browser that learnt the page's address gets nowhere: the callback wants the journey cookie
-  const stranger = new Browser();
   const sw = await stranger.get(jr.page.url, { initiator: null });
   assert.equal(sw.status, 303);
   const sc = await stranger.get(sw.location, { initiator: jr.page.url });
