@@ -11,7 +11,7 @@ import { writeFile, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Browser, login, decodeEntities } from './lib/browser.mjs';
 import { rpConfig, authRequest, client } from './lib/rp.mjs';
-import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb, statusServer } from './lib/wallet.mjs';
+import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb, statusServer, disclosedNames, PID_CLAIMS } from './lib/wallet.mjs';
 import { readFile } from 'node:fs/promises';
 import crypto from 'node:crypto';
 import * as jose from 'jose';
@@ -173,7 +173,9 @@ test('refused: a requested claim left out; a vct outside the allow-list', async 
   assert.match(hub.logs(), /requested claim given_name not disclosed/, 'claims');
   const other = await issuePid(iss, hold, { vct: 'urn:example:not-a-pid' });
   jr = await journey();
-  await refusedAtCallback(jr, (await answer(jr.link, other, hold)).res, /PID refused: vct urn:example:not-a-pid is not allowed/, 'type');
+  const r2 = (await readRequest(jr.link)).request; // a wallet that ignores the query's vct_values
+  const vp2 = await present(other, hold, { aud: r2.client_id, nonce: r2.nonce });
+  await refusedAtCallback(jr, await postResponse(r2, { pid: [vp2] }), /PID refused: vct urn:example:not-a-pid is not allowed/, 'type');
 });
 
 test('Token Status List: a valid entry passes; a revoked or suspended PID is refused', async () => {
@@ -186,7 +188,7 @@ test('Token Status List: a valid entry passes; a revoked or suspended PID is ref
     for (const [idx, reason] of [[3, /PID refused: status list: PID revoked/], [5, /PID refused: status list: PID suspended/]]) {
       jr = await journey();
       const pidS = await issuePid(iss, hold, { status: { idx, uri: st.uri } });
-      await refusedAtCallback(jr, (await answer(jr.link, pidS, hold)).res, reason);
+      await refusedAtCallback(jr, (await answer(jr.link, pidS, hold)).res, reason, 'status');
     }
   } finally {
     await st.close();
@@ -229,7 +231,7 @@ test('refused: an issuer that lists one digest twice in _sd (the reason is worde
   await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), /PID refused: disclosures: digest [\w-]+ appears twice/);
 });
 
-test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key', async () => {
+test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key; a stale iat', async () => {
   let jr = await journey();
   let { request } = await readRequest(jr.link);
   const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
@@ -241,6 +243,7 @@ test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key', asy
     [{ aud: 'x509_san_dns:evil.example' }, hold, /key binding: aud is not the verifier's client_id/],
     [{ sd_hash: Buffer.alloc(32).toString('base64url') }, hold, /key binding: sd_hash does not match/],
     [{}, other, /key binding: signature does not verify/],
+    [{ iat: Math.floor(Date.now() / 1000) - 3600 }, hold, /key binding: iat missing or not fresh/],
   ]) {
     jr = await journey();
     ({ request } = await readRequest(jr.link));
@@ -256,7 +259,7 @@ test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key', asy
   await idToken(jr, await postResponse(request, { pid: [ok] }));
 });
 
-test('refused: a presentation replayed into a second journey; an expired PID; alg none', async () => {
+test('refused: a presentation replayed into a second journey; an expired PID, one not yet valid; alg none', async () => {
   const j1 = await journey();
   const a1 = await answer(j1.link, pid, hold);
   await idToken(j1, a1.res);
@@ -267,6 +270,9 @@ test('refused: a presentation replayed into a second journey; an expired PID; al
   const expired = await issuePid(iss, hold, { exp: Math.floor(Date.now() / 1000) - 3600 });
   let jr = await journey();
   await refusedAtCallback(jr, (await answer(jr.link, expired, hold)).res, /PID refused: PID expired \(exp\)/, 'validity');
+  const early = await issuePid(iss, hold, { nbf: Math.floor(Date.now() / 1000) + 3600 });
+  jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, early, hold)).res, /PID refused: PID not yet valid \(nbf\)/, 'validity');
 
   jr = await journey();
   const r = (await readRequest(jr.link)).request;
@@ -372,6 +378,55 @@ test('data minimisation: the DCQL asks for birthdate only for a service allowed 
   } finally {
     await h2.stopAndCheck();
   }
+});
+
+test('data minimisation, end to end: the test wallet discloses exactly what the DCQL asks, less for a service with fewer scopes', async () => {
+  const h2 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH, settings: walletSettings() }],
+    services: [service('svc-p', { redirect_uris: [cb] }), service('svc-o', { redirect_uris: [cb], scopes: ['openid'] })],
+  });
+  const withId = await issuePid(iss, hold, { claims: { ...PID_CLAIMS, personal_administrative_number: 'DE-4711' } });
+  /** A login at service id with the PID cred: what the wallet disclosed, and the ID token's claims. */
+  const run = async (id, cred) => {
+    const cfg2 = await rpConfig(h2, id);
+    const req = await authRequest(cfg2, { redirectUri: cb, scope: 'openid profile' });
+    const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+    const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+    const { vp, res } = await answer(link, cred, hold);
+    assert.equal(res.status, 200, res.text);
+    const c = await j.browser.get(res.json.redirect_uri, { initiator: null });
+    assert.ok(c.location?.startsWith(cb), `no redirect to the service: ${c.status} ${c.text?.slice(0, 200)}`);
+    const tokens = await client.authorizationCodeGrant(cfg2, new URL(c.location), {
+      pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce, idTokenExpected: true });
+    return { disclosed: disclosedNames(vp), claims: tokens.claims() };
+  };
+  try {
+    // a PID with an issuer-assigned identifier: the first claim set, nothing else
+    let p = await run('svc-p', withId), o = await run('svc-o', withId);
+    assert.deepEqual(p.disclosed, ['birthdate', 'family_name', 'given_name', 'personal_administrative_number']);
+    assert.deepEqual(o.disclosed, ['personal_administrative_number'], 'a service without profile: the identifier alone');
+    assert.equal(p.claims.given_name, 'Erika');
+    assert.equal(o.claims.given_name, undefined);
+    assert.equal(o.claims.acr, LOA_HIGH);
+    // a PID without one: the fallback set (what the hashed subject needs), still nothing more
+    p = await run('svc-p', pid), o = await run('svc-o', pid);
+    assert.deepEqual(p.disclosed, ['birthdate', 'family_name', 'given_name', 'place_of_birth']);
+    assert.deepEqual(o.disclosed, ['birthdate', 'family_name', 'given_name', 'place_of_birth']);
+    assert.equal(o.claims.given_name, undefined, 'disclosed for the subject, not released to the service');
+    assert.equal(o.claims.birthdate, undefined);
+  } finally {
+    await h2.stopAndCheck();
+  }
+});
+
+test('the test wallet honours DCQL: it answers nothing for a PID that cannot satisfy the query, or of another vct', async () => {
+  const thin = await issuePid(iss, hold, { claims: { given_name: 'Erika', family_name: 'Mustermann', birthdate: '1964-08-12' } });
+  let jr = await journey();
+  await assert.rejects(answer(jr.link, thin, hold), /the PID cannot satisfy the DCQL query/);
+  const other = await issuePid(iss, hold, { vct: 'urn:example:not-a-pid' });
+  await assert.rejects(answer(jr.link, other, hold), /no credential matches/);
+  // and the same journey still completes with a PID that can
+  await idToken(jr, (await answer(jr.link, pid, hold)).res);
 });
 
 test('issuer_levels: a PID from an issuer listed at substantial gives substantial, not high', async () => {
