@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { startHub, service, lcFile, IDHUB_BIN, ADAPTER_DIR, LOA_HIGH, LOA_SUBSTANTIAL, LOAS } from './lib/hub.mjs';
+import { startHub, service, lcFile, IDHUB_BIN, ADAPTER_DIR, REPO, LOA_HIGH, LOA_SUBSTANTIAL, LOAS } from './lib/hub.mjs';
 import { spawnSync } from 'node:child_process';
 import { writeFile, copyFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -480,5 +480,35 @@ test('trust_anchors: the file is reread (document service): an issuer CA added l
     assert.ok(ok, 'the reread trust list lets the issuer in');
   } finally {
     await h3.stopAndCheck();
+  }
+});
+
+test('tests/tools/try-wallet.mjs (README: trying the wallet without one): setup makes a PKI a hub accepts, answer logs in from a link', async () => {
+  const tool = path.join(REPO, 'tests/tools/try-wallet.mjs');
+  const dir = path.join(pki.dir, 'try');
+  const run = (...args) => spawnSync(process.execPath, [tool, ...args], { encoding: 'utf8', timeout: 30000 });
+  const setup = run('setup', dir);
+  assert.equal(setup.status, 0, setup.stderr);
+  assert.ok(setup.stdout.includes(`verifier_cert = "${path.join(dir, 'verifier.crt')}"`), setup.stdout);
+  const h2 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
+      settings: { verifier_key: path.join(dir, 'verifier.key'), verifier_cert: path.join(dir, 'verifier.crt'),
+        client_id_dns: 'verifier.idhub.test', trust_anchors: path.join(dir, 'issuer-ca.crt') } }],
+    services: [service('svc', { redirect_uris: [cb] })],
+  });
+  try {
+    const cfg2 = await rpConfig(h2, 'svc');
+    const req = await authRequest(cfg2, { redirectUri: cb });
+    const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+    const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+    const ans = run('answer', dir, link);
+    assert.equal(ans.status, 0, ans.stderr);
+    const redirect = /^(http\S+response_code=\S+)$/m.exec(ans.stdout)?.[1];
+    assert.ok(redirect, ans.stdout);
+    const c = await j.browser.get(redirect, { initiator: null });
+    assert.ok(c.location?.startsWith(cb), `no redirect to the service: ${c.status}`);
+    assert.equal(run('answer', dir, 'https://not-a-wallet-link').status, 2);
+  } finally {
+    await h2.stopAndCheck();
   }
 });

@@ -24,7 +24,11 @@ const pemToDerB64 = (pem) => [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S
 
 /** Makes the test PKI (certs/make-wallet-test-pki.sh) in a temp dir; returns {dir, file(name)}. */
 export async function makePki(dns = 'verifier.idhub.test') {
-  const dir = await mkdtemp(path.join(tmpdir(), 'idhub-wallet-pki-'));
+  return makePkiIn(await mkdtemp(path.join(tmpdir(), 'idhub-wallet-pki-')), dns);
+}
+
+/** Makes the test PKI in dir; returns {dir, file(name)}. */
+export async function makePkiIn(dir, dns = 'verifier.idhub.test') {
   const r = spawnSync(path.join(REPO, 'certs/make-wallet-test-pki.sh'), [dir, dns], { encoding: 'utf8', timeout: 20000 });
   if (r.status !== 0) throw new Error(`make-wallet-test-pki.sh failed: ${r.stderr}`);
   return { dir, file: (n) => path.join(dir, n) };
