@@ -178,7 +178,7 @@ test('refused: a requested claim left out; a vct outside the allow-list', async 
   await refusedAtCallback(jr, await postResponse(r2, { pid: [vp2] }), /PID refused: vct urn:example:not-a-pid is not allowed/, 'type');
 });
 
-test('Token Status List: a valid entry passes; a revoked or suspended PID is refused', async () => {
+test('Token Status List: a valid entry passes; a revoked or suspended PID is refused, and so is a list token from an untrusted chain or not signed by its x5c key', async () => {
   const st = await statusServer(iss, await readFile(pki.file('issuer.key'), 'utf8'), [0, 0, 0, 1, 0, 2, 0, 0]);
   try {
     let jr = await journey();
@@ -192,6 +192,21 @@ test('Token Status List: a valid entry passes; a revoked or suspended PID is ref
     }
   } finally {
     await st.close();
+  }
+  // the list token itself must be the issuer's: from an untrusted chain, or not signed by its x5c key
+  const rogue = await issuer(pki, 'rogue-issuer', ['rogue-ca']);
+  for (const [signer, key, reason] of [
+    [rogue, 'rogue-issuer.key', /PID refused: status list: .*x5c chain not trusted/],
+    [iss, 'rogue-issuer.key', /PID refused: status list: signature: /],
+  ]) {
+    const bad = await statusServer(signer, await readFile(pki.file(key), 'utf8'), [0, 0, 0, 0]);
+    try {
+      const jr = await journey();
+      const p = await issuePid(iss, hold, { status: { idx: 1, uri: bad.uri } });
+      await refusedAtCallback(jr, (await answer(jr.link, p, hold)).res, reason, 'status');
+    } finally {
+      await bad.close();
+    }
   }
 });
 
