@@ -89,7 +89,7 @@ static const char *link_for(const wallet *w, idhub_arena *a, const char *rid, co
 	const idhub_services *s = w->svc;
 	const char *uri = s->sprintf(a, "%s/idp/%s/request?rid=%s&flow=%s", w->cfg->hub_base_url,
 	                             s->instance_id, s->url_escape(a, rid), flow);
-	return s->sprintf(a, "openid4vp://?client_id=%s&request_uri=%s",
+	return s->sprintf(a, "%s://?client_id=%s&request_uri=%s", w->cfg->values[S_LINK_SCHEME].str,
 	                  s->url_escape(a, w->client_id), s->url_escape(a, uri));
 }
 

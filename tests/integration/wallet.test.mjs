@@ -345,7 +345,7 @@ test('refused: malformed and oversized presentations (JWS)', async () => {
   assert.match(res.json.error_description, /JWE: not a compact JWE/);
 });
 
-test('settings: errors at FILE:LINE (--check-config): a certificate without the client_id DNS name, a bad issuer level', async () => {
+test('settings: errors at FILE:LINE (--check-config): a certificate without the client_id DNS name, a bad issuer level, an unknown link scheme', async () => {
   const base = (settings) => ({
     hub: { issuer: 'http://127.0.0.1:18091', port: 18091, state_dir: path.join(pki.dir, 'var'), adapter_dir: ADAPTER_DIR, threads: 2, demo: false },
     loa: LOAS, idps: [{ id: 'w', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH, settings }], services: [service('svc-a')],
@@ -354,6 +354,7 @@ test('settings: errors at FILE:LINE (--check-config): a certificate without the 
     [walletSettings({ client_id_dns: 'other.example' }), 'verifier_cert', /verifier_cert: the certificate has no DNS name other\.example/],
     [walletSettings({ verifier_key: pki.file('issuer-ca.crt') }), 'verifier_key', /verifier_key: not a PEM P-256 private key/],
     [walletSettings({ issuer_levels: 'https://pid-issuer.test=7' }), 'issuer_levels', /issuer_levels: each word must be <iss>=<level>, level 1\.\.3/],
+    [walletSettings({ link_scheme: 'https' }), 'link_scheme', /link_scheme/],
   ];
   for (const [settings, name, why] of cases) {
     const text = lcFile(base(settings));
@@ -461,6 +462,26 @@ test('issuer_levels: a PID from an issuer listed at substantial gives substantia
     const tokens = await client.authorizationCodeGrant(cfg2, new URL(c.location), {
       pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce, idTokenExpected: true });
     assert.equal(tokens.claims().acr, LOA_SUBSTANTIAL);
+  } finally {
+    await h2.stopAndCheck();
+  }
+});
+
+test('link_scheme: the link and the QR code use the configured scheme (haip-vp), and a wallet completes from it', async () => {
+  const h2 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
+      settings: walletSettings({ link_scheme: 'haip-vp' }) }],
+    services: [service('svc', { redirect_uris: [cb] })],
+  });
+  try {
+    const cfg2 = await rpConfig(h2, 'svc');
+    const req = await authRequest(cfg2, { redirectUri: cb });
+    const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+    const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+    assert.match(link, /^haip-vp:\/\/\?client_id=x509_san_dns%3Averifier\.idhub\.test&request_uri=/);
+    const { res } = await answer(link, pid, hold);
+    const c = await j.browser.get(res.json.redirect_uri, { initiator: null });
+    assert.ok(c.location?.startsWith(cb), `no redirect to the service: ${c.status}`);
   } finally {
     await h2.stopAndCheck();
   }

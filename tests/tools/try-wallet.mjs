@@ -29,7 +29,7 @@ if (cmd === 'setup' && dir) {
     };
   }
 The test certificates last one day: run setup again after that.`);
-} else if (cmd === 'answer' && dir && link?.startsWith('openid4vp://')) {
+} else if (cmd === 'answer' && dir && /^(openid4vp|haip-vp|eudi-openid4vp):\/\//.test(link ?? '')) {
   const pki = { dir: path.resolve(dir), file: (n) => path.join(path.resolve(dir), n) };
   const hold = await holder();
   const pid = await issuePid(await issuer(pki), hold);
