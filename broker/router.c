@@ -41,12 +41,24 @@ static const char *segment(http_req *r, const char *path, const char *prefix, co
 	return slash ? arena_strndup(r->a, s, (size_t)(slash - s)) : s;
 }
 
+/* Whether v is "sha256-" and the base64 of 32 bytes: a CSP hash source, and nothing else. */
+static int is_script_hash(const char *v)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	return v && strlen(v) == 51 && strncmp(v, "sha256-", 7) == 0 && strspn(v + 7, b64) == 43 &&
+	       v[50] == '=';
+}
+
 /* An adapter page's extra headers (adapter.h): only allow-listed names, so an adapter cannot
  * weaken the hub's own (CSP, cookies, caching), and only printable ASCII values (no header
- * splitting). Refresh: a page that waits reloads itself without a meta refresh. */
+ * splitting). Refresh: a page that waits reloads itself without a meta refresh. CSP-Script is
+ * not sent: it names, by its hash, the one inline script of the page (progressive enhancement,
+ * e.g. a waiting page that polls its status), which the page's CSP then allows with
+ * connect-src 'self'; no other source can be added. */
 static void adapter_headers(const hub_idp *idp, http_resp *resp, const idhub_http_response *ar)
 {
-	static const char *const allowed[] = {"Refresh"};
+	static const char *const allowed[] = {"Refresh", "CSP-Script"};
 	for (size_t i = 0; ar->headers && i < ar->nheaders && i < 8; i++) {
 		const idhub_kv *h = &ar->headers[i];
 		const char *name = NULL;
@@ -56,7 +68,11 @@ static void adapter_headers(const hub_idp *idp, http_resp *resp, const idhub_htt
 		int ok = name && h->value && strlen(h->value) <= 1024;
 		for (const char *c = h->value; ok && *c; c++)
 			ok = *c >= 0x20 && *c < 0x7f;
-		if (ok)
+		if (ok && name == allowed[1])
+			ok = is_script_hash(h->value);
+		if (ok && name == allowed[1])
+			resp->csp_script = h->value;
+		else if (ok)
 			http_add_header(resp, name, h->value);
 		else
 			log_warn("idp %s: page header %.40s dropped (not allowed)", idp->conf->id,

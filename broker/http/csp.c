@@ -20,12 +20,13 @@ void csp_init(int allow_http)
 	EVP_EncodeBlock((unsigned char *)script_hash, d, sizeof d);
 }
 
-const char *csp_header(arena *a)
+const char *csp_header(arena *a, const char *page_script)
 {
 	return arena_printf(
 	    a,
 	    "default-src 'none'; style-src 'self'; img-src 'self'; "
-	    "script-src 'sha256-%s'; form-action 'self' %s; frame-ancestors 'none'; "
+	    "script-src 'sha256-%s'%s%s%s; %sform-action 'self' %s; frame-ancestors 'none'; "
 	    "base-uri 'none'",
-	    script_hash, form_sources);
+	    script_hash, page_script ? " '" : "", page_script ? page_script : "",
+	    page_script ? "'" : "", page_script ? "connect-src 'self'; " : "", form_sources);
 }

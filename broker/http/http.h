@@ -53,6 +53,9 @@ typedef struct http_resp {
 	const char *hdr_value[HTTP_MAX_HEADERS_OUT];
 	int nhdr;
 	int max_age; /* >0: Cache-Control public, max-age; otherwise no-store */
+	/* An HTML page's own inline script, "sha256-<base64>" (NULL: none): its CSP allows that
+	 * script and connect-src 'self' (csp.h). */
+	const char *csp_script;
 } http_resp;
 
 /* A request header's value, or NULL. */

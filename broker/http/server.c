@@ -166,7 +166,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *con, http_req *r, http_r
 	MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(mr, "X-Frame-Options", "DENY");
 	if (resp->content_type && strncmp(resp->content_type, "text/html", 9) == 0)
-		MHD_add_response_header(mr, "Content-Security-Policy", csp_header(r->a));
+		MHD_add_response_header(mr, "Content-Security-Policy",
+		                        csp_header(r->a, resp->csp_script));
 	else
 		MHD_add_response_header(mr, "Content-Security-Policy",
 		                        "default-src 'none'; frame-ancestors 'none'");

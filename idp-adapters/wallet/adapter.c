@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const link_schemes[] = {"openid4vp", "haip-vp", "eudi-openid4vp", NULL};
+
 static const idhub_setting_decl settings[S_COUNT] = {
     [S_VERIFIER_KEY] = {"verifier_key", IDHUB_SET_FILE, NULL, 0, 0, NULL, IDHUB_SET_REQUIRED},
     [S_VERIFIER_CERT] = {"verifier_cert", IDHUB_SET_FILE, NULL, 0, 0, NULL, IDHUB_SET_REQUIRED},
@@ -26,6 +28,9 @@ static const idhub_setting_decl settings[S_COUNT] = {
     [S_REQUIRE_STATUS] = {"require_status", IDHUB_SET_BOOL, "false"},
     [S_TRUST_REFRESH] = {"trust_refresh", IDHUB_SET_DURATION, "5m", 1, 86400},
     [S_ISSUER_LEVELS] = {"issuer_levels", IDHUB_SET_LIST, NULL, 0, 64, NULL, IDHUB_SET_SPACES},
+    /* the scheme of the same-device link and QR code: OpenID4VP's own, or one a wallet
+     * registers instead (the EU reference verifier defaults to haip-vp) */
+    [S_LINK_SCHEME] = {"link_scheme", IDHUB_SET_ENUM, "openid4vp", 0, 0, link_schemes},
 };
 
 static void wallet_destroy(void *ctx)
@@ -84,6 +89,7 @@ static void *wallet_init(const idhub_adapter_config *cfg, const idhub_services *
 		return NULL;
 	}
 	w->svc = svc, w->cfg = cfg;
+	wallet_script_hash(w);
 	if (cfg->values[S_LEVEL].num > cfg->nloas)
 		idhub_fail(err, IDHUB_ERR_INTERNAL, "level: the hub has only %d levels",
 		           cfg->nloas);

@@ -4,7 +4,34 @@
  * decrypted with this login's key and parked in the journey's scratch record for finish, and
  * the wallet is given a redirect_uri with a one-time response code (OpenID4VP 1.0 §8.2, §13.3). */
 #include "wallet_int.h"
+#include <openssl/evp.h>
 #include <string.h>
+
+/* Progressive enhancement of the waiting page: with JavaScript, it asks the login's status
+ * (/status, below) every second and moves on as soon as the wallet has answered; the Refresh
+ * header stays for a browser without it. Fixed text, so its hash pins it in the page's CSP (and
+ * no other inline script runs); the URLs come from the page's own elements. At most 300 polls
+ * (the default response_ttl), one at a time; a failure (e.g. 404 for a login that is gone, or for
+ * an instant while the wallet's answer is being parked) waits for the next poll, and the Refresh
+ * reload shows a gone login's page. */
+const char wallet_wait_script[] =
+    "(function(){var q=document.getElementById(\"wallet-qr\"),"
+    "c=document.getElementById(\"wallet-continue\"),n=0;"
+    "function go(){location.replace(c.href)}"
+    "function later(){if(++n<300)setTimeout(poll,1000)}"
+    "function poll(){fetch(q.getAttribute(\"data-status\"),{cache:\"no-store\"})"
+    ".then(function(r){if(!r.ok)return later();"
+    "return r.json().then(function(j){j.ready===true?go():later()})}).catch(later)}"
+    "setTimeout(poll,1000)})();";
+
+void wallet_script_hash(wallet *w)
+{
+	unsigned char d[32];
+	unsigned char b64[48];
+	EVP_Digest(wallet_wait_script, strlen(wallet_wait_script), d, NULL, EVP_sha256(), NULL);
+	EVP_EncodeBlock(b64, d, sizeof d);
+	snprintf(w->script_hash, sizeof w->script_hash, "sha256-%s", (const char *)b64);
+}
 
 static int answer(const wallet *w, idhub_arena *a, idhub_http_response *r, int status,
                   const char *type, const char *body)
@@ -62,14 +89,15 @@ static const char *link_for(const wallet *w, idhub_arena *a, const char *rid, co
 	const idhub_services *s = w->svc;
 	const char *uri = s->sprintf(a, "%s/idp/%s/request?rid=%s&flow=%s", w->cfg->hub_base_url,
 	                             s->instance_id, s->url_escape(a, rid), flow);
-	return s->sprintf(a, "openid4vp://?client_id=%s&request_uri=%s",
+	return s->sprintf(a, "%s://?client_id=%s&request_uri=%s", w->cfg->values[S_LINK_SCHEME].str,
 	                  s->url_escape(a, w->client_id), s->url_escape(a, uri));
 }
 
 /* The browser's page: the same-device link, the QR code for a wallet on another device, and a
- * refresh (header) that brings the browser on once the wallet has answered (no script needed). Once
- * answered, the page sends the browser to the callback with the response code: only the browser
- * holding the journey's cookie gets further than that. */
+ * refresh (header) that brings the browser on once the wallet has answered (no script needed;
+ * with JavaScript, wallet_wait_script moves it on sooner). Once answered, the page sends the
+ * browser to the callback with the response code: only the browser holding the journey's cookie
+ * gets further than that. */
 static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, json_t *rec,
                        idhub_http_response *r)
 {
@@ -83,10 +111,11 @@ static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, json_t 
 	}
 	/* The page reloads every 3 s until the wallet has answered: by a Refresh header where the
 	 * hub sends one (revision 2), as a meta refresh under 20 hours fails WCAG 2.2.1 (axe's
-	 * meta-refresh rule) while the header is no element of the page; else by a meta refresh. */
-	static const idhub_kv refresh_hdr[] = {{"Refresh", "3"}};
-	int refresh = IDHUB_HAS_REVISION(s, 2);
+	 * meta-refresh rule) while the header is no element of the page; else by a meta refresh.
+	 * The script needs the hub to allow it in the page's CSP (CSP-Script, revision 2 too). */
+	int rev2 = IDHUB_HAS_REVISION(s, 2);
 	const char *qr = wallet_qr_svg(w, a, link_for(w, a, rid, "cross"));
+	const char *erid = s->html_escape(a, s->url_escape(a, rid));
 	const char *html = s->sprintf(
 	    a,
 	    "%s<h1>Use your digital identity wallet</h1>\n<p>Your wallet will show what this "
@@ -95,18 +124,32 @@ static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, json_t 
 	    "<p><a class=\"button\" id=\"wallet-link\" href=\"%s\">Open your wallet</a></p>\n"
 	    "<h2>With a wallet on another device</h2>\n<p>Scan this code with your wallet. This "
 	    "page moves on by itself once you have shared your identity.</p>\n"
-	    "<div id=\"wallet-qr\">%s</div>\n<p><a href=\"wallet?rid=%s\">I have shared my "
-	    "identity</a></p>",
-	    refresh ? "" : "<meta http-equiv=\"refresh\" content=\"3\">\n",
-	    s->html_escape(a, link_for(w, a, rid, "same")), qr ? qr : "",
-	    s->html_escape(a, s->url_escape(a, rid)));
+	    "<div id=\"wallet-qr\" data-status=\"status?rid=%s\">%s</div>\n<p><a "
+	    "id=\"wallet-continue\" href=\"wallet?rid=%s\">I have shared my identity</a></p>%s%s%s",
+	    rev2 ? "" : "<meta http-equiv=\"refresh\" content=\"3\">\n",
+	    s->html_escape(a, link_for(w, a, rid, "same")), erid, qr ? qr : "", erid,
+	    rev2 ? "\n<script>" : "", rev2 ? wallet_wait_script : "", rev2 ? "</script>" : "");
 	answer(w, a, r, 200, "text/html; charset=utf-8",
 	       s->page(s->inst, a, "Use your digital identity wallet", html));
-	if (refresh) {
-		r->headers = refresh_hdr;
-		r->nheaders = 1;
+	if (rev2) {
+		idhub_kv *h = s->alloc(a, 2 * sizeof *h);
+		h[0] = (idhub_kv){"Refresh", "3"};
+		h[1] = (idhub_kv){"CSP-Script", w->script_hash};
+		r->headers = h;
+		r->nheaders = 2;
 	}
 	return 0;
+}
+
+/* The login's status for the waiting page's script: {"ready":true} once the wallet has answered,
+ * else {"ready":false}; nothing else (no response code: the page itself hands that over, to the
+ * browser whose cookie the callback then checks). Anonymous, like the page, and no dearer: one
+ * read of the scratch record the page reads too, no write, so polling cannot grow the store; it
+ * runs under the IdP's concurrency gate like the adapter's other pages. */
+static int status(const wallet *w, idhub_arena *a, json_t *rec, idhub_http_response *r)
+{
+	return answer(w, a, r, 200, "application/json",
+	              pending(rec) ? "{\"ready\":false}" : "{\"ready\":true}");
 }
 
 static int request_object(const wallet *w, idhub_arena *a, const char *rid, const char *flow,
@@ -215,6 +258,8 @@ int wallet_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_h
 	int rc = -1;
 	if (rec && !strcmp(r->method, "GET") && !strcmp(r->path, "/wallet"))
 		rc = wallet_page(w, a, rid, rec, resp);
+	else if (rec && !strcmp(r->method, "GET") && !strcmp(r->path, "/status"))
+		rc = status(w, a, rec, resp);
 	else if (pending(rec) && !strcmp(r->method, "GET") && !strcmp(r->path, "/request"))
 		rc = request_object(w, a, rid, flow_of(r), rec, resp);
 	json_decref(rec);

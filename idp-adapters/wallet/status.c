@@ -87,12 +87,14 @@ static int list_token(const wallet *w, idhub_arena *a, const char *uri, const ch
 		return no(why, whylen, "token malformed");
 	json_decref(p);
 	const char *typ = json_string_value(json_object_get(h, "typ"));
-	int rc = !typ || strcmp(typ, "statuslist+jwt")
+	/* typ points into h: decided before h goes */
+	int typ_ok = typ && !strcmp(typ, "statuslist+jwt");
+	int rc = !typ_ok
 	             ? no(why, whylen, "typ is not statuslist+jwt")
 	             : wallet_x5c_key(w, a, json_object_get(h, "x5c"), NULL, &k, sub, sizeof sub);
 	json_decref(h);
 	if (rc) {
-		if (k == NULL && typ && !strcmp(typ, "statuslist+jwt"))
+		if (k == NULL && typ_ok)
 			snprintf(why, whylen, "status list: %s", sub);
 		return -1;
 	}

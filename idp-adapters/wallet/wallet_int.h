@@ -24,6 +24,7 @@ enum {
 	S_REQUIRE_STATUS,
 	S_ISSUER_LEVELS,
 	S_TRUST_REFRESH,
+	S_LINK_SCHEME,
 	S_COUNT
 };
 
@@ -37,6 +38,7 @@ typedef struct wallet {
 	char client_id[300];    /* "x509_san_dns:<host>" */
 	unsigned char subject_key[64];
 	size_t subject_key_len;
+	char script_hash[64]; /* "sha256-<base64>" of wallet_wait_script, for the page's CSP */
 } wallet;
 
 /* The most a wallet's POST, a JWE or an SD-JWT may be. */
@@ -79,6 +81,11 @@ json_t *wallet_dcql(const wallet *w, json_t *wanted);
 const char *wallet_request_object(const wallet *w, idhub_arena *a, const char *rid,
                                   const char *flow, const char *nonce, json_t *wanted,
                                   json_t *enc_jwk);
+
+/* serve.c: the waiting page's script (progressive enhancement: polls the login's status and
+ * moves on as soon as the wallet has answered), and its hash for the CSP, set at init. */
+extern const char wallet_wait_script[];
+void wallet_script_hash(wallet *w);
 
 /* qr.c: text as a QR code in SVG, on the arena, or NULL. */
 const char *wallet_qr_svg(const wallet *w, idhub_arena *a, const char *text);

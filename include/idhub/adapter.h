@@ -218,7 +218,8 @@ typedef struct idhub_http_response {
 	 * allocated shorter): extra response headers. The hub sends only the names it allows
 	 * (Refresh: e.g. a waiting page's reload, where a meta refresh fails WCAG 2.2.1) with a
 	 * value of printable ASCII; it drops any other with a log line. Cache-Control is the hub's
-	 * (no-store). */
+	 * (no-store). CSP-Script, "sha256-<base64>", is not sent: it names the HTML page's one
+	 * inline script, which the page's CSP then allows, with connect-src 'self'. */
 	const idhub_kv *headers;
 	size_t nheaders;
 } idhub_http_response;

@@ -1,7 +1,8 @@
 // The EU Digital Identity Wallet, cross-device, in headless Chromium: the demo service → picker →
 // "Use your digital identity wallet" → the page with the QR code (screenshot in tests/out/) → the
 // test wallet answers the QR code's request → the waiting page moves on by itself (a Refresh header)
-// → the demo shows a pairwise sub at level high. With and without JavaScript.
+// → the demo shows a pairwise sub at level high. With JavaScript the page's script polls its status
+// and moves on; without, the Refresh header does. The QR code is decoded from a screenshot (zbarimg).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, rm, readFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { spawnSync } from 'node:child_process';
 import { startHub, secretHash, DEMO_SECRET, LOA_HIGH } from '../integration/lib/hub.mjs';
 import { makePki, issuer, holder, issuePid, answer } from '../integration/lib/wallet.mjs';
 
@@ -66,30 +68,74 @@ async function toWalletPage(page) {
   await page.waitForURL(new RegExp(`^${escapeRe(hub.issuer)}/idp/wallet/wallet\\?rid=`));
 }
 
+/** Decodes the QR code on the page: a screenshot of the SVG, read by zbarimg (zbar-tools). */
+async function decodeQr(page, file) {
+  await page.locator('#wallet-qr svg').screenshot({ path: file });
+  const r = spawnSync('zbarimg', ['--raw', '-q', '-Sdisable', '-Sqrcode.enable', file], { encoding: 'utf8', timeout: 10000 });
+  assert.equal(r.status, 0, `zbarimg could not read the QR code: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/**
+ * Cross-device: the QR code is decoded from the screen, and the test wallet answers from the decoded
+ * text alone. With JavaScript, the Refresh header is taken out of every waiting page the browser
+ * gets (the first, reached by a redirect, is reloaded through the route), so only the page's script
+ * can move it on; without JavaScript the Refresh header is left and is what moves it on.
+ */
 async function crossDevice(t, javaScriptEnabled, shot) {
   const page = await walletPage(t, javaScriptEnabled);
+  const polls = [];
+  if (javaScriptEnabled) {
+    await page.route(/\/idp\/wallet\/wallet\?rid=/, async (route) => {
+      const res = await route.fetch({ maxRedirects: 0 });
+      const headers = res.headers();
+      delete headers.refresh;
+      await route.fulfill({ response: res, headers });
+    });
+    await page.route(/\/idp\/wallet\/status\?rid=/, async (route) => {
+      const res = await route.fetch();
+      const body = await res.text();
+      polls.push(`${res.status()} ${body}`);
+      await route.fulfill({ response: res, body });
+    });
+    await page.reload();
+  }
   const qr = page.locator('#wallet-qr svg');
   assert.ok(await qr.isVisible(), 'the QR code is shown');
   const box = await qr.boundingBox();
   assert.ok(box.width >= 150 && box.height >= 150, `a QR code big enough to scan: ${JSON.stringify(box)}`);
   if (shot) await page.screenshot({ path: path.join(OUT, shot), fullPage: true });
+  const decoded = await decodeQr(page, path.join(OUT, `wallet-qr-${javaScriptEnabled ? 'js' : 'nojs'}.png`));
+  // the QR code is the page's request link, for the cross-device flow
   const link = await page.locator('#wallet-link').getAttribute('href');
-  // the QR code carries the same request as the link, for the cross-device flow
-  const { res } = await answer(link.replace('flow%3Dsame', 'flow%3Dcross'), pid, hold);
+  assert.equal(decoded, link.replace('flow%3Dsame', 'flow%3Dcross'));
+  const u = new URL(decoded);
+  assert.equal(u.protocol, 'openid4vp:');
+  assert.equal(u.searchParams.get('client_id'), 'x509_san_dns:verifier.idhub.test');
+  const rid = new URL(page.url()).searchParams.get('rid');
+  assert.equal(u.searchParams.get('request_uri'), `${hub.issuer}/idp/wallet/request?rid=${rid}&flow=cross`);
+  // the test wallet has nothing but the decoded text
+  const { request, res } = await answer(decoded, pid, hold);
   assert.equal(res.status, 200, res.text);
-  // the page refreshes itself (Refresh header, no script needed) and goes on to the service
+  assert.match(request.response_uri, /flow=cross$/);
   await page.locator('#claim-sub').waitFor({ state: 'visible', timeout: 20000 });
   assert.ok(page.url().startsWith(`${hub.issuer}/demo`), page.url());
   assert.equal((await page.locator('#claim-acr').innerText()).trim(), LOA_HIGH);
+  if (javaScriptEnabled) {
+    // the script asked the status URL, and went on when it said ready (no Refresh reached it)
+    assert.ok(polls.length >= 1, 'the page polled its status');
+    assert.equal(polls.at(-1), '200 {"ready":true}');
+    assert.ok(polls.slice(0, -1).every((p) => p === '200 {"ready":false}'), polls.join(' '));
+  }
   return (await page.locator('#claim-sub').innerText()).trim();
 }
 
-test('cross-device with JavaScript: QR code, the wallet answers, the page moves on', async (t) => {
+test('cross-device with JavaScript: the QR code decodes to the request, the wallet answers from it, the page polls its status and moves on (no Refresh)', async (t) => {
   const sub = await crossDevice(t, true, 'wallet-cross-device-qr.png');
   assert.ok(sub.length > 0);
 });
 
-test('cross-device without JavaScript: the Refresh header alone brings the browser on', async (t) => {
+test('cross-device without JavaScript: the QR code decodes to the request; the Refresh header alone brings the browser on', async (t) => {
   const sub = await crossDevice(t, false, null);
   assert.ok(sub.length > 0);
 });

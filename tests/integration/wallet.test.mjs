@@ -5,13 +5,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { startHub, service, lcFile, IDHUB_BIN, ADAPTER_DIR, LOA_HIGH, LOA_SUBSTANTIAL, LOAS } from './lib/hub.mjs';
+import { startHub, service, lcFile, IDHUB_BIN, ADAPTER_DIR, REPO, LOA_HIGH, LOA_SUBSTANTIAL, LOAS } from './lib/hub.mjs';
 import { spawnSync } from 'node:child_process';
 import { writeFile, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Browser, login, decodeEntities } from './lib/browser.mjs';
 import { rpConfig, authRequest, client } from './lib/rp.mjs';
-import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb, statusServer } from './lib/wallet.mjs';
+import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb, statusServer, disclosedNames, PID_CLAIMS } from './lib/wallet.mjs';
 import { readFile } from 'node:fs/promises';
 import crypto from 'node:crypto';
 import * as jose from 'jose';
@@ -103,23 +103,41 @@ test('a genuine PID, same device: ID token at level high, pairwise sub stable ac
   assert.equal(LOAS[2], LOA_HIGH);
 });
 
-test('a genuine PID, cross-device: the QR page waits by a Refresh header, then the waiting browser (only) goes on', async () => {
+test('a genuine PID, cross-device: the QR page waits by a Refresh header (and its script polls an anonymous status that says only ready or not), then the waiting browser (only) goes on', async () => {
   const same = await journey();
   const subSame = (await idToken(same, (await answer(same.link, pid, hold)).res)).sub;
   const jr = await journey();
   assert.equal(jr.page.headers.get('refresh'), '3', 'the page reloads by a Refresh header');
   assert.doesNotMatch(jr.page.text, /http-equiv="refresh"/i, 'no meta refresh (WCAG 2.2.1)');
-  assert.match(jr.page.text, /<div id="wallet-qr"><svg [^>]*role="img"[^>]*><title id="qr-title">[^<]+<\/title><rect [^>]*\/><path fill="#000" d="(M\d+ \d+h1v1h-1z)+"\/><\/svg><\/div>/);
+  assert.match(jr.page.text, /<div id="wallet-qr" data-status="status\?rid=[\w-]+"><svg [^>]*role="img"[^>]*><title id="qr-title">[^<]+<\/title><rect [^>]*\/><path fill="#000" d="(M\d+ \d+h1v1h-1z)+"\/><\/svg><\/div>/);
   assert.match(jr.link, /flow%3Dsame/);
+  // progressive enhancement: the page's one inline script is allowed by its hash, and may fetch
+  // from the hub's origin (its status); no other page gets connect-src
+  const csp = jr.page.headers.get('content-security-policy');
+  const script = /<script>([\s\S]*?)<\/script>/.exec(jr.page.text)?.[1];
+  assert.ok(script, 'the waiting page has its polling script');
+  const hash = crypto.createHash('sha256').update(script).digest('base64');
+  assert.match(csp, new RegExp(`script-src 'sha256-[^']+' 'sha256-${hash.replace(/[+/]/g, '\\$&')}'; connect-src 'self';`));
+  const other = await new Browser().get(`${hub.issuer}/authorize`, { initiator: null }); // an HTML error page
+  assert.match(other.headers.get('content-type'), /^text\/html/);
+  assert.match(other.headers.get('content-security-policy'), /script-src 'sha256-[^']+'; form-action/);
+  const statusUrl = new URL(/data-status="([^"]+)"/.exec(jr.page.text)[1].replace(/&amp;/g, '&'), jr.page.url).href;
+  const stranger = new Browser(); // the status URL is anonymous: it says only whether the wallet answered
+  const status = async (url = statusUrl) => {
+    const r = await stranger.get(url, { initiator: null });
+    return `${r.status} ${r.status === 200 ? r.text : ''}`;
+  };
+  assert.equal(await status(), '200 {"ready":false}');
+  assert.equal(await status(statusUrl.replace(/rid=[^&]+/, `rid=${'A'.repeat(43)}`)), '404 ', 'an unknown login');
   const cross = jr.link.replace('flow%3Dsame', 'flow%3Dcross'); // what the QR code encodes
   let wait = await jr.browser.get(jr.page.url, { initiator: jr.page.url });
   assert.equal(wait.status, 200, 'still waiting before the wallet answers');
   const { request, res } = await answer(cross, pid, hold);
+  assert.equal(await status(), '200 {"ready":true}', 'ready, and nothing else (no response code)');
   assert.match(request.response_uri, /flow=cross$/);
   assert.equal(res.status, 200);
   assert.deepEqual(res.json, {}, 'cross-device: no redirect_uri for the phone');
   // another browser that learnt the page's address gets nowhere: the callback wants the journey cookie
-  const stranger = new Browser();
   const sw = await stranger.get(jr.page.url, { initiator: null });
   assert.equal(sw.status, 303);
   const sc = await stranger.get(sw.location, { initiator: jr.page.url });
@@ -155,10 +173,12 @@ test('refused: a requested claim left out; a vct outside the allow-list', async 
   assert.match(hub.logs(), /requested claim given_name not disclosed/, 'claims');
   const other = await issuePid(iss, hold, { vct: 'urn:example:not-a-pid' });
   jr = await journey();
-  await refusedAtCallback(jr, (await answer(jr.link, other, hold)).res, /PID refused: vct urn:example:not-a-pid is not allowed/, 'type');
+  const r2 = (await readRequest(jr.link)).request; // a wallet that ignores the query's vct_values
+  const vp2 = await present(other, hold, { aud: r2.client_id, nonce: r2.nonce });
+  await refusedAtCallback(jr, await postResponse(r2, { pid: [vp2] }), /PID refused: vct urn:example:not-a-pid is not allowed/, 'type');
 });
 
-test('Token Status List: a valid entry passes; a revoked or suspended PID is refused', async () => {
+test('Token Status List: a valid entry passes; a revoked or suspended PID is refused, and so is a list token from an untrusted chain or not signed by its x5c key', async () => {
   const st = await statusServer(iss, await readFile(pki.file('issuer.key'), 'utf8'), [0, 0, 0, 1, 0, 2, 0, 0]);
   try {
     let jr = await journey();
@@ -168,10 +188,25 @@ test('Token Status List: a valid entry passes; a revoked or suspended PID is ref
     for (const [idx, reason] of [[3, /PID refused: status list: PID revoked/], [5, /PID refused: status list: PID suspended/]]) {
       jr = await journey();
       const pidS = await issuePid(iss, hold, { status: { idx, uri: st.uri } });
-      await refusedAtCallback(jr, (await answer(jr.link, pidS, hold)).res, reason);
+      await refusedAtCallback(jr, (await answer(jr.link, pidS, hold)).res, reason, 'status');
     }
   } finally {
     await st.close();
+  }
+  // the list token itself must be the issuer's: from an untrusted chain, or not signed by its x5c key
+  const rogue = await issuer(pki, 'rogue-issuer', ['rogue-ca']);
+  for (const [signer, key, reason] of [
+    [rogue, 'rogue-issuer.key', /PID refused: status list: .*x5c chain not trusted/],
+    [iss, 'rogue-issuer.key', /PID refused: status list: signature: /],
+  ]) {
+    const bad = await statusServer(signer, await readFile(pki.file(key), 'utf8'), [0, 0, 0, 0]);
+    try {
+      const jr = await journey();
+      const p = await issuePid(iss, hold, { status: { idx: 1, uri: bad.uri } });
+      await refusedAtCallback(jr, (await answer(jr.link, p, hold)).res, reason, 'status');
+    } finally {
+      await bad.close();
+    }
   }
 });
 
@@ -211,7 +246,7 @@ test('refused: an issuer that lists one digest twice in _sd (the reason is worde
   await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), /PID refused: disclosures: digest [\w-]+ appears twice/);
 });
 
-test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key', async () => {
+test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key; a stale iat', async () => {
   let jr = await journey();
   let { request } = await readRequest(jr.link);
   const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
@@ -223,6 +258,7 @@ test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key', asy
     [{ aud: 'x509_san_dns:evil.example' }, hold, /key binding: aud is not the verifier's client_id/],
     [{ sd_hash: Buffer.alloc(32).toString('base64url') }, hold, /key binding: sd_hash does not match/],
     [{}, other, /key binding: signature does not verify/],
+    [{ iat: Math.floor(Date.now() / 1000) - 3600 }, hold, /key binding: iat missing or not fresh/],
   ]) {
     jr = await journey();
     ({ request } = await readRequest(jr.link));
@@ -238,7 +274,7 @@ test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key', asy
   await idToken(jr, await postResponse(request, { pid: [ok] }));
 });
 
-test('refused: a presentation replayed into a second journey; an expired PID; alg none', async () => {
+test('refused: a presentation replayed into a second journey; an expired PID, one not yet valid; alg none', async () => {
   const j1 = await journey();
   const a1 = await answer(j1.link, pid, hold);
   await idToken(j1, a1.res);
@@ -249,6 +285,9 @@ test('refused: a presentation replayed into a second journey; an expired PID; al
   const expired = await issuePid(iss, hold, { exp: Math.floor(Date.now() / 1000) - 3600 });
   let jr = await journey();
   await refusedAtCallback(jr, (await answer(jr.link, expired, hold)).res, /PID refused: PID expired \(exp\)/, 'validity');
+  const early = await issuePid(iss, hold, { nbf: Math.floor(Date.now() / 1000) + 3600 });
+  jr = await journey();
+  await refusedAtCallback(jr, (await answer(jr.link, early, hold)).res, /PID refused: PID not yet valid \(nbf\)/, 'validity');
 
   jr = await journey();
   const r = (await readRequest(jr.link)).request;
@@ -306,7 +345,7 @@ test('refused: malformed and oversized presentations (JWS)', async () => {
   assert.match(res.json.error_description, /JWE: not a compact JWE/);
 });
 
-test('settings: errors at FILE:LINE (--check-config): a certificate without the client_id DNS name, a bad issuer level', async () => {
+test('settings: errors at FILE:LINE (--check-config): a certificate without the client_id DNS name, a bad issuer level, an unknown link scheme', async () => {
   const base = (settings) => ({
     hub: { issuer: 'http://127.0.0.1:18091', port: 18091, state_dir: path.join(pki.dir, 'var'), adapter_dir: ADAPTER_DIR, threads: 2, demo: false },
     loa: LOAS, idps: [{ id: 'w', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH, settings }], services: [service('svc-a')],
@@ -315,6 +354,7 @@ test('settings: errors at FILE:LINE (--check-config): a certificate without the 
     [walletSettings({ client_id_dns: 'other.example' }), 'verifier_cert', /verifier_cert: the certificate has no DNS name other\.example/],
     [walletSettings({ verifier_key: pki.file('issuer-ca.crt') }), 'verifier_key', /verifier_key: not a PEM P-256 private key/],
     [walletSettings({ issuer_levels: 'https://pid-issuer.test=7' }), 'issuer_levels', /issuer_levels: each word must be <iss>=<level>, level 1\.\.3/],
+    [walletSettings({ link_scheme: 'https' }), 'link_scheme', /link_scheme/],
   ];
   for (const [settings, name, why] of cases) {
     const text = lcFile(base(settings));
@@ -356,6 +396,55 @@ test('data minimisation: the DCQL asks for birthdate only for a service allowed 
   }
 });
 
+test('data minimisation, end to end: the test wallet discloses exactly what the DCQL asks, less for a service with fewer scopes', async () => {
+  const h2 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH, settings: walletSettings() }],
+    services: [service('svc-p', { redirect_uris: [cb] }), service('svc-o', { redirect_uris: [cb], scopes: ['openid'] })],
+  });
+  const withId = await issuePid(iss, hold, { claims: { ...PID_CLAIMS, personal_administrative_number: 'DE-4711' } });
+  /** A login at service id with the PID cred: what the wallet disclosed, and the ID token's claims. */
+  const run = async (id, cred) => {
+    const cfg2 = await rpConfig(h2, id);
+    const req = await authRequest(cfg2, { redirectUri: cb, scope: 'openid profile' });
+    const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+    const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+    const { vp, res } = await answer(link, cred, hold);
+    assert.equal(res.status, 200, res.text);
+    const c = await j.browser.get(res.json.redirect_uri, { initiator: null });
+    assert.ok(c.location?.startsWith(cb), `no redirect to the service: ${c.status} ${c.text?.slice(0, 200)}`);
+    const tokens = await client.authorizationCodeGrant(cfg2, new URL(c.location), {
+      pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce, idTokenExpected: true });
+    return { disclosed: disclosedNames(vp), claims: tokens.claims() };
+  };
+  try {
+    // a PID with an issuer-assigned identifier: the first claim set, nothing else
+    let p = await run('svc-p', withId), o = await run('svc-o', withId);
+    assert.deepEqual(p.disclosed, ['birthdate', 'family_name', 'given_name', 'personal_administrative_number']);
+    assert.deepEqual(o.disclosed, ['personal_administrative_number'], 'a service without profile: the identifier alone');
+    assert.equal(p.claims.given_name, 'Erika');
+    assert.equal(o.claims.given_name, undefined);
+    assert.equal(o.claims.acr, LOA_HIGH);
+    // a PID without one: the fallback set (what the hashed subject needs), still nothing more
+    p = await run('svc-p', pid), o = await run('svc-o', pid);
+    assert.deepEqual(p.disclosed, ['birthdate', 'family_name', 'given_name', 'place_of_birth']);
+    assert.deepEqual(o.disclosed, ['birthdate', 'family_name', 'given_name', 'place_of_birth']);
+    assert.equal(o.claims.given_name, undefined, 'disclosed for the subject, not released to the service');
+    assert.equal(o.claims.birthdate, undefined);
+  } finally {
+    await h2.stopAndCheck();
+  }
+});
+
+test('the test wallet honours DCQL: it answers nothing for a PID that cannot satisfy the query, or of another vct', async () => {
+  const thin = await issuePid(iss, hold, { claims: { given_name: 'Erika', family_name: 'Mustermann', birthdate: '1964-08-12' } });
+  let jr = await journey();
+  await assert.rejects(answer(jr.link, thin, hold), /the PID cannot satisfy the DCQL query/);
+  const other = await issuePid(iss, hold, { vct: 'urn:example:not-a-pid' });
+  await assert.rejects(answer(jr.link, other, hold), /no credential matches/);
+  // and the same journey still completes with a PID that can
+  await idToken(jr, (await answer(jr.link, pid, hold)).res);
+});
+
 test('issuer_levels: a PID from an issuer listed at substantial gives substantial, not high', async () => {
   const h2 = await startHub({
     idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
@@ -373,6 +462,26 @@ test('issuer_levels: a PID from an issuer listed at substantial gives substantia
     const tokens = await client.authorizationCodeGrant(cfg2, new URL(c.location), {
       pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce, idTokenExpected: true });
     assert.equal(tokens.claims().acr, LOA_SUBSTANTIAL);
+  } finally {
+    await h2.stopAndCheck();
+  }
+});
+
+test('link_scheme: the link and the QR code use the configured scheme (haip-vp), and a wallet completes from it', async () => {
+  const h2 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
+      settings: walletSettings({ link_scheme: 'haip-vp' }) }],
+    services: [service('svc', { redirect_uris: [cb] })],
+  });
+  try {
+    const cfg2 = await rpConfig(h2, 'svc');
+    const req = await authRequest(cfg2, { redirectUri: cb });
+    const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+    const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+    assert.match(link, /^haip-vp:\/\/\?client_id=x509_san_dns%3Averifier\.idhub\.test&request_uri=/);
+    const { res } = await answer(link, pid, hold);
+    const c = await j.browser.get(res.json.redirect_uri, { initiator: null });
+    assert.ok(c.location?.startsWith(cb), `no redirect to the service: ${c.status}`);
   } finally {
     await h2.stopAndCheck();
   }
@@ -407,5 +516,35 @@ test('trust_anchors: the file is reread (document service): an issuer CA added l
     assert.ok(ok, 'the reread trust list lets the issuer in');
   } finally {
     await h3.stopAndCheck();
+  }
+});
+
+test('tests/tools/try-wallet.mjs (README: trying the wallet without one): setup makes a PKI a hub accepts, answer logs in from a link', async () => {
+  const tool = path.join(REPO, 'tests/tools/try-wallet.mjs');
+  const dir = path.join(pki.dir, 'try');
+  const run = (...args) => spawnSync(process.execPath, [tool, ...args], { encoding: 'utf8', timeout: 30000 });
+  const setup = run('setup', dir);
+  assert.equal(setup.status, 0, setup.stderr);
+  assert.ok(setup.stdout.includes(`verifier_cert = "${path.join(dir, 'verifier.crt')}"`), setup.stdout);
+  const h2 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
+      settings: { verifier_key: path.join(dir, 'verifier.key'), verifier_cert: path.join(dir, 'verifier.crt'),
+        client_id_dns: 'verifier.idhub.test', trust_anchors: path.join(dir, 'issuer-ca.crt') } }],
+    services: [service('svc', { redirect_uris: [cb] })],
+  });
+  try {
+    const cfg2 = await rpConfig(h2, 'svc');
+    const req = await authRequest(cfg2, { redirectUri: cb });
+    const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+    const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
+    const ans = run('answer', dir, link);
+    assert.equal(ans.status, 0, ans.stderr);
+    const redirect = /^(http\S+response_code=\S+)$/m.exec(ans.stdout)?.[1];
+    assert.ok(redirect, ans.stdout);
+    const c = await j.browser.get(redirect, { initiator: null });
+    assert.ok(c.location?.startsWith(cb), `no redirect to the service: ${c.status}`);
+    assert.equal(run('answer', dir, 'https://not-a-wallet-link').status, 2);
+  } finally {
+    await h2.stopAndCheck();
   }
 });

@@ -3,7 +3,9 @@
  *   GET /idp/<id>/wait creates <state_dir>/<id>-waiting, then waits (at most 10 s) until the test
  *   creates <state_dir>/<id>-go: serve runs on the blocking pool under the IdP's max_concurrent;
  *   GET /idp/<id>/http?url=U POSTs {"hello":"hub"} to U with a header X-Idhub-Test through the
- *   hub's HTTP client and answers "<status> <body>". */
+ *   hub's HTTP client and answers "<status> <body>";
+ *   GET /idp/<id>/headers?name=N&value=V answers an HTML page with the extra header N: V (and
+ *   X-Not-Allowed: 1), for tests/integration/adapter-page-headers.test.mjs. */
 #include <idhub/adapter.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,12 +53,31 @@ static int http_page(const idhub_services *s, idhub_arena *a, const idhub_http_r
 	return 0;
 }
 
+static int headers_page(const idhub_services *s, idhub_arena *a, const idhub_http_request *r,
+                        idhub_http_response *resp)
+{
+	const char *name = idhub_param(r, "name", NULL), *value = idhub_param(r, "value", NULL);
+	idhub_kv *h = s->alloc(a, 2 * sizeof *h);
+	if (!name || !value || !IDHUB_HAS_REVISION(s, 2))
+		return -1;
+	h[0] = (idhub_kv){name, value};
+	h[1] = (idhub_kv){"X-Not-Allowed", "1"};
+	resp->status = 200;
+	resp->content_type = "text/html; charset=utf-8";
+	resp->body = "<!doctype html><title>headers</title><p>headers</p>";
+	resp->headers = h;
+	resp->nheaders = 2;
+	return 0;
+}
+
 static int sp_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
                     idhub_http_response *resp)
 {
 	const idhub_services *s = ctx;
 	if (strcmp(r->path, "/http") == 0)
 		return http_page(s, a, r, resp);
+	if (strcmp(r->path, "/headers") == 0)
+		return headers_page(s, a, r, resp);
 	if (strcmp(r->path, "/wait") != 0)
 		return -1;
 	char *waiting = s->sprintf(a, "%s/%s-waiting", s->state_dir, s->instance_id);

@@ -1,8 +1,11 @@
 // A test EU Digital Identity Wallet and PID issuer for the wallet adapter's tests, on published
 // libraries: @sd-jwt/sd-jwt-vc issues the PID (SD-JWT VC, x5c chain from certs/ tooling) and makes
-// the presentation with its key-binding JWT; jose reads the request object and encrypts the
-// direct_post.jwt response (ECDH-ES + A128GCM) to the verifier's per-request key. Each step can
-// be bent (options) to make the forgeries the adapter must refuse.
+// the presentation with its key-binding JWT, disclosing what the request's DCQL query asks
+// (dcqlFrame); jose checks the request object's signature and encrypts the direct_post.jwt response
+// (ECDH-ES + A128GCM) to the verifier's per-request key. The holder's OpenID4VP part (read the
+// request, match DCQL, post) is this file's own, small, on jose, not @openid4vc/openid4vp: each
+// step must be bendable to make the forgeries the adapter must refuse (options below), which a
+// conformant library exists to prevent (README, "EU Digital Identity Wallet").
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +24,11 @@ const pemToDerB64 = (pem) => [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S
 
 /** Makes the test PKI (certs/make-wallet-test-pki.sh) in a temp dir; returns {dir, file(name)}. */
 export async function makePki(dns = 'verifier.idhub.test') {
-  const dir = await mkdtemp(path.join(tmpdir(), 'idhub-wallet-pki-'));
+  return makePkiIn(await mkdtemp(path.join(tmpdir(), 'idhub-wallet-pki-')), dns);
+}
+
+/** Makes the test PKI in dir; returns {dir, file(name)}. */
+export async function makePkiIn(dir, dns = 'verifier.idhub.test') {
   const r = spawnSync(path.join(REPO, 'certs/make-wallet-test-pki.sh'), [dir, dns], { encoding: 'utf8', timeout: 20000 });
   if (r.status !== 0) throw new Error(`make-wallet-test-pki.sh failed: ${r.stderr}`);
   return { dir, file: (n) => path.join(dir, n) };
@@ -58,7 +65,36 @@ export async function issuePid(iss, hold, { claims = PID_CLAIMS, vct = 'urn:eudi
   return sd.issue(payload, { _sd: Object.keys(claims) }, { header: { x5c: iss.x5c, typ: 'dc+sd-jwt' } });
 }
 
-/** Presents a PID with a key-binding JWT (kb: overrides of its payload; kbKey: another key). */
+/**
+ * What a wallet discloses for a DCQL query (OpenID4VP 1.0 §6), as a presentation frame: the query's
+ * one credential must be a dc+sd-jwt whose vct is among its vct_values; of its claims, the first
+ * claim set (§6.4.1) whose every claim the credential holds, or all of them when there are no claim
+ * sets. Exactly those claims are disclosed. Throws when the credential cannot satisfy the query (a
+ * wallet then answers nothing). Returns {id, frame}: the credential query's id and the frame.
+ */
+export async function dcqlFrame(credential, dcql) {
+  const q = dcql?.credentials;
+  if (!Array.isArray(q) || q.length !== 1) throw new Error('wallet: the DCQL query does not ask for one credential');
+  const [cq] = q;
+  const claims = await new SDJwtVcInstance({ hasher: digest }).getClaims(credential);
+  if (cq.format !== 'dc+sd-jwt' || !cq.meta?.vct_values?.includes(claims.vct)) throw new Error(`wallet: no credential matches (format ${cq.format}, vct ${cq.meta?.vct_values})`);
+  const byId = new Map((cq.claims ?? []).map((c) => {
+    if (!Array.isArray(c.path) || c.path.length !== 1 || typeof c.path[0] !== 'string') throw new Error(`wallet: unsupported claim path ${JSON.stringify(c.path)}`);
+    return [c.id, c.path[0]];
+  }));
+  const sets = cq.claim_sets ?? [[...byId.keys()]];
+  const set = sets.find((ids) => ids.every((id) => byId.has(id) && claims[byId.get(id)] !== undefined));
+  if (!set) throw new Error('wallet: the PID cannot satisfy the DCQL query');
+  return { id: cq.id, frame: Object.fromEntries(set.map((id) => [byId.get(id), true])) };
+}
+
+/** The claim names a presentation discloses (from its disclosures). */
+export function disclosedNames(presentation) {
+  return presentation.split('~').slice(1, -1).map((d) => JSON.parse(Buffer.from(d, 'base64url'))[1]).sort();
+}
+
+/** Presents a PID with a key-binding JWT (kb: overrides of its payload; kbKey: another key;
+ * disclose: the frame, by default every claim — a genuine wallet passes dcqlFrame's). */
 export async function present(credential, hold, { aud, nonce, kb = {}, kbKey, disclose } = {}) {
   const key = kbKey ?? hold.privateKey;
   const kbSigner = async (data) => {
@@ -107,11 +143,13 @@ export async function postResponse(request, vpToken, { responseUri, enc = 'A128G
   return { status: res.status, json, text };
 }
 
-/** The whole wallet: reads the link, presents the PID for that request and posts it. */
+/** The whole wallet: reads the link, presents the PID for that request, disclosing exactly what
+ * its DCQL query asks (opts.present.disclose bends that), and posts it. */
 export async function answer(link, credential, hold, opts = {}) {
   const { request } = await readRequest(link);
-  const vp = opts.vp ?? await present(credential, hold, { aud: request.client_id, nonce: request.nonce, ...opts.present });
-  return { request, vp, res: await postResponse(request, { pid: [vp] }, opts.post) };
+  const { id, frame } = await dcqlFrame(credential, request.dcql_query);
+  const vp = opts.vp ?? await present(credential, hold, { aud: request.client_id, nonce: request.nonce, disclose: frame, ...opts.present });
+  return { request, vp, res: await postResponse(request, { [id]: [vp] }, opts.post) };
 }
 
 /**
