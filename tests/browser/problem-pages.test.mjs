@@ -235,10 +235,11 @@ async function assertLanding(page, row, key) {
 
 /* Back, as a citizen presses it after finishing: never "Confirm form resubmission" (the browser's
  * ERR_CACHE_MISS), and the picker's place in the history shows the friendly page. Without
- * JavaScript the history still holds the callback's re-post page (a POST's answer): see the todo.
+ * JavaScript the history still holds two POST answers (the IdP's auto-POST page and the
+ * callback's re-post page; with JavaScript both replace themselves): see the todo.
  * Before the rows: the busy row leaves the store full. */
 for (const js of [true, false]) {
-  const todo = js ? undefined : 'without JavaScript, Back from the service reaches the callback\'s re-post page, a POST answer (broker/journey/callback.c: a 303 to a GET would end it)';
+  const todo = js ? undefined : 'without JavaScript, Back from the service reaches two POST answers: the callback\'s re-post page (broker/journey/callback.c) and the IdP\'s auto-POST page';
   test(`Back after finishing, JavaScript ${js ? 'on' : 'off'}: the friendly page, never a resubmission`, { todo }, async (t) => {
     const context = await newContext(browser, 'en', js, nextSource());
     t.after(() => context.close());
