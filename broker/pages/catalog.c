@@ -1,6 +1,6 @@
 /* catalog.c — message catalogs in GNU .mo form (made by msgfmt from broker/pages/po/, linked in by
- * catalogs.S) and the per-request language (see catalog.h). Read in place: a .mo holds its keys
- * sorted, so a lookup is a binary search; nothing is allocated. */
+ * catalogs.S) and the per-request language (see catalog.h). Read in place through the .mo's own
+ * hash table (its sorted keys when it has none); nothing is allocated. */
 #include "catalog.h"
 #include <stdint.h>
 #include <string.h>
@@ -49,7 +49,15 @@ const char *catalog_key(int lang, size_t i)
 	return entry(lang, 0, i);
 }
 
-static const char *lookup(int lang, const char *key)
+/* The entry's text, or NULL when it is untranslated (an empty text: the caller falls back). */
+static const char *text_of(int lang, size_t i)
+{
+	const char *v = entry(lang, 1, i);
+	return v && *v ? v : NULL;
+}
+
+/* A binary search of the sorted keys: for a catalog made without a hash table (--no-hash). */
+static const char *search(int lang, const char *key)
 {
 	size_t lo = 0, hi = catalog_count(lang);
 	while (lo < hi) {
@@ -58,14 +66,47 @@ static const char *lookup(int lang, const char *key)
 		if (!k)
 			return NULL;
 		int c = strcmp(key, k);
-		if (c == 0) {
-			const char *v = entry(lang, 1, mid);
-			return v && *v ? v : NULL; /* an untranslated entry: fall back */
-		}
+		if (c == 0)
+			return text_of(lang, mid);
 		if (c < 0)
 			hi = mid;
 		else
 			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* gettext's hashpjw, the hash msgfmt filled the catalog's table with. */
+static uint32_t hash_key(const char *s)
+{
+	uint32_t h = 0;
+	for (; *s; s++) {
+		h = (h << 4) + (unsigned char)*s;
+		uint32_t g = h & 0xf0000000u;
+		if (g)
+			h ^= (g >> 24) ^ g;
+	}
+	return h;
+}
+
+/* The catalog's own hash table (double hashing, as gettext reads it): one or two probes where a
+ * binary search takes seven. Each slot holds an entry's index + 1, or 0 for none. */
+static const char *lookup(int lang, const char *key)
+{
+	const unsigned char *mo = mo_start[lang];
+	size_t size = (size_t)(mo_end[lang] - mo);
+	uint32_t n = size >= 28 ? word(mo, 20) : 0, off = n ? word(mo, 24) : 0;
+	if (n < 3 || off > size || n > (size - off) / 4)
+		return search(lang, key);
+	uint32_t h = hash_key(key), i = h % n, step = 1 + h % (n - 2);
+	for (uint32_t probes = 0; probes < n; probes++) {
+		uint32_t e = word(mo, off + 4 * (size_t)i);
+		if (e == 0)
+			return NULL;
+		const char *k = entry(lang, 0, e - 1); /* NULL when out of range */
+		if (k && strcmp(k, key) == 0)
+			return text_of(lang, e - 1);
+		i = i >= n - step ? i - (n - step) : i + step;
 	}
 	return NULL;
 }

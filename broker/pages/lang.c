@@ -8,13 +8,12 @@
 
 #define LANG_COOKIE "lang"
 
-/* The toggle's href for this request (on its arena), set with the language. */
+/* The toggle's href for this request (on its arena). Made when a page first asks for it: most
+ * requests (redirects, the token endpoint, JSON) show no page, and a long query is costly to
+ * re-encode. Until then toggle_req and toggle_lang say what to make it from. */
 static _Thread_local const char *toggle_href;
-
-const char *pages_toggle_href(void)
-{
-	return toggle_href;
-}
+static _Thread_local http_req *toggle_req;
+static _Thread_local int toggle_lang, toggle_made;
 
 static int exact(const char *v)
 {
@@ -50,6 +49,15 @@ static const char *toggle(http_req *r, int other)
 	return buf_str(&b);
 }
 
+const char *pages_toggle_href(void)
+{
+	if (!toggle_made) {
+		toggle_href = toggle_req ? toggle(toggle_req, toggle_lang) : NULL;
+		toggle_made = 1;
+	}
+	return toggle_href;
+}
+
 /* Whether this request's language was only guessed (Accept-Language or the default). */
 static _Thread_local int guessed;
 
@@ -76,11 +84,15 @@ void pages_pick_lang(http_req *r, http_resp *resp, int secure)
 		                             LANG_COOKIE, pages_lang_name(l),
 		                             secure ? "; Secure" : ""));
 	pages_set_lang(l);
-	toggle_href = toggle(r, l == LANG_EN ? LANG_CY : LANG_EN);
+	toggle_req = r;
+	toggle_lang = l == LANG_EN ? LANG_CY : LANG_EN;
+	toggle_href = NULL;
+	toggle_made = 0;
 }
 
 void pages_toggle_to(http_req *r, const char *path)
 {
+	toggle_made = 1;
 	toggle_href =
 	    path ? arena_printf(r->a, "%s?lang=%s", path,
 	                        pages_lang_name(pages_lang() == LANG_EN ? LANG_CY : LANG_EN))
@@ -92,6 +104,8 @@ void pages_adopt_lang(http_req *r, int lang)
 	if (!guessed || lang < 0 || lang >= LANG_COUNT)
 		return;
 	pages_set_lang(lang);
-	if (toggle_href)
-		toggle_href = toggle(r, lang == LANG_EN ? LANG_CY : LANG_EN);
+	toggle_req = r;
+	toggle_lang = lang == LANG_EN ? LANG_CY : LANG_EN;
+	if (toggle_made && toggle_href)
+		toggle_href = toggle(r, toggle_lang);
 }

@@ -3,6 +3,7 @@
 #include "../util/buf.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* %1$s header background, %2$s header text, %3$s links, %4$s button background, %5$s its text.
  * Mobile first: one column, nothing wider than the viewport (WCAG 1.4.10 reflow at 320 px). */
@@ -225,14 +226,19 @@ const char *page_fmt(arena *a, const char *text, const char *arg1, const char *a
 	buf_init(&b, a);
 	const char *args[2] = {arg1, arg2};
 	int k = 0;
-	for (const char *p = text; *p; p++) {
-		if (p[0] == '%' && (p[1] == 's' || p[1] == 'd')) {
-			buf_puts(&b, k < 2 && args[k] ? args[k] : "");
-			k++;
-			p++;
-		} else {
-			buf_add(&b, p, 1);
+	/* the text between placeholders goes in whole; a '%' not before 's' or 'd' is text */
+	for (const char *p = text;;) {
+		const char *q = strchr(p, '%');
+		while (q && q[1] != 's' && q[1] != 'd')
+			q = strchr(q + 1, '%');
+		if (!q) {
+			buf_puts(&b, p);
+			break;
 		}
+		buf_add(&b, p, (size_t)(q - p));
+		buf_puts(&b, k < 2 && args[k] ? args[k] : "");
+		k++;
+		p = q + 2;
 	}
 	return buf_str(&b);
 }

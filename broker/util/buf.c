@@ -9,7 +9,8 @@ void buf_init(buf *b, arena *a)
 	b->a = a;
 	b->cap = 256;
 	b->len = 0;
-	b->data = arena_alloc(a, b->cap);
+	b->data = arena_alloc_uninit(a, b->cap);
+	b->data[0] = 0;
 }
 
 static void buf_reserve(buf *b, size_t n)
@@ -19,7 +20,8 @@ static void buf_reserve(buf *b, size_t n)
 	size_t cap = b->cap * 2;
 	while (cap < b->len + n + 1)
 		cap *= 2;
-	char *d = arena_alloc(b->a, cap);
+	/* not zeroed: the bytes past len are never read (buf_add ends the string each time) */
+	char *d = arena_alloc_uninit(b->a, cap);
 	memcpy(d, b->data, b->len);
 	b->data = d;
 	b->cap = cap;
@@ -51,39 +53,54 @@ void buf_html(buf *b, const char *s)
 {
 	if (!s)
 		return;
-	for (; *s; s++) {
+	/* the runs between special characters go in whole: most text has none */
+	for (;;) {
+		size_t n = strcspn(s, "&<>\"'");
+		if (n)
+			buf_add(b, s, n);
+		s += n;
 		switch (*s) {
+		case 0:
+			return;
 		case '&':
-			buf_puts(b, "&amp;");
+			buf_add(b, "&amp;", 5);
 			break;
 		case '<':
-			buf_puts(b, "&lt;");
+			buf_add(b, "&lt;", 4);
 			break;
 		case '>':
-			buf_puts(b, "&gt;");
+			buf_add(b, "&gt;", 4);
 			break;
 		case '"':
-			buf_puts(b, "&quot;");
+			buf_add(b, "&quot;", 6);
 			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		default:
-			buf_add(b, s, 1);
+		default: /* '\'' */
+			buf_add(b, "&#39;", 5);
 		}
+		s++;
 	}
+}
+
+static int unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 void buf_urlenc(buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-			buf_add(b, p, 1);
-		} else {
+	const unsigned char *p = (const unsigned char *)s;
+	while (p && *p) {
+		const unsigned char *run = p;
+		while (*p && unreserved(*p))
+			p++;
+		if (p > run)
+			buf_add(b, run, (size_t)(p - run));
+		if (*p) {
 			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
 			buf_add(b, e, 3);
+			p++;
 		}
 	}
 }

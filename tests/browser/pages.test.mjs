@@ -6,27 +6,17 @@
 // (tests/out/index.html). One browser; its four contexts (language x JavaScript) run in turn.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
 import { startHub, secretHash, DEMO_SECRET, LOA_SUBSTANTIAL } from '../integration/lib/hub.mjs';
+import { launchBrowser, newContext as contextIn, auditor, writeGallery } from './lib/audit.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const OUT = path.resolve(HERE, '../out');
-const GALLERY = path.join(OUT, 'gallery');
 const DOCS = path.resolve(HERE, '../../docs');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const WIDTHS = [320, 1280];
-const MAX_BYTES = 15 * 1024;
-let hub, browser, cssBytes, axeContext;
-const shots = []; // {file, label}
-const seen = new Set(); // page states audited, "<state>/<lang>/<js>"
+let hub, browser, aud;
 
 before(async () => {
-  await mkdir(GALLERY, { recursive: true });
   hub = await startHub({
     hub: { demo: true },
     services: (port, issuer) => [{
@@ -43,70 +33,21 @@ before(async () => {
       help_url: `${issuer}/demo`, accessibility_url: `${issuer}/demo`, privacy_url: `${issuer}/demo`, cookies_url: `${issuer}/demo`,
     } }),
   });
-  cssBytes = Buffer.byteLength(await (await fetch(`${hub.issuer}/assets/idhub.css`)).text());
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  axeContext = await browser.newContext({ bypassCSP: true });
+  const cssBytes = Buffer.byteLength(await (await fetch(`${hub.issuer}/assets/idhub.css`)).text());
+  browser = await launchBrowser();
+  aud = auditor(browser, cssBytes, '');
 });
 
 after(async () => {
   await browser?.close();
   await hub?.stopAndCheck();
-  const items = shots.map((s) => `<figure><img src="gallery/${s.file}" alt="" loading="lazy"><figcaption>${s.label}</figcaption></figure>`).join('\n');
-  await writeFile(path.join(OUT, 'index.html'), `<!doctype html><html lang="en"><meta charset="utf-8"><title>Citizen pages gallery</title>
-<style>body{font:16px system-ui;margin:16px}figure{display:inline-block;vertical-align:top;margin:8px;border:1px solid #ccc;padding:4px}img{max-width:340px;display:block}</style>
-<h1>Citizen pages: every state, English and Welsh, 320 and 1280 px</h1>\n${items}\n</html>\n`);
+  await writeGallery();
 });
 
-const newContext = (lang, js) => browser.newContext({
-  javaScriptEnabled: js, locale: lang === 'cy' ? 'cy-GB' : 'en-GB', bypassCSP: true, viewport: { width: 1280, height: 900 },
-});
-
-const AXE_OPTIONS = { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } };
-
-/** axe-core on the page. Without JavaScript axe cannot run in it (its timers never fire): the
- *  same markup, scripts removed, is audited in a page of the same origin that runs scripts. */
-async function axeRun(page, js, width) {
-  let target = page;
-  if (!js) {
-    const html = (await page.content()).replace(/<script[\s\S]*?<\/script>/gi, '');
-    const origin = new URL(page.url()).origin;
-    target = axeContext.pages()[0] ?? (await axeContext.newPage());
-    await target.setViewportSize({ width, height: 800 });
-    if (new URL(target.url() === 'about:blank' ? 'http://x' : target.url()).origin !== origin) await target.goto(`${origin}/healthz`);
-    await target.setContent(html, { waitUntil: 'load' });
-  }
-  if (!(await target.evaluate(() => typeof window.axe !== 'undefined'))) await target.evaluate(AXE);
-  return target.evaluate((o) => window.axe.run(document, o), AXE_OPTIONS);
-}
-
-/** The page's state checked at both widths: axe (WCAG 2.x A/AA), reflow, weight, <html lang>. */
-async function audit(page, state, lang, js) {
-  await page.waitForLoadState('load');
-  const key = `${state}/${lang}/${js ? 'js' : 'nojs'}`;
-  seen.add(key);
-  const onHub = new URL(page.url()).pathname.startsWith('/demo') === false;
-  if (onHub) assert.equal(await page.locator('html').getAttribute('lang'), lang, `${key}: <html lang>`);
-  const bytes = await page.evaluate(() => new Blob([document.documentElement.outerHTML]).size);
-  assert.ok(bytes + cssBytes <= MAX_BYTES, `${key}: ${bytes} + ${cssBytes} bytes of CSS > 15 KB`);
-  for (const w of WIDTHS) {
-    await page.setViewportSize({ width: w, height: 800 });
-    const scroll = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(scroll <= 0, `${key} at ${w}px: scrolls sideways by ${scroll}px`);
-    const res = await axeRun(page, js, w);
-    const v = res.violations.map((x) => `${x.id}: ${x.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    assert.deepEqual(v, [], `${key} at ${w}px: axe violations`);
-    if (js) {
-      const file = `${state}-${lang}-${w}.png`;
-      await page.screenshot({ path: path.join(GALLERY, file), fullPage: true });
-      shots.push({ file, label: `${state}, ${lang}, ${w} px` });
-    }
-  }
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
+const newContext = (lang, js) => contextIn(browser, lang, js);
+/** The page's state checked at both widths (lib/audit.mjs): axe, reflow, weight, <html lang>, no
+ *  product name. */
+const audit = (page, state, lang, js) => aud.audit(page, state, lang, js);
 
 /** The focused element's class, once autofocus has run (the browser applies it at its next
  *  rendering update after load: up to 20 looks, 100 ms apart). */
@@ -226,10 +167,7 @@ for (const lang of ['en', 'cy']) {
 }
 
 test('axe is live: it finds a known violation', async () => {
-  const page = axeContext.pages()[0] ?? (await axeContext.newPage());
-  await page.setContent('<html><body><img src="x.png"><input type="text"></body></html>');
-  await page.evaluate(AXE);
-  const res = await page.evaluate((o) => window.axe.run(document, o), AXE_OPTIONS);
+  const res = await aud.axeIsLive();
   assert.ok(res.violations.some((v) => v.id === 'image-alt'), 'image-alt found');
   assert.ok(res.violations.some((v) => v.id === 'html-has-lang'), 'html-has-lang found');
 });

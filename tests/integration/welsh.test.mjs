@@ -80,3 +80,16 @@ test('a Welsh error page: cancelled at the sandbox, in Welsh, with its way forwa
   assert.match(r.text, />Dewiswch ffordd arall o brofi pwy ydych chi<\/a>/);
   assert.match(r.text, />Dychwelyd i Parking permits<\/button>/);
 });
+
+test('the order: ui_locales over the toggle\'s cookie, the cookie over Accept-Language', async () => {
+  const ua = new Browser();
+  const cy = { headers: { 'accept-language': 'cy-GB,cy;q=0.9' } };
+  // the toggle (on any page) keeps English in the cookie
+  const t = await ua.get(`${hub.issuer}/login/no-such-journey?lang=en`, cy);
+  assert.ok(t.setCookies.some((c) => /^lang=en;/.test(c)), 'the toggle sets the cookie');
+  assert.equal(htmlLang((await ua.get(`${hub.issuer}/login/no-such-journey`, cy)).text), 'en', 'the cookie beats Accept-Language');
+  // a service's ui_locales beats the cookie (and takes its place)
+  const j = await journey('picker', { ui_locales: 'cy' }, ua);
+  assert.equal(htmlLang(j.steps.picker.text), 'cy', 'ui_locales beats the toggle\'s cookie');
+  assert.equal(htmlLang((await ua.get(`${hub.issuer}/login/no-such-journey`)).text), 'cy', 'and is kept in the cookie');
+});

@@ -92,6 +92,11 @@ static void test_fmt(void **state)
 	assert_string_equal(page_fmt(a, "Level %d", "4", NULL), "Level 4");
 	/* a text is never a format: a stray %n or a missing argument is harmless */
 	assert_string_equal(page_fmt(a, "100%n %s %s", "x", NULL), "100%n x ");
+	/* a '%' that is no placeholder stays, at the end too; a third placeholder is emptied */
+	assert_string_equal(page_fmt(a, "50%", "x", NULL), "50%");
+	assert_string_equal(page_fmt(a, "%%s%", "x", NULL), "%x%");
+	assert_string_equal(page_fmt(a, "%s%s%s!", "a", "b"), "ab!");
+	assert_string_equal(page_fmt(a, "", "a", "b"), "");
 	arena_free(a);
 }
 
