@@ -28,12 +28,13 @@ int idp_attrs_from_json(idhub_instance *in, idhub_arena *a, const char *json, co
 			s = json_string_value(v);
 		else if (json_is_boolean(v))
 			s = json_is_true(v) ? "true" : "false";
+		const char *to = map[i].value ? map[i].value : map[i].name;
 		int dup = 0; /* one value per attribute: the first mapping that yields one wins */
 		for (size_t j = 0; s && j < k; j++)
-			dup |= strcmp(kv[j].name, map[i].value) == 0;
+			dup |= strcmp(kv[j].name, to) == 0;
 		if (s && !dup)
-			kv[k++] = (idhub_kv){arena_strdup((arena *)a, map[i].value),
-			                     arena_strdup((arena *)a, s)};
+			kv[k++] =
+			    (idhub_kv){arena_strdup((arena *)a, to), arena_strdup((arena *)a, s)};
 	}
 	json_decref(o);
 	out->attrs = kv;

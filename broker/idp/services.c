@@ -2,11 +2,13 @@
  * randomness, arena allocation and formatting, replay cache, instance cache and scratch records in
  * the store, logging, page rendering, strict base64, the URL check, the file reader, JWT signing
  * and the HTTP client on liboauth2, digests and query strings. Documents are in docs.c, JWS
- * verification in jose.c, pages and levels in responses.c, claims and records in claims.c. */
+ * verification in jose.c, pages and levels in responses.c, forms in forms.c, claims and records in
+ * claims.c. */
 #include "services.h"
 #include "host_int.h"
 #include "claims.h"
 #include "datetime.h"
+#include "forms.h"
 #include "keypair.h"
 #include "responses.h"
 #include "../audit/audit.h"
@@ -553,6 +555,8 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .digest_b64url = svc_digest_b64url,
 	                      .record = idp_record,
 	                      .record_get = idp_record_get,
+	                      .form_html = idp_form_html,
+	                      .error_summary_html = idp_error_summary_html,
 	                      .url_param = svc_url_param};
 	return seal_key_load(in, h, id);
 }

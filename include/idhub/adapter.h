@@ -310,6 +310,36 @@ typedef struct idhub_jws_check {
 	const char *what;        /* names the token in reasons: "ID token" (NULL: "token") */
 } idhub_jws_check;
 
+/* ---- forms (revision 3) --------------------------------------------------------------------- */
+
+/* One field of a form in the hub's patterns (form_html). Strings are escaped by the hub. */
+typedef enum {
+	IDHUB_FIELD_RADIO = 1, /* one option of the radio group name: value, label, hint */
+	IDHUB_FIELD_TEXT,      /* a text input name: value (the text shown), label, hint, error */
+	IDHUB_FIELD_SELECT     /* a select name: options; value is the option selected */
+} idhub_field_kind;
+
+typedef struct idhub_field {
+	idhub_field_kind kind;
+	const char *name; /* the form parameter (and the element's id; a radio's is name-value) */
+	const char
+	    *value; /* RADIO: the option's value; TEXT: the text; SELECT: the value selected */
+	const char *label;
+	const char *hint;  /* shown under the label, or NULL */
+	const char *error; /* TEXT: why the form came back (shown beside it, and in the error
+	                      summary), or NULL */
+	int checked;       /* RADIO */
+	size_t reveal;     /* RADIO: how many of the fields after it are shown only while it is
+	                      checked (CSS, no JavaScript), in a div with id value-fields */
+	size_t max;        /* TEXT: maxlength (0: none) */
+	const idhub_kv *options; /* SELECT: each option's value (name) and text (value) */
+	size_t noptions;
+	uint32_t flags; /* IDHUB_FIELD_NO_AUTOFILL: TEXT the browser must neither fill nor
+	                   spell-check (a user name, a code) */
+} idhub_field;
+
+#define IDHUB_FIELD_NO_AUTOFILL 1u
+
 /* ---- services ------------------------------------------------------------------------------- */
 
 /* Services the hub offers, bound to one instance (inst is the first argument of each call that
@@ -496,10 +526,10 @@ typedef struct idhub_services {
 	                         const char *arg1, const char *arg2);
 	/* The identity's attributes from a JSON object of upstream claims (an ID token's payload,
 	 * an assertion): for each map entry in order, name the upstream claim and value the hub's
-	 * attribute (OIDC claim name), the claim's value if it is a string of at most 1024 bytes
-	 * ("true" / "false" for a boolean; any other type is skipped). One value per attribute:
-	 * the first entry that yields one wins. Sets out->attrs and out->nattrs (on the arena); 0,
-	 * or -1 when json is not a JSON object (out untouched). */
+	 * attribute (OIDC claim name; NULL: the same as name), the claim's value if it is a string
+	 * of at most 1024 bytes ("true" / "false" for a boolean; any other type is skipped). One
+	 * value per attribute: the first entry that yields one wins. Sets out->attrs and
+	 * out->nattrs (on the arena); 0, or -1 when json is not a JSON object (out untouched). */
 	int (*attrs_from_json)(idhub_instance *inst, idhub_arena *a, const char *json,
 	                       const idhub_kv *map, size_t nmap, idhub_identity *out);
 	/* Whether an upstream authentication at auth_time (UNIX seconds; 0 or less: the IdP did
@@ -519,6 +549,20 @@ typedef struct idhub_services {
 	 * such a text (on the arena), or NULL. */
 	const char *(*record)(idhub_arena *a, const idhub_kv *kv, size_t n, size_t max);
 	const char *(*record_get)(idhub_arena *a, const char *text, const char *name);
+	/* A form in the hub's patterns, for an adapter's own page (HTML on the arena, every value
+	 * escaped here): POST to action (novalidate: the adapter checks), the hidden fields, a
+	 * fieldset with legend around fields (radios with their hints and revealed fields, text
+	 * inputs with their hint and error, selects), then buttons, each a submit named "action"
+	 * with value name and text value, the first the primary one. */
+	const char *(*form_html)(idhub_instance *inst, idhub_arena *a, const char *action,
+	                         const idhub_kv *hidden, size_t nhidden, const char *legend,
+	                         const idhub_field *fields, size_t nfields, const idhub_kv *buttons,
+	                         size_t nbuttons);
+	/* The error summary to put above the heading of a form that came back with errors ("There
+	 * is a problem", a link to each field with an error, focused on load), or "" when no field
+	 * has one. On the arena. */
+	const char *(*error_summary_html)(idhub_instance *inst, idhub_arena *a,
+	                                  const idhub_field *fields, size_t nfields);
 	/* url with name=value added to its query ('?' or '&' as needed; value escaped as
 	 * url_escape does), on the arena. */
 	char *(*url_param)(idhub_arena *a, const char *url, const char *name, const char *value);
@@ -539,7 +583,7 @@ typedef struct idhub_services {
  * appended to them is there only when the hub is recent enough: 1 = login_request.login_hint,
  * identity.logout_state and the logout hook; 2 = login_request.claims / nclaims,
  * error.check, http_response.headers / nheaders; 3 = the services from respond_page to
- * url_param and the IDHUB_SET_MAP setting type. */
+ * url_param, idhub_field and the IDHUB_SET_MAP setting type. */
 #define IDHUB_ADAPTER_REVISION 3u
 #define IDHUB_HAS_REVISION(svc, rev)                                                               \
 	((svc)->size >= offsetof(idhub_services, revision) + sizeof(uint32_t) &&                   \

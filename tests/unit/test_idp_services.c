@@ -65,6 +65,11 @@ static void test_attrs_from_json(void **state)
 	assert_string_equal(out.attrs[1].name, "email_verified");
 	assert_string_equal(out.attrs[1].value, "true");
 	assert_string_equal(out.attrs[2].name, "family_name");
+	const idhub_kv same[] = {{"fam", NULL}}; /* no hub name: the upstream one */
+	assert_int_equal(svc->attrs_from_json(svc->inst, (idhub_arena *)a, json, same, 1, &out), 0);
+	assert_int_equal(out.nattrs, 1);
+	assert_string_equal(out.attrs[0].name, "fam");
+	assert_string_equal(out.attrs[0].value, "Lee");
 	idhub_identity none = {0};
 	assert_int_equal(svc->attrs_from_json(svc->inst, (idhub_arena *)a, "[1]", map, 7, &none),
 	                 -1);
@@ -190,6 +195,55 @@ static void test_responses(void **state)
 	arena_free(a);
 }
 
+/* The hub's form patterns: radios, a revealed group holding a text input in error and a select,
+ * hidden fields and buttons, every value escaped; the error summary links to the field. */
+static void test_forms(void **state)
+{
+	(void)state;
+	arena *a = arena_new();
+	idhub_arena *ia = (idhub_arena *)a;
+	const idhub_kv opts[] = {{"1", "Low"}, {"2", "Substantial"}};
+	idhub_field f[] = {
+	    {IDHUB_FIELD_RADIO, "who", "ann", "Ann <A>", "a hint", .checked = 1},
+	    {IDHUB_FIELD_RADIO, "who", "other", "Someone else", .reveal = 2},
+	    {IDHUB_FIELD_TEXT, "user", "x\"y", "User name", "Letters", "Enter a name", .max = 64,
+	     .flags = IDHUB_FIELD_NO_AUTOFILL},
+	    {IDHUB_FIELD_SELECT, "loa", "2", "Level", .options = opts, .noptions = 2}};
+	const idhub_kv hidden[] = {{"req", "r&1"}}, buttons[] = {{"go", "Go"}, {"stop", "Stop"}};
+	const char *html =
+	    svc->form_html(svc->inst, ia, "/idp/t/login", hidden, 1, "Who?", f, 4, buttons, 2);
+	const char *want =
+	    "<form method=\"post\" action=\"/idp/t/login\" novalidate>\n"
+	    "<input type=\"hidden\" name=\"req\" value=\"r&amp;1\">\n<fieldset>\n<legend>Who?"
+	    "</legend>\n<div class=\"option\"><input type=\"radio\" name=\"who\" id=\"who-ann\" "
+	    "value=\"ann\" checked><label for=\"who-ann\">Ann &lt;A&gt;<span class=\"hint\">a "
+	    "hint</span></label></div>\n<div class=\"option\"><input type=\"radio\" name=\"who\" "
+	    "id=\"who-other\" value=\"other\" aria-controls=\"other-fields\"><label "
+	    "for=\"who-other\">Someone else</label></div>\n<div class=\"reveal form-group-error\" "
+	    "id=\"other-fields\">\n<p><label for=\"user\">User name</label><span class=\"hint\" "
+	    "id=\"user-hint\">Letters</span><span class=\"error-message\" id=\"user-error\">"
+	    "<span class=\"vh\">Error:</span> Enter a name</span><input type=\"text\" "
+	    "id=\"user\" name=\"user\" autocomplete=\"off\" spellcheck=\"false\" "
+	    "maxlength=\"64\" value=\"x&quot;y\" aria-describedby=\"user-hint user-error\"></p>\n"
+	    "<p><label for=\"loa\">Level</label><br><select id=\"loa\" name=\"loa\">\n<option "
+	    "value=\"1\">Low</option>\n<option value=\"2\" selected>Substantial</option>\n"
+	    "</select></p>\n</div>\n</fieldset>\n<button class=\"button\" type=\"submit\" "
+	    "name=\"action\" value=\"go\">Go</button>\n<button class=\"button secondary\" "
+	    "type=\"submit\" name=\"action\" value=\"stop\">Stop</button>\n</form>\n";
+	assert_string_equal(html, want);
+	assert_string_equal(
+	    svc->error_summary_html(svc->inst, ia, f, 4),
+	    "<div class=\"error-summary\" tabindex=\"-1\" autofocus "
+	    "aria-labelledby=\"es-title\"><h2 id=\"es-title\">There is a "
+	    "problem</h2><ul><li><a href=\"#user\">Enter a name</a></li></ul></div>\n");
+	f[2].error = NULL; /* no error: no summary, no error class, hint only */
+	assert_string_equal(svc->error_summary_html(svc->inst, ia, f, 4), "");
+	html = svc->form_html(svc->inst, ia, "/x", NULL, 0, "L", f, 4, buttons, 1);
+	assert_non_null(strstr(html, "<div class=\"reveal\" id=\"other-fields\">"));
+	assert_non_null(strstr(html, "aria-describedby=\"user-hint\">"));
+	arena_free(a);
+}
+
 /* IDHUB_SET_MAP: FROM=TO pairs, split at the last '=' (or the first), TO among the choices. */
 static int map_parse(const char *value, uint32_t flags, const char *const *choices, char **err)
 {
@@ -235,9 +289,13 @@ static void test_settings_map(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_attrs_from_json),      cmocka_unit_test(test_auth_fresh),
-	    cmocka_unit_test(test_url_param_and_digest), cmocka_unit_test(test_record),
-	    cmocka_unit_test(test_levels_and_texts),     cmocka_unit_test(test_responses),
+	    cmocka_unit_test(test_attrs_from_json),
+	    cmocka_unit_test(test_auth_fresh),
+	    cmocka_unit_test(test_url_param_and_digest),
+	    cmocka_unit_test(test_record),
+	    cmocka_unit_test(test_levels_and_texts),
+	    cmocka_unit_test(test_responses),
+	    cmocka_unit_test(test_forms),
 	    cmocka_unit_test(test_settings_map),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
