@@ -152,84 +152,68 @@ typedef struct form_state {
 	int loa;
 } form_state;
 
-static char *people_html(sandbox *sb, idhub_arena *a, const form_state *fs)
+/* The test people, then "Another test user" with its fields revealed when it is chosen. */
+static idhub_field *fields(sandbox *sb, idhub_arena *a, const form_state *fs, size_t *n)
 {
 	const idhub_services *s = sb->svc;
-	char *people = "";
-	for (size_t i = 0; i < sizeof personas / sizeof personas[0]; i++) {
-		const persona *p = &personas[i];
-		int on = fs->persona ? !strcmp(fs->persona, p->id) : i == 0;
-		people =
-		    s->sprintf(a,
-		               "%s<div class=\"option\"><input type=\"radio\" name=\"persona\" "
-		               "id=\"persona-%s\" value=\"%s\"%s><label for=\"persona-%s\">%s %s"
-		               "<span class=\"hint\">%s</span></label></div>\n",
-		               people, p->id, p->id, on ? " checked" : "", p->id, p->given,
-		               p->family, H(LEVEL_TX("sandbox.level_hint", p->loa)));
-	}
-	return people;
-}
-
-/* "Another test user": its fields revealed by CSS when the radio is checked (no JavaScript). */
-static char *other_html(sandbox *sb, idhub_arena *a, const form_state *fs)
-{
-	const idhub_services *s = sb->svc;
-	char *levels = "";
+	size_t np = sizeof personas / sizeof personas[0];
+	idhub_field *f = s->alloc(a, (np + 3) * sizeof *f);
+	idhub_kv *levels = s->alloc(a, (size_t)sb->cfg->nloas * sizeof *levels);
+	for (size_t i = 0; i < np; i++)
+		f[i] = (idhub_field){IDHUB_FIELD_RADIO,
+		                     "persona",
+		                     personas[i].id,
+		                     s->sprintf(a, "%s %s", personas[i].given, personas[i].family),
+		                     LEVEL_TX("sandbox.level_hint", personas[i].loa),
+		                     .checked = fs->persona ? !strcmp(fs->persona, personas[i].id)
+		                                            : i == 0};
 	for (int l = 1; l <= sb->cfg->nloas; l++)
-		levels =
-		    s->sprintf(a, "%s<option value=\"%d\"%s>%s</option>\n", levels, l,
-		               l == fs->loa ? " selected" : "", H(s->level_name(s->inst, a, l)));
-	int other = fs->persona && !strcmp(fs->persona, "other");
-	const char *err = fs->error ? s->sprintf(a,
-	                                         "<span class=\"error-message\" "
-	                                         "id=\"username-error\"><span class=\"vh\">%s"
-	                                         "</span> %s</span>",
-	                                         H(TX("layout.error_prefix")), H(TX(fs->error)))
-	                            : "";
-	return s->sprintf(
-	    a,
-	    "<div class=\"option\"><input type=\"radio\" name=\"persona\" id=\"persona-other\" "
-	    "value=\"other\"%s aria-controls=\"other-fields\"><label for=\"persona-other\">%s"
-	    "</label></div>\n<div class=\"reveal%s\" id=\"other-fields\">\n"
-	    "<p><label for=\"username\">%s</label><span class=\"hint\" id=\"username-hint\">%s"
-	    "</span>%s<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"off\" "
-	    "spellcheck=\"false\" maxlength=\"64\" value=\"%s\" "
-	    "aria-describedby=\"username-hint%s\">"
-	    "</p>\n<p><label for=\"loa\">%s</label><br>"
-	    "<select id=\"loa\" name=\"loa\">\n%s</select></p>\n</div>\n",
-	    other ? " checked" : "", H(TX("sandbox.other")), fs->error ? " form-group-error" : "",
-	    H(TX("sandbox.username")), H(TX("sandbox.username_hint")), err, H(fs->username),
-	    fs->error ? " username-error" : "", H(TX("sandbox.loa_label")), levels);
+		levels[l - 1] = (idhub_kv){s->sprintf(a, "%d", l), s->level_name(s->inst, a, l)};
+	f[np] = (idhub_field){IDHUB_FIELD_RADIO,
+	                      "persona",
+	                      "other",
+	                      TX("sandbox.other"),
+	                      .checked = fs->persona && !strcmp(fs->persona, "other"),
+	                      .reveal = 2};
+	f[np + 1] = (idhub_field){IDHUB_FIELD_TEXT,
+	                          "username",
+	                          fs->username,
+	                          TX("sandbox.username"),
+	                          TX("sandbox.username_hint"),
+	                          fs->error ? TX(fs->error) : NULL,
+	                          .max = 64,
+	                          .flags = IDHUB_FIELD_NO_AUTOFILL};
+	f[np + 2] = (idhub_field){IDHUB_FIELD_SELECT,
+	                          "loa",
+	                          s->sprintf(a, "%d", fs->loa),
+	                          TX("sandbox.loa_label"),
+	                          .options = levels,
+	                          .noptions = (size_t)sb->cfg->nloas};
+	*n = np + 3;
+	return f;
 }
 
 static int login_page(sandbox *sb, idhub_arena *a, const char *req, const form_state *fs,
                       idhub_http_response *resp)
 {
 	const idhub_services *s = sb->svc;
-	const char *summary =
-	    fs->error ? s->sprintf(a,
-	                           "<div class=\"error-summary\" tabindex=\"-1\" autofocus "
-	                           "aria-labelledby=\"es-title\"><h2 id=\"es-title\">%s</h2><ul>"
-	                           "<li><a href=\"#username\">%s</a></li></ul></div>\n",
-	                           H(TX("common.there_is_a_problem")), H(TX(fs->error)))
-	              : "";
-	const char *title = TX("sandbox.title");
+	size_t n;
+	const idhub_field *f = fields(sb, a, fs, &n);
+	const char *title = TX("sandbox.title"),
+	           *action = s->sprintf(a, "/idp/%s/login", s->instance_id);
+	const idhub_kv hidden[] = {{"req", req}};
+	const idhub_kv buttons[] = {{"login", TX("sandbox.sign_in")},
+	                            {"cancel", TX("sandbox.cancel")}};
 	const char *body = s->sprintf(
 	    a,
-	    "<form method=\"post\" action=\"/idp/%s/login\" novalidate><input type=\"hidden\" "
+	    "<form method=\"post\" action=\"%s\" novalidate><input type=\"hidden\" "
 	    "name=\"req\" value=\"%s\"><button class=\"link-button back\" type=\"submit\" "
 	    "name=\"action\" value=\"cancel\">%s</button></form>\n%s<h1>%s</h1>\n<p>%s</p>\n"
-	    "<p>%s<span class=\"hint\">%s</span></p>\n<form method=\"post\" "
-	    "action=\"/idp/%s/login\" novalidate>\n<input type=\"hidden\" name=\"req\" "
-	    "value=\"%s\">\n<fieldset>\n<legend>%s</legend>\n%s%s</fieldset>\n<button "
-	    "class=\"button\" type=\"submit\" name=\"action\" value=\"login\">%s</button>\n"
-	    "<button class=\"button secondary\" type=\"submit\" name=\"action\" "
-	    "value=\"cancel\">%s</button>\n</form>\n",
-	    H(s->instance_id), H(req), H(TX("layout.back")), summary, H(title),
-	    H(TX("sandbox.intro")), H(LEVEL_TX("sandbox.needs", fs->loa)),
-	    H(acr_label(sb, fs->loa)), H(s->instance_id), H(req), H(TX("sandbox.legend")),
-	    people_html(sb, a, fs), other_html(sb, a, fs), H(TX("sandbox.sign_in")),
-	    H(TX("sandbox.cancel")));
+	    "<p>%s<span class=\"hint\">%s</span></p>\n%s",
+	    H(action), H(req), H(TX("layout.back")), s->error_summary_html(s->inst, a, f, n),
+	    H(title), H(TX("sandbox.intro")), H(LEVEL_TX("sandbox.needs", fs->loa)),
+	    H(acr_label(sb, fs->loa)),
+	    s->form_html(s->inst, a, action, hidden, 1, TX("sandbox.legend"), f, n, buttons, 2));
 	return s->respond_page(s->inst, a, resp, fs->error ? 400 : 200,
 	                       fs->error ? IDHUB_PAGE_ERROR : 0, title, body);
 }
@@ -358,15 +342,10 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	else
 		rc = 0;
 	/* the claims it asserts, under their own (OIDC) names */
-	static const idhub_kv attrs[] = {{"name", "name"},
-	                                 {"given_name", "given_name"},
-	                                 {"family_name", "family_name"},
-	                                 {"birthdate", "birthdate"},
-	                                 {"email", "email"},
-	                                 {"email_verified", "email_verified"},
-	                                 {"phone_number", "phone_number"},
-	                                 {"phone_number_verified", "phone_number_verified"},
-	                                 {"address", "address"}};
+	static const idhub_kv attrs[] = {
+	    {"name", 0},   {"given_name", 0},     {"family_name", 0},  {"birthdate", 0},
+	    {"email", 0},  {"email_verified", 0}, {"phone_number", 0}, {"phone_number_verified", 0},
+	    {"address", 0}};
 	const char *sub = json_string_value(json_object_get(as, "sub"));
 	if (rc == 0 && !sub)
 		rc = idhub_fail(err, IDHUB_ERR_INVALID, "assertion names nobody");
