@@ -17,8 +17,9 @@
  * errors, also by --check-config), remote documents kept fresh (single-flight fetching, a
  * last-good copy in the store, a refresh timer), JOSE verification and signing on the hub's one
  * JOSE implementation, strict base64, URL checks, a file reader, request IDs, state/RelayState and
- * nonces, a per-journey scratch record, replay caches, an HTTP client, the clock, randomness and
- * logging. An adapter holds only its protocol logic.
+ * nonces, a per-journey scratch record, replay caches, an HTTP client, the clock, randomness,
+ * logging, the citizen's pages (the hub's layout, form patterns, catalogs and level names), claim
+ * mapping and freshness checks. An adapter holds only its protocol logic.
  *
  * Threads: start, finish and serve run concurrently on many threads (on the blocking pool when the
  * adapter sets IDHUB_ADAPTER_NETWORK, under the IdP's max_concurrent gate). ctx must be read-only
