@@ -36,7 +36,7 @@ static void ctx_free(saml_ctx *c)
 	free(c->sp_metadata);
 	free(c->metadata_signing_cert_pem);
 	for (int i = 0; i < c->nattrs; i++)
-		free(c->attrs[i].claim);
+		free(c->attrs[i].copy);
 	free(c);
 }
 

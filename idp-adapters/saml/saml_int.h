@@ -20,8 +20,9 @@
 
 /* One hub attribute and the SAML attribute names (Name or FriendlyName) it is read from. */
 typedef struct saml_attr_map {
-	char *claim;    /* one malloc'd copy of the entry, cut in place */
-	char *names[6]; /* into claim's copy */
+	const char *claim; /* the hub's parsed setting */
+	char *copy;        /* of the names, cut in place at the commas (malloc'd) */
+	char *names[6];    /* into copy */
 	int nnames;
 } saml_attr_map;
 
