@@ -313,7 +313,9 @@ typedef struct idhub_jws_check {
 
 /* ---- forms (revision 3) --------------------------------------------------------------------- */
 
-/* One field of a form in the hub's patterns (form_html). Strings are escaped by the hub. */
+/* One field of a form in the hub's patterns (form_html). Strings are escaped by the hub. Fixed
+ * for ABI 2: adapters pass arrays of it, whose stride is their sizeof, so it never grows; new
+ * options come as new kinds and flags, which an older hub ignores (check the revision). */
 typedef enum {
 	IDHUB_FIELD_RADIO = 1, /* one option of the radio group name: value, label, hint */
 	IDHUB_FIELD_TEXT,      /* a text input name: value (the text shown), label, hint, error */
