@@ -1,8 +1,10 @@
 /* datetime.c — the adapter host's time parser (include/idhub/adapter.h, parse_time): an RFC 3339
  * date-time, as SAML's xs:dateTime values and ISO 18013-5's tdate are written ("Z" or an offset,
  * optional fractional seconds), to UNIX seconds. Strict: anything else is malformed, and a
- * malformed time fails the check it was read for. */
+ * malformed time fails the check it was read for. And auth_fresh: whether an upstream
+ * authentication's time meets the service's max_age and prompt=login. */
 #include "datetime.h"
+#include "host_int.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,4 +47,22 @@ int64_t idp_parse_time(const char *s)
 	                .tm_min = mi,
 	                .tm_sec = se};
 	return (int64_t)timegm(&tm) - off;
+}
+
+int idp_auth_fresh(idhub_instance *in, const idhub_login_request *req, int64_t auth_time,
+                   int64_t leeway)
+{
+	int64_t now = in->svc.now(in);
+	/* max_age: the authentication (whose time is then required) no older than max_age */
+	if (req->flags & IDHUB_LOGIN_MAX_AGE) {
+		if (auth_time <= 0)
+			return IDHUB_FRESH_NO_TIME;
+		if (auth_time < now - req->max_age - leeway)
+			return IDHUB_FRESH_TOO_OLD;
+	}
+	/* prompt=login / ForceAuthn: an authentication from before this login is a stale one */
+	if ((req->flags & IDHUB_LOGIN_FORCE) && auth_time > 0 &&
+	    auth_time < req->started_at - leeway)
+		return IDHUB_FRESH_BEFORE_LOGIN;
+	return 0;
 }

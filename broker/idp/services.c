@@ -1,11 +1,16 @@
 /* services.c — the idhub_services table each adapter instance gets, bound to it: clock,
  * randomness, arena allocation and formatting, replay cache, instance cache and scratch records in
  * the store, logging, page rendering, strict base64, the URL check, the file reader, JWT signing
- * and the HTTP client on liboauth2. Documents are in docs.c, JWS verification in jose.c. */
+ * and the HTTP client on liboauth2, digests and query strings. Documents are in docs.c, JWS
+ * verification in jose.c, pages and levels in responses.c, forms in forms.c, claims and records in
+ * claims.c. */
 #include "services.h"
 #include "host_int.h"
+#include "claims.h"
 #include "datetime.h"
+#include "forms.h"
 #include "keypair.h"
+#include "responses.h"
 #include "../audit/audit.h"
 #include "../pages/pages.h"
 #include "../tokens/jws.h"
@@ -20,6 +25,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,6 +334,24 @@ static char *svc_b64url_encode(idhub_arena *a, const void *p, size_t n)
 	return out;
 }
 
+static char *svc_digest_b64url(idhub_arena *a, const void *p, size_t n)
+{
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	SHA256(p, n, d);
+	return svc_b64url_encode(a, d, sizeof d);
+}
+
+/* '?' when url has no query yet, nothing when it ends in '?' or '&', else '&'. */
+static char *svc_url_param(idhub_arena *a, const char *url, const char *name, const char *value)
+{
+	size_t n = strlen(url);
+	const char *sep = !strchr(url, '?')                        ? "?"
+	                  : url[n - 1] == '?' || url[n - 1] == '&' ? ""
+	                                                           : "&";
+	return svc_sprintf(a, "%s%s%s=%s", url, sep, svc_url_escape(a, name),
+	                   svc_url_escape(a, value));
+}
+
 static long svc_b64url_decode(idhub_arena *a, const char *s, unsigned char **out)
 {
 	size_t len = strlen(s);
@@ -519,7 +543,21 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .parse_time = idp_parse_time,
 	                      .revision = IDHUB_ADAPTER_REVISION,
 	                      .text = svc_text,
-	                      .lang = svc_lang};
+	                      .lang = svc_lang,
+	                      .respond_page = idp_respond_page,
+	                      .respond_autopost = idp_respond_autopost,
+	                      .respond_logout_done = idp_respond_logout_done,
+	                      .level_name = idp_level_name,
+	                      .level_of = idp_level_of,
+	                      .text_fill = idp_text_fill,
+	                      .attrs_from_json = idp_attrs_from_json,
+	                      .auth_fresh = idp_auth_fresh,
+	                      .digest_b64url = svc_digest_b64url,
+	                      .record = idp_record,
+	                      .record_get = idp_record_get,
+	                      .form_html = idp_form_html,
+	                      .error_summary_html = idp_error_summary_html,
+	                      .url_param = svc_url_param};
 	return seal_key_load(in, h, id);
 }
 

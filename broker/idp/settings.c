@@ -1,7 +1,7 @@
 /* settings.c — the declared, typed settings of adapters (include/idhub/adapter.h): each value of
  * an idp's `settings` group is checked against the adapter's declaration (string, URL, integer
- * range, enum, boolean, duration, file, list) and parsed once, with errors that name the config
- * file and the setting's line. The daemon and --check-config both go through here. */
+ * range, enum, boolean, duration, file, list, map) and parsed once, with errors that name the
+ * config file and the setting's line. The daemon and --check-config both go through here. */
 #include "host_int.h"
 #include "services.h"
 #include <errno.h>
@@ -91,6 +91,28 @@ static int parse_list(parse_ctx *p, const idhub_setting_decl *d, const char *v, 
 	return 0;
 }
 
+/* A MAP: a list of FROM=TO words, each split in place into its two sides (choices limit TO). */
+static int parse_map(parse_ctx *p, const idhub_setting_decl *d, const char *v, idhub_value *out)
+{
+	idhub_setting_decl list = *d;
+	list.choices = NULL;
+	list.max = (d->max > 0 ? d->max : 64) * 2; /* room for the pairs */
+	if (parse_list(p, &list, v, out) || out->nitems * 2 > (size_t)list.max)
+		return out->items ? bad(p, d, "too many entries") : -1;
+	char **w = (char **)out->items;
+	for (size_t i = out->nitems; i-- > 0;) {
+		char *eq = d->flags & IDHUB_SET_FIRST_EQ ? strchr(w[i], '=') : strrchr(w[i], '=');
+		if (!eq || eq == w[i] || !eq[1] ||
+		    (d->choices && choice_of(d->choices, eq + 1, strlen(eq + 1)) < 0))
+			return bad(p, d, "entries are FROM=TO, separated by spaces");
+		*eq = 0;
+		w[2 * i] = w[i];
+		w[2 * i + 1] = eq + 1;
+	}
+	w[2 * out->nitems] = NULL;
+	return 0;
+}
+
 static int parse_value(parse_ctx *p, const idhub_setting_decl *d, const char *v, idhub_value *out)
 {
 	char m[160];
@@ -132,6 +154,8 @@ static int parse_value(parse_ctx *p, const idhub_setting_decl *d, const char *v,
 	}
 	case IDHUB_SET_LIST:
 		return parse_list(p, d, v, out);
+	case IDHUB_SET_MAP:
+		return parse_map(p, d, v, out);
 	}
 	return bad(p, d, "has a type this hub does not know");
 }

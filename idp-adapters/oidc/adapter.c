@@ -13,23 +13,12 @@
  * kid, keep a verification cache that can skip the exp re-check, and can log whole tokens. */
 #include "oidc_int.h"
 #include <ctype.h>
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LOG_WARN 4
 #define LOG_INFO 6
-
-/* url with "&name=value" (or "name=value" right after its '?') appended, on the arena. */
-static char *param(const idhub_services *svc, idhub_arena *a, const char *url, const char *name,
-                   const char *value)
-{
-	size_t n = strlen(url);
-	return svc->sprintf(a, "%s%s%s=%s", url, n && url[n - 1] == '?' ? "" : "&", name,
-	                    svc->url_escape(a, value));
-}
 
 /* ---- settings, init / destroy ---- */
 
@@ -41,8 +30,8 @@ static const char *const unmapped[] = {"lowest", "refuse", NULL};
 static const char *const id_algs[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
                                       "ES256", "ES384", "ES512", "EdDSA", NULL};
 /* The identity attributes the hub knows (broker/journey/complete.c releases these by scope). */
-static const char *const hub_attrs[] = {"name",      "given_name", "family_name",   "middle_name",
-                                        "birthdate", "email",      "email_verified"};
+static const char *const hub_attrs[] = {"name",      "given_name", "family_name",    "middle_name",
+                                        "birthdate", "email",      "email_verified", NULL};
 
 #define SECONDS(lo, hi, def) IDHUB_SET_DURATION, def, lo, hi
 static const idhub_setting_decl settings[S_COUNT] = {
@@ -60,16 +49,18 @@ static const idhub_setting_decl settings[S_COUNT] = {
     [S_PKJWT_ALG] = {"private_key_jwt_alg", IDHUB_SET_ENUM, "ES256", .choices = pkjwt_algs,
                      .help = "must be ES256, RS256, PS256 or EdDSA"},
     [S_SCOPES] = {"scopes", IDHUB_SET_STRING, "openid profile email"},
-    [S_ACR_MAP] = {"acr_map", IDHUB_SET_LIST, .max = OIDC_MAX_MAP, .flags = IDHUB_SET_SPACES,
+    [S_ACR_MAP] = {"acr_map", IDHUB_SET_MAP, .max = OIDC_MAX_MAP, .flags = IDHUB_SET_SPACES,
                    .help = "entries are FROM=TO, separated by spaces (at most 32)"},
     [S_UNMAPPED_ACR] = {"unmapped_acr", IDHUB_SET_ENUM, "lowest", .choices = unmapped,
                         .help = "must be lowest or refuse"},
-    [S_CLAIM_MAP] = {"claim_map", IDHUB_SET_LIST,
+    [S_CLAIM_MAP] = {"claim_map", IDHUB_SET_MAP,
                      "name=name given_name=given_name family_name=family_name "
                      "middle_name=middle_name birthdate=birthdate email=email "
                      "email_verified=email_verified",
-                     .max = OIDC_MAX_MAP, .flags = IDHUB_SET_SPACES,
-                     .help = "entries are FROM=TO, separated by spaces (at most 32)"},
+                     .max = OIDC_MAX_MAP, .choices = hub_attrs, .flags = IDHUB_SET_SPACES,
+                     .help = "entries are UPSTREAM_CLAIM=HUB_ATTRIBUTE, separated by spaces (at "
+                             "most 32), the attribute one of name given_name family_name "
+                             "middle_name birthdate email email_verified"},
     [S_CLAIMS_PARAMETER] = {"claims_parameter", IDHUB_SET_BOOL, "true"},
     [S_TIMEOUT] = {"timeout", SECONDS(1, 60, "10")},
     [S_CLOCK_LEEWAY] = {"clock_leeway", SECONDS(0, 300, "30")},
@@ -85,55 +76,26 @@ static const idhub_setting_decl settings[S_COUNT] = {
     [S_UPSTREAM_LOGOUT] = {"upstream_logout", IDHUB_SET_BOOL, "true"},
 };
 
-/* "FROM=TO" words split at the last '=' (upstream acr values are URIs that may hold '='; hub level
- * names and attribute names hold none). */
-static int split_map(const idhub_value *v, const char *name, oidc_map_entry *out, size_t *n,
-                     idhub_error *err)
+/* The maps (the hub split each "FROM=TO" at its last '=': upstream acr values are URIs that may
+ * hold '=', hub level and attribute names hold none): acr_map's levels, claim_map's names. */
+static int maps_load(oidc_ctx *c, idhub_error *err)
 {
-	for (*n = 0; *n < v->nitems; (*n)++) {
-		char *w = strdup(v->items[*n]), *eq = w ? strrchr(w, '=') : NULL;
-		out[*n] = (oidc_map_entry){w, eq ? eq + 1 : NULL, 0};
-		if (!eq || eq == w || !eq[1])
-			return idhub_fail(err, IDHUB_ERR_INTERNAL,
-			                  "%s: entries are FROM=TO, separated by spaces", name);
-		*eq = 0;
-	}
-	return 0;
-}
-
-static int level_of(const idhub_adapter_config *cfg, const char *to)
-{
-	for (int l = 0; l < cfg->nloas; l++)
-		if (strcmp(cfg->loa_acrs[l], to) == 0)
-			return l + 1;
-	return strlen(to) == 1 && to[0] >= '1' && to[0] <= '0' + cfg->nloas ? to[0] - '0' : 0;
-}
-
-static int maps_load(oidc_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
-{
-	if (split_map(&c->v[S_ACR_MAP], "acr_map", c->acr_map, &c->nacr, err) ||
-	    split_map(&c->v[S_CLAIM_MAP], "claim_map", c->claim_map, &c->nclaim, err))
-		return -1;
-	for (size_t i = 0; i < c->nacr; i++)
-		if (!(c->acr_map[i].level = level_of(cfg, c->acr_map[i].to)))
+	const idhub_value *acr = &c->v[S_ACR_MAP], *cl = &c->v[S_CLAIM_MAP];
+	for (c->nacr = 0; c->nacr < acr->nitems; c->nacr++) {
+		c->acr_map[c->nacr] =
+		    (oidc_acr){acr->items[2 * c->nacr],
+		               c->svc->level_of(c->svc->inst, acr->items[2 * c->nacr + 1])};
+		if (!c->acr_map[c->nacr].level)
 			return idhub_fail(
 			    err, IDHUB_ERR_INTERNAL,
 			    "acr_map: each entry is UPSTREAM_ACR=HUB_LEVEL, the level a "
 			    "name of the loa list or its number");
-	for (size_t i = 0; i < c->nclaim; i++) {
-		size_t k = 0;
-		while (k < sizeof hub_attrs / sizeof hub_attrs[0] &&
-		       strcmp(hub_attrs[k], c->claim_map[i].to))
-			k++;
-		if (k == sizeof hub_attrs / sizeof hub_attrs[0])
-			return idhub_fail(
-			    err, IDHUB_ERR_INTERNAL,
-			    "claim_map: each entry is UPSTREAM_CLAIM=HUB_ATTRIBUTE, the "
-			    "attribute one of name given_name family_name middle_name "
-			    "birthdate email email_verified");
-		if (strspn(c->claim_map[i].from,
-		           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		           "0123456789_-:./") != strlen(c->claim_map[i].from))
+	}
+	for (c->nclaim = 0; c->nclaim < cl->nitems; c->nclaim++) {
+		const char *from = cl->items[2 * c->nclaim];
+		c->claim_map[c->nclaim] = (idhub_kv){from, cl->items[2 * c->nclaim + 1]};
+		if (strspn(from, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                 "0123456789_-:./") != strlen(from))
 			return idhub_fail(err, IDHUB_ERR_INTERNAL,
 			                  "claim_map: upstream claim names are plain words");
 	}
@@ -182,10 +144,6 @@ static void oidc_destroy(void *ctx)
 	if (c->client_secret)
 		memset(c->client_secret, 0, strlen(c->client_secret));
 	free(c->client_secret);
-	for (size_t i = 0; i < OIDC_MAX_MAP; i++) {
-		free(c->acr_map[i].from);
-		free(c->claim_map[i].from);
-	}
 	free(c);
 }
 
@@ -236,14 +194,17 @@ static void watch_documents(oidc_ctx *c, const idhub_adapter_config *cfg)
 
 static void *oidc_init(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err)
 {
-	oidc_ctx *c = calloc(1, sizeof *c);
-	if (!c)
+	/* the newest services it uses (revision 3) */
+	oidc_ctx *c = IDHUB_HAS_SERVICE(svc, url_param) ? calloc(1, sizeof *c) : NULL;
+	if (!c) {
+		idhub_fail(err, IDHUB_ERR_INTERNAL, "this hub is older than the OIDC adapter");
 		return NULL;
+	}
 	c->svc = svc;
 	c->v = cfg->values;
 	c->callback_url = cfg->callback_url;
 	c->nloas = cfg->nloas;
-	if (auth_load(c, err) || maps_load(c, cfg, err)) {
+	if (auth_load(c, err) || maps_load(c, err)) {
 		oidc_destroy(c);
 		return NULL;
 	}
@@ -279,30 +240,26 @@ static int oidc_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 		return idhub_fail(err, IDHUB_ERR_UNAVAILABLE,
 		                  "the IdP's discovery document is not available");
 	/* PKCE S256 (RFC 7636 §4.2): the challenge is base64url(SHA-256(verifier)) */
-	unsigned char h[SHA256_DIGEST_LENGTH];
-	SHA256((const unsigned char *)req->verifier, strlen(req->verifier), h);
-	const char *challenge = svc->b64url_encode(a, h, sizeof h);
-
-	const char *ep = d->authorization_endpoint;
-	char *u = svc->sprintf(a, "%s%s", ep, strchr(ep, '?') ? "&" : "?");
-	u = param(svc, a, u, "response_type", "code");
-	u = param(svc, a, u, "client_id", c->v[S_CLIENT_ID].str);
-	u = param(svc, a, u, "redirect_uri",
-	          req->callback_url ? req->callback_url : c->callback_url);
-	u = param(svc, a, u, "scope", c->v[S_SCOPES].str);
-	u = param(svc, a, u, "state", req->request_id);
-	u = param(svc, a, u, "nonce", req->nonce);
-	u = param(svc, a, u, "code_challenge", challenge);
-	u = param(svc, a, u, "code_challenge_method", "S256");
+	const char *challenge = svc->digest_b64url(a, req->verifier, strlen(req->verifier));
+	char *u = svc->url_param(a, d->authorization_endpoint, "response_type", "code");
+	u = svc->url_param(a, u, "client_id", c->v[S_CLIENT_ID].str);
+	u = svc->url_param(a, u, "redirect_uri",
+	                   req->callback_url ? req->callback_url : c->callback_url);
+	u = svc->url_param(a, u, "scope", c->v[S_SCOPES].str);
+	u = svc->url_param(a, u, "state", req->request_id);
+	u = svc->url_param(a, u, "nonce", req->nonce);
+	u = svc->url_param(a, u, "code_challenge", challenge);
+	u = svc->url_param(a, u, "code_challenge_method", "S256");
 	/* the service's freshness demands, passed up (OIDC Core §3.1.2.1) and checked in finish */
 	if (req->flags & IDHUB_LOGIN_FORCE)
-		u = param(svc, a, u, "prompt", "login");
+		u = svc->url_param(a, u, "prompt", "login");
 	if (req->flags & IDHUB_LOGIN_MAX_AGE)
-		u = param(svc, a, u, "max_age", svc->sprintf(a, "%lld", (long long)req->max_age));
+		u = svc->url_param(a, u, "max_age",
+		                   svc->sprintf(a, "%lld", (long long)req->max_age));
 	/* the service's hint, passed on as a hint (OIDC Core §3.1.2.1); the IdP decides who signs
 	 * in, and finish checks only what the IdP asserts */
-	if (IDHUB_HAS_REVISION(svc, 1) && req->login_hint)
-		u = param(svc, a, u, "login_hint", req->login_hint);
+	if (req->login_hint)
+		u = svc->url_param(a, u, "login_hint", req->login_hint);
 	svc->doc_put(c->disco, d);
 
 	/* acr_values: the upstream acrs good enough for the journey's level, lowest level first */
@@ -313,16 +270,16 @@ static int oidc_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 				acr = svc->sprintf(a, "%s%s%s", acr, *acr ? " " : "",
 				                   c->acr_map[i].from);
 	if (*acr)
-		u = param(svc, a, u, "acr_values", acr);
+		u = svc->url_param(a, u, "acr_values", acr);
 	if (c->v[S_CLAIMS_PARAMETER].num && c->nclaim) {
 		json_t *want = json_object();
 		for (size_t i = 0; i < c->nclaim; i++)
-			json_object_set_new(want, c->claim_map[i].from, json_null());
+			json_object_set_new(want, c->claim_map[i].name, json_null());
 		json_t *claims = json_pack("{s:o}", "id_token", want);
 		char *js = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(claims);
 		if (js)
-			u = param(svc, a, u, "claims", js);
+			u = svc->url_param(a, u, "claims", js);
 		free(js);
 	}
 	out->kind = IDHUB_START_REDIRECT;
@@ -432,59 +389,25 @@ static int map_acr(const oidc_ctx *c, const char *acr)
 	return 0;
 }
 
-static void map_claims(const oidc_ctx *c, idhub_arena *a, const json_t *pl, idhub_identity *out)
-{
-	idhub_kv *kv = c->svc->alloc(a, (c->nclaim ? c->nclaim : 1) * sizeof(*kv));
-	size_t k = 0;
-	for (size_t i = 0; i < c->nclaim; i++) {
-		const json_t *v = json_object_get(pl, c->claim_map[i].from);
-		const char *s = NULL;
-		if (json_is_string(v) && json_string_length(v) <= 1024)
-			s = json_string_value(v);
-		else if (json_is_boolean(v))
-			s = json_is_true(v) ? "true" : "false";
-		if (!s)
-			continue;
-		/* one value per attribute: the first mapping that yields one wins */
-		int dup = 0;
-		for (size_t j = 0; j < k; j++)
-			dup |= strcmp(kv[j].name, c->claim_map[i].to) == 0;
-		if (dup)
-			continue;
-		kv[k].name = c->svc->strdup(a, c->claim_map[i].to);
-		kv[k].value = c->svc->strdup(a, s);
-		k++;
-	}
-	out->attrs = kv;
-	out->nattrs = k;
-}
-
 /* max_age (OIDC Core §3.1.2.1: auth_time is then REQUIRED in the ID token) and prompt=login: the
  * IdP's authentication must be recent enough, or the login is refused. */
-static int fresh_enough(oidc_ctx *c, const idhub_login_request *req, int64_t auth_time, int64_t now,
+static int fresh_enough(oidc_ctx *c, const idhub_login_request *req, int64_t auth_time,
                         idhub_error *err)
 {
-	if ((req->flags & IDHUB_LOGIN_MAX_AGE) &&
-	    (auth_time <= 0 || auth_time < now - req->max_age - c->v[S_CLOCK_LEEWAY].num)) {
-		idhub_fail(err, IDHUB_ERR_INVALID, "%s",
-		           auth_time <= 0 ? "max_age was sent and the ID token has no auth_time"
-		                          : "the IdP's authentication is older than max_age");
-		return 0;
-	}
-	if ((req->flags & IDHUB_LOGIN_FORCE) && auth_time > 0 &&
-	    auth_time < req->started_at - c->v[S_CLOCK_LEEWAY].num) {
-		idhub_fail(err, IDHUB_ERR_INVALID,
-		           "prompt=login was sent and the IdP's authentication predates the login");
-		return 0;
-	}
-	return 1;
+	static const char *const why[] = {
+	    [IDHUB_FRESH_NO_TIME] = "max_age was sent and the ID token has no auth_time",
+	    [IDHUB_FRESH_TOO_OLD] = "the IdP's authentication is older than max_age",
+	    [IDHUB_FRESH_BEFORE_LOGIN] =
+	        "prompt=login was sent and the IdP's authentication predates the login"};
+	int f = c->svc->auth_fresh(c->svc->inst, req, auth_time, c->v[S_CLOCK_LEEWAY].num);
+	return f ? idhub_fail(err, IDHUB_ERR_INVALID, "%s", why[f]) : 0;
 }
 
 /* A verified ID token's payload pl accepted for req: freshness, the replay cache, the level and
  * the attributes into out. 0, or -1 with err filled. */
 static int accept_token(oidc_ctx *c, idhub_arena *a, const idhub_login_request *req,
-                        const char *idt, const json_t *pl, int64_t now, idhub_identity *out,
-                        idhub_error *err)
+                        const char *idt, const json_t *pl, const char *text, int64_t now,
+                        idhub_identity *out, idhub_error *err)
 {
 	const idhub_services *svc = c->svc;
 	int64_t iat = 0, exp = 0, auth_time = 0, leeway = c->v[S_CLOCK_LEEWAY].num;
@@ -495,15 +418,13 @@ static int accept_token(oidc_ctx *c, idhub_arena *a, const idhub_login_request *
 		exp = (int64_t)json_number_value(v);
 	if ((v = json_object_get(pl, "auth_time")) && json_is_number(v))
 		auth_time = (int64_t)json_number_value(v);
-	if (!fresh_enough(c, req, auth_time, now, err))
+	if (fresh_enough(c, req, auth_time, err))
 		return -1;
 	if (iat < svc->replay_floor(svc->inst))
 		return idhub_fail(err, IDHUB_ERR_INVALID,
 		                  "ID token issued before the hub's last crash");
 	/* Each ID token is accepted once (by its hash: jti is optional in OIDC). */
-	unsigned char h[SHA256_DIGEST_LENGTH];
-	SHA256((const unsigned char *)idt, strlen(idt), h);
-	const char *tid = svc->b64url_encode(a, h, sizeof h);
+	const char *tid = svc->digest_b64url(a, idt, strlen(idt));
 	int seen = svc->replay_seen(svc->inst, tid, exp + leeway);
 	if (seen != 0)
 		return idhub_fail(err, seen > 0 ? IDHUB_ERR_INVALID : IDHUB_ERR_INTERNAL, "%s",
@@ -517,7 +438,8 @@ static int accept_token(oidc_ctx *c, idhub_arena *a, const idhub_login_request *
 	out->auth_time = auth_time > 0 && auth_time <= now + leeway ? auth_time : iat;
 	const char *jti = json_string_value(json_object_get(pl, "jti"));
 	out->upstream_id = svc->strdup(a, jti && strlen(jti) <= 128 ? jti : tid);
-	map_claims(c, a, pl, out);
+	if (svc->attrs_from_json(svc->inst, a, text, c->claim_map, c->nclaim, out))
+		return idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot map the ID token's claims");
 	svc->log(svc->inst, LOG_INFO, "ID token verified (level %d)", out->loa);
 	return 0;
 }
@@ -555,8 +477,9 @@ static int oidc_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 		return idhub_fail(err, IDHUB_ERR_UNAVAILABLE,
 		                  "the IdP's discovery document is not available");
 	json_t *pl = NULL;
-	const char *idt =
-	    response_ok(d, e, code, iss, err) ? NULL : exchange(c, a, d, code, req, err);
+	const char *text = NULL, *idt = response_ok(d, e, code, iss, err)
+	                                    ? NULL
+	                                    : exchange(c, a, d, code, req, err);
 	int64_t now = svc->now(svc->inst);
 	oidc_verify_params vp = {.issuer = d->issuer,
 	                         .client_id = c->v[S_CLIENT_ID].str,
@@ -567,11 +490,11 @@ static int oidc_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	                         .not_before = req->started_at};
 	char why[160] = "";
 	int rc = -1;
-	if (idt && oidc_idtoken_verify(c, a, &vp, idt, &pl, why, sizeof why))
+	if (idt && oidc_idtoken_verify(c, a, &vp, idt, &pl, &text, why, sizeof why))
 		idhub_fail(err, IDHUB_ERR_INVALID, "ID token refused: %s", why);
 	else if (idt)
-		rc = accept_token(c, a, req, idt, pl, now, out, err);
-	if (rc == 0 && IDHUB_HAS_REVISION(svc, 1))
+		rc = accept_token(c, a, req, idt, pl, text, now, out, err);
+	if (rc == 0)
 		out->logout_state = oidc_logout_state(c, a, d, idt);
 	json_decref(pl);
 	svc->doc_put(c->disco, d);

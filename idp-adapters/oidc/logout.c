@@ -9,8 +9,6 @@
  * own hub cookie, i.e. during a request from that browser. Back-channel would need the ID token
  * readable without the citizen, and most IdPs do not offer a back-channel logout to their RPs. */
 #include "oidc_int.h"
-#include <stdlib.h>
-#include <string.h>
 
 #define LOGOUT_STATE_MAX 20480 /* the ID token and the endpoint */
 
@@ -18,19 +16,8 @@ const char *oidc_logout_state(oidc_ctx *c, idhub_arena *a, const oidc_disco *d, 
 {
 	if (!c->v[S_UPSTREAM_LOGOUT].num || !d || !d->end_session_endpoint || !idt)
 		return NULL;
-	json_t *o = json_pack("{s:s, s:s}", "e", d->end_session_endpoint, "t", idt);
-	char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	const char *out = js && strlen(js) <= LOGOUT_STATE_MAX ? c->svc->strdup(a, js) : NULL;
-	free(js);
-	return out;
-}
-
-static char *add(const idhub_services *svc, idhub_arena *a, char *u, const char *name,
-                 const char *value)
-{
-	return svc->sprintf(a, "%s%s%s=%s", u, strchr(u, '?') ? "&" : "?", name,
-	                    svc->url_escape(a, value));
+	idhub_kv st[] = {{"e", d->end_session_endpoint}, {"t", idt}};
+	return c->svc->record(a, st, 2, LOGOUT_STATE_MAX);
 }
 
 int oidc_logout(void *ctx, idhub_arena *a, const idhub_logout_request *req, idhub_start_result *out,
@@ -38,20 +25,15 @@ int oidc_logout(void *ctx, idhub_arena *a, const idhub_logout_request *req, idhu
 {
 	oidc_ctx *c = ctx;
 	const idhub_services *svc = c->svc;
-	json_t *o = req->logout_state ? json_loads(req->logout_state, 0, NULL) : NULL;
-	const char *ep = json_string_value(json_object_get(o, "e"));
-	const char *idt = json_string_value(json_object_get(o, "t"));
-	if (!ep || !idt) {
-		json_decref(o);
+	const char *ep = svc->record_get(a, req->logout_state, "e");
+	const char *idt = svc->record_get(a, req->logout_state, "t");
+	if (!ep || !idt)
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "no upstream logout state");
-	}
 	/* the endpoint was checked by discovery at login (https, or loopback http) */
-	char *u = svc->strdup(a, ep);
-	u = add(svc, a, u, "id_token_hint", idt);
-	u = add(svc, a, u, "client_id", c->v[S_CLIENT_ID].str);
-	u = add(svc, a, u, "post_logout_redirect_uri", req->return_url);
-	u = add(svc, a, u, req->return_param, req->return_value);
-	json_decref(o);
+	char *u = svc->url_param(a, ep, "id_token_hint", idt);
+	u = svc->url_param(a, u, "client_id", c->v[S_CLIENT_ID].str);
+	u = svc->url_param(a, u, "post_logout_redirect_uri", req->return_url);
+	u = svc->url_param(a, u, req->return_param, req->return_value);
 	out->kind = IDHUB_START_REDIRECT;
 	out->url = u;
 	svc->log(svc->inst, 6, "upstream logout: sending the browser to the IdP's end_session");

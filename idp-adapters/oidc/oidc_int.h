@@ -53,10 +53,10 @@ void *oidc_disco_parse_doc(void *arg, const char *body, size_t len, char *why, s
 void oidc_disco_release(void *d);
 void oidc_disco_free(oidc_disco *d);
 
-typedef struct oidc_map_entry {
-	char *from, *to; /* one malloc'd copy of the word "FROM=TO", split at its last '=' */
-	int level;       /* acr_map: the hub level (1-based) */
-} oidc_map_entry;
+typedef struct oidc_acr {
+	const char *from; /* an upstream acr (the hub's parsed acr_map) */
+	int level;        /* the hub level (1-based) it maps to */
+} oidc_acr;
 
 typedef struct oidc_ctx {
 	const idhub_services *svc;
@@ -64,7 +64,8 @@ typedef struct oidc_ctx {
 	const char *callback_url;
 	char *client_secret;
 	int private_key_jwt, nloas;
-	oidc_map_entry acr_map[OIDC_MAX_MAP], claim_map[OIDC_MAX_MAP];
+	oidc_acr acr_map[OIDC_MAX_MAP];
+	idhub_kv claim_map[OIDC_MAX_MAP]; /* upstream claim -> hub attribute */
 	size_t nacr, nclaim;
 	idhub_doc *disco, *jwks; /* kept fresh by the hub */
 } oidc_ctx;
@@ -84,9 +85,10 @@ typedef struct oidc_verify_params {
 int oidc_claims_ok(const oidc_verify_params *p, const json_t *pl, char *why, size_t wl);
 
 /* Verifies the ID token: its signature by the hub (JWKS document, allow-list, kid rules, the one
- * rate-limited refetch), then the claims. On 0, *payload is the claims object (json_decref it). */
+ * rate-limited refetch), then the claims. On 0, *payload is the claims object (json_decref it)
+ * and *text the payload as the token carries it (on the arena). */
 int oidc_idtoken_verify(oidc_ctx *c, idhub_arena *a, const oidc_verify_params *p, const char *token,
-                        json_t **payload, char *why, size_t whylen);
+                        json_t **payload, const char **text, char *why, size_t whylen);
 
 /* logout.c: RP-initiated logout at the IdP (the adapter's logout hook). */
 /* What the logout hook needs, captured at login: the IdP's end_session_endpoint and the ID token

@@ -122,18 +122,18 @@ int oidc_claims_ok(const oidc_verify_params *p, const json_t *pl, char *why, siz
 }
 
 int oidc_idtoken_verify(oidc_ctx *c, idhub_arena *a, const oidc_verify_params *p, const char *token,
-                        json_t **payload, char *why, size_t whylen)
+                        json_t **payload, const char **text, char *why, size_t whylen)
 {
 	const idhub_services *svc = c->svc;
 	idhub_jws_check chk = {.jwks = c->jwks,
 	                       .algs = c->v[S_ALLOWED_ALGS].items,
 	                       .max_len = OIDC_MAX_TOKEN,
 	                       .what = "ID token"};
-	const char *text = NULL, *alg = NULL;
+	const char *alg = NULL;
 	*payload = NULL;
-	if (svc->jws_verify(svc->inst, a, &chk, token, &text, &alg, why, whylen))
+	if (svc->jws_verify(svc->inst, a, &chk, token, text, &alg, why, whylen))
 		return -1;
-	json_t *pl = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	json_t *pl = json_loads(*text, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(pl) || oidc_claims_ok(p, pl, why, whylen)) {
 		if (!json_is_object(pl))
 			say(why, whylen, "ID token payload is not a JSON object");

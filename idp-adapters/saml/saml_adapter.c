@@ -36,14 +36,14 @@ static void ctx_free(saml_ctx *c)
 	free(c->sp_metadata);
 	free(c->metadata_signing_cert_pem);
 	for (int i = 0; i < c->nattrs; i++)
-		free(c->attrs[i].claim);
+		free(c->attrs[i].copy);
 	free(c);
 }
 
 static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err)
 {
-	/* The newest services this adapter uses (key pairs, parse_time) were appended to ABI 2. */
-	if (!IDHUB_HAS_SERVICE(svc, parse_time)) {
+	/* The newest services this adapter uses (revision 3) were appended to ABI 2. */
+	if (!IDHUB_HAS_SERVICE(svc, url_param)) {
 		idhub_fail(err, IDHUB_ERR_INTERNAL, "this hub is older than the SAML adapter");
 		return NULL;
 	}

@@ -20,8 +20,9 @@
 
 /* One hub attribute and the SAML attribute names (Name or FriendlyName) it is read from. */
 typedef struct saml_attr_map {
-	char *claim;    /* one malloc'd copy of the entry, cut in place */
-	char *names[6]; /* into claim's copy */
+	const char *claim; /* the hub's parsed setting */
+	char *copy;        /* of the names, cut in place at the commas (malloc'd) */
+	char *names[6];    /* into copy */
 	int nnames;
 } saml_attr_map;
 
@@ -129,12 +130,11 @@ int saml_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 
 /* saml_logout.c: Single Logout. What it needs of the login (NameID, SessionIndex) as the
  * identity's logout_state (arena; NULL when none); the logout hook; serve() for /slo, the
- * SingleLogoutService (HTTP-Redirect) that saml_slo_url names (malloc'd). */
+ * SingleLogoutService, beside our metadata (ISSUER/idp/<id>/slo). */
 const char *saml_logout_state(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as);
 int saml_logout(void *ctx, idhub_arena *a, const idhub_logout_request *req, idhub_start_result *out,
                 idhub_error *err);
 int saml_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_http_response *resp);
-char *saml_slo_url(const saml_ctx *c);
 
 /* The xs:ID we send as the AuthnRequest ID for a journey nonce (a leading "_": an NCName). */
 char *saml_request_id(idhub_arena *a, const idhub_services *svc, const char *nonce);

@@ -15,76 +15,48 @@
 #include "saml_int.h"
 #include <lasso/xml/saml-2.0/samlp2_logout_request.h>
 #include <lasso/xml/saml-2.0/samlp2_logout_response.h>
-#include <jansson.h>
-#include <openssl/sha.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define LOGOUT_STATE_MAX 4096
 #define RETURN_MAX 4096 /* the hub's return token */
 
-char *saml_slo_url(const saml_ctx *c)
-{
-	/* ISSUER/idp/<id>/metadata -> ISSUER/idp/<id>/slo */
-	size_t n = strlen(c->metadata_url) - strlen("metadata");
-	char *u = malloc(n + 4);
-	if (u) {
-		memcpy(u, c->metadata_url, n);
-		memcpy(u + n, "slo", 4);
-	}
-	return u;
-}
-
 /* "_" + base64url(SHA-256("idhub saml slo" || token)): an xs:ID only this token yields. */
 static const char *request_id(const saml_ctx *c, idhub_arena *a, const char *token)
 {
-	unsigned char d[SHA256_DIGEST_LENGTH];
 	const char *m = c->svc->sprintf(a, "idhub saml slo %s", token);
-	SHA256((const unsigned char *)m, strlen(m), d);
-	return c->svc->sprintf(a, "_%s", c->svc->b64url_encode(a, d, sizeof d));
-}
-
-static void set_opt(json_t *o, const char *k, const char *v)
-{
-	if (v && *v)
-		json_object_set_new(o, k, json_string(v));
+	return c->svc->sprintf(a, "_%s", c->svc->digest_b64url(a, m, strlen(m)));
 }
 
 const char *saml_logout_state(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as)
 {
 	LassoSaml2NameID *nid = as && as->Subject ? as->Subject->NameID : NULL;
 	LassoSaml2AuthnStatement *st = as && as->AuthnStatement ? as->AuthnStatement->data : NULL;
-	if (!IDHUB_HAS_REVISION(c->svc, 1) || !nid || !nid->content)
+	if (!nid || !nid->content)
 		return NULL;
-	json_t *o = json_object();
-	set_opt(o, "n", nid->content);
-	set_opt(o, "f", nid->Format);
-	set_opt(o, "q", nid->NameQualifier);
-	set_opt(o, "s", nid->SPNameQualifier);
-	if (LASSO_IS_SAML2_AUTHN_STATEMENT(st))
-		set_opt(o, "i", st->SessionIndex);
-	char *js = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	const char *out = js && strlen(js) <= LOGOUT_STATE_MAX ? c->svc->strdup(a, js) : NULL;
-	free(js);
-	return out;
+	idhub_kv kv[] = {{"n", nid->content},
+	                 {"f", nid->Format},
+	                 {"q", nid->NameQualifier},
+	                 {"s", nid->SPNameQualifier},
+	                 {"i", LASSO_IS_SAML2_AUTHN_STATEMENT(st) ? st->SessionIndex : NULL}};
+	return c->svc->record(a, kv, 5, LOGOUT_STATE_MAX);
 }
 
 /* A lasso session holding a minimal assertion of the login (NameID, SessionIndex), which is what
  * lasso's SP-initiated logout reads. */
-static LassoSession *login_session(const char *idp, json_t *o)
+static LassoSession *login_session(saml_ctx *c, idhub_arena *a, const char *idp, const char *state)
 {
-	const char *n = json_string_value(json_object_get(o, "n"));
-	const char *i = json_string_value(json_object_get(o, "i"));
-	LassoSaml2NameID *nid = LASSO_SAML2_NAME_ID(lasso_saml2_name_id_new_with_string((char *)n));
-	nid->Format = g_strdup(json_string_value(json_object_get(o, "f")));
-	nid->NameQualifier = g_strdup(json_string_value(json_object_get(o, "q")));
-	nid->SPNameQualifier = g_strdup(json_string_value(json_object_get(o, "s")));
+#define GET(k) c->svc->record_get(a, state, k)
+	LassoSaml2NameID *nid =
+	    LASSO_SAML2_NAME_ID(lasso_saml2_name_id_new_with_string((char *)GET("n")));
+	nid->Format = g_strdup(GET("f"));
+	nid->NameQualifier = g_strdup(GET("q"));
+	nid->SPNameQualifier = g_strdup(GET("s"));
 	LassoSaml2Subject *subj = LASSO_SAML2_SUBJECT(lasso_saml2_subject_new());
 	subj->NameID = nid;
 	LassoSaml2AuthnStatement *st =
 	    LASSO_SAML2_AUTHN_STATEMENT(lasso_saml2_authn_statement_new());
-	st->SessionIndex = g_strdup(i);
+	st->SessionIndex = g_strdup(GET("i"));
+#undef GET
 	LassoSaml2Assertion *as = LASSO_SAML2_ASSERTION(lasso_saml2_assertion_new());
 	as->Subject = subj;
 	as->AuthnStatement = g_list_append(NULL, st);
@@ -94,19 +66,20 @@ static LassoSession *login_session(const char *idp, json_t *o)
 	return sess;
 }
 
-static int build_request(saml_ctx *c, idhub_arena *a, LassoServer *s, const char *idp, json_t *o,
+static int build_request(saml_ctx *c, idhub_arena *a, LassoServer *s, const char *idp,
                          const idhub_logout_request *req, idhub_start_result *out, idhub_error *err)
 {
 	LassoLogout *lo = lasso_logout_new(s);
 	LassoProfile *p = LASSO_PROFILE(lo);
-	p->session = login_session(idp, o); /* the profile owns it from here (freed with lo) */
+	/* the profile owns the session from here (freed with lo) */
+	p->session = login_session(c, a, idp, req->logout_state);
 	int rc = lasso_logout_init_request(lo, (char *)idp, LASSO_HTTP_METHOD_REDIRECT);
 	if (rc == 0) {
 		LassoSamlp2RequestAbstract *ra = LASSO_SAMLP2_REQUEST_ABSTRACT(p->request);
 		LassoSamlp2LogoutRequest *lr = LASSO_SAMLP2_LOGOUT_REQUEST(p->request);
 		g_free(ra->ID);
 		ra->ID = g_strdup(request_id(c, a, req->return_value));
-		const char *i = json_string_value(json_object_get(o, "i"));
+		const char *i = c->svc->record_get(a, req->logout_state, "i");
 		if (i && !lr->SessionIndex)
 			lr->SessionIndex = g_strdup(i);
 		g_free(p->msg_relayState);
@@ -130,12 +103,9 @@ int saml_logout(void *ctx, idhub_arena *a, const idhub_logout_request *req, idhu
                 idhub_error *err)
 {
 	saml_ctx *c = ctx;
-	json_t *o = req->logout_state ? json_loads(req->logout_state, 0, NULL) : NULL;
-	if (!json_string_value(json_object_get(o, "n")) || !req->return_value ||
-	    strlen(req->return_value) > RETURN_MAX) {
-		json_decref(o);
+	if (!c->svc->record_get(a, req->logout_state, "n") || !req->return_value ||
+	    strlen(req->return_value) > RETURN_MAX)
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "no single logout state");
-	}
 	const saml_live *live = c->svc->doc_get(c->live);
 	LassoServer *s = live ? live->server : NULL;
 	const char *idp = live ? live->entity_id : NULL;
@@ -149,11 +119,10 @@ int saml_logout(void *ctx, idhub_arena *a, const idhub_logout_request *req, idhu
 	else if (!slo)
 		rc = 1; /* the IdP offers no Single Logout over HTTP-Redirect: nothing to do */
 	else
-		rc = build_request(c, a, s, idp, o, req, out, err);
+		rc = build_request(c, a, s, idp, req, out, err);
 	g_free(slo);
 	if (live)
 		c->svc->doc_put(c->live, live);
-	json_decref(o);
 	return rc;
 }
 
@@ -200,27 +169,18 @@ int saml_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_htt
 	const char *relay = idhub_param(r, "RelayState", &nr);
 	const char *msg = idhub_param(r, "SAMLResponse", &ns);
 	idhub_error err = {0};
-	resp->content_type = "text/html; charset=utf-8";
 	/* HTTP-POST only: the XML signature is lasso's as for the login's Response */
 	if (strcmp(r->method, "POST") != 0 || nr != 1 || ns != 1 || strlen(relay) > RETURN_MAX ||
 	    (int64_t)strlen(msg) > c->set[S_MAX_RESPONSE_SIZE].num ||
 	    check_response(c, a, msg, relay, &err) != 0) {
 		c->svc->log(c->svc->inst, 4, "single logout: %s",
 		            err.message[0] ? err.message : "no LogoutResponse");
-		resp->status = 400;
-		resp->body = c->svc->page(
-		    c->svc->inst, a, "Sign-out at the identity provider",
+		return c->svc->respond_page(
+		    c->svc->inst, a, resp, 400, 0, "Sign-out at the identity provider",
 		    "<h1>Sign-out at the identity provider</h1>\n<p>The identity provider's answer "
 		    "could not be accepted. You are signed out of the hub; close the browser to "
 		    "end your sign-in at the identity provider.</p>\n");
-		return 0;
 	}
 	c->svc->log(c->svc->inst, 6, "single logout: the IdP confirmed");
-	resp->status = 303;
-	/* the hub's base is the part of our metadata URL before /idp/<id>/metadata */
-	size_t tail = strlen("/idp//metadata") + strlen(c->svc->instance_id);
-	resp->location = c->svc->sprintf(a, "%.*s/logout/upstream?state=%s",
-	                                 (int)(strlen(c->metadata_url) - tail), c->metadata_url,
-	                                 c->svc->url_escape(a, relay));
-	return 0;
+	return c->svc->respond_logout_done(c->svc->inst, a, resp, relay);
 }

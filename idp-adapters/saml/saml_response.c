@@ -53,20 +53,6 @@ static int window_ok(saml_ctx *c, int64_t now, const char *nb, const char *noa, 
 	return 1;
 }
 
-/* max_age and prompt=login: the AuthnInstant (required then) must be recent enough. 0 or -1. */
-static int authn_fresh(saml_ctx *c, const idhub_login_request *req, int64_t at, int64_t now,
-                       idhub_error *err)
-{
-	if ((req->flags & IDHUB_LOGIN_MAX_AGE) && (at <= 0 || at < now - req->max_age - c->leeway))
-		return idhub_fail(err, IDHUB_ERR_INVALID,
-		                  "the IdP's AuthnInstant is older than max_age");
-	if ((req->flags & IDHUB_LOGIN_FORCE) && at > 0 && at < req->started_at - c->leeway)
-		return idhub_fail(
-		    err, IDHUB_ERR_INVALID,
-		    "ForceAuthn was sent and the IdP's AuthnInstant predates the login");
-	return 0;
-}
-
 /* The Response around the assertion: its Destination, InResponseTo, Issuer and signature, and
  * exactly one assertion, by the IdP. 0 with *out the assertion, or -1 with err filled. */
 static int verify_response(saml_ctx *c, LassoProfile *p, const char *idp, const char *want_irt,
@@ -243,9 +229,16 @@ static int verify_statement(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as
 	if (loa < req->min_loa)
 		return idhub_fail(err, IDHUB_ERR_LOA, "the IdP asserted level %d, %d required", loa,
 		                  req->min_loa);
+	/* max_age and prompt=login: the AuthnInstant (required then) must be recent enough */
 	int64_t at = c->svc->parse_time(st->AuthnInstant);
-	if (authn_fresh(c, req, at, now, err))
-		return -1;
+	int fresh = c->svc->auth_fresh(c->svc->inst, req, at, c->leeway);
+	if (fresh)
+		return idhub_fail(
+		    err, IDHUB_ERR_INVALID, "%s",
+		    fresh == IDHUB_FRESH_BEFORE_LOGIN
+		        ? "ForceAuthn was sent and the IdP's AuthnInstant predates the "
+		          "login"
+		        : "the IdP's AuthnInstant is older than max_age");
 	const char *sattr = NULL;
 	map_attributes(c, a, as, out, &sattr);
 	const char *subject = NULL;

@@ -23,7 +23,7 @@ const idhub_setting_decl saml_settings[S_COUNT] = {
                           .help = "one context URI (or -) per level"},
     [S_COMPARISON] = {"authn_context_comparison", IDHUB_SET_ENUM, "minimum", .choices = comparisons,
                       .help = "must be minimum or exact"},
-    [S_ATTRIBUTE_MAP] = {"attribute_map", IDHUB_SET_LIST,
+    [S_ATTRIBUTE_MAP] = {"attribute_map", IDHUB_SET_MAP,
                          "given_name=urn:oid:2.5.4.42,givenName,http://eidas.europa.eu/"
                          "attributes/naturalperson/CurrentGivenName,FirstName "
                          "family_name=urn:oid:2.5.4.4,sn,surname,http://eidas.europa.eu/"
@@ -31,7 +31,7 @@ const idhub_setting_decl saml_settings[S_COUNT] = {
                          "email=urn:oid:0.9.2342.19200300.100.1.3,mail,email "
                          "birthdate=http://eidas.europa.eu/attributes/naturalperson/"
                          "DateOfBirth,DateOfBirth,birthdate",
-                         .max = SAML_MAX_ATTRS, .flags = IDHUB_SET_SPACES,
+                         .max = SAML_MAX_ATTRS, .flags = IDHUB_SET_SPACES | IDHUB_SET_FIRST_EQ,
                          .help = "claim=Name[,Name...] entries separated by spaces, at most 16"},
     [S_SUBJECT_ATTRIBUTE] = {"subject_attribute", IDHUB_SET_STRING},
     [S_NAME_ID_FORMAT] = {"name_id_format", IDHUB_SET_STRING,
@@ -95,22 +95,19 @@ static int parse_contexts(saml_ctx *c, const idhub_adapter_config *cfg, idhub_er
 	return 0;
 }
 
-/* Each entry claim=Name[,Name...] (the hub splits the entries): one copy, cut in place. */
+/* Each entry claim=Name[,Name...] (the hub splits it at its first '='): the names, one copy cut in
+ * place at the commas. */
 static int parse_attribute_map(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
 {
 	const idhub_value *v = &cfg->values[S_ATTRIBUTE_MAP];
 	for (size_t i = 0; i < v->nitems; i++) {
-		const char *eq = strchr(v->items[i], '=');
-		if (!eq || eq == v->items[i] || !eq[1])
-			return idhub_fail(err, IDHUB_ERR_INTERNAL, "attribute_map: %s",
-			                  saml_settings[S_ATTRIBUTE_MAP].help);
 		saml_attr_map *m = &c->attrs[c->nattrs++];
-		if (!(m->claim = strdup(v->items[i])))
+		m->claim = v->items[2 * i];
+		if (!(m->copy = strdup(v->items[2 * i + 1])))
 			return idhub_fail(err, IDHUB_ERR_INTERNAL, "out of memory");
-		m->claim[eq - v->items[i]] = 0;
 		char *save = NULL;
-		for (char *n = strtok_r(m->claim + (eq - v->items[i]) + 1, ",", &save);
-		     n && m->nnames < 6; n = strtok_r(NULL, ",", &save))
+		for (char *n = strtok_r(m->copy, ",", &save); n && m->nnames < 6;
+		     n = strtok_r(NULL, ",", &save))
 			m->names[m->nnames++] = n;
 	}
 	return 0;

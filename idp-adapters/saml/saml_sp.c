@@ -43,19 +43,17 @@ static void key_descriptor(FILE *f, const char *use, const char *b64)
 	        : "");
 }
 
-/* The SingleLogoutService (HTTP-POST, saml_logout.c), when the adapter serves one. */
+/* The SingleLogoutService (HTTP-POST, saml_logout.c): ISSUER/idp/<id>/slo beside the metadata. */
 static void single_logout(FILE *f, saml_ctx *c)
 {
-	char *slo = saml_slo_url(c);
-	xmlChar *loc = slo ? xmlEncodeSpecialChars(NULL, (const xmlChar *)slo) : NULL;
-	if (loc)
+	xmlChar *md = xmlEncodeSpecialChars(NULL, (const xmlChar *)c->metadata_url);
+	if (md)
 		fprintf(f,
 		        "    <md:SingleLogoutService "
 		        "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
-		        "Location=\"%s\"/>\n",
-		        loc);
-	xmlFree(loc);
-	free(slo);
+		        "Location=\"%.*sslo\"/>\n",
+		        (int)(xmlStrlen(md) - (int)strlen("metadata")), md);
+	xmlFree(md);
 }
 
 /* The metadata document into c->sp_metadata; the values we put in are escaped for XML. */

@@ -68,10 +68,10 @@ static char *seal(sandbox *sb, idhub_arena *a, json_t *o)
 	return out;
 }
 
-static json_t *unseal(sandbox *sb, idhub_arena *a, const char *tok)
+static json_t *unseal(sandbox *sb, idhub_arena *a, const char *tok, const char **text)
 {
-	const char *text = sb->svc->unseal(sb->svc->inst, a, tok, MAX_TOKEN);
-	json_t *o = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	*text = sb->svc->unseal(sb->svc->inst, a, tok, MAX_TOKEN);
+	json_t *o = *text ? json_loads(*text, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return NULL;
@@ -81,6 +81,11 @@ static json_t *unseal(sandbox *sb, idhub_arena *a, const char *tok)
 
 static void *sb_init(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err)
 {
+	/* its pages and claims come from the host's revision 3 services */
+	if (!IDHUB_HAS_SERVICE(svc, url_param)) {
+		idhub_fail(err, IDHUB_ERR_INTERNAL, "this hub is older than the sandbox adapter");
+		return NULL;
+	}
 	sandbox *sb = calloc(1, sizeof(*sb));
 	if (!sb)
 		return NULL;
@@ -107,7 +112,7 @@ static int sb_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 	json_t *o = json_pack("{s:s, s:s, s:i, s:I}", "rid", req->request_id, "nonce", req->nonce,
 	                      "loa", req->min_loa, "exp", (json_int_t)(now + REQUEST_TTL));
 	/* the service's login_hint prefills the user name (a hint: the person may change it) */
-	if (o && IDHUB_HAS_REVISION(sb->svc, 1) && req->login_hint && strlen(req->login_hint) <= 64)
+	if (o && req->login_hint && strlen(req->login_hint) <= 64)
 		json_object_set_new(o, "hint", json_string(req->login_hint));
 	char *tok = seal(sb, a, o);
 	json_decref(o);
@@ -115,10 +120,8 @@ static int sb_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot build the request");
 	out->kind = IDHUB_START_REDIRECT;
 	/* the page on the IdP's own site speaks the citizen's language too */
-	const char *lang = IDHUB_HAS_SERVICE(sb->svc, lang) ? sb->svc->lang(sb->svc->inst) : NULL;
-	out->url =
-	    sb->svc->sprintf(a, "%.*s/idp/%s/login?req=%s%s%s", sb->base_len, sb->base,
-	                     sb->svc->instance_id, tok, lang ? "&lang=" : "", lang ? lang : "");
+	out->url = sb->svc->sprintf(a, "%.*s/idp/%s/login?req=%s&lang=%s", sb->base_len, sb->base,
+	                            sb->svc->instance_id, tok, sb->svc->lang(sb->svc->inst));
 	return 0;
 }
 
@@ -129,48 +132,18 @@ static const char *acr_label(const sandbox *sb, int loa)
 	return loa >= 1 && loa <= sb->cfg->nloas ? sb->cfg->loa_acrs[loa - 1] : "?";
 }
 
-/* A text of the hub's catalogs (broker/pages/po/) in the citizen's language. */
-static const char *tx(const sandbox *sb, const char *key)
-{
-	return IDHUB_HAS_SERVICE(sb->svc, text) ? sb->svc->text(sb->svc->inst, key) : key;
-}
-
-/* A catalog text with its one placeholder ("%s" or "%d") filled by arg (not escaped). */
-static const char *fill(const sandbox *sb, idhub_arena *a, const char *key, const char *arg)
-{
-	const char *t = tx(sb, key), *p = strstr(t, "%s");
-	if (!p)
-		p = strstr(t, "%d");
-	if (!p)
-		return t;
-	return sb->svc->sprintf(a, "%.*s%s%s", (int)(p - t), t, arg, p + 2);
-}
-
-/* A level as citizens read it: by name (the eIDAS names when there are three levels), the URI
- * only as a hint. */
-static const char *level_name(const sandbox *sb, idhub_arena *a, int loa)
-{
-	static const char *const eidas[] = {"level.1", "level.2", "level.3"};
-	if (sb->cfg->nloas == 3 && loa >= 1 && loa <= 3)
-		return tx(sb, eidas[loa - 1]);
-	return fill(sb, a, "level.n", sb->svc->sprintf(a, "%d", loa));
-}
-
-static int page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, int status,
-                const char *title, const char *body)
-{
-	resp->status = status;
-	resp->content_type = "text/html; charset=utf-8";
-	resp->body = sb->svc->page(sb->svc->inst, a, title, body);
-	resp->body_len = strlen(resp->body);
-	return 0;
-}
+/* A text of the hub's catalogs (broker/pages/po/) in the citizen's language; one with a level
+ * name (as citizens read it) in its placeholder. */
+#define TX(key) sb->svc->text(sb->svc->inst, key)
+#define LEVEL_TX(key, loa)                                                                         \
+	sb->svc->text_fill(sb->svc->inst, a, key, sb->svc->level_name(sb->svc->inst, a, loa), NULL)
 
 static int error_page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, const char *msg)
 {
-	const char *title = tx(sb, "sandbox.title");
-	return page(sb, a, resp, 400, title,
-	            sb->svc->sprintf(a, "<h1>%s</h1>\n<p>%s</p>\n", H(title), H(tx(sb, msg))));
+	const char *title = TX("sandbox.title");
+	return sb->svc->respond_page(
+	    sb->svc->inst, a, resp, 400, 0, title,
+	    sb->svc->sprintf(a, "<h1>%s</h1>\n<p>%s</p>\n", H(title), H(TX(msg))));
 }
 
 /* What the form showed, to show it again with an error (the citizen's input kept). */
@@ -179,88 +152,70 @@ typedef struct form_state {
 	int loa;
 } form_state;
 
-static char *people_html(sandbox *sb, idhub_arena *a, const form_state *fs)
+/* The test people, then "Another test user" with its fields revealed when it is chosen. */
+static idhub_field *fields(sandbox *sb, idhub_arena *a, const form_state *fs, size_t *n)
 {
 	const idhub_services *s = sb->svc;
-	char *people = "";
-	for (size_t i = 0; i < sizeof personas / sizeof personas[0]; i++) {
-		const persona *p = &personas[i];
-		int on = fs->persona ? !strcmp(fs->persona, p->id) : i == 0;
-		people = s->sprintf(
-		    a,
-		    "%s<div class=\"option\"><input type=\"radio\" name=\"persona\" "
-		    "id=\"persona-%s\" value=\"%s\"%s><label for=\"persona-%s\">%s %s"
-		    "<span class=\"hint\">%s</span></label></div>\n",
-		    people, p->id, p->id, on ? " checked" : "", p->id, p->given, p->family,
-		    H(fill(sb, a, "sandbox.level_hint", level_name(sb, a, p->loa))));
-	}
-	return people;
-}
-
-/* "Another test user": its fields revealed by CSS when the radio is checked (no JavaScript). */
-static char *other_html(sandbox *sb, idhub_arena *a, const form_state *fs)
-{
-	const idhub_services *s = sb->svc;
-	char *levels = "";
+	size_t np = sizeof personas / sizeof personas[0];
+	idhub_field *f = s->alloc(a, (np + 3) * sizeof *f);
+	idhub_kv *levels = s->alloc(a, (size_t)sb->cfg->nloas * sizeof *levels);
+	for (size_t i = 0; i < np; i++)
+		f[i] = (idhub_field){IDHUB_FIELD_RADIO,
+		                     "persona",
+		                     personas[i].id,
+		                     s->sprintf(a, "%s %s", personas[i].given, personas[i].family),
+		                     LEVEL_TX("sandbox.level_hint", personas[i].loa),
+		                     .checked = fs->persona ? !strcmp(fs->persona, personas[i].id)
+		                                            : i == 0};
 	for (int l = 1; l <= sb->cfg->nloas; l++)
-		levels = s->sprintf(a, "%s<option value=\"%d\"%s>%s</option>\n", levels, l,
-		                    l == fs->loa ? " selected" : "", H(level_name(sb, a, l)));
-	int other = fs->persona && !strcmp(fs->persona, "other");
-	const char *err = fs->error
-	                      ? s->sprintf(a,
-	                                   "<span class=\"error-message\" "
-	                                   "id=\"username-error\"><span class=\"vh\">%s"
-	                                   "</span> %s</span>",
-	                                   H(tx(sb, "layout.error_prefix")), H(tx(sb, fs->error)))
-	                      : "";
-	return s->sprintf(
-	    a,
-	    "<div class=\"option\"><input type=\"radio\" name=\"persona\" id=\"persona-other\" "
-	    "value=\"other\"%s aria-controls=\"other-fields\"><label for=\"persona-other\">%s"
-	    "</label></div>\n<div class=\"reveal%s\" id=\"other-fields\">\n"
-	    "<p><label for=\"username\">%s</label><span class=\"hint\" id=\"username-hint\">%s"
-	    "</span>%s<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"off\" "
-	    "spellcheck=\"false\" maxlength=\"64\" value=\"%s\" "
-	    "aria-describedby=\"username-hint%s\">"
-	    "</p>\n<p><label for=\"loa\">%s</label><br>"
-	    "<select id=\"loa\" name=\"loa\">\n%s</select></p>\n</div>\n",
-	    other ? " checked" : "", H(tx(sb, "sandbox.other")),
-	    fs->error ? " form-group-error" : "", H(tx(sb, "sandbox.username")),
-	    H(tx(sb, "sandbox.username_hint")), err, H(fs->username),
-	    fs->error ? " username-error" : "", H(tx(sb, "sandbox.loa_label")), levels);
+		levels[l - 1] = (idhub_kv){s->sprintf(a, "%d", l), s->level_name(s->inst, a, l)};
+	f[np] = (idhub_field){IDHUB_FIELD_RADIO,
+	                      "persona",
+	                      "other",
+	                      TX("sandbox.other"),
+	                      .checked = fs->persona && !strcmp(fs->persona, "other"),
+	                      .reveal = 2};
+	f[np + 1] = (idhub_field){IDHUB_FIELD_TEXT,
+	                          "username",
+	                          fs->username,
+	                          TX("sandbox.username"),
+	                          TX("sandbox.username_hint"),
+	                          fs->error ? TX(fs->error) : NULL,
+	                          .max = 64,
+	                          .flags = IDHUB_FIELD_NO_AUTOFILL};
+	f[np + 2] = (idhub_field){IDHUB_FIELD_SELECT,
+	                          "loa",
+	                          s->sprintf(a, "%d", fs->loa),
+	                          TX("sandbox.loa_label"),
+	                          .options = levels,
+	                          .noptions = (size_t)sb->cfg->nloas};
+	*n = np + 3;
+	return f;
 }
 
 static int login_page(sandbox *sb, idhub_arena *a, const char *req, const form_state *fs,
                       idhub_http_response *resp)
 {
 	const idhub_services *s = sb->svc;
-	const char *summary =
-	    fs->error ? s->sprintf(a,
-	                           "<div class=\"error-summary\" tabindex=\"-1\" autofocus "
-	                           "aria-labelledby=\"es-title\"><h2 id=\"es-title\">%s</h2><ul>"
-	                           "<li><a href=\"#username\">%s</a></li></ul></div>\n",
-	                           H(tx(sb, "common.there_is_a_problem")), H(tx(sb, fs->error)))
-	              : "";
-	const char *title = tx(sb, "sandbox.title");
+	size_t n;
+	const idhub_field *f = fields(sb, a, fs, &n);
+	const char *title = TX("sandbox.title"),
+	           *action = s->sprintf(a, "/idp/%s/login", s->instance_id);
+	const idhub_kv hidden[] = {{"req", req}};
+	const idhub_kv buttons[] = {{"login", TX("sandbox.sign_in")},
+	                            {"cancel", TX("sandbox.cancel")}};
 	const char *body = s->sprintf(
 	    a,
-	    "<form method=\"post\" action=\"/idp/%s/login\" novalidate><input type=\"hidden\" "
+	    "<form method=\"post\" action=\"%s\" novalidate><input type=\"hidden\" "
 	    "name=\"req\" value=\"%s\"><button class=\"link-button back\" type=\"submit\" "
 	    "name=\"action\" value=\"cancel\">%s</button></form>\n%s<h1>%s</h1>\n<p>%s</p>\n"
-	    "<p>%s<span class=\"hint\">%s</span></p>\n<form method=\"post\" "
-	    "action=\"/idp/%s/login\" novalidate>\n<input type=\"hidden\" name=\"req\" "
-	    "value=\"%s\">\n<fieldset>\n<legend>%s</legend>\n%s%s</fieldset>\n<button "
-	    "class=\"button\" type=\"submit\" name=\"action\" value=\"login\">%s</button>\n"
-	    "<button class=\"button secondary\" type=\"submit\" name=\"action\" "
-	    "value=\"cancel\">%s</button>\n</form>\n",
-	    H(s->instance_id), H(req), H(tx(sb, "layout.back")), summary, H(title),
-	    H(tx(sb, "sandbox.intro")), H(fill(sb, a, "sandbox.needs", level_name(sb, a, fs->loa))),
-	    H(acr_label(sb, fs->loa)), H(s->instance_id), H(req), H(tx(sb, "sandbox.legend")),
-	    people_html(sb, a, fs), other_html(sb, a, fs), H(tx(sb, "sandbox.sign_in")),
-	    H(tx(sb, "sandbox.cancel")));
-	return page(
-	    sb, a, resp, fs->error ? 400 : 200,
-	    fs->error ? s->sprintf(a, "%s %s", tx(sb, "layout.error_prefix"), title) : title, body);
+	    "<p>%s<span class=\"hint\">%s</span></p>\n%s",
+	    H(action), H(req), H(TX("layout.back")), s->error_summary_html(s->inst, a, f, n),
+	    H(title), H(TX("sandbox.intro")), H(LEVEL_TX("sandbox.needs", fs->loa)),
+	    H(acr_label(sb, fs->loa)),
+	    s->form_html(s->inst, a, action, hidden, 1, TX("sandbox.legend"), f, n, buttons, 2));
+	return s->respond_page(s->inst, a, resp, fs->error ? 400 : 200,
+	                       fs->error ? IDHUB_PAGE_ERROR : 0, title, body);
 }
 
 static int username_ok(const char *u)
@@ -323,16 +278,9 @@ static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json
 	json_decref(as);
 	if (!tok)
 		return error_page(sb, a, resp, "sandbox.cannot_build");
-	const char *title = tx(sb, "sandbox.returning");
-	const char *body = sb->svc->sprintf(
-	    a,
-	    "<h1>%s</h1>\n<p>%s</p>\n<form method=\"post\" action=\"%s\">\n<input type=\"hidden\" "
-	    "name=\"assertion\" value=\"%s\">\n<input type=\"hidden\" name=\"state\" "
-	    "value=\"%s\">\n<button class=\"button\" type=\"submit\">%s</button>\n</form>\n"
-	    "<script>document.forms[0].submit();</script>\n",
-	    H(title), H(tx(sb, "sandbox.returning_message")), H(sb->cfg->callback_url), H(tok),
-	    H(rid), H(tx(sb, "common.continue")));
-	return page(sb, a, resp, 200, title, body);
+	idhub_kv fields[] = {{"assertion", tok}, {"state", rid}};
+	return sb->svc->respond_autopost(sb->svc->inst, a, resp, sb->cfg->callback_url, fields, 2,
+	                                 TX("sandbox.returning"), TX("sandbox.returning_message"));
 }
 
 static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
@@ -342,8 +290,8 @@ static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
 	if (strcmp(r->path, "/login") != 0)
 		return -1;
 	int n;
-	const char *req = idhub_param(r, "req", &n);
-	json_t *rq = n == 1 ? unseal(sb, a, req) : NULL;
+	const char *req = idhub_param(r, "req", &n), *text;
+	json_t *rq = n == 1 ? unseal(sb, a, req, &text) : NULL;
 	int64_t now = sb->svc->now(sb->svc->inst);
 	if (!rq || json_integer_value(json_object_get(rq, "exp")) < now) {
 		json_decref(rq);
@@ -370,7 +318,8 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	const char *tok = idhub_param(cb, "assertion", &n);
 	if (!tok || n != 1)
 		return idhub_fail(err, IDHUB_ERR_INVALID, "no assertion, or more than one");
-	json_t *as = unseal(sb, a, tok);
+	const char *text;
+	json_t *as = unseal(sb, a, tok, &text);
 	if (!as)
 		return idhub_fail(err, IDHUB_ERR_INVALID, "assertion signature does not verify");
 	int64_t now = sb->svc->now(sb->svc->inst);
@@ -392,27 +341,20 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 		idhub_fail(err, IDHUB_ERR_ACCESS_DENIED, "the person cancelled at the sandbox IdP");
 	else
 		rc = 0;
+	/* the claims it asserts, under their own (OIDC) names */
+	static const idhub_kv attrs[] = {
+	    {"name", 0},   {"given_name", 0},     {"family_name", 0},  {"birthdate", 0},
+	    {"email", 0},  {"email_verified", 0}, {"phone_number", 0}, {"phone_number_verified", 0},
+	    {"address", 0}};
+	const char *sub = json_string_value(json_object_get(as, "sub"));
+	if (rc == 0 && !sub)
+		rc = idhub_fail(err, IDHUB_ERR_INVALID, "assertion names nobody");
 	if (rc == 0) {
-		static const char *const attrs[] = {
-		    "name",           "given_name",   "family_name",           "birthdate", "email",
-		    "email_verified", "phone_number", "phone_number_verified", "address"};
-		idhub_kv *kv = sb->svc->alloc(a, sizeof attrs / sizeof attrs[0] * sizeof(*kv));
-		size_t k = 0;
-		for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
-			if (json_is_string(json_object_get(as, attrs[i])))
-				kv[k++] = (idhub_kv){
-				    attrs[i], sb->svc->strdup(a, json_string_value(json_object_get(
-				                                     as, attrs[i])))};
-		out->subject = sb->svc->strdup(a, json_string_value(json_object_get(as, "sub")));
+		out->subject = sb->svc->strdup(a, sub);
 		out->loa = (int)json_integer_value(json_object_get(as, "loa"));
 		out->auth_time = json_integer_value(json_object_get(as, "auth_time"));
-		out->attrs = kv;
-		out->nattrs = k;
 		out->upstream_id = sb->svc->strdup(a, id);
-		if (!out->subject) {
-			idhub_fail(err, IDHUB_ERR_INVALID, "assertion names nobody");
-			rc = -1;
-		}
+		rc = sb->svc->attrs_from_json(sb->svc->inst, a, text, attrs, 9, out);
 	}
 	json_decref(as);
 	return rc;

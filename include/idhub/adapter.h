@@ -17,8 +17,9 @@
  * errors, also by --check-config), remote documents kept fresh (single-flight fetching, a
  * last-good copy in the store, a refresh timer), JOSE verification and signing on the hub's one
  * JOSE implementation, strict base64, URL checks, a file reader, request IDs, state/RelayState and
- * nonces, a per-journey scratch record, replay caches, an HTTP client, the clock, randomness and
- * logging. An adapter holds only its protocol logic.
+ * nonces, a per-journey scratch record, replay caches, an HTTP client, the clock, randomness,
+ * logging, the citizen's pages (the hub's layout, form patterns, catalogs and level names), claim
+ * mapping and freshness checks. An adapter holds only its protocol logic.
  *
  * Threads: start, finish and serve run concurrently on many threads (on the blocking pool when the
  * adapter sets IDHUB_ADAPTER_NETWORK, under the IdP's max_concurrent gate). ctx must be read-only
@@ -67,15 +68,21 @@ typedef enum {
 	IDHUB_SET_BOOL, /* true or false; value.num is 1 or 0 */
 	IDHUB_SET_DURATION, /* seconds: "90", or with a unit "90s" "15m" "2h" "7d"; min..max */
 	IDHUB_SET_FILE,     /* a path to a readable regular file of at most max bytes (0: 1 MiB) */
-	IDHUB_SET_LIST      /* words separated by spaces or commas; choices (if any) limit them;
+	IDHUB_SET_LIST,     /* words separated by spaces or commas; choices (if any) limit them;
 	                       max: most words (0: 64) */
+	/* Revision 3: a LIST of FROM=TO words (a mapping), split at the last '='
+	 * (IDHUB_SET_FIRST_EQ: the first), neither side empty; choices (if any) limit TO.
+	 * value.items holds FROM and TO alternately (items[2i], items[2i + 1]), value.nitems the
+	 * number of pairs. */
+	IDHUB_SET_MAP
 } idhub_setting_type;
 
-#define IDHUB_SET_REQUIRED 1u /* the setting must be present */
-#define IDHUB_SET_HTTP_ANY 2u /* URL: plain http allowed on any host (development pages) */
-#define IDHUB_SET_NO_QUERY 4u /* URL: no query and no fragment */
-#define IDHUB_SET_NONEMPTY 8u /* STRING, LIST: must not be empty */
-#define IDHUB_SET_SPACES 16u  /* LIST: words are separated by white space only (not commas) */
+#define IDHUB_SET_REQUIRED 1u  /* the setting must be present */
+#define IDHUB_SET_HTTP_ANY 2u  /* URL: plain http allowed on any host (development pages) */
+#define IDHUB_SET_NO_QUERY 4u  /* URL: no query and no fragment */
+#define IDHUB_SET_NONEMPTY 8u  /* STRING, LIST: must not be empty */
+#define IDHUB_SET_SPACES 16u   /* LIST, MAP: words are separated by white space only (not commas) */
+#define IDHUB_SET_FIRST_EQ 32u /* MAP: split each word at its first '=' (FROM holds none) */
 
 /* One setting an adapter accepts. def is the default as config text (NULL: none, value.set = 0).
  * help, when set, is the whole error message for a value that does not pass ("<name>: <help>");
@@ -305,6 +312,38 @@ typedef struct idhub_jws_check {
 	const char *what;        /* names the token in reasons: "ID token" (NULL: "token") */
 } idhub_jws_check;
 
+/* ---- forms (revision 3) --------------------------------------------------------------------- */
+
+/* One field of a form in the hub's patterns (form_html). Strings are escaped by the hub. Fixed
+ * for ABI 2: adapters pass arrays of it, whose stride is their sizeof, so it never grows; new
+ * options come as new kinds and flags, which an older hub ignores (check the revision). */
+typedef enum {
+	IDHUB_FIELD_RADIO = 1, /* one option of the radio group name: value, label, hint */
+	IDHUB_FIELD_TEXT,      /* a text input name: value (the text shown), label, hint, error */
+	IDHUB_FIELD_SELECT     /* a select name: options; value is the option selected */
+} idhub_field_kind;
+
+typedef struct idhub_field {
+	idhub_field_kind kind;
+	const char *name; /* the form parameter (and the element's id; a radio's is name-value) */
+	const char
+	    *value; /* RADIO: the option's value; TEXT: the text; SELECT: the value selected */
+	const char *label;
+	const char *hint;  /* shown under the label, or NULL */
+	const char *error; /* TEXT: why the form came back (shown beside it, and in the error
+	                      summary), or NULL */
+	int checked;       /* RADIO */
+	size_t reveal;     /* RADIO: how many of the fields after it are shown only while it is
+	                      checked (CSS, no JavaScript), in a div with id value-fields */
+	size_t max;        /* TEXT: maxlength (0: none) */
+	const idhub_kv *options; /* SELECT: each option's value (name) and text (value) */
+	size_t noptions;
+	uint32_t flags; /* IDHUB_FIELD_NO_AUTOFILL: TEXT the browser must neither fill nor
+	                   spell-check (a user name, a code) */
+} idhub_field;
+
+#define IDHUB_FIELD_NO_AUTOFILL 1u
+
 /* ---- services ------------------------------------------------------------------------------- */
 
 /* Services the hub offers, bound to one instance (inst is the first argument of each call that
@@ -450,7 +489,93 @@ typedef struct idhub_services {
 	 * within ABI v2: check with IDHUB_HAS_SERVICE(svc, text). */
 	const char *(*text)(idhub_instance *inst, const char *key);
 	const char *(*lang)(idhub_instance *inst);
+
+	/* ---- Revision 3: appended within ABI v2 (IDHUB_HAS_SERVICE(svc, url_param), the last of
+	 * them). The plumbing adapters had copied: the hub's pages, level names, claim mapping,
+	 * freshness, digests, query strings and the way back from an upstream logout. ---- */
+
+	/* A page in the hub's layout, in the citizen's language, into resp: status, "text/html;
+	 * charset=utf-8", and the whole document around body_html (safe HTML: escape what goes in
+	 * with html_escape). title is escaped here; with IDHUB_PAGE_ERROR the document's title
+	 * starts with the catalog's "Error:" (a form shown again with errors, as the GOV.UK pattern
+	 * wants). Only the base fields of resp are set. 0, or -1 when out of memory (resp then
+	 * untouched: return -1 from serve for a 404, or fail). */
+	int (*respond_page)(idhub_instance *inst, idhub_arena *a, idhub_http_response *resp,
+	                    int status, uint32_t flags, const char *title, const char *body_html);
+	/* The HTTP-POST binding: a 200 page whose form POSTs fields (hidden, in order) to action,
+	 * submitted by the one script the hub's CSP allows, or by its Continue button when
+	 * JavaScript is off. heading and message are escaped here; fields and action too. 0 or
+	 * -1 (as respond_page). */
+	int (*respond_autopost)(idhub_instance *inst, idhub_arena *a, idhub_http_response *resp,
+	                        const char *action, const idhub_kv *fields, size_t nfields,
+	                        const char *heading, const char *message);
+	/* After an upstream logout that the adapter's own page checked (SAML's LogoutResponse at
+	 * /idp/<id>/slo): a 303 into resp that sends the browser back to the hub's logout, which
+	 * finishes there (the same place as idhub_logout_request.return_url). token is
+	 * return_value as the IdP echoed it (RelayState); the hub checks it, so the adapter only
+	 * bounds its size (at most 4096 bytes here, else -1). 0 or -1. */
+	int (*respond_logout_done)(idhub_instance *inst, idhub_arena *a, idhub_http_response *resp,
+	                           const char *token);
+	/* A level of assurance as citizens read it, in the request's language: "Low",
+	 * "Substantial", "High" when the hub has the three eIDAS levels, else "Level N" (the text
+	 * the hub's own pages show). On the arena. */
+	const char *(*level_name)(idhub_instance *inst, idhub_arena *a, int level);
+	/* The level (1-based) a configured word names: one of the hub's level-of-assurance names
+	 * (idhub_adapter_config.loa_acrs) or its number ("1".."N"); 0 when it names none. */
+	int (*level_of)(idhub_instance *inst, const char *word);
+	/* text(key) with its placeholders ("%s" or "%d", in order) filled by arg1 and arg2 (NULL:
+	 * nothing), on the arena. Not escaped: escape the result. A catalog text is never used as
+	 * a printf format. */
+	const char *(*text_fill)(idhub_instance *inst, idhub_arena *a, const char *key,
+	                         const char *arg1, const char *arg2);
+	/* The identity's attributes from a JSON object of upstream claims (an ID token's payload,
+	 * an assertion): for each map entry in order, name the upstream claim and value the hub's
+	 * attribute (OIDC claim name; NULL: the same as name), the claim's value if it is a string
+	 * of at most 1024 bytes ("true" / "false" for a boolean; any other type is skipped). One
+	 * value per attribute: the first entry that yields one wins. Sets out->attrs and
+	 * out->nattrs (on the arena); 0, or -1 when json is not a JSON object (out untouched). */
+	int (*attrs_from_json)(idhub_instance *inst, idhub_arena *a, const char *json,
+	                       const idhub_kv *map, size_t nmap, idhub_identity *out);
+	/* Whether an upstream authentication at auth_time (UNIX seconds; 0 or less: the IdP did
+	 * not say) meets the service's freshness demands in req (max_age, prompt=login), with
+	 * leeway seconds for clocks: 0 when it does, else IDHUB_FRESH_NO_TIME (max_age sent and no
+	 * time), IDHUB_FRESH_TOO_OLD (older than max_age) or IDHUB_FRESH_BEFORE_LOGIN (a fresh
+	 * sign-in was demanded and it predates this login's start). The adapter words the refusal
+	 * (IDHUB_ERR_INVALID). */
+	int (*auth_fresh)(idhub_instance *inst, const idhub_login_request *req, int64_t auth_time,
+	                  int64_t leeway);
+	/* base64url (no padding) of the SHA-256 of p[0..n): PKCE's S256 challenge, an ID for a
+	 * token in the replay cache. On the arena. */
+	char *(*digest_b64url)(idhub_arena *a, const void *p, size_t n);
+	/* Small records an adapter keeps as text (identity.logout_state): record encodes the
+	 * pairs as a JSON object (pairs with a NULL or empty value are left out; on the arena), or
+	 * NULL when that is longer than max bytes; record_get returns the string value of name in
+	 * such a text (on the arena), or NULL. */
+	const char *(*record)(idhub_arena *a, const idhub_kv *kv, size_t n, size_t max);
+	const char *(*record_get)(idhub_arena *a, const char *text, const char *name);
+	/* A form in the hub's patterns, for an adapter's own page (HTML on the arena, every value
+	 * escaped here): POST to action (novalidate: the adapter checks), the hidden fields, a
+	 * fieldset with legend around fields (radios with their hints and revealed fields, text
+	 * inputs with their hint and error, selects), then buttons, each a submit named "action"
+	 * with value name and text value, the first the primary one. */
+	const char *(*form_html)(idhub_instance *inst, idhub_arena *a, const char *action,
+	                         const idhub_kv *hidden, size_t nhidden, const char *legend,
+	                         const idhub_field *fields, size_t nfields, const idhub_kv *buttons,
+	                         size_t nbuttons);
+	/* The error summary to put above the heading of a form that came back with errors ("There
+	 * is a problem", a link to each field with an error, focused on load), or "" when no field
+	 * has one. On the arena. */
+	const char *(*error_summary_html)(idhub_instance *inst, idhub_arena *a,
+	                                  const idhub_field *fields, size_t nfields);
+	/* url with name=value added to its query ('?' or '&' as needed; value escaped as
+	 * url_escape does), on the arena. */
+	char *(*url_param)(idhub_arena *a, const char *url, const char *name, const char *value);
 } idhub_services;
+
+#define IDHUB_PAGE_ERROR 1u /* respond_page: the title says "Error:" first */
+#define IDHUB_FRESH_NO_TIME 1
+#define IDHUB_FRESH_TOO_OLD 2
+#define IDHUB_FRESH_BEFORE_LOGIN 3
 
 #define IDHUB_B64_WRAPPED 1u /* b64_decode: white space between characters is skipped */
 
@@ -461,8 +586,9 @@ typedef struct idhub_services {
 /* Revisions within ABI 2. The hub allocates idhub_login_request and idhub_identity, so a field
  * appended to them is there only when the hub is recent enough: 1 = login_request.login_hint,
  * identity.logout_state and the logout hook; 2 = login_request.claims / nclaims,
- * error.check, http_response.headers / nheaders. */
-#define IDHUB_ADAPTER_REVISION 2u
+ * error.check, http_response.headers / nheaders; 3 = the services from respond_page to
+ * url_param, idhub_field and the IDHUB_SET_MAP setting type. */
+#define IDHUB_ADAPTER_REVISION 3u
 #define IDHUB_HAS_REVISION(svc, rev)                                                               \
 	((svc)->size >= offsetof(idhub_services, revision) + sizeof(uint32_t) &&                   \
 	 (svc)->revision >= (rev))
