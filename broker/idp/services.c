@@ -1,9 +1,9 @@
 /* services.c — the idhub_services table each adapter instance gets, bound to it: clock,
  * randomness, arena allocation and formatting, replay cache, instance cache and scratch records in
  * the store, logging, page rendering, strict base64, the URL check, the file reader, JWT signing
- * and the HTTP client on liboauth2, digests and query strings. Documents are in docs.c, JWS
- * verification in jose.c, pages and levels in responses.c, forms in forms.c, claims and records in
- * claims.c. */
+ * and the HTTP client on liboauth2, digests, query strings and refusal counts. Documents are in
+ * docs.c, JWS verification in jose.c, pages and levels in responses.c, forms in forms.c, claims and
+ * records in claims.c. */
 #include "services.h"
 #include "host_int.h"
 #include "claims.h"
@@ -12,6 +12,7 @@
 #include "keypair.h"
 #include "responses.h"
 #include "../audit/audit.h"
+#include "../metrics/metrics.h"
 #include "../pages/pages.h"
 #include "../tokens/jws.h"
 #include "../util/b64url.h"
@@ -495,6 +496,13 @@ static int seal_key_load(idhub_instance *in, idp_host *h, const char *id)
 	return 0;
 }
 
+/* A refusal an adapter made at its own pages, counted as the callback counts finish's (the idp
+ * label is the instance's configured id; the check a fixed list: no label from the request). */
+static void svc_count_refusal(idhub_instance *in, idhub_check check)
+{
+	metrics_idp_refused(in->id, check);
+}
+
 int services_bind(idhub_instance *in, idp_host *h, const char *id)
 {
 	idhub_services *s = &in->svc;
@@ -557,7 +565,8 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .record_get = idp_record_get,
 	                      .form_html = idp_form_html,
 	                      .error_summary_html = idp_error_summary_html,
-	                      .url_param = svc_url_param};
+	                      .url_param = svc_url_param,
+	                      .count_refusal = svc_count_refusal};
 	return seal_key_load(in, h, id);
 }
 

@@ -19,7 +19,7 @@
  * JOSE implementation, strict base64, URL checks, a file reader, request IDs, state/RelayState and
  * nonces, a per-journey scratch record, replay caches, an HTTP client, the clock, randomness,
  * logging, the citizen's pages (the hub's layout, form patterns, catalogs and level names), claim
- * mapping and freshness checks. An adapter holds only its protocol logic.
+ * mapping, freshness checks and the metrics of refusals. An adapter holds only its protocol logic.
  *
  * Threads: start, finish and serve run concurrently on many threads (on the blocking pool when the
  * adapter sets IDHUB_ADAPTER_NETWORK, under the IdP's max_concurrent gate). ctx must be read-only
@@ -570,6 +570,16 @@ typedef struct idhub_services {
 	/* url with name=value added to its query ('?' or '&' as needed; value escaped as
 	 * url_escape does), on the arena. */
 	char *(*url_param)(idhub_arena *a, const char *url, const char *name, const char *value);
+
+	/* ---- Revision 4: appended within ABI v2 (IDHUB_HAS_SERVICE(svc, count_refusal)). ---- */
+
+	/* Counts one refusal the adapter made outside finish, under check, in the hub's metrics
+	 * (idhub_idp_refusals_total{idp,check}), as the hub counts a refusing finish's err.check:
+	 * e.g. a wallet's answer refused at the adapter's own response_uri (serve), which no
+	 * finish ever sees. Only counts: the adapter still logs the refusal (naming the check) and
+	 * answers it. IDHUB_CHECK_UNSAID, or a check outside the list, is not counted. Refusals a
+	 * finish reports in err.check must not be counted again here. */
+	void (*count_refusal)(idhub_instance *inst, idhub_check check);
 } idhub_services;
 
 #define IDHUB_PAGE_ERROR 1u /* respond_page: the title says "Error:" first */
@@ -587,8 +597,8 @@ typedef struct idhub_services {
  * appended to them is there only when the hub is recent enough: 1 = login_request.login_hint,
  * identity.logout_state and the logout hook; 2 = login_request.claims / nclaims,
  * error.check, http_response.headers / nheaders; 3 = the services from respond_page to
- * url_param, idhub_field and the IDHUB_SET_MAP setting type. */
-#define IDHUB_ADAPTER_REVISION 3u
+ * url_param, idhub_field and the IDHUB_SET_MAP setting type; 4 = count_refusal. */
+#define IDHUB_ADAPTER_REVISION 4u
 #define IDHUB_HAS_REVISION(svc, rev)                                                               \
 	((svc)->size >= offsetof(idhub_services, revision) + sizeof(uint32_t) &&                   \
 	 (svc)->revision >= (rev))

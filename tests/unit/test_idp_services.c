@@ -3,7 +3,7 @@
  * call them, through an instance's bound idhub_services: pages in the hub's layout, the
  * auto-POST, the way back from an upstream logout, level names and words, catalog texts with
  * placeholders, attributes from JSON claims, the freshness check, digests, records, query
- * strings, and the MAP setting type. */
+ * strings, the MAP setting type, and (revision 4) refusals counted in the metrics. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include "idp/host_int.h"
+#include "metrics/listener.h"
+#include "metrics/metrics.h"
 #include "pages/pages.h"
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,9 @@ static int64_t fake_now(idhub_instance *in)
 }
 
 static char *loas[] = {"urn:loa:low", "urn:loa:substantial", "urn:loa:high"};
-static hub_conf cfg = {.issuer = "https://hub.example", .loa_acrs = loas, .nloas = 3};
+static idp_conf idps[1] = {{.id = "bank"}};
+static hub_conf cfg = {
+    .issuer = "https://hub.example", .loa_acrs = loas, .nloas = 3, .idps = idps, .nidps = 1};
 static idp_host host = {.cfg = &cfg};
 static idhub_instance inst;
 static const idhub_services *svc;
@@ -286,6 +290,42 @@ static void test_settings_map(void **state)
 	settings_free(&inst);
 }
 
+/* The series of idhub_idp_refusals_total for the instance and check, as exposed. */
+static unsigned long long refusals(const char *check)
+{
+	size_t n;
+	char *t = metrics_render(NULL, NULL, &n), *want;
+	assert_non_null(t);
+	assert_true(
+	    asprintf(&want, "\nidhub_idp_refusals_total{idp=\"bank\",check=\"%s\"} ", check) > 0);
+	const char *at = strstr(t, want);
+	assert_non_null(at);
+	unsigned long long v = strtoull(at + strlen(want), NULL, 10);
+	free(want);
+	free(t);
+	return v;
+}
+
+/* Revision 4: a refusal the adapter made at its own pages is counted under its check, for its
+ * instance; an unsaid or unknown check is not counted (and makes no series). */
+static void test_count_refusal(void **state)
+{
+	(void)state;
+	assert_true(IDHUB_HAS_SERVICE(svc, count_refusal));
+	assert_true(IDHUB_HAS_REVISION(svc, 4));
+	assert_int_equal(metrics_init(&cfg, "node1"), 0);
+	svc->count_refusal(svc->inst, IDHUB_CHECK_REPLAY);
+	svc->count_refusal(svc->inst, IDHUB_CHECK_REPLAY);
+	svc->count_refusal(svc->inst, IDHUB_CHECK_FORMAT);
+	svc->count_refusal(svc->inst, IDHUB_CHECK_UNSAID);
+	svc->count_refusal(svc->inst, IDHUB_CHECK_COUNT);
+	svc->count_refusal(svc->inst, (idhub_check)-1);
+	assert_int_equal(refusals("replay"), 2);
+	assert_int_equal(refusals("format"), 1);
+	assert_int_equal(refusals("signature"), 0);
+	metrics_shutdown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +337,7 @@ int main(void)
 	    cmocka_unit_test(test_responses),
 	    cmocka_unit_test(test_forms),
 	    cmocka_unit_test(test_settings_map),
+	    cmocka_unit_test(test_count_refusal),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
