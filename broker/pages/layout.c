@@ -18,6 +18,8 @@ static const char css_template[] =
     ".hdr-in{max-width:720px;margin:0 auto;display:flex;flex-wrap:wrap;align-items:center;"
     "gap:4px 12px}"
     ".hdr img{max-height:40px;max-width:160px}.org{font-weight:400}"
+    /* an adapter's picture (the wallet's QR code) shrinks to a narrow screen */
+    "main svg{max-width:100%%;height:auto}"
     ".svc{font-weight:700;font-size:1.1rem}.lang{margin-left:auto}.lang a{color:%2$s}"
     ".wrap{max-width:720px;margin:0 auto;padding:0 16px}"
     "main{padding:16px 0 24px}main:focus{outline:0}"
