@@ -27,7 +27,7 @@ static const idhub_setting_decl settings[S_COUNT] = {
     [S_LEEWAY] = {"clock_leeway", IDHUB_SET_DURATION, "30s", 0, 300},
     [S_REQUIRE_STATUS] = {"require_status", IDHUB_SET_BOOL, "false"},
     [S_TRUST_REFRESH] = {"trust_refresh", IDHUB_SET_DURATION, "5m", 1, 86400},
-    [S_ISSUER_LEVELS] = {"issuer_levels", IDHUB_SET_LIST, NULL, 0, 64, NULL, IDHUB_SET_SPACES},
+    [S_ISSUER_LEVELS] = {"issuer_levels", IDHUB_SET_MAP, NULL, 0, 64, NULL, IDHUB_SET_SPACES},
     /* the scheme of the same-device link and QR code: OpenID4VP's own, or one a wallet
      * registers instead (the EU reference verifier defaults to haip-vp) */
     [S_LINK_SCHEME] = {"link_scheme", IDHUB_SET_ENUM, "openid4vp", 0, 0, link_schemes},
@@ -83,9 +83,13 @@ static int subject_key(wallet *w, idhub_error *err)
 static void *wallet_init(const idhub_adapter_config *cfg, const idhub_services *svc,
                          idhub_error *err)
 {
-	wallet *w = calloc(1, sizeof *w);
+	/* its pages, links, digests and claims come from the host's revision 3 services */
+	wallet *w = IDHUB_HAS_SERVICE(svc, url_param) ? calloc(1, sizeof *w) : NULL;
 	if (!w) {
-		idhub_fail(err, IDHUB_ERR_INTERNAL, "out of memory");
+		idhub_fail(err, IDHUB_ERR_INTERNAL, "%s",
+		           IDHUB_HAS_SERVICE(svc, url_param)
+		               ? "out of memory"
+		               : "this hub is older than the wallet adapter");
 		return NULL;
 	}
 	w->svc = svc, w->cfg = cfg;
@@ -95,7 +99,8 @@ static void *wallet_init(const idhub_adapter_config *cfg, const idhub_services *
 		           cfg->nloas);
 	else if (wallet_issuer_level(w, NULL) < 0)
 		idhub_fail(err, IDHUB_ERR_INTERNAL,
-		           "issuer_levels: each word must be <iss>=<level>, level 1..%d",
+		           "issuer_levels: each word must be <iss>=<level>, level 1..%d or one of "
+		           "the hub's loa names",
 		           cfg->nloas);
 	else if (!client_host(w, err) && !wallet_load_verifier(w, err) &&
 	         !wallet_load_anchors(w, err) && !subject_key(w, err))
@@ -156,8 +161,9 @@ static int wallet_start(void *ctx, idhub_arena *a, const idhub_login_request *re
 	if (rc)
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot park the login");
 	out->kind = IDHUB_START_REDIRECT;
-	out->url = s->sprintf(a, "%s/idp/%s/wallet?rid=%s", w->cfg->hub_base_url, s->instance_id,
-	                      s->url_escape(a, req->request_id));
+	out->url =
+	    s->url_param(a, s->sprintf(a, "%s/idp/%s/wallet", w->cfg->hub_base_url, s->instance_id),
+	                 "rid", req->request_id);
 	return 0;
 }
 
@@ -213,7 +219,7 @@ static int wallet_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb
 		ret = wallet_map(w, a, req, claims, auth_time, s->sprintf(a, "wallet:%.16s", rc),
 		                 out, err);
 	}
-	if (ret && IDHUB_HAS_REVISION(s, 2)) /* an older hub's idhub_error has no check */
+	if (ret)
 		err->check = chk;
 	if (ret)
 		s->log(s->inst, 4, "refused: %s", err->message);

@@ -15,13 +15,10 @@ const char *wallet_oidc_name(const char *pid)
 	return !strcmp(pid, "birth_date") ? "birthdate" : pid;
 }
 
-/* Whether configured PID claim i is one this login may ask for: with a hub of revision 2, only
- * when its OIDC name is among the claims the service is allowed and asked for (the hub's
- * claims_wanted); an older hub does not say, so every configured claim is. */
+/* Whether configured PID claim i is one this login may ask for: only when its OIDC name is
+ * among the claims the service is allowed and asked for (the hub's claims_wanted). */
 int wallet_claim_wanted(const wallet *w, const idhub_login_request *req, size_t i)
 {
-	if (!IDHUB_HAS_REVISION(w->svc, 2))
-		return 1;
 	const char *name = wallet_oidc_name(w->cfg->values[S_CLAIMS].items[i]);
 	for (size_t k = 0; k < req->nclaims; k++)
 		if (req->claims[k] && !strcmp(req->claims[k], name))

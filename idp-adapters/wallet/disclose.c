@@ -134,7 +134,7 @@ int wallet_disclose(const wallet *w, idhub_arena *a, json_t *payload, char **dis
 	for (size_t i = 0; i < n; i++) {
 		unsigned char *raw;
 		long len = w->svc->b64url_decode(a, disclosures[i], &raw);
-		k.d[i].digest = wallet_sha256_b64url(w, a, disclosures[i], strlen(disclosures[i]));
+		k.d[i].digest = w->svc->digest_b64url(a, disclosures[i], strlen(disclosures[i]));
 		k.d[i].arr = len > 0 ? json_loadb((char *)raw, (size_t)len, 0, NULL) : NULL;
 		size_t m = json_array_size(k.d[i].arr);
 		if ((m != 2 && m != 3) || !json_is_string(json_array_get(k.d[i].arr, 0))) {

@@ -9,15 +9,6 @@
 #include <openssl/param_build.h>
 #include <string.h>
 
-char *wallet_sha256_b64url(const wallet *w, idhub_arena *a, const void *p, size_t n)
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	if (!EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL))
-		return NULL;
-	return w->svc->b64url_encode(a, md, mdlen);
-}
-
 static char *json_b64url(const wallet *w, idhub_arena *a, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT);

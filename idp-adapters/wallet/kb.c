@@ -37,7 +37,7 @@ int wallet_kb_verify(const wallet *w, idhub_arena *a, json_t *payload, const cha
 	json_t *ji = json_object_get(p, "iat");
 	int64_t t = json_is_integer(ji) ? json_integer_value(ji) : 0,
 	        leeway = w->cfg->values[S_LEEWAY].num;
-	const char *want = wallet_sha256_b64url(w, a, presented, presented_len);
+	const char *want = w->svc->digest_b64url(a, presented, presented_len);
 	rc = -1;
 	if (!typ || strcmp(typ, "kb+jwt"))
 		no(why, whylen, "typ is not kb+jwt");

@@ -31,21 +31,18 @@ static const char *hashed_subject(const wallet *w, idhub_arena *a, json_t *claim
 	return ok ? w->svc->sprintf(a, "pid-hash:%s", w->svc->b64url_encode(a, md, mdlen)) : NULL;
 }
 
-/* issuer_levels words are "<iss>=<level>". The iss claim is the issuer's own word: every
- * trust anchor is trusted to state it truthfully, so list only issuers whose CAs you trust that
- * far. With iss NULL, only checks the words. */
+/* issuer_levels is a MAP of "<iss>=<level>" (a number or a name of the hub's loa list). The iss
+ * claim is the issuer's own word: every trust anchor is trusted to state it truthfully, so list
+ * only issuers whose CAs you trust that far. With iss NULL, only checks the levels. */
 int wallet_issuer_level(const wallet *w, const char *iss)
 {
 	const idhub_value *v = &w->cfg->values[S_ISSUER_LEVELS];
 	for (size_t i = 0; v->set && i < v->nitems; i++) {
-		const char *eq = strrchr(v->items[i], '=');
-		char *end = NULL;
-		long lv = eq ? strtol(eq + 1, &end, 10) : 0;
-		if (!eq || eq == v->items[i] || !end || *end || lv < 1 || lv > w->cfg->nloas)
+		int lv = w->svc->level_of(w->svc->inst, v->items[2 * i + 1]);
+		if (!lv)
 			return -1;
-		if (iss && strlen(iss) == (size_t)(eq - v->items[i]) &&
-		    !strncmp(iss, v->items[i], (size_t)(eq - v->items[i])))
-			return (int)lv;
+		if (iss && !strcmp(iss, v->items[2 * i]))
+			return lv;
 	}
 	return (int)w->cfg->values[S_LEVEL].num;
 }
@@ -55,18 +52,17 @@ int wallet_map(const wallet *w, idhub_arena *a, const idhub_login_request *req, 
 {
 	const idhub_services *s = w->svc;
 	const idhub_value *v = w->cfg->values;
-	idhub_kv *kv = s->alloc(a, (v[S_CLAIMS].nitems + 1) * sizeof *kv);
+	/* the wanted claims, each disclosed (the others: neither required nor kept), by PID name
+	 * and OIDC name */
+	idhub_kv *map = s->alloc(a, (v[S_CLAIMS].nitems + 1) * sizeof *map);
 	size_t n = 0;
 	for (size_t i = 0; i < v[S_CLAIMS].nitems; i++) {
-		if (!wallet_claim_wanted(w, req, i)) /* not asked for: neither required nor kept */
-			continue;
-		json_t *c = json_object_get(claims, v[S_CLAIMS].items[i]);
-		if (!c)
+		const char *c = v[S_CLAIMS].items[i];
+		if (wallet_claim_wanted(w, req, i) && !json_object_get(claims, c))
 			return idhub_fail(err, IDHUB_ERR_INVALID,
-			                  "requested claim %s not disclosed", v[S_CLAIMS].items[i]);
-		if (json_is_string(c))
-			kv[n++] = (idhub_kv){wallet_oidc_name(v[S_CLAIMS].items[i]),
-			                     s->strdup(a, json_string_value(c))};
+			                  "requested claim %s not disclosed", c);
+		if (wallet_claim_wanted(w, req, i))
+			map[n++] = (idhub_kv){c, wallet_oidc_name(c)};
 	}
 	const char *id = v[S_SUBJECT_CLAIM].set && *v[S_SUBJECT_CLAIM].str
 	                     ? json_string_value(json_object_get(claims, v[S_SUBJECT_CLAIM].str))
@@ -83,8 +79,9 @@ int wallet_map(const wallet *w, idhub_arena *a, const idhub_login_request *req, 
 	*out = (idhub_identity){.subject = subject,
 	                        .loa = wallet_issuer_level(w, iss),
 	                        .auth_time = auth_time,
-	                        .attrs = kv,
-	                        .nattrs = n,
 	                        .upstream_id = upstream_id};
-	return 0;
+	char *txt = json_dumps(claims, JSON_COMPACT);
+	int rc = txt ? s->attrs_from_json(s->inst, a, txt, map, n, out) : -1;
+	free(txt);
+	return rc ? idhub_fail(err, IDHUB_ERR_INTERNAL, "out of memory") : 0;
 }

@@ -11,9 +11,7 @@ const char *wallet_request_object(const wallet *w, idhub_arena *a, const char *r
 {
 	const idhub_services *s = w->svc;
 	int64_t now = s->now(s->inst);
-	const char *response_uri =
-	    s->sprintf(a, "%s/idp/%s/response?rid=%s&flow=%s", w->cfg->hub_base_url, s->instance_id,
-	               s->url_escape(a, rid), flow);
+	const char *response_uri = wallet_url(w, a, "response", rid, flow);
 	json_t *hdr =
 	    json_pack("{s:s,s:s,s:O}", "alg", "ES256", "typ", "oauth-authz-req+jwt", "x5c", w->x5c);
 	json_t *meta = json_pack("{s:{s:[O]},s:[s,s],s:{s:{s:[s],s:[s]}}}", "jwks", "keys", enc_jwk,

@@ -33,10 +33,8 @@ void wallet_script_hash(wallet *w)
 	snprintf(w->script_hash, sizeof w->script_hash, "sha256-%s", (const char *)b64);
 }
 
-static int answer(const wallet *w, idhub_arena *a, idhub_http_response *r, int status,
-                  const char *type, const char *body)
+static int answer(idhub_http_response *r, int status, const char *type, const char *body)
 {
-	(void)w, (void)a;
 	/* field by field: the hub allocated *r, shorter when it is older (adapter.h) */
 	r->status = status;
 	r->content_type = type;
@@ -45,15 +43,22 @@ static int answer(const wallet *w, idhub_arena *a, idhub_http_response *r, int s
 	return 0;
 }
 
-static int refuse(const wallet *w, idhub_arena *a, idhub_http_response *r, const char *why)
+/* A refusal at the response_uri, answered to the wallet, logged with its reason and counted in
+ * the metrics under check, the one that failed (IDHUB_CHECK_UNSAID: the hub's own failure, not
+ * the answer's: not counted). */
+static int refuse(const wallet *w, idhub_arena *a, idhub_http_response *r, idhub_check check,
+                  const char *why)
 {
-	w->svc->log(w->svc->inst, 4, "wallet response refused: %s", why);
+	const idhub_services *s = w->svc;
+	s->log(s->inst, 4, "wallet response refused: %s", why);
+	if (IDHUB_HAS_SERVICE(s, count_refusal))
+		s->count_refusal(s->inst, check);
 	json_t *j = json_pack("{s:s,s:s}", "error", "invalid_request", "error_description", why);
 	char *t = json_dumps(j, JSON_COMPACT);
-	const char *body = w->svc->strdup(a, t ? t : "{}");
+	const char *body = s->strdup(a, t ? t : "{}");
 	free(t);
 	json_decref(j);
-	return answer(w, a, r, 400, "application/json", body);
+	return answer(r, 400, "application/json", body);
 }
 
 static json_t *record(const wallet *w, idhub_arena *a, const char *rid, int take)
@@ -84,13 +89,45 @@ static const char *flow_of(const idhub_http_request *r)
 	return f && !strcmp(f, "cross") ? "cross" : "same";
 }
 
+const char *wallet_url(const wallet *w, idhub_arena *a, const char *page, const char *rid,
+                       const char *flow)
+{
+	const idhub_services *s = w->svc;
+	const char *u = s->sprintf(a, "%s/idp/%s/%s", w->cfg->hub_base_url, s->instance_id, page);
+	return s->url_param(a, s->url_param(a, u, "rid", rid), "flow", flow);
+}
+
 static const char *link_for(const wallet *w, idhub_arena *a, const char *rid, const char *flow)
 {
 	const idhub_services *s = w->svc;
-	const char *uri = s->sprintf(a, "%s/idp/%s/request?rid=%s&flow=%s", w->cfg->hub_base_url,
-	                             s->instance_id, s->url_escape(a, rid), flow);
-	return s->sprintf(a, "%s://?client_id=%s&request_uri=%s", w->cfg->values[S_LINK_SCHEME].str,
-	                  s->url_escape(a, w->client_id), s->url_escape(a, uri));
+	const char *l = s->sprintf(a, "%s://", w->cfg->values[S_LINK_SCHEME].str);
+	return s->url_param(a, s->url_param(a, l, "client_id", w->client_id), "request_uri",
+	                    wallet_url(w, a, "request", rid, flow));
+}
+
+/* Where the wallet's answer sends the browser: the callback, with the one-time response code. */
+static const char *back_to_journey(const wallet *w, idhub_arena *a, const char *rid,
+                                   const char *code)
+{
+	const idhub_services *s = w->svc;
+	return s->url_param(a, s->url_param(a, w->cfg->callback_url, "state", rid), "response_code",
+	                    code);
+}
+
+/* The words of the wallet's pages, from the hub's catalogs (broker/pages/po/, wallet.*), in the
+ * citizen's language, escaped for HTML. */
+#define TX(key) s->html_escape(a, s->text(s->inst, key))
+
+/* The browser's page for a login that is no longer waiting (its time ran out, or it was used):
+ * what happened and what to do, in the hub's layout. */
+static int gone_page(const wallet *w, idhub_arena *a, idhub_http_response *r)
+{
+	const idhub_services *s = w->svc;
+	const char *body =
+	    s->sprintf(a, "<h1>%s</h1>\n<p>%s</p>\n<p>%s</p>\n", TX("wallet.gone.heading"),
+	               TX("wallet.gone.message"), TX("wallet.gone.next"));
+	return s->respond_page(s->inst, a, r, 404, 0, s->text(s->inst, "wallet.gone.heading"),
+	                       body);
 }
 
 /* The browser's page: the same-device link, the QR code for a wallet on another device, and a
@@ -104,40 +141,33 @@ static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, json_t 
 	const idhub_services *s = w->svc;
 	const char *rc = json_string_value(json_object_get(rec, "rc"));
 	if (rc) {
-		answer(w, a, r, 303, "text/plain", "");
-		r->location = s->sprintf(a, "%s?state=%s&response_code=%s", w->cfg->callback_url,
-		                         s->url_escape(a, rid), rc);
+		answer(r, 303, "text/plain", "");
+		r->location = back_to_journey(w, a, rid, rc);
 		return 0;
 	}
-	/* The page reloads every 3 s until the wallet has answered: by a Refresh header where the
-	 * hub sends one (revision 2), as a meta refresh under 20 hours fails WCAG 2.2.1 (axe's
-	 * meta-refresh rule) while the header is no element of the page; else by a meta refresh.
-	 * The script needs the hub to allow it in the page's CSP (CSP-Script, revision 2 too). */
-	int rev2 = IDHUB_HAS_REVISION(s, 2);
-	const char *qr = wallet_qr_svg(w, a, link_for(w, a, rid, "cross"));
-	const char *erid = s->html_escape(a, s->url_escape(a, rid));
+	const char *qr = wallet_qr_svg(w, a, link_for(w, a, rid, "cross"), TX("wallet.qr_title"));
 	const char *html = s->sprintf(
 	    a,
-	    "%s<h1>Use your digital identity wallet</h1>\n<p>Your wallet will show what this "
-	    "service "
-	    "asks for. Nothing is shared without your consent.</p>\n<h2>On this device</h2>\n"
-	    "<p><a class=\"button\" id=\"wallet-link\" href=\"%s\">Open your wallet</a></p>\n"
-	    "<h2>With a wallet on another device</h2>\n<p>Scan this code with your wallet. This "
-	    "page moves on by itself once you have shared your identity.</p>\n"
-	    "<div id=\"wallet-qr\" data-status=\"status?rid=%s\">%s</div>\n<p><a "
-	    "id=\"wallet-continue\" href=\"wallet?rid=%s\">I have shared my identity</a></p>%s%s%s",
-	    rev2 ? "" : "<meta http-equiv=\"refresh\" content=\"3\">\n",
-	    s->html_escape(a, link_for(w, a, rid, "same")), erid, qr ? qr : "", erid,
-	    rev2 ? "\n<script>" : "", rev2 ? wallet_wait_script : "", rev2 ? "</script>" : "");
-	answer(w, a, r, 200, "text/html; charset=utf-8",
-	       s->page(s->inst, a, "Use your digital identity wallet", html));
-	if (rev2) {
-		idhub_kv *h = s->alloc(a, 2 * sizeof *h);
-		h[0] = (idhub_kv){"Refresh", "3"};
-		h[1] = (idhub_kv){"CSP-Script", w->script_hash};
-		r->headers = h;
-		r->nheaders = 2;
-	}
+	    "<h1>%s</h1>\n<p>%s</p>\n<h2>%s</h2>\n<p><a class=\"button\" id=\"wallet-link\" "
+	    "href=\"%s\">%s</a></p>\n<h2>%s</h2>\n<p>%s</p>\n<div id=\"wallet-qr\" "
+	    "data-status=\"%s\">%s</div>\n<p><a id=\"wallet-continue\" href=\"%s\">%s</a></p>\n"
+	    "<script>%s</script>",
+	    TX("wallet.title"), TX("wallet.intro"), TX("wallet.same_device"),
+	    s->html_escape(a, link_for(w, a, rid, "same")), TX("wallet.open"),
+	    TX("wallet.other_device"), TX("wallet.scan"),
+	    s->html_escape(a, s->url_param(a, "status", "rid", rid)), qr ? qr : "",
+	    s->html_escape(a, s->url_param(a, "wallet", "rid", rid)), TX("wallet.continue"),
+	    wallet_wait_script);
+	if (s->respond_page(s->inst, a, r, 200, 0, s->text(s->inst, "wallet.title"), html))
+		return -1;
+	/* The page reloads every 3 s until the wallet has answered: by a Refresh header, as a meta
+	 * refresh under 20 hours fails WCAG 2.2.1 (axe's meta-refresh rule) while the header is no
+	 * element of the page. CSP-Script lets the page's one script run (its hash). */
+	idhub_kv *h = s->alloc(a, 2 * sizeof *h);
+	h[0] = (idhub_kv){"Refresh", "3"};
+	h[1] = (idhub_kv){"CSP-Script", w->script_hash};
+	r->headers = h;
+	r->nheaders = 2;
 	return 0;
 }
 
@@ -146,9 +176,9 @@ static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, json_t 
  * browser whose cookie the callback then checks). Anonymous, like the page, and no dearer: one
  * read of the scratch record the page reads too, no write, so polling cannot grow the store; it
  * runs under the IdP's concurrency gate like the adapter's other pages. */
-static int status(const wallet *w, idhub_arena *a, json_t *rec, idhub_http_response *r)
+static int status(json_t *rec, idhub_http_response *r)
 {
-	return answer(w, a, r, 200, "application/json",
+	return answer(r, 200, "application/json",
 	              pending(rec) ? "{\"ready\":false}" : "{\"ready\":true}");
 }
 
@@ -168,7 +198,14 @@ static int request_object(const wallet *w, idhub_arena *a, const char *rid, cons
 	    wallet_request_object(w, a, rid, flow, json_string_value(json_object_get(rec, "n")),
 	                          json_object_get(rec, "c"), jwk);
 	json_decref(jwk);
-	return jws ? answer(w, a, r, 200, "application/oauth-authz-req+jwt", jws) : -1;
+	return jws ? answer(r, 200, "application/oauth-authz-req+jwt", jws) : -1;
+}
+
+/* The check a JWE refusal names: one encrypted to another login's key is an answer for another
+ * login (REPLAY); any other is a malformed or forged JWE (FORMAT). */
+static idhub_check jwe_check(const char *why)
+{
+	return strstr(why, "another request's key") ? IDHUB_CHECK_REPLAY : IDHUB_CHECK_FORMAT;
 }
 
 /* Decrypts the answer and parks it; the record was taken, so a second POST finds nothing. */
@@ -183,15 +220,21 @@ static int response(const wallet *w, idhub_arena *a, const char *rid, const char
 	                                  jwe, &len, why, sizeof why)
 	             : NULL;
 	EVP_PKEY_free(k);
+	idhub_check chk = k ? jwe_check(why) : IDHUB_CHECK_UNSAID;
 	if (!k)
 		snprintf(why, sizeof why, "the login's key is unreadable");
 	json_t *body = pt ? json_loadb(pt, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	json_t *vp = json_object_get(body, "vp_token");
-	if (pt && !json_is_object(vp))
+	if (pt && !json_is_object(vp)) {
 		snprintf(why, sizeof why, "decrypted response has no vp_token object");
-	if (!json_is_object(vp) || s->random_token(s->inst, code)) {
+		chk = IDHUB_CHECK_FORMAT;
+	} else if (pt && s->random_token(s->inst, code)) {
+		snprintf(why, sizeof why, "cannot make a response code");
+		chk = IDHUB_CHECK_UNSAID, vp = NULL;
+	}
+	if (!json_is_object(vp)) {
 		json_decref(body);
-		return -1 - refuse(w, a, r, why);
+		return -1 - refuse(w, a, r, chk, why);
 	}
 	json_t *parked =
 	    json_pack("{s:s,s:O,s:s,s:O,s:O}", "s", "answered", "n", json_object_get(rec, "n"),
@@ -203,16 +246,14 @@ static int response(const wallet *w, idhub_arena *a, const char *rid, const char
 	    txt && left(w, rec) ? s->scratch_put(s->inst, rid, txt, strlen(txt), left(w, rec)) : -1;
 	free(txt);
 	if (rc)
-		return -1 - refuse(w, a, r, "cannot park the answer");
+		return -1 - refuse(w, a, r, IDHUB_CHECK_UNSAID, "cannot park the answer");
 	/* cross-device: no redirect_uri, the browser that waits is sent on by its own page */
 	json_t *j = strcmp(flow, "same")
 	                ? json_object()
-	                : json_pack("{s:s}", "redirect_uri",
-	                            s->sprintf(a, "%s?state=%s&response_code=%s",
-	                                       w->cfg->callback_url, s->url_escape(a, rid), code));
+	                : json_pack("{s:s}", "redirect_uri", back_to_journey(w, a, rid, code));
 	char *t = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	answer(w, a, r, 200, "application/json", s->strdup(a, t));
+	answer(r, 200, "application/json", s->strdup(a, t));
 	free(t);
 	return 0;
 }
@@ -226,17 +267,22 @@ static int post_response(const wallet *w, idhub_arena *a, const char *rid,
 		return -1;
 	if (!jwe || n != 1)
 		/* direct_post.jwt only: a plain vp_token would be readable by anyone on the way */
-		return refuse(w, a, r,
+		return refuse(w, a, r, IDHUB_CHECK_FORMAT,
 		              idhub_param(req, "vp_token", NULL)
 		                  ? "unencrypted response (direct_post.jwt requires a JWE)"
 		                  : "response parameter missing");
 	/* take the record atomically: two POSTs racing for one login get one answer */
 	json_t *rec = record(w, a, rid, 1);
-	if (!rec)
+	if (!rec) { /* no login waits for it (404): gone, or never was */
+		w->svc->log(w->svc->inst, 4, "wallet response refused: no login waits for it");
+		if (IDHUB_HAS_SERVICE(w->svc, count_refusal))
+			w->svc->count_refusal(w->svc->inst, IDHUB_CHECK_REPLAY);
 		return -1;
+	}
 	int answered = !pending(rec),
-	    rc = answered ? (refuse(w, a, r, "this login was already answered"), -1)
-	                  : response(w, a, rid, flow_of(req), rec, jwe, r);
+	    rc = answered
+	             ? (refuse(w, a, r, IDHUB_CHECK_REPLAY, "this login was already answered"), -1)
+	             : response(w, a, rid, flow_of(req), rec, jwe, r);
 	char *txt = rc && left(w, rec) ? json_dumps(rec, JSON_COMPACT) : NULL;
 	if (txt) /* put back: a refused answer leaves the login as it was, and its deadline */
 		w->svc->scratch_put(w->svc->inst, rid, txt, strlen(txt), left(w, rec));
@@ -255,12 +301,12 @@ int wallet_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_h
 	if (!strcmp(r->path, "/response"))
 		return post_response(w, a, rid, r, resp);
 	json_t *rec = record(w, a, rid, 0);
-	int rc = -1;
-	if (rec && !strcmp(r->method, "GET") && !strcmp(r->path, "/wallet"))
-		rc = wallet_page(w, a, rid, rec, resp);
-	else if (rec && !strcmp(r->method, "GET") && !strcmp(r->path, "/status"))
-		rc = status(w, a, rec, resp);
-	else if (pending(rec) && !strcmp(r->method, "GET") && !strcmp(r->path, "/request"))
+	int rc = -1, get = !strcmp(r->method, "GET");
+	if (get && !strcmp(r->path, "/wallet"))
+		rc = rec ? wallet_page(w, a, rid, rec, resp) : gone_page(w, a, resp);
+	else if (rec && get && !strcmp(r->path, "/status"))
+		rc = status(rec, resp);
+	else if (pending(rec) && get && !strcmp(r->path, "/request"))
 		rc = request_object(w, a, rid, flow_of(r), rec, resp);
 	json_decref(rec);
 	return rc;

@@ -58,8 +58,6 @@ int wallet_jws_parts(const wallet *w, idhub_arena *a, const char *tok, json_t **
 EVP_PKEY *wallet_jwk_to_key(const wallet *w, idhub_arena *a, json_t *jwk);
 /* The public JWK of a P-256 key, as json (caller decrefs), or NULL. */
 json_t *wallet_key_to_jwk(const wallet *w, idhub_arena *a, EVP_PKEY *key);
-/* base64url SHA-256 of n bytes, on the arena. */
-char *wallet_sha256_b64url(const wallet *w, idhub_arena *a, const void *p, size_t n);
 
 /* certs.c: the verifier's key and chain, the trust anchors, an issuer's x5c chain. */
 int wallet_load_verifier(wallet *w, idhub_error *err);
@@ -86,9 +84,12 @@ const char *wallet_request_object(const wallet *w, idhub_arena *a, const char *r
  * moves on as soon as the wallet has answered), and its hash for the CSP, set at init. */
 extern const char wallet_wait_script[];
 void wallet_script_hash(wallet *w);
+/* serve.c: the URL of the adapter's page (request, response) for login rid and flow. */
+const char *wallet_url(const wallet *w, idhub_arena *a, const char *page, const char *rid,
+                       const char *flow);
 
-/* qr.c: text as a QR code in SVG, on the arena, or NULL. */
-const char *wallet_qr_svg(const wallet *w, idhub_arena *a, const char *text);
+/* qr.c: text as a QR code in SVG named by title (escaped HTML), on the arena, or NULL. */
+const char *wallet_qr_svg(const wallet *w, idhub_arena *a, const char *text, const char *title);
 
 /* jwe.c: an ephemeral P-256 key per request, and ECDH-ES + A128GCM/A256GCM decryption. */
 EVP_PKEY *wallet_ephemeral_new(void);

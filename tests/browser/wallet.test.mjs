@@ -3,6 +3,8 @@
 // test wallet answers the QR code's request → the waiting page moves on by itself (a Refresh header)
 // → the demo shows a pairwise sub at level high. With JavaScript the page's script polls its status
 // and moves on; without, the Refresh header does. The QR code is decoded from a screenshot (zbarimg).
+// The wallet's pages (the waiting page, the page of a login that has ended) are audited in English
+// and Welsh at 320 and 1280 px, with and without JavaScript (lib/audit.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, rm, readFile } from 'node:fs/promises';
@@ -13,11 +15,12 @@ import { chromium } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
 import { startHub, secretHash, DEMO_SECRET, LOA_HIGH } from '../integration/lib/hub.mjs';
 import { makePki, issuer, holder, issuePid, answer } from '../integration/lib/wallet.mjs';
+import { GALLERY, newContext, trackDocuments, auditor, writeGallery } from './lib/audit.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../out');
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-let hub, browser, pki, pid, hold;
+let hub, browser, pki, pid, hold, aud;
 
 before(async () => {
   await mkdir(OUT, { recursive: true });
@@ -26,7 +29,8 @@ before(async () => {
   pid = await issuePid(await issuer(pki), hold);
   hub = await startHub({
     hub: { demo: true },
-    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Use your digital identity wallet', max_loa: LOA_HIGH,
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Use your digital identity wallet',
+      display_name_cy: 'Defnyddiwch eich waled hunaniaeth ddigidol', max_loa: LOA_HIGH,
       settings: { verifier_key: pki.file('verifier.key'), verifier_cert: pki.file('verifier.crt'),
         client_id_dns: 'verifier.idhub.test', trust_anchors: pki.file('issuer-ca.crt') } }],
     services: (port, issuer) => [{
@@ -39,8 +43,12 @@ before(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  await mkdir(GALLERY, { recursive: true });
+  const css = Buffer.byteLength(await (await fetch(`${hub.issuer}/assets/idhub.css`)).text());
+  aud = auditor(browser, css, 'wallet-');
 });
 after(async () => {
+  if (aud?.shots.length) await writeGallery();
   await browser?.close();
   await hub?.stopAndCheck();
   if (pki) await rm(pki.dir, { recursive: true, force: true });
@@ -177,4 +185,54 @@ for (const javaScriptEnabled of [true, false]) {
     const res = await on.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
     assert.deepEqual(res.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.slice(0, 2).map((n) => n.html).join(' ')}`), []);
   });
+}
+
+/** The waiting page without its Refresh header, so that no reload lands in the middle of an audit
+ *  (the route serves every later load of it; the first, a redirect's target, is reloaded). */
+async function holdStill(page) {
+  await page.route(/\/idp\/wallet\/wallet\?rid=/, async (route) => {
+    const res = await route.fetch({ maxRedirects: 0 });
+    const headers = res.headers();
+    delete headers.refresh;
+    await route.fulfill({ response: res, headers });
+  });
+  await page.reload();
+}
+
+// Issue 13: the wallet's pages render through the hub's catalogs, in the citizen's language.
+const WORDS = {
+  en: { h1: 'Use your digital identity wallet', open: 'Open your wallet', qr: 'QR code to scan with your wallet',
+    gone: 'This sign-in with your wallet has ended' },
+  cy: { h1: 'Defnyddiwch eich waled hunaniaeth ddigidol', open: 'Agor eich waled', qr: "Cod QR i'w sganio gyda'ch waled",
+    gone: "Mae'r mewngofnodi hwn gyda'ch waled wedi dod i ben" },
+};
+for (const lang of ['en', 'cy']) {
+  for (const js of [true, false]) {
+    test(`the wallet's pages in ${lang}, JavaScript ${js ? 'on' : 'off'}: the waiting page and a login that has ended, at 320 and 1280 px (axe 0, no sideways scroll, <html lang>, no product name, 15 KB)`, async (t) => {
+      const context = await newContext(browser, lang, js);
+      t.after(() => context.close());
+      const page = await context.newPage();
+      page.setDefaultTimeout(15000);
+      const doc = trackDocuments(page);
+      await page.goto(`${hub.issuer}/demo`);
+      await page.locator('#login').click();
+      await page.waitForURL(new RegExp(`^${escapeRe(hub.issuer)}/login/[^/?#]+$`));
+      await page.locator('input[name="idp"][value="wallet"]').check();
+      await page.locator('form:has([name="idp"]) button[type="submit"]').first().click();
+      await page.waitForURL(new RegExp(`^${escapeRe(hub.issuer)}/idp/wallet/wallet\\?rid=`));
+      await holdStill(page);
+      const w = WORDS[lang];
+      assert.equal((await page.locator('h1').innerText()).trim(), w.h1);
+      assert.equal((await page.locator('#wallet-link').innerText()).trim(), w.open);
+      assert.equal(await page.locator('#qr-title').textContent(), w.qr);
+      assert.ok((await page.title()).startsWith(w.h1), `the page's title: ${await page.title()}`);
+      await aud.audit(page, 'waiting', lang, js, doc);
+      // a login that no longer waits (its time is up, or it was used): its own page, not a dead 404
+      const rid = new URL(page.url()).searchParams.get('rid');
+      const gone = await page.goto(page.url().replace(rid, 'A'.repeat(43)));
+      assert.equal(gone.status(), 404);
+      assert.equal((await page.locator('h1').innerText()).trim(), w.gone);
+      await aud.audit(page, 'ended', lang, js, doc);
+    });
+  }
 }

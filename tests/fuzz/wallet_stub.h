@@ -1,6 +1,6 @@
 /* wallet_stub.h — the adapter host's services as the wallet adapter's fuzz targets need them
- * (arena, strict base64 and base64url, the clock), over libidhub.a, and a configuration with the
- * adapter's defaults; no network (the HTTP client always fails). */
+ * (arena, strict base64 and base64url, SHA-256 digests, the clock), over libidhub.a, and a
+ * configuration with the adapter's defaults; no network (the HTTP client always fails). */
 #ifndef WALLET_STUB_H
 #define WALLET_STUB_H
 #include "idp/services.h"
@@ -43,6 +43,13 @@ static char *stub_b64url_encode(idhub_arena *a, const void *p, size_t n)
 	b64url_encode(out, p, n);
 	return out;
 }
+static char *stub_digest_b64url(idhub_arena *a, const void *p, size_t n)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	return EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) ? stub_b64url_encode(a, md, mdlen)
+	                                                        : NULL;
+}
 static long stub_b64url_decode(idhub_arena *a, const char *s, unsigned char **out)
 {
 	size_t len = strlen(s);
@@ -75,6 +82,7 @@ static const idhub_services stub_svc = {
     .b64_decode = stub_b64_decode,
     .url_check = idp_url_check,
     .http = stub_http,
+    .digest_b64url = stub_digest_b64url,
 };
 
 static const char *const stub_vct[] = {"urn:eudi:pid:1", NULL};
