@@ -219,10 +219,10 @@ static int wallet_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb
 		ret = wallet_map(w, a, req, claims, auth_time, s->sprintf(a, "wallet:%.16s", rc),
 		                 out, err);
 	}
-	if (ret)
+	if (ret) {
 		err->check = chk;
-	if (ret)
 		s->log(s->inst, 4, "refused: %s", err->message);
+	}
 	json_decref(claims);
 	json_decref(rec);
 	return ret;

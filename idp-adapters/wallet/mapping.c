@@ -58,11 +58,12 @@ int wallet_map(const wallet *w, idhub_arena *a, const idhub_login_request *req, 
 	size_t n = 0;
 	for (size_t i = 0; i < v[S_CLAIMS].nitems; i++) {
 		const char *c = v[S_CLAIMS].items[i];
-		if (wallet_claim_wanted(w, req, i) && !json_object_get(claims, c))
+		if (!wallet_claim_wanted(w, req, i))
+			continue;
+		if (!json_object_get(claims, c))
 			return idhub_fail(err, IDHUB_ERR_INVALID,
 			                  "requested claim %s not disclosed", c);
-		if (wallet_claim_wanted(w, req, i))
-			map[n++] = (idhub_kv){c, wallet_oidc_name(c)};
+		map[n++] = (idhub_kv){c, wallet_oidc_name(c)};
 	}
 	const char *id = v[S_SUBJECT_CLAIM].set && *v[S_SUBJECT_CLAIM].str
 	                     ? json_string_value(json_object_get(claims, v[S_SUBJECT_CLAIM].str))

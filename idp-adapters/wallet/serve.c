@@ -43,16 +43,22 @@ static int answer(idhub_http_response *r, int status, const char *type, const ch
 	return 0;
 }
 
-/* A refusal at the response_uri, answered to the wallet, logged with its reason and counted in
- * the metrics under check, the one that failed (IDHUB_CHECK_UNSAID: the hub's own failure, not
- * the answer's: not counted). */
+/* A refusal at the response_uri, logged with its reason and counted in the metrics under check,
+ * the one that failed (IDHUB_CHECK_UNSAID: the hub's own failure, not the answer's: not counted;
+ * no finish runs for it, so the hub would not count it otherwise). */
+static void refused(const wallet *w, idhub_check check, const char *why)
+{
+	w->svc->log(w->svc->inst, 4, "wallet response refused: %s", why);
+	if (IDHUB_HAS_SERVICE(w->svc, count_refusal))
+		w->svc->count_refusal(w->svc->inst, check);
+}
+
+/* ... and answered to the wallet with OAuth's invalid_request. */
 static int refuse(const wallet *w, idhub_arena *a, idhub_http_response *r, idhub_check check,
                   const char *why)
 {
 	const idhub_services *s = w->svc;
-	s->log(s->inst, 4, "wallet response refused: %s", why);
-	if (IDHUB_HAS_SERVICE(s, count_refusal))
-		s->count_refusal(s->inst, check);
+	refused(w, check, why);
 	json_t *j = json_pack("{s:s,s:s}", "error", "invalid_request", "error_description", why);
 	char *t = json_dumps(j, JSON_COMPACT);
 	const char *body = s->strdup(a, t ? t : "{}");
@@ -274,9 +280,7 @@ static int post_response(const wallet *w, idhub_arena *a, const char *rid,
 	/* take the record atomically: two POSTs racing for one login get one answer */
 	json_t *rec = record(w, a, rid, 1);
 	if (!rec) { /* no login waits for it (404): gone, or never was */
-		w->svc->log(w->svc->inst, 4, "wallet response refused: no login waits for it");
-		if (IDHUB_HAS_SERVICE(w->svc, count_refusal))
-			w->svc->count_refusal(w->svc->inst, IDHUB_CHECK_REPLAY);
+		refused(w, IDHUB_CHECK_REPLAY, "no login waits for it");
 		return -1;
 	}
 	int answered = !pending(rec),
