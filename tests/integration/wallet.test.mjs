@@ -463,10 +463,10 @@ test('the test wallet honours DCQL: it answers nothing for a PID that cannot sat
   await idToken(jr, (await answer(jr.link, pid, hold)).res);
 });
 
-test('issuer_levels: a PID from an issuer listed at substantial gives substantial, not high', async () => {
+test('issuer_levels: a PID from an issuer listed at substantial gives substantial, not high (a level by number or by its loa name)', async () => {
   const h2 = await startHub({
     idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
-      settings: walletSettings({ issuer_levels: 'https://other.test=3 https://pid-issuer.test=2' }) }],
+      settings: walletSettings({ issuer_levels: `https://other.test=${LOA_HIGH} https://pid-issuer.test=2` }) }],
     services: [service('svc', { redirect_uris: [cb] })],
   });
   try {
