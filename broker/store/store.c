@@ -249,7 +249,14 @@ int store_get(store *s, store_ns ns, const void *key, size_t klen, void **val, s
 	int rc = check_key(s, ns, key, klen);
 	if (rc)
 		return rc;
-	return s->be->get(s, ns, key, klen, val, vlen, expires, store_now(s));
+	int64_t now = store_now(s);
+	rc = s->be->get(s, ns, key, klen, val, vlen, expires, now);
+	if (rc != STORE_NOTFOUND || store_ns_volatile(ns))
+		return rc;
+	/* not in the backend: it may be queued for the group commit. When it is neither queued nor
+	 * in flight, a flush may have committed it since the first read: read once more. */
+	rc = store_pending_get(s, ns, key, klen, val, vlen, expires, now);
+	return rc == STORE_NOTFOUND ? s->be->get(s, ns, key, klen, val, vlen, expires, now) : rc;
 }
 
 static int put_common(store *s, store_ns ns, const void *key, size_t klen, const void *val,

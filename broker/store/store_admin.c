@@ -21,6 +21,7 @@ static size_t gc_flush(store *s)
 {
 	pthread_mutex_lock(&s->gc_mu);
 	store_batch *head = s->gc_head;
+	s->gc_flight = head; /* readable by store_pending_get until committed */
 	s->gc_head = NULL;
 	s->gc_tail = &s->gc_head;
 	s->gc_len = 0;
@@ -45,6 +46,9 @@ static size_t gc_flush(store *s)
 	}
 	free(bs);
 	free(rcs);
+	pthread_mutex_lock(&s->gc_mu);
+	s->gc_flight = NULL;
+	pthread_mutex_unlock(&s->gc_mu);
 	while (head) {
 		store_batch *next = head->next;
 		store_batch_free(head);
@@ -130,6 +134,52 @@ int store_batch_commit_deferred(store *s, store_batch *b)
 		return store_batch_commit(s, b);
 	if (rc)
 		store_batch_free(b);
+	return rc;
+}
+
+/* The latest queued or in-flight write of (ns, key) in list, from its first batch to its last. */
+static int pending_in(const store_batch *list, store_ns ns, const void *key, size_t klen,
+                      const struct store_op **found)
+{
+	int hit = 0;
+	for (const store_batch *b = list; b; b = b->next)
+		for (size_t i = 0; i < b->n; i++) {
+			const struct store_op *op = &b->ops[i];
+			if (op->ns == ns && op->klen == klen && memcmp(op->key, key, klen) == 0) {
+				*found = op->kind == STORE_OP_DEL ? NULL : op;
+				hit = 1;
+			}
+		}
+	return hit;
+}
+
+int store_pending_get(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen,
+                      int64_t *expires, int64_t now)
+{
+	const struct store_op *op = NULL;
+	int rc = STORE_NOTFOUND;
+	pthread_mutex_lock(&s->gc_mu);
+	int hit = pending_in(s->gc_flight, ns, key, klen, &op);
+	hit |= pending_in(s->gc_head, ns, key, klen, &op);
+	if (hit && op && (op->kind == STORE_OP_PUT || op->kind == STORE_OP_PUT_NEW) &&
+	    (op->ttl == 0 || op->ttl > now)) {
+		char *copy = val ? malloc(op->vlen + 1) : NULL; /* NUL-terminated, as a backend's */
+		if (val && !copy) {
+			rc = STORE_ERR;
+		} else {
+			if (val) {
+				memcpy(copy, op->val, op->vlen);
+				copy[op->vlen] = 0;
+				*val = copy;
+			}
+			if (vlen)
+				*vlen = op->vlen;
+			if (expires)
+				*expires = op->ttl;
+			rc = STORE_OK;
+		}
+	}
+	pthread_mutex_unlock(&s->gc_mu);
 	return rc;
 }
 

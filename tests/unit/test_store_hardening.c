@@ -460,6 +460,34 @@ static void test_group_commit_batches_in_synced_transactions(void **state)
 	/* the durable environment is never opened without sync: its flags say so */
 }
 
+/* A deferred write is read back at once (read your own writes), before the syncer commits it:
+ * without it a citizen's second login within the interval counted as a new citizen again. */
+static void test_deferred_write_is_read_back_before_its_commit(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(store_group_commit(f->s, 60000), STORE_OK); /* no flush in this test */
+	store_batch *b = store_batch_new();
+	store_batch_put_new(b, NS_PAIRWISE, "alice", 5, "rec", 3, 0);
+	store_batch_put(b, NS_PAIRWISE_SUB, "idx", 3, "alice", 5, 0);
+	assert_int_equal(store_batch_commit_deferred(f->s, b), STORE_OK);
+	void *v = NULL;
+	size_t n = 0;
+	assert_int_equal(store_get(f->s, NS_PAIRWISE, "alice", 5, &v, &n, NULL), STORE_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(v, "rec");
+	free(v);
+	assert_int_equal(store_get(f->s, NS_PAIRWISE_SUB, "idx", 3, NULL, &n, NULL), STORE_OK);
+	assert_int_equal(store_get(f->s, NS_PAIRWISE, "bob", 3, &v, &n, NULL), STORE_NOTFOUND);
+	/* a later deferred delete hides it again */
+	b = store_batch_new();
+	store_batch_del(b, NS_PAIRWISE, "alice", 5);
+	assert_int_equal(store_batch_commit_deferred(f->s, b), STORE_OK);
+	assert_int_equal(store_get(f->s, NS_PAIRWISE, "alice", 5, &v, &n, NULL), STORE_NOTFOUND);
+	reopen(f); /* close commits the queue: the delete won */
+	assert_false(has(f->s, NS_PAIRWISE, "alice"));
+	assert_true(has(f->s, NS_PAIRWISE_SUB, "idx"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -477,6 +505,7 @@ int main(void)
 	    T(test_key_change_and_audit_in_one_transaction),
 	    T(test_scheduled_rotation_is_audited),
 	    T(test_group_commit_batches_in_synced_transactions),
+	    T(test_deferred_write_is_read_back_before_its_commit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
