@@ -276,3 +276,18 @@ for (const lang of ['en', 'cy']) {
     });
   }
 }
+
+test('a waiting page left open in another tab after a cancel: its script sees the login is no longer waiting and moves on to the hub\'s page for a finished sign-in (no Refresh)', async (t) => {
+  const context = await newContext(browser, 'en', true);
+  t.after(() => context.close());
+  const open = await context.newPage();
+  open.setDefaultTimeout(15000);
+  await toWaiting(open); // held still: only its script can move it on
+  const other = await context.newPage();
+  other.setDefaultTimeout(15000);
+  await other.goto(open.url());
+  await other.locator('main form button.back').click();
+  await other.waitForURL(/\/callback\/wallet\?state=[\w-]+&cancel=1$/);
+  await open.waitForURL(/\/callback\/wallet\?state=[\w-]+$/, { timeout: 20000 });
+  assert.equal((await open.locator('h1').innerText()).trim(), WORDS.en.finished);
+});
