@@ -179,6 +179,36 @@ static int one_presentation(json_t *vp, const char **p)
 	return json_object_size(vp) == 1 && json_array_size(arr) == 1 && *p ? 0 : -1;
 }
 
+/* The browser came back without a response code: the citizen left the waiting page (cancel=1:
+ * its Back or "choose another way"), or the page found the login no longer waiting (its time up,
+ * or cancelled before). The hub's callback has checked this is the login's own browser and spent
+ * its state, so the login ends here: its record becomes "cancelled" for the rest of its time, so
+ * that a wallet answer arriving afterwards is refused at the response_uri (replay) and never
+ * parked, and an answer parked already is dropped. access_denied: the hub's journey shows what it
+ * shows for a cancel at any IdP (choose another way, or back to the service). */
+static int ended(const wallet *w, idhub_arena *a, const idhub_http_request *cb,
+                 const idhub_login_request *req, idhub_error *err)
+{
+	const idhub_services *s = w->svc;
+	size_t len = 0;
+	const char *txt = s->scratch_get(s->inst, a, req->request_id, &len, 1);
+	json_t *rec = txt ? json_loadb(txt, len, 0, NULL) : NULL;
+	json_int_t e = json_integer_value(json_object_get(rec, "e"));
+	int64_t ttl = e - s->now(s->inst);
+	json_t *mark = ttl > 0 ? json_pack("{s:s,s:I}", "s", "cancelled", "e", e) : NULL;
+	char *m = mark ? json_dumps(mark, JSON_COMPACT) : NULL;
+	if (m)
+		s->scratch_put(s->inst, req->request_id, m, strlen(m), ttl);
+	free(m);
+	json_decref(mark);
+	json_decref(rec);
+	const char *c = idhub_param(cb, "cancel", NULL);
+	return idhub_fail(err, IDHUB_ERR_ACCESS_DENIED, "%s",
+	                  c && !strcmp(c, "1")
+	                      ? "the person cancelled at the wallet page"
+	                      : "the wallet did not answer while the login waited");
+}
+
 static int wallet_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
                          const idhub_login_request *req, idhub_identity *out, idhub_error *err)
 {
@@ -186,8 +216,10 @@ static int wallet_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb
 	const idhub_services *s = w->svc;
 	int n;
 	const char *code = idhub_param(cb, "response_code", &n), *pres;
+	if (!code && !n)
+		return ended(w, a, cb, req, err);
 	if (!code || n != 1)
-		return idhub_fail(err, IDHUB_ERR_INVALID, "response_code missing");
+		return idhub_fail(err, IDHUB_ERR_INVALID, "response_code repeated");
 	size_t len = 0;
 	const char *txt = s->scratch_get(s->inst, a, req->request_id, &len, 1); /* once */
 	json_t *rec = txt ? json_loadb(txt, len, 0, NULL) : NULL, *claims = NULL;

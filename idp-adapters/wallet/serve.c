@@ -2,7 +2,9 @@
  * openid4vp:// link (same device), the request object fetched by the wallet (request_uri), and
  * the response_uri the wallet posts its encrypted answer to (direct_post.jwt). The answer is
  * decrypted with this login's key and parked in the journey's scratch record for finish, and
- * the wallet is given a redirect_uri with a one-time response code (OpenID4VP 1.0 §8.2, §13.3). */
+ * the wallet is given a redirect_uri with a one-time response code (OpenID4VP 1.0 §8.2, §13.3).
+ * The page's Back and "choose another way" (/cancel) send the browser to its journey's callback,
+ * where finish ends the login. */
 #include "wallet_int.h"
 #include <openssl/evp.h>
 #include <string.h>
@@ -111,58 +113,74 @@ static const char *link_for(const wallet *w, idhub_arena *a, const char *rid, co
 	                    wallet_url(w, a, "request", rid, flow));
 }
 
-/* Where the wallet's answer sends the browser: the callback, with the one-time response code. */
+/* Where the browser goes back to its journey: the callback, with the one-time response code once
+ * the wallet has answered (code), else with nothing (the login no longer waits) or with cancel=1
+ * (the citizen left the waiting page); finish tells them apart. */
 static const char *back_to_journey(const wallet *w, idhub_arena *a, const char *rid,
                                    const char *code)
 {
 	const idhub_services *s = w->svc;
-	return s->url_param(a, s->url_param(a, w->cfg->callback_url, "state", rid), "response_code",
-	                    code);
+	const char *u = s->url_param(a, w->cfg->callback_url, "state", rid);
+	return code ? s->url_param(a, u, "response_code", code) : u;
+}
+
+/* A 303 to where the browser goes on (POST/redirect/GET: Back and reload never repost). */
+static int see_other(idhub_http_response *r, const char *location)
+{
+	r->status = 303;
+	r->content_type = "text/plain";
+	r->body = "";
+	r->body_len = 0;
+	r->location = location;
+	return 0;
 }
 
 /* The words of the wallet's pages, from the hub's catalogs (broker/pages/po/, wallet.*), in the
  * citizen's language, escaped for HTML. */
 #define TX(key) s->html_escape(a, s->text(s->inst, key))
 
-/* The browser's page for a login that is no longer waiting (its time ran out, or it was used):
- * what happened and what to do, in the hub's layout. */
-static int gone_page(const wallet *w, idhub_arena *a, idhub_http_response *r)
+/* The citizen's way off the waiting page, as the sandbox IdP's page has it: a POST (it ends the
+ * login), to /cancel below, which sends the browser to its journey's callback (cancel=1). cls
+ * and label: the Back link-button at the top, or the "choose another way" secondary button. */
+static const char *cancel_form(const wallet *w, idhub_arena *a, const char *rid, const char *cls,
+                               const char *label)
 {
 	const idhub_services *s = w->svc;
-	const char *body =
-	    s->sprintf(a, "<h1>%s</h1>\n<p>%s</p>\n<p>%s</p>\n", TX("wallet.gone.heading"),
-	               TX("wallet.gone.message"), TX("wallet.gone.next"));
-	return s->respond_page(s->inst, a, r, 404, 0, s->text(s->inst, "wallet.gone.heading"),
-	                       body);
+	return s->sprintf(a,
+	                  "<form method=\"post\" action=\"/idp/%s/cancel\" novalidate><input "
+	                  "type=\"hidden\" name=\"rid\" value=\"%s\"><button class=\"%s\" "
+	                  "type=\"submit\">%s</button></form>\n",
+	                  s->html_escape(a, s->instance_id), s->html_escape(a, rid), cls, label);
 }
 
 /* The browser's page: the same-device link, the QR code for a wallet on another device, and a
  * refresh (header) that brings the browser on once the wallet has answered (no script needed;
- * with JavaScript, wallet_wait_script moves it on sooner). Once answered, the page sends the
- * browser to the callback with the response code: only the browser holding the journey's cookie
- * gets further than that. */
+ * with JavaScript, wallet_wait_script moves it on sooner), with a way off it (Back, and "choose
+ * another way"). Once the login no longer waits (answered, cancelled, its time up or never
+ * there), the page sends the browser to the callback, with the response code if the wallet
+ * answered: only the browser holding the journey's cookie gets further than that, and the hub's
+ * journey shows it its own page (signed in, already finished, or a way forward). */
 static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, json_t *rec,
                        idhub_http_response *r)
 {
 	const idhub_services *s = w->svc;
-	const char *rc = json_string_value(json_object_get(rec, "rc"));
-	if (rc) {
-		answer(r, 303, "text/plain", "");
-		r->location = back_to_journey(w, a, rid, rc);
-		return 0;
-	}
+	if (!pending(rec))
+		return see_other(
+		    r, back_to_journey(w, a, rid, json_string_value(json_object_get(rec, "rc"))));
 	const char *qr = wallet_qr_svg(w, a, link_for(w, a, rid, "cross"), TX("wallet.qr_title"));
 	const char *html = s->sprintf(
 	    a,
-	    "<h1>%s</h1>\n<p>%s</p>\n<h2>%s</h2>\n<p><a class=\"button\" id=\"wallet-link\" "
+	    "%s<h1>%s</h1>\n<p>%s</p>\n<h2>%s</h2>\n<p><a class=\"button\" id=\"wallet-link\" "
 	    "href=\"%s\">%s</a></p>\n<h2>%s</h2>\n<p>%s</p>\n<div id=\"wallet-qr\" "
 	    "data-status=\"%s\">%s</div>\n<p><a id=\"wallet-continue\" href=\"%s\">%s</a></p>\n"
-	    "<script>%s</script>",
-	    TX("wallet.title"), TX("wallet.intro"), TX("wallet.same_device"),
+	    "%s<script>%s</script>",
+	    cancel_form(w, a, rid, "link-button back", TX("layout.back")), TX("wallet.title"),
+	    TX("wallet.intro"), TX("wallet.same_device"),
 	    s->html_escape(a, link_for(w, a, rid, "same")), TX("wallet.open"),
 	    TX("wallet.other_device"), TX("wallet.scan"),
 	    s->html_escape(a, s->url_param(a, "status", "rid", rid)), qr ? qr : "",
 	    s->html_escape(a, s->url_param(a, "wallet", "rid", rid)), TX("wallet.continue"),
+	    cancel_form(w, a, rid, "button secondary", TX("problem.choose_another")),
 	    wallet_wait_script);
 	if (s->respond_page(s->inst, a, r, 200, 0, s->text(s->inst, "wallet.title"), html))
 		return -1;
@@ -177,11 +195,39 @@ static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, json_t 
 	return 0;
 }
 
-/* The login's status for the waiting page's script: {"ready":true} once the wallet has answered,
- * else {"ready":false}; nothing else (no response code: the page itself hands that over, to the
- * browser whose cookie the callback then checks). Anonymous, like the page, and no dearer: one
- * read of the scratch record the page reads too, no write, so polling cannot grow the store; it
- * runs under the IdP's concurrency gate like the adapter's other pages. */
+/* The waiting page's Back and "choose another way" (POST): the browser goes to its journey's
+ * callback with cancel=1, and finish ends the login there (access_denied: the journey shows what
+ * it shows for a cancel at any IdP). Nothing changes here: this page is anonymous (the login's
+ * rid is in its QR code, so another browser may know it), and only the callback checks that the
+ * browser is the one whose journey this is, so finish, behind that check, marks the login
+ * cancelled. Another browser's cancel meets the callback's "started in another browser" page and
+ * leaves the login waiting. */
+static int cancel(const wallet *w, idhub_arena *a, const char *rid, const idhub_http_request *req,
+                  idhub_http_response *r)
+{
+	/* Our own page's form only: a cross-site form could otherwise end a victim's login in their
+	 * browser (whose cookie the callback would find). Sec-Fetch-Site says so where the browser
+	 * sends it; else an Origin, when not "null" (our Referrer-Policy no-referrer makes a
+	 * browser send "null" on its POSTs), must be the hub's own. 404 otherwise. (A cross-site
+	 * link to the callback itself ends any adapter's login as much: the callback spends the
+	 * state of every answer it takes; that is the hub's to guard, not this page's.) */
+	const char *site = req->header(req, "Sec-Fetch-Site"), *origin = req->header(req, "Origin");
+	const char *base = w->cfg->hub_base_url, *host = strstr(base, "://");
+	size_t olen = host ? (size_t)(host + 3 - base) + strcspn(host + 3, "/") : strlen(base);
+	if (site && strcmp(site, "same-origin"))
+		return -1;
+	if (origin && strcmp(origin, "null") &&
+	    (strlen(origin) != olen || strncmp(origin, base, olen)))
+		return -1;
+	return see_other(r, w->svc->url_param(a, back_to_journey(w, a, rid, NULL), "cancel", "1"));
+}
+
+/* The login's status for the waiting page's script: {"ready":true} once the wallet has answered
+ * (or the login was cancelled: the page then moves on to the callback), else {"ready":false};
+ * nothing else (no response code: the page itself hands that over, to the browser whose cookie the
+ * callback then checks). Anonymous, like the page, and no dearer: one read of the scratch record
+ * the page reads too, no write, so polling cannot grow the store; it runs under the IdP's
+ * concurrency gate like the adapter's other pages. */
 static int status(json_t *rec, idhub_http_response *r)
 {
 	return answer(r, 200, "application/json",
@@ -283,10 +329,15 @@ static int post_response(const wallet *w, idhub_arena *a, const char *rid,
 		refused(w, IDHUB_CHECK_REPLAY, "no login waits for it");
 		return -1;
 	}
-	int answered = !pending(rec),
-	    rc = answered
-	             ? (refuse(w, a, r, IDHUB_CHECK_REPLAY, "this login was already answered"), -1)
-	             : response(w, a, rid, flow_of(req), rec, jwe, r);
+	/* after a cancel too (finish left "cancelled" for the rest of the login's time): an answer
+	 * for a login that ended is never parked */
+	const char *st = json_string_value(json_object_get(rec, "s"));
+	int rc = pending(rec)
+	             ? response(w, a, rid, flow_of(req), rec, jwe, r)
+	             : (refuse(w, a, r, IDHUB_CHECK_REPLAY,
+	                       st && !strcmp(st, "cancelled") ? "this login was cancelled"
+	                                                      : "this login was already answered"),
+	                -1);
 	char *txt = rc && left(w, rec) ? json_dumps(rec, JSON_COMPACT) : NULL;
 	if (txt) /* put back: a refused answer leaves the login as it was, and its deadline */
 		w->svc->scratch_put(w->svc->inst, rid, txt, strlen(txt), left(w, rec));
@@ -304,10 +355,12 @@ int wallet_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_h
 		return -1;
 	if (!strcmp(r->path, "/response"))
 		return post_response(w, a, rid, r, resp);
+	if (!strcmp(r->path, "/cancel"))
+		return strcmp(r->method, "POST") ? -1 : cancel(w, a, rid, r, resp);
 	json_t *rec = record(w, a, rid, 0);
 	int rc = -1, get = !strcmp(r->method, "GET");
 	if (get && !strcmp(r->path, "/wallet"))
-		rc = rec ? wallet_page(w, a, rid, rec, resp) : gone_page(w, a, resp);
+		rc = wallet_page(w, a, rid, rec, resp);
 	else if (rec && get && !strcmp(r->path, "/status"))
 		rc = status(rec, resp);
 	else if (pending(rec) && get && !strcmp(r->path, "/request"))

@@ -3,8 +3,9 @@
 // test wallet answers the QR code's request → the waiting page moves on by itself (a Refresh header)
 // → the demo shows a pairwise sub at level high. With JavaScript the page's script polls its status
 // and moves on; without, the Refresh header does. The QR code is decoded from a screenshot (zbarimg).
-// The wallet's pages (the waiting page, the page of a login that has ended) are audited in English
-// and Welsh at 320 and 1280 px, with and without JavaScript (lib/audit.mjs).
+// The wallet's pages (the waiting page, the page of a login that has ended, the page after its Back
+// or "choose another way") are audited in English and Welsh at 320 and 1280 px, with and without
+// JavaScript (lib/audit.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, rm, readFile } from 'node:fs/promises';
@@ -202,10 +203,28 @@ async function holdStill(page) {
 // Issue 13: the wallet's pages render through the hub's catalogs, in the citizen's language.
 const WORDS = {
   en: { h1: 'Use your digital identity wallet', open: 'Open your wallet', qr: 'QR code to scan with your wallet',
-    gone: 'This sign-in with your wallet has ended' },
+    back: 'Back', another: 'Choose another way to prove your identity', cancelled: 'You did not finish proving your identity',
+    finished: 'You have already finished signing in' },
   cy: { h1: 'Defnyddiwch eich waled hunaniaeth ddigidol', open: 'Agor eich waled', qr: "Cod QR i'w sganio gyda'ch waled",
-    gone: "Mae'r mewngofnodi hwn gyda'ch waled wedi dod i ben" },
+    back: 'Yn ôl', another: 'Dewiswch ffordd arall o brofi pwy ydych chi', cancelled: 'Wnaethoch chi ddim gorffen profi pwy ydych chi',
+    finished: 'Rydych chi eisoes wedi gorffen mewngofnodi' },
 };
+
+/** The demo → picker → the wallet's waiting page (held still), in page's context. */
+async function toWaiting(page) {
+  await page.goto(`${hub.issuer}/demo`);
+  await page.locator('#login').click();
+  await page.waitForURL(new RegExp(`^${escapeRe(hub.issuer)}/login/[^/?#]+$`));
+  await pickWallet(page);
+}
+
+async function pickWallet(page) {
+  await page.locator('input[name="idp"][value="wallet"]').check();
+  await page.locator('form:has([name="idp"]) button[type="submit"]').first().click();
+  await page.waitForURL(new RegExp(`^${escapeRe(hub.issuer)}/idp/wallet/wallet\\?rid=`));
+  await holdStill(page);
+}
+
 for (const lang of ['en', 'cy']) {
   for (const js of [true, false]) {
     test(`the wallet's pages in ${lang}, JavaScript ${js ? 'on' : 'off'}: the waiting page and a login that has ended, at 320 and 1280 px (axe 0, no sideways scroll, <html lang>, no product name, 15 KB)`, async (t) => {
@@ -214,25 +233,61 @@ for (const lang of ['en', 'cy']) {
       const page = await context.newPage();
       page.setDefaultTimeout(15000);
       const doc = trackDocuments(page);
-      await page.goto(`${hub.issuer}/demo`);
-      await page.locator('#login').click();
-      await page.waitForURL(new RegExp(`^${escapeRe(hub.issuer)}/login/[^/?#]+$`));
-      await page.locator('input[name="idp"][value="wallet"]').check();
-      await page.locator('form:has([name="idp"]) button[type="submit"]').first().click();
-      await page.waitForURL(new RegExp(`^${escapeRe(hub.issuer)}/idp/wallet/wallet\\?rid=`));
-      await holdStill(page);
+      await toWaiting(page);
       const w = WORDS[lang];
       assert.equal((await page.locator('h1').innerText()).trim(), w.h1);
       assert.equal((await page.locator('#wallet-link').innerText()).trim(), w.open);
       assert.equal(await page.locator('#qr-title').textContent(), w.qr);
       assert.ok((await page.title()).startsWith(w.h1), `the page's title: ${await page.title()}`);
       await aud.audit(page, 'waiting', lang, js, doc);
-      // a login that no longer waits (its time is up, or it was used): its own page, not a dead 404
+      // a login that no longer waits (here one that never did): the page sends the browser on to
+      // the journey's callback, whose page says what happened and what to do
       const rid = new URL(page.url()).searchParams.get('rid');
       const gone = await page.goto(page.url().replace(rid, 'A'.repeat(43)));
-      assert.equal(gone.status(), 404);
-      assert.equal((await page.locator('h1').innerText()).trim(), w.gone);
+      assert.equal(gone.status(), 400);
+      assert.match(page.url(), /\/callback\/wallet\?state=A{43}$/);
+      assert.equal((await page.locator('h1').innerText()).trim(), w.finished);
       await aud.audit(page, 'ended', lang, js, doc);
+    });
+
+    test(`the waiting page's Back and "choose another way" in ${lang}, JavaScript ${js ? 'on' : 'off'}: each ends the login with the journey's cancelled page, whose "choose another way" returns to the picker`, async (t) => {
+      const context = await newContext(browser, lang, js);
+      t.after(() => context.close());
+      const page = await context.newPage();
+      page.setDefaultTimeout(15000);
+      const doc = trackDocuments(page);
+      const w = WORDS[lang];
+      await toWaiting(page);
+      // Back: the first thing in main (before the heading), a button styled as the Back link
+      const back = page.locator('main form button.back');
+      assert.equal((await back.innerText()).trim(), w.back);
+      assert.ok(await page.locator('main > form:first-child button.back').count() === 1, 'Back comes first');
+      await back.click();
+      await page.waitForURL(/\/callback\/wallet\?state=[\w-]+&cancel=1$/);
+      assert.equal((await page.locator('h1').innerText()).trim(), w.cancelled);
+      await aud.audit(page, 'cancelled', lang, js, doc);
+      await page.getByRole('link', { name: w.another }).click();
+      await page.waitForURL(new RegExp(`^${escapeRe(hub.issuer)}/login/[^/?#]+$`));
+      // the same journey again: the wallet's page, and its secondary "choose another way" button
+      await pickWallet(page);
+      await page.getByRole('button', { name: w.another }).click();
+      await page.waitForURL(/\/callback\/wallet\?state=[\w-]+&cancel=1$/);
+      assert.equal((await page.locator('h1').innerText()).trim(), w.cancelled);
     });
   }
 }
+
+test('a waiting page left open in another tab after a cancel: its script sees the login is no longer waiting and moves on to the hub\'s page for a finished sign-in (no Refresh)', async (t) => {
+  const context = await newContext(browser, 'en', true);
+  t.after(() => context.close());
+  const open = await context.newPage();
+  open.setDefaultTimeout(15000);
+  await toWaiting(open); // held still: only its script can move it on
+  const other = await context.newPage();
+  other.setDefaultTimeout(15000);
+  await other.goto(open.url());
+  await other.locator('main form button.back').click();
+  await other.waitForURL(/\/callback\/wallet\?state=[\w-]+&cancel=1$/);
+  await open.waitForURL(/\/callback\/wallet\?state=[\w-]+$/, { timeout: 20000 });
+  assert.equal((await open.locator('h1').innerText()).trim(), WORDS.en.finished);
+});

@@ -5,11 +5,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { startHub, service, lcFile, IDHUB_BIN, ADAPTER_DIR, REPO, LOA_HIGH, LOA_SUBSTANTIAL, LOAS } from './lib/hub.mjs';
+import { startHub, service, sandboxIdp, lcFile, IDHUB_BIN, ADAPTER_DIR, REPO, LOA_HIGH, LOA_SUBSTANTIAL, LOAS } from './lib/hub.mjs';
 import { spawnSync } from 'node:child_process';
 import { writeFile, copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Browser, login, decodeEntities } from './lib/browser.mjs';
+import { Browser, login, decodeEntities, parseForms, links, redirectParams, isPickerForm } from './lib/browser.mjs';
 import { rpConfig, authRequest, client } from './lib/rp.mjs';
 import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb, statusServer, disclosedNames, PID_CLAIMS } from './lib/wallet.mjs';
 import { readFile } from 'node:fs/promises';
@@ -25,9 +25,10 @@ before(async () => {
   hold = await holder();
   pid = await issuePid(iss, hold);
   hub = await startHub({
-    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Use your digital identity wallet', max_loa: LOA_HIGH,
+    // the sandbox too: a cancel at the wallet's page must end like a cancel at the sandbox's
+    idps: (port) => [{ id: 'wallet', adapter: 'wallet', display_name: 'Use your digital identity wallet', max_loa: LOA_HIGH,
       settings: { verifier_key: pki.file('verifier.key'), verifier_cert: pki.file('verifier.crt'),
-        client_id_dns: 'verifier.idhub.test', trust_anchors: pki.file('issuer-ca.crt') } }],
+        client_id_dns: 'verifier.idhub.test', trust_anchors: pki.file('issuer-ca.crt') } }, sandboxIdp(port)],
     services: [service('svc', { redirect_uris: [cb] })],
   });
   config = await rpConfig(hub, 'svc');
@@ -48,7 +49,7 @@ async function journey() {
   assert.ok(m, `no openid4vp link on the wallet page: ${j.last.text.slice(0, 300)}`);
   const link = decodeEntities(m[1]);
   assert.match(link, /^openid4vp:\/\/\?client_id=x509_san_dns%3Averifier\.idhub\.test&request_uri=/);
-  return { browser: j.browser, req, link, page: j.last };
+  return { browser: j.browser, req, link, page: j.last, journeyId: j.journeyId };
 }
 
 /** The browser follows the wallet's redirect_uri: the callback's answer. */
@@ -565,4 +566,140 @@ test('tests/tools/try-wallet.mjs (README: trying the wallet without one): setup 
   } finally {
     await h2.stopAndCheck();
   }
+});
+
+// ---- the way off the waiting page, and a page for a login that no longer waits (issue 13) ----
+
+/** The waiting page's POST forms to the adapter's /cancel: [Back, "choose another way"]. */
+function cancelForms(page) {
+  return parseForms(page.text).map((f, i) => ({ f, i }))
+    .filter(({ f }) => new URL(f.action || page.url, page.url).pathname === '/idp/wallet/cancel');
+}
+
+/** Submits the waiting page's cancel form i in the browser; the 303's target, followed. */
+async function cancelAt(jr, i) {
+  const { i: formIndex } = cancelForms(jr.page)[i];
+  const post = await jr.browser.submitForm(jr.page.text, jr.page.url, {}, { formIndex });
+  assert.equal(post.status, 303, `the cancel POST: ${post.status} ${post.text.slice(0, 200)}`);
+  assert.match(post.location, /\/callback\/wallet\?state=[\w-]+&cancel=1$/);
+  return jr.browser.get(post.location, { initiator: post.url });
+}
+
+/** A journey page as the citizen meets it: status, heading, message, and its actions (links and
+ * forms in main, the journey's own id masked), to compare two pages. */
+function pageShape(r) {
+  const main = /<main[\s\S]*<\/main>/.exec(r.text)?.[0] ?? '';
+  const mask = (u) => new URL(u, r.url).pathname.replace(/\/login\/[^/]+/, '/login/J');
+  return { status: r.status, h1: /<h1[^>]*>([^<]*)</.exec(main)?.[1], p: /<p>([^<]*)</.exec(main)?.[1],
+    links: links(main, r.url).map((l) => mask(l.href)),
+    forms: parseForms(main).map((f) => `${f.method} ${mask(f.action || r.url)}`) };
+}
+
+test('the waiting page\'s Back (at the top) and "choose another way" are POST forms that end the login as a cancel at the sandbox does: the same page, the service then gets access_denied; the wallet\'s answer afterwards is refused (replay, counted) and the page leads on', async () => {
+  // the sandbox's cancel, for comparison
+  const sreq = await authRequest(config, { redirectUri: cb });
+  const sj = await login({ authorizeUrl: sreq.url.href, idp: 'sandbox', action: 'cancel', until: 'callback', browser: new Browser() });
+  const sandboxPage = pageShape(sj.steps.callback);
+  assert.equal(sandboxPage.status, 400);
+  assert.equal(sandboxPage.h1, 'You did not finish proving your identity');
+  assert.ok(sandboxPage.links.includes('/login/J') && sandboxPage.forms.includes('post /login/J/cancel'),
+    `the cancelled page's actions: ${JSON.stringify(sandboxPage)}`);
+
+  const jr = await journey();
+  const forms = cancelForms(jr.page);
+  assert.equal(forms.length, 2, 'Back and "choose another way"');
+  assert.ok(forms.every(({ f }) => f.method === 'post' && f.fields.some((x) => x.name === 'rid')));
+  assert.match(jr.page.text, /<main[^>]*>\s*<form method="post" action="\/idp\/wallet\/cancel"[^>]*>.*?<button class="link-button back" type="submit">Back<\/button><\/form>\s*<h1>/s,
+    'Back is first in main, before the heading (GOV.UK Back link)');
+  assert.match(jr.page.text, /<button class="button secondary" type="submit">Choose another way to prove your identity<\/button>/);
+  const { request } = await readRequest(jr.link); // the wallet has the request before the cancel
+  const page = await cancelAt(jr, 0);
+  assert.deepEqual(pageShape(page), sandboxPage, 'a cancel at the wallet\'s page ends as one at the sandbox');
+  assert.match(hub.logs(), /wallet refused: the person cancelled at the wallet page/);
+  // the cancelled page's "return to the service" (a POST) takes the service its access_denied
+  const fi = parseForms(page.text).findIndex((f) => /\/login\/[^/]+\/cancel$/.test(new URL(f.action, page.url).pathname));
+  const ret = await jr.browser.submitForm(page.text, page.url, {}, { formIndex: fi });
+  assert.equal(ret.status, 303);
+  const q = redirectParams(ret.location);
+  assert.equal(q.base, cb);
+  assert.equal(q.params.error, 'access_denied');
+  assert.equal(q.params.state, jr.req.state);
+  assert.equal(q.params.code, undefined);
+  // the wallet answers late: refused, never parked, counted as replay
+  const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
+  const late = await refusedAtResponseUri(() => postResponse(request, { pid: [vp] }), 'replay');
+  assert.equal(late.status, 400);
+  assert.match(late.json.error_description, /this login was cancelled/);
+  await assert.rejects(readRequest(jr.link), /404/, 'no request object for a cancelled login');
+  // the polling page moves on (ready), and its reload leads to the hub's page for a finished sign-in
+  const statusUrl = new URL(decodeEntities(/data-status="([^"]+)"/.exec(jr.page.text)[1]), jr.page.url).href;
+  assert.equal((await new Browser().get(statusUrl)).text, '{"ready":true}');
+  const again = await jr.browser.get(jr.page.url, { initiator: jr.page.url });
+  assert.equal(again.status, 303);
+  assert.match(again.location, /\/callback\/wallet\?state=[\w-]+$/, 'no response code, no cancel');
+  const ended = await jr.browser.get(again.location, { initiator: again.url });
+  assert.equal(ended.status, 400);
+  assert.match(ended.text, /<h1>You have already finished signing in<\/h1>/);
+});
+
+test('"choose another way" on the waiting page: the cancelled page\'s own "choose another way" goes back to the picker, and the same journey then signs in', async () => {
+  const jr = await journey();
+  const page = await cancelAt(jr, 1);
+  assert.equal(page.status, 400);
+  const another = links(page.text, page.url).find((l) => /^\/login\/[^/]+$/.test(new URL(l.href).pathname));
+  assert.ok(another, 'a "choose another way" link');
+  const p = await jr.browser.get(another.href, { initiator: page.url });
+  assert.equal(p.status, 200);
+  const pp = await jr.browser.submitForm(p.text, p.url, { idp: 'wallet' }, { form: isPickerForm });
+  assert.equal(pp.status, 303);
+  const w = await jr.browser.get(pp.location, { initiator: pp.url });
+  assert.equal(w.status, 200);
+  const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(w.text)[1]);
+  const c = await idToken(jr, (await answer(link, pid, hold)).res);
+  assert.equal(c.acr, LOA_HIGH);
+});
+
+test('a cancel from another browser, or from another site\'s form, does no harm: the login waits on and signs in', async () => {
+  const jr = await journey();
+  const { f } = cancelForms(jr.page)[0];
+  const action = new URL(f.action, jr.page.url).href;
+  const rid = f.fields.find((x) => x.name === 'rid').value;
+  // another browser that learnt the login's rid (it is in the QR code): the callback's other-browser page
+  const stranger = new Browser();
+  const sp = await stranger.post(action, { rid }, { initiator: jr.page.url });
+  assert.equal(sp.status, 303);
+  const sc = await stranger.get(sp.location, { initiator: sp.url });
+  assert.equal(sc.status, 403);
+  assert.match(sc.text, /started in another browser/);
+  // a cross-site form in the citizen's own browser (which would carry the journey's cookie)
+  for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'null' }]) {
+    const x = await jr.browser.post(action, { rid }, { initiator: 'https://evil.example/page', headers });
+    assert.equal(x.status, 404, `a cross-site cancel (${JSON.stringify(headers)}) goes nowhere`);
+  }
+  // our own page's form, as a browser sends it under Referrer-Policy no-referrer (Origin: null), is fine:
+  // shown by the Back test above; here the login still waits, and the wallet completes it
+  const wait = await jr.browser.get(jr.page.url, { initiator: jr.page.url });
+  assert.equal(wait.status, 200, 'still waiting');
+  const c = await idToken(jr, (await answer(jr.link, pid, hold)).res);
+  assert.equal(c.acr, LOA_HIGH);
+});
+
+test('the wallet\'s page for a login that no longer waits leads on: to the hub\'s "already finished" page after a sign-in, and to its cancelled page (choose another way) for one that never got an answer', async () => {
+  const jr = await journey();
+  await idToken(jr, (await answer(jr.link, pid, hold)).res);
+  const w = await jr.browser.get(jr.page.url, { initiator: jr.page.url });
+  assert.equal(w.status, 303, 'the page sends the browser to the callback');
+  const done = await jr.browser.get(w.location, { initiator: w.url });
+  assert.equal(done.status, 400);
+  assert.match(done.text, /<h1>You have already finished signing in<\/h1>/);
+  // a login whose wait ended without an answer (as when response_ttl runs out before the journey
+  // does): the callback without a response code ends it, with a way forward
+  const j2 = await journey();
+  const rid = /[?&]rid=([\w-]+)/.exec(j2.page.url)[1];
+  const c = await j2.browser.get(`${hub.issuer}/callback/wallet?state=${rid}`, { initiator: j2.page.url });
+  assert.equal(c.status, 400);
+  assert.match(c.text, /<h1>You did not finish proving your identity<\/h1>/);
+  assert.ok(links(c.text, c.url).some((l) => /^\/login\/[^/]+$/.test(new URL(l.href).pathname)), 'choose another way');
+  assert.match(hub.logs(), /wallet refused: the wallet did not answer while the login waited/);
+  await assert.rejects(readRequest(j2.link), /404/, 'the login no longer waits: no request object');
 });
