@@ -103,8 +103,7 @@ static const char *resume_post(hub *h, http_req *r)
 	r->raw_body = body;
 	r->body_len = len;
 	r->body_error = form_parse(r->a, &r->body, body, len, HTTP_MAX_CALLBACK_VALUE);
-	r->query.n = 0; /* the adapter sees the IdP's POST, and nothing of ours */
-	r->method = "POST";
+	r->query.n = 0; /* the adapter sees the IdP's POST (finish), and nothing of ours */
 	return id;
 }
 
@@ -177,7 +176,7 @@ static int fresh_enough(hub *h, const journey *j, const idhub_identity *id)
 static int callback_journey(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, journey *j,
                             const char *resume)
 {
-	const form *f = strcmp(r->method, "POST") == 0 ? &r->body : &r->query;
+	const form *f = resume || strcmp(r->method, "POST") == 0 ? &r->body : &r->query;
 	int n;
 	const char *rid = form_get(f, idp->ops->state_param, &n);
 	if (!rid || n != 1 || strlen(rid) != 43) {
@@ -226,13 +225,16 @@ static int callback_journey(hub *h, http_req *r, http_resp *resp, const hub_idp 
 	return 0;
 }
 
-/* Asks the adapter to verify the IdP's answer to journey j. 0 with *id, or -1 after answering resp
- * with the refusal's page. */
-static int finish(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, journey *j,
+/* Asks the adapter to verify the IdP's answer to journey j (resumed: a parked POST, which the
+ * adapter sees as the POST it was). 0 with *id, or -1 after answering resp with the refusal's
+ * page. */
+static int finish(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, journey *j, int resumed,
                   idhub_identity *id)
 {
 	idhub_http_request areq;
 	journey_adapter_request(r, &areq);
+	if (resumed)
+		areq.method = "POST"; /* the IdP's POST, parked (see park_post) */
 	idhub_login_request lr = {.request_id = j->request_id,
 	                          .nonce = j->upstream_nonce,
 	                          .verifier = j->upstream_verifier,
@@ -310,7 +312,8 @@ int journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id, j
 	if (callback_journey(h, r, resp, idp, j, resume))
 		return 0;
 	metrics_journey_step(j->idp, j->client_id, MX_STEP_IDP_RETURNED);
-	if (finish(h, r, resp, idp, j, &out->id) || acceptable(h, r, resp, idp, j, &out->id))
+	if (finish(h, r, resp, idp, j, resume != NULL, &out->id) ||
+	    acceptable(h, r, resp, idp, j, &out->id))
 		return 0;
 	/* the outcome: the pairwise sub for the service's sector, and the level the IdP may assert
 	 */
