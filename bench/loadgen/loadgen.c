@@ -5,7 +5,8 @@
  * Targets:
  *   idhub  GET /authorize -> 303 /login/<id> (+ cookie); GET /login/<id> (picker, csrf);
  *          POST /login/<id> csrf&idp=sandbox -> 303 .../idp/sandbox/login?req=..;
- *          POST /idp/sandbox/login req&persona=other&username&loa=1&action=login -> auto-POST page;
+ *          POST /idp/sandbox/login req&persona=other&username&loa=1&action=login -> 303;
+ *          GET /idp/sandbox/answer?req=.. -> auto-POST page;
  *          POST /callback/sandbox assertion&state -> 303 redirect_uri?code=..; POST /token (Basic).
  *   peer   (bench/peer/server.mjs, oidc-provider) GET /auth -> 303 /interaction/<uid>;
  *          GET /interaction/<uid> (login page); POST /interaction/<uid>/login -> 303 /auth/<uid>;
@@ -662,8 +663,12 @@ static int journey_to_code(conn *c, long i, const char *verifier, const char *ch
 		/* the sandbox IdP's own login page is skipped: its POST needs only req */
 		snprintf(body, sizeof body, "req=%s&persona=other&username=%s&loa=1&action=login",
 		         a, user);
-		if (http(c, "POST", "/idp/sandbox/login", body, 0, 1) || c->status != 200)
+		if (http(c, "POST", "/idp/sandbox/login", body, 0, 1) || c->status != 303)
 			FAIL("sandbox IdP POST");
+		/* POST/redirect/GET: the auto-POST page is the GET the POST redirects to */
+		snprintf(path, sizeof path, "%s", loc_path(c->location));
+		if (http(c, "GET", path, NULL, 0, 1) || c->status != 200)
+			FAIL("sandbox IdP answer page");
 		if (extract(c->body, "name=\"assertion\" value=\"", '"', a, sizeof a) ||
 		    extract(c->body, "name=\"state\" value=\"", '"', b, sizeof b))
 			FAIL("sandbox IdP: no assertion");

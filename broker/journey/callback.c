@@ -1,13 +1,14 @@
 /* callback.c — /callback/<idp>: where an upstream IdP sends the citizen back. Finds the journey by
- * the hub-owned state/RelayState, checks the browser binding (re-posting once when a cross-site
- * POST dropped the SameSite=Lax cookie), consumes the upstream state (single use), and asks the
- * adapter to verify the response. */
+ * the hub-owned state/RelayState, checks the browser binding (when a cross-site POST dropped the
+ * SameSite=Lax cookie: parks the POST and redirects to a GET that carries it, see resume below),
+ * consumes the upstream state (single use), and asks the adapter to verify the response. */
 #include "callback.h"
 #include "journey.h"
 #include "picker.h"
 #include "problem.h"
 #include "../pages/pages.h"
 #include "../util/log.h"
+#include "../util/random.h"
 #include "../metrics/metrics.h"
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,96 @@ static void repost_page(hub *h, http_req *r, http_resp *resp)
 	          page_autopost(r->a, arena_printf(r->a, "%s%s", h->cfg->issuer, r->path), kv,
 	                        r->body.n + 1, T("callback.repost.heading"),
 	                        T("callback.repost.message")));
+}
+
+/*
+ * POST/redirect/GET for a cross-site POST (SAML's HTTP-POST binding, the sandbox's auto-POST): it
+ * carries no SameSite=Lax cookie, so the hub parks its body and answers 303 to
+ * GET /callback/<idp>?resume=<id>, a top-level navigation that does carry the cookie; the GET
+ * takes the body back and goes on as the same-site POST would. No page of the browser's history
+ * is then the answer to a POST, so Back and reload never ask to resubmit.
+ *
+ * Only a POST whose state is a live upstream login of this IdP gets here (callback_journey found
+ * it in NS_USTATE, where only the hub writes its random 256-bit request ids, and loaded its
+ * journey): a forged or stale state never writes. Once per upstream login (a put_new claim), the
+ * body as the HTTP layer capped it, for RESUME_TTL seconds, in a budgeted batch: above the
+ * store's high-water mark it is refused like a new journey, and the hub falls back to the re-post
+ * page, which writes nothing. It is not counted in the per-source budget: each claim is tied to a
+ * stored journey, which was. The resume id is bound to nothing but the state in the body: the
+ * browser binding is checked at the GET, before the body is taken (single use).
+ */
+#define RESUME_TTL 60
+/* NS_USTATE keys of parked bodies: "p:" and 43 characters, never the 43 of a state */
+#define RESUME_PREFIX "p:"
+
+static int park_post(hub *h, http_req *r, const journey *j, const char *rid, char id[44])
+{
+	int64_t left = j->created + h->cfg->journey_ttl - hub_now(h);
+	if (left <= 0 || random_token(id))
+		return -1;
+	char key[64], claim[64];
+	snprintf(key, sizeof key, RESUME_PREFIX "%s", id);
+	snprintf(claim, sizeof claim, "parked:%s", rid);
+	store_batch *b = store_batch_new();
+	store_batch_put_new(b, NS_REPLAY, claim, strlen(claim), "", 0, left);
+	store_batch_put(b, NS_USTATE, key, strlen(key), r->raw_body ? r->raw_body : "", r->body_len,
+	                RESUME_TTL);
+	store_batch_budgeted(b);
+	return store_batch_commit(h->st, b);
+}
+
+/* GET /callback/<idp>?resume=<id>: puts the parked body back in r as the POST it was (not taken
+ * yet: see callback_journey). The resume id, or NULL when r is no resume or its body is gone. */
+static const char *resume_post(hub *h, http_req *r)
+{
+	int n;
+	const char *id = form_get(&r->query, "resume", &n);
+	if (!id || n != 1 || strlen(id) != 43)
+		return NULL;
+	char key[64];
+	snprintf(key, sizeof key, RESUME_PREFIX "%s", id);
+	void *v;
+	size_t len;
+	if (store_get(h->st, NS_USTATE, key, strlen(key), &v, &len, NULL))
+		return NULL;
+	char *body = arena_alloc(r->a, len + 1);
+	memcpy(body, v, len);
+	body[len] = 0;
+	free(v);
+	r->raw_body = body;
+	r->body_len = len;
+	r->body_error = form_parse(r->a, &r->body, body, len, HTTP_MAX_CALLBACK_VALUE);
+	r->query.n = 0; /* the adapter sees the IdP's POST (finish), and nothing of ours */
+	return id;
+}
+
+/* A cross-site POST (SAML HTTP-POST binding) does not carry our SameSite=Lax cookie: on to a GET
+ * that does (park_post), or, when the store cannot take it, the same fields re-posted from our own
+ * origin (a same-site POST carries the cookie). */
+static void cross_site_post(hub *h, http_req *r, http_resp *resp, const journey *j, const char *rid)
+{
+	char id[44];
+	int rc = park_post(h, r, j, rid, id);
+	if (rc == 0) {
+		http_redirect(resp,
+		              arena_printf(r->a, "%s%s?resume=%s", h->cfg->issuer, r->path, id));
+		return;
+	}
+	log_info("journey: cross-site POST not parked (%d): re-post page", rc);
+	repost_page(h, r, resp);
+}
+
+/* Takes (single use) the body parked under resume id: 0, or -1 when it was taken already. */
+static int take_parked(hub *h, const char *id)
+{
+	char key[64];
+	void *v;
+	size_t n;
+	snprintf(key, sizeof key, RESUME_PREFIX "%s", id);
+	if (store_take(h->st, NS_USTATE, key, strlen(key), &v, &n))
+		return -1;
+	free(v);
+	return 0;
 }
 
 static journey_problem refusal_problem(idhub_status st)
@@ -82,9 +173,10 @@ static int fresh_enough(hub *h, const journey *j, const idhub_identity *id)
 
 /* The journey named by the callback's state parameter, checked to be bound to this browser, its
  * upstream state spent (single use). 0, or -1 after answering resp. */
-static int callback_journey(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, journey *j)
+static int callback_journey(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, journey *j,
+                            const char *resume)
 {
-	const form *f = strcmp(r->method, "POST") == 0 ? &r->body : &r->query;
+	const form *f = resume || strcmp(r->method, "POST") == 0 ? &r->body : &r->query;
 	int n;
 	const char *rid = form_get(f, idp->ops->state_param, &n);
 	if (!rid || n != 1 || strlen(rid) != 43) {
@@ -111,21 +203,20 @@ static int callback_journey(hub *h, http_req *r, http_resp *resp, const hub_idp 
 		return -1;
 	}
 	if (!journey_bound(h, j, r)) {
-		if (strcmp(r->method, "POST") == 0 && !http_cookie(r, journey_cookie_name(h)) &&
+		if (!resume && strcmp(r->method, "POST") == 0 &&
+		    !http_cookie(r, journey_cookie_name(h)) &&
 		    !form_get(&r->body, "idhub_repost", NULL)) {
-			/* A cross-site POST (SAML HTTP-POST binding) does not carry our
-			 * SameSite=Lax cookie. Re-post the same fields from our own origin: a
-			 * same-site POST does. */
-			repost_page(h, r, resp);
+			cross_site_post(h, r, resp, j, rid);
 			return -1;
 		}
 		journey_other_browser_page(h, r, resp, j);
 		return -1;
 	}
-	/* single use: a second callback with this state finds nothing */
+	/* single use: a second callback with this state (or resume id) finds nothing */
 	void *taken;
 	size_t tlen;
-	if (store_take(h->st, NS_USTATE, rid, strlen(rid), &taken, &tlen)) {
+	if ((resume && take_parked(h, resume)) ||
+	    store_take(h->st, NS_USTATE, rid, strlen(rid), &taken, &tlen)) {
 		j->gone = JOURNEY_GONE_FINISHED;
 		journey_gone_page(h, r, resp, j);
 		return -1;
@@ -134,13 +225,16 @@ static int callback_journey(hub *h, http_req *r, http_resp *resp, const hub_idp 
 	return 0;
 }
 
-/* Asks the adapter to verify the IdP's answer to journey j. 0 with *id, or -1 after answering resp
- * with the refusal's page. */
-static int finish(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, journey *j,
+/* Asks the adapter to verify the IdP's answer to journey j (resumed: a parked POST, which the
+ * adapter sees as the POST it was). 0 with *id, or -1 after answering resp with the refusal's
+ * page. */
+static int finish(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, journey *j, int resumed,
                   idhub_identity *id)
 {
 	idhub_http_request areq;
 	journey_adapter_request(r, &areq);
+	if (resumed)
+		areq.method = "POST"; /* the IdP's POST, parked (see park_post) */
 	idhub_login_request lr = {.request_id = j->request_id,
 	                          .nonce = j->upstream_nonce,
 	                          .verifier = j->upstream_verifier,
@@ -206,11 +300,20 @@ int journey_callback(hub *h, http_req *r, http_resp *resp, const char *idp_id, j
 		                   T("callback.unreadable.message"), NULL);
 		return 0;
 	}
+	const char *resume = NULL;
+	if (strcmp(r->method, "GET") == 0 && form_get(&r->query, "resume", NULL) &&
+	    !(resume = resume_post(h, r))) {
+		/* used already, expired, or never ours */
+		journey gone = {.gone = JOURNEY_GONE_FINISHED};
+		journey_gone_page(h, r, resp, &gone);
+		return 0;
+	}
 	journey *j = &out->j;
-	if (callback_journey(h, r, resp, idp, j))
+	if (callback_journey(h, r, resp, idp, j, resume))
 		return 0;
 	metrics_journey_step(j->idp, j->client_id, MX_STEP_IDP_RETURNED);
-	if (finish(h, r, resp, idp, j, &out->id) || acceptable(h, r, resp, idp, j, &out->id))
+	if (finish(h, r, resp, idp, j, resume != NULL, &out->id) ||
+	    acceptable(h, r, resp, idp, j, &out->id))
 		return 0;
 	/* the outcome: the pairwise sub for the service's sector, and the level the IdP may assert
 	 */

@@ -8,13 +8,16 @@
  * served by the hub under /idp/<id>/, optionally on another host name (page_base_url) so that the
  * POST back is cross-site, as a real IdP's is.
  *
+ * POST/redirect/GET: the form's POST parks the choice in the login's scratch record and answers
+ * 303 to /answer, whose GET answers it (the auto-POST, or the form again with its error), so Back
+ * and reload never resubmit a form. The auto-POST is still a POST, as the HTTP-POST binding's is.
+ *
  * Settings (declared below; the hub parses them): page_base_url (default: the hub's issuer),
  * assertion_ttl (seconds, default 120). The seal key is made at start: assertions in flight during
  * a restart are refused, as they should.
  */
 #include <idhub/adapter.h>
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +50,6 @@ typedef struct sandbox {
 	const idhub_services *svc;
 	const idhub_adapter_config *cfg; /* valid until destroy */
 	const char *base;                /* page_base_url, or the hub's issuer */
-	int base_len;                    /* without a trailing slash */
 } sandbox;
 
 enum { S_PAGE_BASE_URL, S_ASSERTION_TTL };
@@ -58,27 +60,6 @@ static const idhub_setting_decl settings[] = {
                          .help = "must be 10 to 600 seconds"},
 };
 
-/* Requests and assertions are sealed by the hub (services->seal: HMAC with a key made at start).
- */
-static char *seal(sandbox *sb, idhub_arena *a, json_t *o)
-{
-	char *js = json_dumps(o, JSON_COMPACT);
-	char *out = js ? sb->svc->seal(sb->svc->inst, a, js) : NULL;
-	free(js);
-	return out;
-}
-
-static json_t *unseal(sandbox *sb, idhub_arena *a, const char *tok, const char **text)
-{
-	*text = sb->svc->unseal(sb->svc->inst, a, tok, MAX_TOKEN);
-	json_t *o = *text ? json_loads(*text, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
 static void *sb_init(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err)
 {
 	/* its pages and claims come from the host's revision 3 services */
@@ -87,121 +68,102 @@ static void *sb_init(const idhub_adapter_config *cfg, const idhub_services *svc,
 		return NULL;
 	}
 	sandbox *sb = calloc(1, sizeof(*sb));
-	if (!sb)
-		return NULL;
-	sb->svc = svc;
-	sb->cfg = cfg;
-	sb->base =
-	    cfg->values[S_PAGE_BASE_URL].str ? cfg->values[S_PAGE_BASE_URL].str : cfg->hub_base_url;
-	sb->base_len = (int)strlen(sb->base);
-	if (sb->base_len && sb->base[sb->base_len - 1] == '/')
-		sb->base_len--;
+	const char *base = cfg->values[S_PAGE_BASE_URL].str;
+	if (sb)
+		*sb = (sandbox){svc, cfg, base ? base : cfg->hub_base_url};
 	return sb;
 }
 
-static void sb_destroy(void *ctx)
+/* A page of the IdP's own site: /idp/<id>/<page>?req=<the sealed request>. */
+static char *page_url(sandbox *sb, idhub_arena *a, const char *page, const char *req)
 {
-	free(ctx);
+	int n = (int)strlen(sb->base);
+	n -= n && sb->base[n - 1] == '/'; /* the base URL may end with one */
+	return sb->svc->sprintf(a, "%.*s/idp/%s/%s?req=%s", n, sb->base, sb->svc->instance_id, page,
+	                        req);
 }
 
+/* The request is a record (rid, nonce, loa, exp, hint) sealed by the hub (services->seal: HMAC
+ * with a key made at start), so the IdP's pages keep no state before the form's POST. */
 static int sb_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
                     idhub_start_result *out, idhub_error *err)
 {
 	sandbox *sb = ctx;
-	int64_t now = sb->svc->now(sb->svc->inst);
-	json_t *o = json_pack("{s:s, s:s, s:i, s:I}", "rid", req->request_id, "nonce", req->nonce,
-	                      "loa", req->min_loa, "exp", (json_int_t)(now + REQUEST_TTL));
+	const idhub_services *s = sb->svc;
 	/* the service's login_hint prefills the user name (a hint: the person may change it) */
-	if (o && req->login_hint && strlen(req->login_hint) <= 64)
-		json_object_set_new(o, "hint", json_string(req->login_hint));
-	char *tok = seal(sb, a, o);
-	json_decref(o);
+	const char *h = req->login_hint, *hint = h && strlen(h) <= 64 ? h : NULL;
+	const char *loa = s->sprintf(a, "%d", req->min_loa),
+	           *exp = s->sprintf(a, "%lld", (long long)(s->now(s->inst) + REQUEST_TTL));
+	const idhub_kv rq[] = {{"rid", req->request_id},
+	                       {"nonce", req->nonce},
+	                       {"loa", loa},
+	                       {"exp", exp},
+	                       {"hint", hint}};
+	const char *text = s->record(a, rq, 5, MAX_TOKEN),
+	           *tok = text ? s->seal(s->inst, a, text) : 0;
 	if (!tok)
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot build the request");
 	out->kind = IDHUB_START_REDIRECT;
 	/* the page on the IdP's own site speaks the citizen's language too */
-	out->url = sb->svc->sprintf(a, "%.*s/idp/%s/login?req=%s&lang=%s", sb->base_len, sb->base,
-	                            sb->svc->instance_id, tok, sb->svc->lang(sb->svc->inst));
+	out->url = s->url_param(a, page_url(sb, a, "login", tok), "lang", s->lang(s->inst));
 	return 0;
 }
 
-#define H(x) sb->svc->html_escape(a, (x) ? (x) : "")
+/* Texts of the hub's catalogs (broker/pages/po/) in the citizen's language, escaped for HTML; one
+ * with a level name (as citizens read it) in its placeholder. */
+#define H(x) s->html_escape(a, (x) ? (x) : "")
+#define TX(key) s->text(s->inst, key)
+#define LEVEL_TX(key, loa) s->text_fill(s->inst, a, key, s->level_name(s->inst, a, loa), NULL)
 
-static const char *acr_label(const sandbox *sb, int loa)
-{
-	return loa >= 1 && loa <= sb->cfg->nloas ? sb->cfg->loa_acrs[loa - 1] : "?";
-}
-
-/* A text of the hub's catalogs (broker/pages/po/) in the citizen's language; one with a level
- * name (as citizens read it) in its placeholder. */
-#define TX(key) sb->svc->text(sb->svc->inst, key)
-#define LEVEL_TX(key, loa)                                                                         \
-	sb->svc->text_fill(sb->svc->inst, a, key, sb->svc->level_name(sb->svc->inst, a, loa), NULL)
-
-static int error_page(sandbox *sb, idhub_arena *a, idhub_http_response *resp, const char *msg)
+static int error_page(const idhub_services *s, idhub_arena *a, idhub_http_response *resp,
+                      const char *msg)
 {
 	const char *title = TX("sandbox.title");
-	return sb->svc->respond_page(
-	    sb->svc->inst, a, resp, 400, 0, title,
-	    sb->svc->sprintf(a, "<h1>%s</h1>\n<p>%s</p>\n", H(title), H(TX(msg))));
+	return s->respond_page(s->inst, a, resp, 400, 0, title,
+	                       s->sprintf(a, "<h1>%s</h1>\n<p>%s</p>\n", H(title), H(TX(msg))));
 }
 
-/* What the form showed, to show it again with an error (the citizen's input kept). */
+/* What the form shows: the choice, the user name and level typed, and the error they met. */
 typedef struct form_state {
 	const char *persona, *username, *error;
 	int loa;
 } form_state;
 
-/* The test people, then "Another test user" with its fields revealed when it is chosen. */
-static idhub_field *fields(sandbox *sb, idhub_arena *a, const form_state *fs, size_t *n)
-{
-	const idhub_services *s = sb->svc;
-	size_t np = sizeof personas / sizeof personas[0];
-	idhub_field *f = s->alloc(a, (np + 3) * sizeof *f);
-	idhub_kv *levels = s->alloc(a, (size_t)sb->cfg->nloas * sizeof *levels);
-	for (size_t i = 0; i < np; i++)
-		f[i] = (idhub_field){IDHUB_FIELD_RADIO,
-		                     "persona",
-		                     personas[i].id,
-		                     s->sprintf(a, "%s %s", personas[i].given, personas[i].family),
-		                     LEVEL_TX("sandbox.level_hint", personas[i].loa),
-		                     .checked = fs->persona ? !strcmp(fs->persona, personas[i].id)
-		                                            : i == 0};
-	for (int l = 1; l <= sb->cfg->nloas; l++)
-		levels[l - 1] = (idhub_kv){s->sprintf(a, "%d", l), s->level_name(s->inst, a, l)};
-	f[np] = (idhub_field){IDHUB_FIELD_RADIO,
-	                      "persona",
-	                      "other",
-	                      TX("sandbox.other"),
-	                      .checked = fs->persona && !strcmp(fs->persona, "other"),
-	                      .reveal = 2};
-	f[np + 1] = (idhub_field){IDHUB_FIELD_TEXT,
-	                          "username",
-	                          fs->username,
-	                          TX("sandbox.username"),
-	                          TX("sandbox.username_hint"),
-	                          fs->error ? TX(fs->error) : NULL,
-	                          .max = 64,
-	                          .flags = IDHUB_FIELD_NO_AUTOFILL};
-	f[np + 2] = (idhub_field){IDHUB_FIELD_SELECT,
-	                          "loa",
-	                          s->sprintf(a, "%d", fs->loa),
-	                          TX("sandbox.loa_label"),
-	                          .options = levels,
-	                          .noptions = (size_t)sb->cfg->nloas};
-	*n = np + 3;
-	return f;
-}
-
+/* The form: the test people, then "Another test user" with its fields revealed when it is chosen
+ * (with an error, it comes back with what was typed and the error beside the field). */
 static int login_page(sandbox *sb, idhub_arena *a, const char *req, const form_state *fs,
                       idhub_http_response *resp)
 {
 	const idhub_services *s = sb->svc;
-	size_t n;
-	const idhub_field *f = fields(sb, a, fs, &n);
+	size_t np = sizeof personas / sizeof personas[0], n = np + 3;
+	idhub_field *f = s->alloc(a, n * sizeof *f);
+	idhub_kv *levels = s->alloc(a, (size_t)sb->cfg->nloas * sizeof *levels);
+	for (size_t i = 0; i < np; i++) {
+		const persona *p = &personas[i];
+		f[i] = (idhub_field){.kind = IDHUB_FIELD_RADIO, .name = "persona", .value = p->id};
+		f[i].label = s->sprintf(a, "%s %s", p->given, p->family);
+		f[i].hint = LEVEL_TX("sandbox.level_hint", p->loa);
+		f[i].checked = fs->persona ? !strcmp(fs->persona, p->id) : i == 0;
+	}
+	for (int l = 1; l <= sb->cfg->nloas; l++)
+		levels[l - 1] = (idhub_kv){s->sprintf(a, "%d", l), s->level_name(s->inst, a, l)};
+	f[np] = (idhub_field){.kind = IDHUB_FIELD_RADIO, .name = "persona", .value = "other"};
+	f[np].label = TX("sandbox.other");
+	f[np].checked = fs->persona && !strcmp(fs->persona, "other");
+	f[np].reveal = 2; /* the user name and the level */
+	f[np + 1] = (idhub_field){.kind = IDHUB_FIELD_TEXT, .name = "username", .max = 64};
+	f[np + 1].value = fs->username;
+	f[np + 1].label = TX("sandbox.username");
+	f[np + 1].hint = TX("sandbox.username_hint");
+	f[np + 1].error = fs->error ? TX(fs->error) : NULL;
+	f[np + 1].flags = IDHUB_FIELD_NO_AUTOFILL;
+	f[np + 2] = (idhub_field){.kind = IDHUB_FIELD_SELECT, .name = "loa", .options = levels};
+	f[np + 2].value = s->sprintf(a, "%d", fs->loa);
+	f[np + 2].label = TX("sandbox.loa_label");
+	f[np + 2].noptions = (size_t)sb->cfg->nloas;
+	int loa = fs->loa >= 1 && fs->loa <= sb->cfg->nloas ? fs->loa : 0;
 	const char *title = TX("sandbox.title"),
 	           *action = s->sprintf(a, "/idp/%s/login", s->instance_id);
-	const idhub_kv hidden[] = {{"req", req}};
 	const idhub_kv buttons[] = {{"login", TX("sandbox.sign_in")},
 	                            {"cancel", TX("sandbox.cancel")}};
 	const char *body = s->sprintf(
@@ -212,8 +174,9 @@ static int login_page(sandbox *sb, idhub_arena *a, const char *req, const form_s
 	    "<p>%s<span class=\"hint\">%s</span></p>\n%s",
 	    H(action), H(req), H(TX("layout.back")), s->error_summary_html(s->inst, a, f, n),
 	    H(title), H(TX("sandbox.intro")), H(LEVEL_TX("sandbox.needs", fs->loa)),
-	    H(acr_label(sb, fs->loa)),
-	    s->form_html(s->inst, a, action, hidden, 1, TX("sandbox.legend"), f, n, buttons, 2));
+	    H(loa ? sb->cfg->loa_acrs[loa - 1] : "?"),
+	    s->form_html(s->inst, a, action, (idhub_kv[]){{"req", req}}, 1, TX("sandbox.legend"), f,
+	                 n, buttons, 2));
 	return s->respond_page(s->inst, a, resp, fs->error ? 400 : 200,
 	                       fs->error ? IDHUB_PAGE_ERROR : 0, title, body);
 }
@@ -225,89 +188,97 @@ static int username_ok(const char *u)
 	       strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") == n;
 }
 
-/* The IdP's answer: an assertion auto-POSTed to the hub's callback. */
-static int answer(sandbox *sb, idhub_arena *a, const idhub_http_request *r, json_t *rq,
+/* GET /answer: the IdP's answer to the choice the form's POST parked (rec): the assertion
+ * auto-POSTed to the hub's callback, or the form again, with what was typed and the error beside
+ * the field. A reload answers again (a new assertion for the same login: the hub takes one). */
+static int answer(sandbox *sb, idhub_arena *a, const char *rec, const char *rq, const char *req,
                   idhub_http_response *resp)
 {
-	int64_t now = sb->svc->now(sb->svc->inst);
-	const char *rid = json_string_value(json_object_get(rq, "rid"));
-	const char *nonce = json_string_value(json_object_get(rq, "nonce"));
+	const idhub_services *s = sb->svc;
+	json_int_t now = s->now(s->inst), exp = now + sb->cfg->values[S_ASSERTION_TTL].num;
+	const char *rid = s->record_get(a, rq, "rid"), *nonce = s->record_get(a, rq, "nonce");
 	char id[44];
-	if (!rid || !nonce || sb->svc->random_token(sb->svc->inst, id))
-		return error_page(sb, a, resp, "sandbox.bad_request");
-	json_t *as = json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", id, "irt", rid, "nonce", nonce,
-	                       "iat", (json_int_t)now, "exp",
-	                       (json_int_t)(now + sb->cfg->values[S_ASSERTION_TTL].num));
-	const char *action = idhub_param(r, "action", NULL);
-	const char *who = idhub_param(r, "persona", NULL);
+	if (!nonce || s->random_token(s->inst, id))
+		return error_page(s, a, resp, "sandbox.bad_request");
+	json_t *as = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "id", id, "irt", rid, "nonce",
+	                       nonce, "iat", now, "auth_time", now, "exp", exp);
+#define REC(name) s->record_get(a, rec, name) /* what the form's POST sent */
+	const char *action = REC("action"), *who = REC("persona");
+	const persona *p = NULL;
+	for (size_t i = 0; who && i < sizeof personas / sizeof personas[0]; i++)
+		p = strcmp(personas[i].id, who) ? p : &personas[i];
+	json_t *claims = NULL;
 	if (action && strcmp(action, "cancel") == 0) {
-		json_object_set_new(as, "error", json_string("access_denied"));
+		claims = json_pack("{s:s}", "error", "access_denied");
 	} else if (who && strcmp(who, "other") == 0) {
-		const char *u = idhub_param(r, "username", NULL);
-		const char *l = idhub_param(r, "loa", NULL);
-		int loa = l ? atoi(l) : 0;
-		if (!username_ok(u) || loa < 1 || loa > sb->cfg->nloas) {
+		const char *u = REC("username"), *l = REC("loa");
+		int loa = l ? atoi(l) : 0, known = loa >= 1 && loa <= sb->cfg->nloas;
+		if (!username_ok(u) || !known) {
 			json_decref(as);
-			/* the form again, with what was typed and the error beside the field */
-			form_state fs = {.persona = "other",
-			                 .username = u,
-			                 .loa = loa >= 1 && loa <= sb->cfg->nloas ? loa : 1,
-			                 .error = "sandbox.error_username"};
-			return login_page(sb, a, idhub_param(r, "req", NULL), &fs, resp);
+			form_state fs = {"other", u, "sandbox.error_username", known ? loa : 1};
+			return login_page(sb, a, req, &fs, resp);
 		}
-		json_t *uc = json_pack("{s:s+, s:i, s:s, s:s}", "sub", "user:", u, "loa", loa,
-		                       "given_name", u, "family_name", "Tester");
-		json_object_update(as, uc);
-		json_decref(uc);
-	} else {
-		const persona *p = NULL;
-		for (size_t i = 0; who && i < sizeof personas / sizeof personas[0]; i++)
-			if (strcmp(personas[i].id, who) == 0)
-				p = &personas[i];
-		if (!p) {
-			json_decref(as);
-			return error_page(sb, a, resp, "sandbox.error_person");
-		}
-		json_t *pc = json_loads(p->claims, 0, NULL);
-		json_object_set_new(pc, "loa", json_integer(p->loa));
-		json_object_update(as, pc);
-		json_decref(pc);
+		claims = json_pack("{s:s+, s:i, s:s, s:s}", "sub", "user:", u, "loa", loa,
+		                   "given_name", u, "family_name", "Tester");
+	} else if (p) {
+		claims = json_loads(p->claims, 0, NULL);
+		json_object_set_new(claims, "loa", json_integer(p->loa));
 	}
-	json_object_set_new(as, "auth_time", json_integer(now));
-	char *tok = seal(sb, a, as);
+	int named = json_object_update(as, claims) == 0; /* fails without claims */
+	json_decref(claims);
+	char *js = named ? json_dumps(as, JSON_COMPACT) : NULL; /* sealed as the request is */
+	char *tok = js ? s->seal(s->inst, a, js) : NULL;
+	free(js);
 	json_decref(as);
 	if (!tok)
-		return error_page(sb, a, resp, "sandbox.cannot_build");
+		return error_page(s, a, resp,
+		                  named ? "sandbox.cannot_build" : "sandbox.error_person");
 	idhub_kv fields[] = {{"assertion", tok}, {"state", rid}};
-	return sb->svc->respond_autopost(sb->svc->inst, a, resp, sb->cfg->callback_url, fields, 2,
-	                                 TX("sandbox.returning"), TX("sandbox.returning_message"));
+	return s->respond_autopost(s->inst, a, resp, sb->cfg->callback_url, fields, 2,
+	                           TX("sandbox.returning"), TX("sandbox.returning_message"));
+}
+
+/* POST /login: the form's choice parked in the login's scratch record, and 303 to /answer, which
+ * answers it (POST/redirect/GET). */
+static int park(sandbox *sb, idhub_arena *a, const idhub_http_request *r, const char *rid,
+                const char *req, idhub_http_response *resp)
+{
+	const idhub_services *s = sb->svc;
+	const idhub_kv form[] = {{"action", idhub_param(r, "action", NULL)},
+	                         {"persona", idhub_param(r, "persona", NULL)},
+	                         {"username", idhub_param(r, "username", NULL)},
+	                         {"loa", idhub_param(r, "loa", NULL)}};
+	const char *rec = s->record(a, form, 4, MAX_TOKEN);
+	if (!rec || s->scratch_put(s->inst, rid, rec, strlen(rec), REQUEST_TTL))
+		return error_page(s, a, resp, "sandbox.bad_request");
+	resp->status = 303;
+	resp->location = page_url(sb, a, "answer", req);
+	return 0;
 }
 
 static int sb_serve(void *ctx, idhub_arena *a, const idhub_http_request *r,
                     idhub_http_response *resp)
 {
 	sandbox *sb = ctx;
-	if (strcmp(r->path, "/login") != 0)
+	const idhub_services *s = sb->svc;
+	int post = strcmp(r->method, "POST") == 0, n;
+	if (strcmp(r->path, "/login") != 0 && (post || strcmp(r->path, "/answer") != 0))
 		return -1;
-	int n;
-	const char *req = idhub_param(r, "req", &n), *text;
-	json_t *rq = n == 1 ? unseal(sb, a, req, &text) : NULL;
-	int64_t now = sb->svc->now(sb->svc->inst);
-	if (!rq || json_integer_value(json_object_get(rq, "exp")) < now) {
-		json_decref(rq);
-		return error_page(sb, a, resp, "sandbox.invalid");
+	const char *req = idhub_param(r, "req", &n);
+	const char *rq = n == 1 ? s->unseal(s->inst, a, req, MAX_TOKEN) : NULL;
+	const char *rid = rq ? s->record_get(a, rq, "rid") : NULL, *exp, *rec;
+	if (!rid || !(exp = s->record_get(a, rq, "exp")) || atoll(exp) < s->now(s->inst))
+		return error_page(s, a, resp, "sandbox.invalid");
+	if (post)
+		return park(sb, a, r, rid, req, resp);
+	if (strcmp(r->path, "/login") == 0) {
+		/* the service's login_hint: "Another test user" chosen, its name filled in */
+		const char *hint = s->record_get(a, rq, "hint"), *loa = s->record_get(a, rq, "loa");
+		form_state fs = {hint ? "other" : NULL, hint, NULL, loa ? atoi(loa) : 0};
+		return login_page(sb, a, req, &fs, resp);
 	}
-	form_state fs = {.loa = (int)json_integer_value(json_object_get(rq, "loa"))};
-	/* the service's login_hint: "Another test user" chosen, its name filled in */
-	const char *hint = json_string_value(json_object_get(rq, "hint"));
-	if (hint) {
-		fs.persona = "other";
-		fs.username = hint;
-	}
-	int rc = strcmp(r->method, "POST") == 0 ? answer(sb, a, r, rq, resp)
-	                                        : login_page(sb, a, req, &fs, resp);
-	json_decref(rq);
-	return rc;
+	rec = s->scratch_get(s->inst, a, rid, NULL, 0); /* NULL: nothing chosen yet */
+	return rec ? answer(sb, a, rec, rq, req, resp) : error_page(s, a, resp, "sandbox.invalid");
 }
 
 static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
@@ -318,16 +289,19 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	const char *tok = idhub_param(cb, "assertion", &n);
 	if (!tok || n != 1)
 		return idhub_fail(err, IDHUB_ERR_INVALID, "no assertion, or more than one");
-	const char *text;
-	json_t *as = unseal(sb, a, tok, &text);
-	if (!as)
+	const char *text = sb->svc->unseal(sb->svc->inst, a, tok, MAX_TOKEN);
+	json_t *as = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	const char *irt = NULL, *nonce = NULL, *id = NULL, *sub = NULL;
+	json_int_t iat = 0, exp = 0, loa = 0, at = 0;
+	/* an assertion of ours is an object whose members have these types */
+	if (!json_is_object(as) ||
+	    json_unpack(as, "{s?s, s?s, s?s, s?s, s?I, s?I, s?I, s?I}", "irt", &irt, "nonce",
+	                &nonce, "id", &id, "sub", &sub, "iat", &iat, "exp", &exp, "loa", &loa,
+	                "auth_time", &at)) {
+		json_decref(as);
 		return idhub_fail(err, IDHUB_ERR_INVALID, "assertion signature does not verify");
+	}
 	int64_t now = sb->svc->now(sb->svc->inst);
-	const char *irt = json_string_value(json_object_get(as, "irt"));
-	const char *nonce = json_string_value(json_object_get(as, "nonce"));
-	const char *id = json_string_value(json_object_get(as, "id"));
-	json_int_t iat = json_integer_value(json_object_get(as, "iat"));
-	json_int_t exp = json_integer_value(json_object_get(as, "exp"));
 	int rc = -1;
 	if (!irt || strcmp(irt, req->request_id) != 0 || !nonce || strcmp(nonce, req->nonce) != 0)
 		idhub_fail(err, IDHUB_ERR_INVALID, "assertion answers another request");
@@ -339,6 +313,8 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 		idhub_fail(err, IDHUB_ERR_INVALID, "assertion replayed");
 	else if (json_object_get(as, "error"))
 		idhub_fail(err, IDHUB_ERR_ACCESS_DENIED, "the person cancelled at the sandbox IdP");
+	else if (!sub)
+		idhub_fail(err, IDHUB_ERR_INVALID, "assertion names nobody");
 	else
 		rc = 0;
 	/* the claims it asserts, under their own (OIDC) names */
@@ -346,13 +322,10 @@ static int sb_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
 	    {"name", 0},   {"given_name", 0},     {"family_name", 0},  {"birthdate", 0},
 	    {"email", 0},  {"email_verified", 0}, {"phone_number", 0}, {"phone_number_verified", 0},
 	    {"address", 0}};
-	const char *sub = json_string_value(json_object_get(as, "sub"));
-	if (rc == 0 && !sub)
-		rc = idhub_fail(err, IDHUB_ERR_INVALID, "assertion names nobody");
 	if (rc == 0) {
 		out->subject = sb->svc->strdup(a, sub);
-		out->loa = (int)json_integer_value(json_object_get(as, "loa"));
-		out->auth_time = json_integer_value(json_object_get(as, "auth_time"));
+		out->loa = (int)loa;
+		out->auth_time = at;
 		out->upstream_id = sb->svc->strdup(a, id);
 		rc = sb->svc->attrs_from_json(sb->svc->inst, a, text, attrs, 9, out);
 	}
@@ -368,7 +341,7 @@ static const idhub_adapter sandbox_adapter = {
     .start = sb_start,
     .finish = sb_finish,
     .serve = sb_serve,
-    .destroy = sb_destroy,
+    .destroy = free,
 };
 
 const idhub_adapter *idhub_adapter_entry(void)

@@ -1,5 +1,6 @@
 // The citizen's journey and its refusals: picker CSRF and validation, forged, replayed or foreign
-// callbacks, a level too low, cancellation, unknown journeys, and the cross-site re-post.
+// callbacks, a level too low, cancellation, unknown journeys, and the cross-site POST's redirect
+// to a GET (tests/integration/prg.test.mjs has the rest of POST/redirect/GET).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHub, service, sandboxIdp, LOA_SUBSTANTIAL } from './lib/hub.mjs';
@@ -101,20 +102,18 @@ test('the sandbox IdP lives on page_base_url (localhost): another site than the 
   assert.ok(form.buttons.some((b) => b.name === 'action' && b.value === 'cancel'));
 });
 
-test('the cross-site auto-POST gets the re-post page first, then succeeds', async () => {
+test('the cross-site auto-POST: 303 to a GET of the callback, which carries the cookie, then succeeds', async () => {
   const { j, req } = await journeyTo(undefined);
-  assert.ok(j.steps.repost, 'a re-post page was served (the SameSite=Lax cookie was not sent cross-site)');
-  const rp = j.steps.repost;
-  assert.equal(rp.status, 200);
-  assert.ok(!rp.requestCookies.includes('idhub_browser'), 'the harness did not send the cookie cross-site');
-  const form = parseForms(rp.text).find((f) => f.fields.some((x) => x.name === 'idhub_repost'));
-  assert.equal(form.method, 'post');
-  assert.equal(new URL(form.action, rp.url).href, `${hub.issuer}/callback/sandbox`);
-  const auto = Object.fromEntries(parseForms(j.steps.autopost.text).find((f) => /\/callback\//.test(f.action)).fields.map((f) => [f.name, f.value]));
-  const re = Object.fromEntries(form.fields.map((f) => [f.name, f.value]));
-  assert.equal(re.idhub_repost, '1');
-  assert.equal(re.assertion, auto.assertion);
-  assert.equal(re.state, auto.state);
+  const r = j.steps.resume;
+  assert.ok(r, 'the cross-site POST was parked and redirected (POST/redirect/GET), not answered with a page');
+  assert.equal(r.status, 303);
+  assert.ok(!r.requestCookies.includes('idhub_browser'), 'the harness did not send the cookie cross-site');
+  const u = new URL(r.location);
+  assert.equal(`${u.origin}${u.pathname}`, `${hub.issuer}/callback/sandbox`);
+  assert.deepEqual([...u.searchParams.keys()], ['resume'], 'nothing of the IdP\'s POST in the URL');
+  assert.match(u.searchParams.get('resume'), /^[A-Za-z0-9_-]{43}$/);
+  assert.ok(j.steps.callback.requestCookies.includes('idhub_browser'), 'the top-level GET carries the SameSite=Lax cookie');
+  assert.equal(j.steps.repost, undefined, 'no re-post page');
   const q = redirectParams(j.location);
   assert.equal(q.base, cb('svc-a'));
   assert.ok(q.params.code);
@@ -176,7 +175,7 @@ test('bob (low) for a service needing substantial: refusal offering another way;
   const pp = await ua.submitForm(p.text, p.url, { idp: 'sandbox' }, { form: isPickerForm });
   assert.equal(pp.status, 303, 'the picker of the same journey still works');
   const sp = await ua.get(pp.location, { initiator: pp.url });
-  const ap = await ua.submitForm(sp.text, sp.url, { persona: 'alice' }, { form: isSandboxForm, submitter: (b) => b.name === 'action' && b.value === 'login' });
+  const ap = await ua.followRedirect(await ua.submitForm(sp.text, sp.url, { persona: 'alice' }, { form: isSandboxForm, submitter: (b) => b.name === 'action' && b.value === 'login' }));
   const { final } = await postCallback(ua, ap);
   assert.equal(final.status, 303, `alice after "choose another way": ${final.status} ${final.text.slice(0, 300)}`);
   const q = redirectParams(final.location);

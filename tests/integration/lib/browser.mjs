@@ -371,6 +371,11 @@ export const isPickerForm = (f) => f.fields.some((x) => x.name === 'idp');
 export const isSandboxForm = (f) => f.fields.some((x) => x.name === 'persona');
 export const isCallbackForm = (f) => /\/callback\//.test(f.action);
 
+/** Is this the hub's answer to a cross-site POST to its callback: 303 to GET ...?resume=<id>? */
+export function isResume(res) {
+  return res.status === 303 && !!res.location && /\/callback\/[^?]+\?resume=/.test(res.location);
+}
+
 /** Is this the hub's re-post page (a form carrying idhub_repost=1)? */
 export function isRepostPage(html) {
   return parseForms(html).some((f) => f.fields.some((x) => x.name === 'idhub_repost'));
@@ -463,8 +468,13 @@ export async function login(flow) {
   steps.autopost = sp;
   if (flow.until === 'autopost') return done(sp);
 
-  // 6. the auto-POST to /callback/<idp> (cross-site when the IdP page is on another site)
+  // 6. the auto-POST to /callback/<idp> (cross-site when the IdP page is on another site): the
+  // hub parks it and redirects to a GET that carries its cookie (or, when it cannot park, re-posts)
   let c = rec('callback', await ua.submitForm(sp.text, sp.url, {}, { submitter: flow.autopostSubmitter, form: toCallback }));
+  if (isResume(c)) {
+    steps.resume = c;
+    c = rec('callback', await ua.get(c.location, { initiator: sp.url }));
+  }
   if (c.status === 200 && isRepostPage(c.text)) {
     steps.repost = c;
     c = rec('callback', await ua.submitForm(c.text, c.url, {}, { form: (f) => f.fields.some((x) => x.name === 'idhub_repost') }));
@@ -476,12 +486,14 @@ export async function login(flow) {
 
 /**
  * POST an auto-POST page's form (with field overrides) the way a browser does, following the hub's
- * re-post page once if it comes. Returns {first, repost, final}.
+ * redirect to the resumed GET, or its re-post page, once if it comes. Returns {first, repost,
+ * final}.
  */
 export async function postCallback(ua, autopost, overrides = {}, { initiator } = {}) {
-  const first = await ua.submitForm(autopost.text, autopost.url, overrides, {
+  let first = await ua.submitForm(autopost.text, autopost.url, overrides, {
     form: (f) => /\/callback\//.test(f.action), initiator,
   });
+  if (isResume(first)) first = await ua.get(first.location, { initiator: autopost.url });
   if (first.status === 200 && isRepostPage(first.text)) {
     const final = await ua.submitForm(first.text, first.url, {}, { form: (f) => f.fields.some((x) => x.name === 'idhub_repost') });
     return { first, repost: first, final };

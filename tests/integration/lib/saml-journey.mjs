@@ -1,7 +1,7 @@
 // saml-journey.mjs — the citizen's journey through the hub to a SAML IdP: authorize → picker → the
 // IdP (HTTP-Redirect AuthnRequest) → SimpleSAMLphp's login form → its auto-POST of the SAMLResponse
 // to the hub's ACS (cross-site: the hub re-posts once from its own origin) → the redirect to the RP.
-import { Browser, parseForms, isRepostPage } from './browser.mjs';
+import { Browser, parseForms, isRepostPage, isResume } from './browser.mjs';
 import { TEST_USER } from './saml-idp.mjs';
 
 /** authorize → picker → choose idp; returns {ua, journeyId, idpRedirect (the AuthnRequest URL)}. */
@@ -16,9 +16,10 @@ export async function toIdp(authorizeUrl, idp, ua = new Browser()) {
 }
 
 /** POST a SAMLResponse to the hub's ACS as the IdP's auto-POST page would (cross-site), then the
- * hub's same-site re-post. Returns the final answer. */
+ * hub's redirect to the resumed GET (or its same-site re-post). Returns the final answer. */
 export async function postToAcs(ua, acs, fields, initiator) {
-  const first = await ua.post(acs, new URLSearchParams(fields), { initiator });
+  let first = await ua.post(acs, new URLSearchParams(fields), { initiator });
+  if (isResume(first)) first = await ua.get(first.location, { initiator });
   if (first.status === 200 && isRepostPage(first.text)) {
     return ua.submitForm(first.text, first.url, {}, { form: (f) => f.fields.some((x) => x.name === 'idhub_repost') });
   }
