@@ -250,13 +250,17 @@ int store_get(store *s, store_ns ns, const void *key, size_t klen, void **val, s
 	if (rc)
 		return rc;
 	int64_t now = store_now(s);
+	unsigned long flushes = __atomic_load_n(&s->gc_flushes, __ATOMIC_ACQUIRE);
 	rc = s->be->get(s, ns, key, klen, val, vlen, expires, now);
 	if (rc != STORE_NOTFOUND || store_ns_volatile(ns))
 		return rc;
 	/* not in the backend: it may be queued for the group commit. When it is neither queued nor
-	 * in flight, a flush may have committed it since the first read: read once more. */
-	rc = store_pending_get(s, ns, key, klen, val, vlen, expires, now);
-	return rc == STORE_NOTFOUND ? s->be->get(s, ns, key, klen, val, vlen, expires, now) : rc;
+	 * in flight but a flight was committed since the first read, read once more. */
+	bool recheck;
+	rc = store_pending_get(s, ns, key, klen, val, vlen, expires, now, flushes, &recheck);
+	if (rc == STORE_NOTFOUND && recheck)
+		rc = s->be->get(s, ns, key, klen, val, vlen, expires, now);
+	return rc;
 }
 
 static int put_common(store *s, store_ns ns, const void *key, size_t klen, const void *val,

@@ -48,6 +48,7 @@ static size_t gc_flush(store *s)
 	free(rcs);
 	pthread_mutex_lock(&s->gc_mu);
 	s->gc_flight = NULL;
+	__atomic_add_fetch(&s->gc_flushes, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->gc_mu);
 	while (head) {
 		store_batch *next = head->next;
@@ -154,11 +155,12 @@ static int pending_in(const store_batch *list, store_ns ns, const void *key, siz
 }
 
 int store_pending_get(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen,
-                      int64_t *expires, int64_t now)
+                      int64_t *expires, int64_t now, unsigned long since, bool *recheck)
 {
 	const struct store_op *op = NULL;
 	int rc = STORE_NOTFOUND;
 	pthread_mutex_lock(&s->gc_mu);
+	*recheck = s->gc_flushes != since;
 	int hit = pending_in(s->gc_flight, ns, key, klen, &op);
 	hit |= pending_in(s->gc_head, ns, key, klen, &op);
 	if (hit && op && (op->kind == STORE_OP_PUT || op->kind == STORE_OP_PUT_NEW) &&

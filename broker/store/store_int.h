@@ -99,6 +99,7 @@ struct store {
 	pthread_t gc_thread;
 	struct store_batch *gc_head, **gc_tail;
 	struct store_batch *gc_flight; /* the batches being committed now (still readable) */
+	unsigned long gc_flushes;      /* flights committed so far (read atomically) */
 	size_t gc_len;
 	bool gc_running, gc_stop;
 	int gc_interval_ms;
@@ -134,9 +135,11 @@ void store_log_throttled(const char *kind, bool err, const char *fmt, ...)
 int store_batch_prepare(store *s, store_batch *b, int64_t now);
 /* A durable record written by a deferred commit that is queued or being committed (read your own
  * writes: a login right after the first must find the pairwise record the first queued). STORE_OK
- * with a copy as store_get gives, else STORE_NOTFOUND (nothing pending, or deleted). */
+ * with a copy as store_get gives, else STORE_NOTFOUND (nothing pending, or deleted). A flight
+ * committed since s->gc_flushes read `since` may hold it: *recheck says to read the backend again.
+ */
 int store_pending_get(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen,
-                      int64_t *expires, int64_t now);
+                      int64_t *expires, int64_t now, unsigned long since, bool *recheck);
 /* Stops the group-commit thread after committing what is queued (store_admin.c). */
 void store_group_commit_stop(store *s);
 /* Writes the pending counts of store_log_throttled (the purger calls it). */
