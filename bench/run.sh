@@ -236,7 +236,7 @@ mkdir -p bench/results
 	echo "| ID-token signatures verified (ES256, OpenSSL) | $(f hub_login verified) | $(f peer_login verified) | |"
 	echo "| server peak RSS after this run (MB) | $(f hub_login hwm_mb) | $(f peer_login hwm_mb) | |"
 	echo
-	echo "idhub journey: authorize → picker page → picker POST → sandbox IdP POST → callback POST → token (the sandbox IdP's own page is not fetched). oidc-provider journey: authorize → interaction page → one POST completing login and consent → resume → token. idhub signs two JWTs per login (RFC 9068 access token and ID token), oidc-provider one (opaque access token); oidc-provider derives pairwise subs statelessly and keeps everything in its in-memory LRU adapter, idhub records each new pairwise sub in its durable LMDB environment (group-committed: one fsync per 100 ms)."
+	echo "idhub journey: authorize → picker page → picker POST → sandbox IdP POST → its 303 answer page (GET, POST/redirect/GET) → callback POST → token (the sandbox IdP's login form is not fetched). oidc-provider journey: authorize → interaction page → one POST completing login and consent → resume → token. idhub signs two JWTs per login (RFC 9068 access token and ID token), oidc-provider one (opaque access token); oidc-provider derives pairwise subs statelessly and keeps everything in its in-memory LRU adapter, idhub records each new pairwise sub in its durable LMDB environment (group-committed: one fsync per 10 ms at most)."
 	echo
 	echo "## idhub alone"
 	echo
