@@ -257,7 +257,11 @@ int store_get(store *s, store_ns ns, const void *key, size_t klen, void **val, s
 	/* not in the backend: it may be queued for the group commit. When it is neither queued nor
 	 * in flight but a flight was committed since the first read, read once more. */
 	bool recheck;
-	rc = store_pending_get(s, ns, key, klen, val, vlen, expires, now, flushes, &recheck);
+	if (!__atomic_load_n(&s->gc_busy, __ATOMIC_ACQUIRE)) /* the common miss: nothing pending */
+		recheck = __atomic_load_n(&s->gc_flushes, __ATOMIC_ACQUIRE) != flushes;
+	else
+		rc =
+		    store_pending_get(s, ns, key, klen, val, vlen, expires, now, flushes, &recheck);
 	if (rc == STORE_NOTFOUND && recheck)
 		rc = s->be->get(s, ns, key, klen, val, vlen, expires, now);
 	return rc;

@@ -48,7 +48,9 @@ static size_t gc_flush(store *s)
 	free(rcs);
 	pthread_mutex_lock(&s->gc_mu);
 	s->gc_flight = NULL;
+	/* counted before gc_busy drops: a reader that sees it idle also sees the count moved */
 	__atomic_add_fetch(&s->gc_flushes, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->gc_busy, s->gc_head != NULL, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->gc_mu);
 	while (head) {
 		store_batch *next = head->next;
@@ -126,6 +128,7 @@ int store_batch_commit_deferred(store *s, store_batch *b)
 			b->next = NULL;
 			*s->gc_tail = b;
 			s->gc_tail = &b->next;
+			__atomic_store_n(&s->gc_busy, true, __ATOMIC_RELEASE);
 			if (s->gc_len++ == 0)
 				pthread_cond_signal(&s->gc_cv); /* wakes the syncer */
 		}

@@ -100,6 +100,7 @@ struct store {
 	struct store_batch *gc_head, **gc_tail;
 	struct store_batch *gc_flight; /* the batches being committed now (still readable) */
 	unsigned long gc_flushes;      /* flights committed so far (read atomically) */
+	bool gc_busy; /* something queued or in flight (read atomically: a miss skips the lock) */
 	size_t gc_len;
 	bool gc_running, gc_stop;
 	int gc_interval_ms;
