@@ -71,9 +71,10 @@ static void text_field(buf *b, const idhub_field *f)
 	if (f->max)
 		buf_printf(b, " maxlength=\"%zu\"", f->max);
 	attr(b, "value", f->value ? f->value : "");
-	if (f->hint || f->error)
-		buf_printf(b, " aria-describedby=\"%s%s%s\"", f->hint ? hint_id : "",
-		           f->hint && f->error ? " " : "", f->error ? err_id : "");
+	if (f->hint || f->error) /* the ids come from the field's name: escaped as attr() does */
+		attr(b, "aria-describedby",
+		     arena_printf(b->a, "%s%s%s", f->hint ? hint_id : "",
+		                  f->hint && f->error ? " " : "", f->error ? err_id : ""));
 	buf_puts(b, "></p>\n");
 }
 

@@ -35,9 +35,12 @@ int oidc_provider_open(hub *h, char **err)
 	if (!p)
 		return -1;
 	h->oidc = p;
-	if (asprintf(&p->token_endpoint, "%s/token", h->cfg->issuer) < 0 ||
-	    asprintf(&p->userinfo_endpoint, "%s/userinfo", h->cfg->issuer) < 0) {
-		p->token_endpoint = p->userinfo_endpoint = NULL;
+	if (asprintf(&p->token_endpoint, "%s/token", h->cfg->issuer) < 0) {
+		p->token_endpoint = NULL;
+		return -1;
+	}
+	if (asprintf(&p->userinfo_endpoint, "%s/userinfo", h->cfg->issuer) < 0) {
+		p->userinfo_endpoint = NULL; /* token_endpoint is freed with p */
 		return -1;
 	}
 	if (load_clients(h, p, err))

@@ -79,8 +79,8 @@ static char *page_url(sandbox *sb, idhub_arena *a, const char *page, const char 
 {
 	int n = (int)strlen(sb->base);
 	n -= n && sb->base[n - 1] == '/'; /* the base URL may end with one */
-	return sb->svc->sprintf(a, "%.*s/idp/%s/%s?req=%s", n, sb->base, sb->svc->instance_id, page,
-	                        req);
+	char *url = sb->svc->sprintf(a, "%.*s/idp/%s/%s", n, sb->base, sb->svc->instance_id, page);
+	return sb->svc->url_param(a, url, "req", req); /* escaped, though sealed is base64url */
 }
 
 /* The request is a record (rid, nonce, loa, exp, hint) sealed by the hub (services->seal: HMAC
