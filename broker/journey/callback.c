@@ -66,10 +66,15 @@ static void repost_page(hub *h, http_req *r, http_resp *resp)
 /* NS_USTATE keys of parked bodies: "p:" and 43 characters, never the 43 of a state */
 #define RESUME_PREFIX "p:"
 
+/* The largest body parked. A signed, encrypted SAML Response with a certificate is well under
+ * this; a callback body may be 512 KiB, and an anonymous client that starts journeys could
+ * otherwise hold that much of the store per journey for RESUME_TTL. Above it: the re-post page. */
+#define PARK_MAX (64 * 1024)
+
 static int park_post(hub *h, http_req *r, const journey *j, const char *rid, char id[44])
 {
 	int64_t left = j->created + h->cfg->journey_ttl - hub_now(h);
-	if (left <= 0 || random_token(id))
+	if (left <= 0 || r->body_len > PARK_MAX || random_token(id))
 		return -1;
 	char key[64], claim[64];
 	snprintf(key, sizeof key, RESUME_PREFIX "%s", id);
