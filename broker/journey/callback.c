@@ -6,6 +6,7 @@
 #include "journey.h"
 #include "picker.h"
 #include "problem.h"
+#include "ustate.h"
 #include "../pages/pages.h"
 #include "../util/log.h"
 #include "../util/random.h"
@@ -186,8 +187,9 @@ static int callback_journey(hub *h, http_req *r, http_resp *resp, const hub_idp 
 	void *jid;
 	size_t jlen;
 	if (store_get(h->st, NS_USTATE, rid, strlen(rid), &jid, &jlen, NULL)) {
-		/* unknown, expired or already used: a replayed callback lands here */
-		journey gone = {.gone = JOURNEY_GONE_FINISHED};
+		/* unknown, expired or already used (a replayed callback, Back after finishing): the
+		 * state itself says which, without a store write (ustate.h) */
+		journey gone = {.gone = ustate_gone(h, rid)};
 		journey_gone_page(h, r, resp, &gone);
 		return -1;
 	}
