@@ -142,6 +142,8 @@ static journey_problem refusal_problem(idhub_status st)
 	switch (st) {
 	case IDHUB_ERR_ACCESS_DENIED:
 		return JP_CANCELLED;
+	case IDHUB_ERR_TIMEOUT:
+		return JP_TIMED_OUT;
 	case IDHUB_ERR_UNAVAILABLE:
 		return JP_IDP_UNAVAILABLE;
 	case IDHUB_ERR_LOA:
@@ -248,7 +250,10 @@ static int finish(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, jour
 	idhub_error err = {0};
 	int64_t t0 = metrics_clock_ns();
 	int failed = idp->ops->finish(idp->ctx, (idhub_arena *)r->a, &areq, &lr, id, &err) != 0;
-	metrics_idp_call(idp->conf->id, t0, failed && err.status != IDHUB_ERR_ACCESS_DENIED);
+	/* the person's choice, or their time running out, is no failure of the IdP */
+	metrics_idp_call(idp->conf->id, t0,
+	                 failed && err.status != IDHUB_ERR_ACCESS_DENIED &&
+	                     err.status != IDHUB_ERR_TIMEOUT);
 	if (!failed)
 		return 0;
 	if (err.status == IDHUB_OK)
