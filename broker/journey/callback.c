@@ -6,6 +6,7 @@
 #include "journey.h"
 #include "picker.h"
 #include "problem.h"
+#include "ustate.h"
 #include "../pages/pages.h"
 #include "../util/log.h"
 #include "../util/random.h"
@@ -146,6 +147,8 @@ static journey_problem refusal_problem(idhub_status st)
 	switch (st) {
 	case IDHUB_ERR_ACCESS_DENIED:
 		return JP_CANCELLED;
+	case IDHUB_ERR_TIMEOUT:
+		return JP_TIMED_OUT;
 	case IDHUB_ERR_UNAVAILABLE:
 		return JP_IDP_UNAVAILABLE;
 	case IDHUB_ERR_LOA:
@@ -191,8 +194,9 @@ static int callback_journey(hub *h, http_req *r, http_resp *resp, const hub_idp 
 	void *jid;
 	size_t jlen;
 	if (store_get(h->st, NS_USTATE, rid, strlen(rid), &jid, &jlen, NULL)) {
-		/* unknown, expired or already used: a replayed callback lands here */
-		journey gone = {.gone = JOURNEY_GONE_FINISHED};
+		/* unknown, expired or already used (a replayed callback, Back after finishing): the
+		 * state itself says which, without a store write (ustate.h) */
+		journey gone = {.gone = ustate_gone(h, rid)};
 		journey_gone_page(h, r, resp, &gone);
 		return -1;
 	}
@@ -251,7 +255,10 @@ static int finish(hub *h, http_req *r, http_resp *resp, const hub_idp *idp, jour
 	idhub_error err = {0};
 	int64_t t0 = metrics_clock_ns();
 	int failed = idp->ops->finish(idp->ctx, (idhub_arena *)r->a, &areq, &lr, id, &err) != 0;
-	metrics_idp_call(idp->conf->id, t0, failed && err.status != IDHUB_ERR_ACCESS_DENIED);
+	/* the person's choice, or their time running out, is no failure of the IdP */
+	metrics_idp_call(idp->conf->id, t0,
+	                 failed && err.status != IDHUB_ERR_ACCESS_DENIED &&
+	                     err.status != IDHUB_ERR_TIMEOUT);
 	if (!failed)
 		return 0;
 	if (err.status == IDHUB_OK)

@@ -5,6 +5,7 @@
 #include "problem.h"
 #include "eligibility.h"
 #include "journey.h"
+#include "ustate.h"
 #include "../pages/pages.h"
 #include "../util/buf.h"
 #include "../util/log.h"
@@ -130,7 +131,9 @@ static int load_bound(hub *h, http_req *r, http_resp *resp, const char *id, jour
 static void start_upstream(hub *h, http_req *r, http_resp *resp, journey *j, const hub_idp *idp)
 {
 	char *rid = arena_alloc(r->a, 44), *un = arena_alloc(r->a, 44), *uv = arena_alloc(r->a, 44);
-	if (random_token(rid) || random_token(un) || random_token(uv)) {
+	/* the state says of itself that it is ours and until when (ustate.h): the journey's end */
+	if (ustate_new(h, j->created + h->cfg->journey_ttl, rid) || random_token(un) ||
+	    random_token(uv)) {
 		journey_error_page(r, resp, 503, T("error.unavailable.heading"),
 		                   T("error.unavailable.message"), NULL);
 		return;

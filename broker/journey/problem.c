@@ -41,6 +41,8 @@ static const problem_text texts[JP_COUNT] = {
                            2},
     [JP_REFUSED] = {400, "problem.refused.heading", "problem.refused.message", "access_denied",
                     "the identity provider's answer was refused", 2},
+    [JP_TIMED_OUT] = {400, "problem.timed_out.heading", "problem.timed_out.message",
+                      "access_denied", "the identity provider did not answer in time", 2},
 };
 
 journey_problem journey_gone_problem(const journey *j)

@@ -19,6 +19,7 @@ typedef enum journey_problem {
 	JP_STALE,           /* max_age / prompt=login not met by the IdP's sign-in */
 	JP_LOGIN_REQUIRED,  /* the IdP needs an interaction it was told not to have */
 	JP_REFUSED,         /* the IdP's answer could not be accepted */
+	JP_TIMED_OUT,       /* the IdP's login ran out of time before an answer (a wallet) */
 	JP_COUNT
 } journey_problem;
 

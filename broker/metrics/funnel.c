@@ -53,6 +53,8 @@ metrics_fail metrics_fail_of_status(idhub_status st)
 	switch (st) {
 	case IDHUB_ERR_ACCESS_DENIED:
 		return MX_FAIL_CANCELLED;
+	case IDHUB_ERR_TIMEOUT:
+		return MX_FAIL_EXPIRED;
 	case IDHUB_ERR_UNAVAILABLE:
 		return MX_FAIL_UNAVAILABLE;
 	case IDHUB_ERR_LOA:

@@ -203,10 +203,13 @@ static int ended(const wallet *w, idhub_arena *a, const idhub_http_request *cb,
 	json_decref(mark);
 	json_decref(rec);
 	const char *c = idhub_param(cb, "cancel", NULL);
-	return idhub_fail(err, IDHUB_ERR_ACCESS_DENIED, "%s",
-	                  c && !strcmp(c, "1")
-	                      ? "the person cancelled at the wallet page"
-	                      : "the wallet did not answer while the login waited");
+	if (c && !strcmp(c, "1"))
+		return idhub_fail(err, IDHUB_ERR_ACCESS_DENIED,
+		                  "the person cancelled at the wallet page");
+	/* timed out: a hub of revision 5 says so (an older one shows its cancelled page) */
+	return idhub_fail(err,
+	                  IDHUB_HAS_REVISION(s, 5) ? IDHUB_ERR_TIMEOUT : IDHUB_ERR_ACCESS_DENIED,
+	                  "the wallet did not answer while the login waited");
 }
 
 static int wallet_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,

@@ -129,7 +129,11 @@ typedef enum {
 	IDHUB_ERR_INVALID = -3, /* the response failed verification: forged, expired, mismatched */
 	IDHUB_ERR_UNAVAILABLE = -4, /* the IdP is down, slow or answered badly */
 	IDHUB_ERR_LOA = -5,         /* the IdP asserted a level below the one required */
-	IDHUB_ERR_INTERNAL = -6
+	IDHUB_ERR_INTERNAL = -6,
+	/* Revision 5 (return it only when IDHUB_HAS_REVISION(svc, 5), else
+	 * IDHUB_ERR_ACCESS_DENIED): the login's time ran out before the person or the IdP answered
+	 * (a wallet that never answered); the hub says so, and offers another way. */
+	IDHUB_ERR_TIMEOUT = -7
 } idhub_status;
 
 /* Which check refused a login (revision 2): a fixed list, so the hub can count refusals by it
@@ -597,8 +601,9 @@ typedef struct idhub_services {
  * appended to them is there only when the hub is recent enough: 1 = login_request.login_hint,
  * identity.logout_state and the logout hook; 2 = login_request.claims / nclaims,
  * error.check, http_response.headers / nheaders; 3 = the services from respond_page to
- * url_param, idhub_field and the IDHUB_SET_MAP setting type; 4 = count_refusal. */
-#define IDHUB_ADAPTER_REVISION 4u
+ * url_param, idhub_field and the IDHUB_SET_MAP setting type; 4 = count_refusal; 5 = the status
+ * IDHUB_ERR_TIMEOUT. */
+#define IDHUB_ADAPTER_REVISION 5u
 #define IDHUB_HAS_REVISION(svc, rev)                                                               \
 	((svc)->size >= offsetof(idhub_services, revision) + sizeof(uint32_t) &&                   \
 	 (svc)->revision >= (rev))

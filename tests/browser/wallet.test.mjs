@@ -204,10 +204,10 @@ async function holdStill(page) {
 const WORDS = {
   en: { h1: 'Use your digital identity wallet', open: 'Open your wallet', qr: 'QR code to scan with your wallet',
     back: 'Back', another: 'Choose another way to prove your identity', cancelled: 'You did not finish proving your identity',
-    finished: 'You have already finished signing in' },
+    finished: 'You have already finished signing in', invalid: 'This sign-in link is not valid' },
   cy: { h1: 'Defnyddiwch eich waled hunaniaeth ddigidol', open: 'Agor eich waled', qr: "Cod QR i'w sganio gyda'ch waled",
     back: 'Yn ôl', another: 'Dewiswch ffordd arall o brofi pwy ydych chi', cancelled: 'Wnaethoch chi ddim gorffen profi pwy ydych chi',
-    finished: 'Rydych chi eisoes wedi gorffen mewngofnodi' },
+    finished: 'Rydych chi eisoes wedi gorffen mewngofnodi', invalid: "Nid yw'r ddolen fewngofnodi hon yn ddilys" },
 };
 
 /** The demo → picker → the wallet's waiting page (held still), in page's context. */
@@ -241,12 +241,13 @@ for (const lang of ['en', 'cy']) {
       assert.ok((await page.title()).startsWith(w.h1), `the page's title: ${await page.title()}`);
       await aud.audit(page, 'waiting', lang, js, doc);
       // a login that no longer waits (here one that never did): the page sends the browser on to
-      // the journey's callback, whose page says what happened and what to do
+      // the journey's callback, whose page says what happened and what to do (a made-up rid is
+      // no state of the hub's: "not valid"; a spent one's page is the test below)
       const rid = new URL(page.url()).searchParams.get('rid');
       const gone = await page.goto(page.url().replace(rid, 'A'.repeat(43)));
       assert.equal(gone.status(), 400);
       assert.match(page.url(), /\/callback\/wallet\?state=A{43}$/);
-      assert.equal((await page.locator('h1').innerText()).trim(), w.finished);
+      assert.equal((await page.locator('h1').innerText()).trim(), w.invalid);
       await aud.audit(page, 'ended', lang, js, doc);
     });
 

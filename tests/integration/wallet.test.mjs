@@ -703,3 +703,18 @@ test('the wallet\'s page for a login that no longer waits leads on: to the hub\'
   assert.match(hub.logs(), /wallet refused: the wallet did not answer while the login waited/);
   await assert.rejects(readRequest(j2.link), /404/, 'the login no longer waits: no request object');
 });
+
+test('a login whose wallet never answered is worded as timed out (not as a cancel), with "choose another way"', async () => {
+  const jr = await journey();
+  const rid = /[?&]rid=([\w-]+)/.exec(jr.page.url)[1];
+  const c = await jr.browser.get(`${hub.issuer}/callback/wallet?state=${rid}`, { initiator: jr.page.url });
+  assert.equal(c.status, 400);
+  assert.match(c.text, /Your sign-in timed out before we got an answer\./);
+  assert.doesNotMatch(c.text, /You stopped before you finished/, 'not the cancelled page\'s words');
+  assert.ok(links(c.text, c.url).some((l) => /^\/login\/[^/]+$/.test(new URL(l.href).pathname) && /Choose another way/.test(l.text)),
+    'choose another way');
+  // a cancel at the wallet's page keeps the cancelled page's words
+  const jc = await journey();
+  const page = await cancelAt(jc, 0);
+  assert.match(page.text, /You stopped before you finished\./);
+});
