@@ -143,7 +143,8 @@ static int wallet_start(void *ctx, idhub_arena *a, const idhub_login_request *re
 	EVP_PKEY_free(k);
 	if (!pem || s->random_token(s->inst, kid))
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot make the response key");
-	/* e: when the login stops waiting; a record put back keeps it (never extended) */
+	/* e: when the login stops waiting; the record that replaces it (answered, cancelled) keeps
+	 * it (never extended) */
 	/* c: the configured PID claims this service may receive (the request object's DCQL) */
 	json_t *rec =
 	    json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "s", "pending", "n", req->nonce, "k", pem, "kid",

@@ -13,9 +13,8 @@
  * (/status, below) every second and moves on as soon as the wallet has answered; the Refresh
  * header stays for a browser without it. Fixed text, so its hash pins it in the page's CSP (and
  * no other inline script runs); the URLs come from the page's own elements. At most 300 polls
- * (the default response_ttl), one at a time; a failure (e.g. 404 for a login that is gone, or for
- * an instant while the wallet's answer is being parked) waits for the next poll, and the Refresh
- * reload shows a gone login's page. */
+ * (the default response_ttl), one at a time; a failure (e.g. 404 for a login that is gone) waits
+ * for the next poll, and the Refresh reload shows a gone login's page. */
 const char wallet_wait_script[] =
     "(function(){var q=document.getElementById(\"wallet-qr\"),"
     "c=document.getElementById(\"wallet-continue\"),n=0;"
@@ -159,7 +158,11 @@ static const char *cancel_form(const wallet *w, idhub_arena *a, const char *rid,
  * another way"). Once the login no longer waits (answered, cancelled, its time up or never
  * there), the page sends the browser to the callback, with the response code if the wallet
  * answered: only the browser holding the journey's cookie gets further than that, and the hub's
- * journey shows it its own page (signed in, already finished, or a way forward). */
+ * journey shows it its own page (signed in, already finished, or a way forward). A missing record
+ * is taken for a login that no longer waits only because nothing takes the record of a login
+ * that still does: the response_uri reads it and replaces it only to park an answer (park),
+ * and finish takes it only behind the callback, which has spent the journey's state already; so
+ * no POST, by anyone who saw the QR code, can make this page end a waiting login. */
 static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, json_t *rec,
                        idhub_http_response *r)
 {
@@ -188,6 +191,8 @@ static int wallet_page(const wallet *w, idhub_arena *a, const char *rid, json_t 
 	 * refresh under 20 hours fails WCAG 2.2.1 (axe's meta-refresh rule) while the header is no
 	 * element of the page. CSP-Script lets the page's one script run (its hash). */
 	idhub_kv *h = s->alloc(a, 2 * sizeof *h);
+	if (!h)
+		return -1;
 	h[0] = (idhub_kv){"Refresh", "3"};
 	h[1] = (idhub_kv){"CSP-Script", w->script_hash};
 	r->headers = h;
@@ -260,7 +265,37 @@ static idhub_check jwe_check(const char *why)
 	return strstr(why, "another request's key") ? IDHUB_CHECK_REPLAY : IDHUB_CHECK_FORMAT;
 }
 
-/* Decrypts the answer and parks it; the record was taken, so a second POST finds nothing. */
+/* Parks a verified answer for finish, once. The record is never taken here (a POST that is
+ * refused leaves it as it was, untouched): while a login waits, its record is always there, so
+ * the waiting page and its status (anonymous: the rid is in the QR code) never see a waiting
+ * login as gone, whatever anyone posts to its response_uri meanwhile. Two genuine answers racing
+ * for one login get one parking: the first to claim the login's answer in the replay cache (an
+ * atomic insert, kept until the login's deadline) parks it; the second is refused as a replay.
+ * A cancel that lands between the caller's read and this claim is seen by the second read: an
+ * answer for a login that ended is not parked. */
+static int park(const wallet *w, idhub_arena *a, const char *rid, json_t *rec, const char *txt,
+                const char **why, idhub_check *chk)
+{
+	const idhub_services *s = w->svc;
+	int64_t e = json_integer_value(json_object_get(rec, "e"));
+	int seen = left(w, rec) ? s->replay_seen(s->inst, s->sprintf(a, "answer:%s", rid), e) : -1;
+	json_t *now = seen ? NULL : record(w, a, rid, 0);
+	const char *kid = json_string_value(json_object_get(rec, "kid"));
+	int same = pending(now) && kid &&
+	           !strcmp(kid, json_string_value(json_object_get(now, "kid")) ?: "");
+	json_decref(now);
+	*chk = seen < 0 ? IDHUB_CHECK_UNSAID : IDHUB_CHECK_REPLAY;
+	*why = seen < 0 ? "cannot park the answer"
+	       : seen   ? "this login was already answered"
+	                : "this login no longer waits";
+	if (seen || !same)
+		return -1;
+	*chk = IDHUB_CHECK_UNSAID, *why = "cannot park the answer";
+	return s->scratch_put(s->inst, rid, txt, strlen(txt), left(w, rec)) ? -1 : 0;
+}
+
+/* Decrypts the answer and parks it (park, above) with a response code. 0 answered (200), or
+ * refused (400, counted: the login exists). */
 static int response(const wallet *w, idhub_arena *a, const char *rid, const char *flow, json_t *rec,
                     const char *jwe, idhub_http_response *r)
 {
@@ -286,7 +321,7 @@ static int response(const wallet *w, idhub_arena *a, const char *rid, const char
 	}
 	if (!json_is_object(vp)) {
 		json_decref(body);
-		return -1 - refuse(w, a, r, chk, why);
+		return refuse(w, a, r, chk, why);
 	}
 	json_t *parked =
 	    json_pack("{s:s,s:O,s:s,s:O,s:O}", "s", "answered", "n", json_object_get(rec, "n"),
@@ -294,18 +329,18 @@ static int response(const wallet *w, idhub_arena *a, const char *rid, const char
 	char *txt = parked ? json_dumps(parked, JSON_COMPACT) : NULL;
 	json_decref(parked);
 	json_decref(body);
-	int rc =
-	    txt && left(w, rec) ? s->scratch_put(s->inst, rid, txt, strlen(txt), left(w, rec)) : -1;
+	const char *no = "cannot park the answer";
+	int rc = txt ? park(w, a, rid, rec, txt, &no, &chk) : (chk = IDHUB_CHECK_UNSAID, -1);
 	free(txt);
 	if (rc)
-		return -1 - refuse(w, a, r, IDHUB_CHECK_UNSAID, "cannot park the answer");
+		return refuse(w, a, r, chk, no);
 	/* cross-device: no redirect_uri, the browser that waits is sent on by its own page */
 	json_t *j = strcmp(flow, "same")
 	                ? json_object()
 	                : json_pack("{s:s}", "redirect_uri", back_to_journey(w, a, rid, code));
 	char *t = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	answer(r, 200, "application/json", s->strdup(a, t));
+	answer(r, 200, "application/json", s->strdup(a, t ? t : "{}"));
 	free(t);
 	return 0;
 }
@@ -317,33 +352,33 @@ static int post_response(const wallet *w, idhub_arena *a, const char *rid,
 	const char *jwe = idhub_param(req, "response", &n);
 	if (strcmp(req->method, "POST"))
 		return -1;
-	if (!jwe || n != 1)
-		/* direct_post.jwt only: a plain vp_token would be readable by anyone on the way */
-		return refuse(w, a, r, IDHUB_CHECK_FORMAT,
-		              idhub_param(req, "vp_token", NULL)
-		                  ? "unencrypted response (direct_post.jwt requires a JWE)"
-		                  : "response parameter missing");
-	/* take the record atomically: two POSTs racing for one login get one answer */
-	json_t *rec = record(w, a, rid, 1);
-	if (!rec) { /* no login waits for it (404): gone, or never was */
-		refused(w, IDHUB_CHECK_REPLAY, "no login waits for it");
+	json_t *rec = record(w, a, rid, 0); /* read only: see park */
+	if (!rec) {
+		/* no login waits for it (404): gone, or never was. Not counted, and logged at debug
+		 * only: the response_uri is anonymous, and a POST with a made-up rid says nothing
+		 * about any login (a refusal metric or a warning for each would be anyone's to
+		 * inflate). */
+		w->svc->log(w->svc->inst, 7, "wallet response for no waiting login (404)");
 		return -1;
 	}
 	/* after a cancel too (finish left "cancelled" for the rest of the login's time): an answer
 	 * for a login that ended is never parked */
 	const char *st = json_string_value(json_object_get(rec, "s"));
-	int rc = pending(rec)
-	             ? response(w, a, rid, flow_of(req), rec, jwe, r)
-	             : (refuse(w, a, r, IDHUB_CHECK_REPLAY,
-	                       st && !strcmp(st, "cancelled") ? "this login was cancelled"
-	                                                      : "this login was already answered"),
-	                -1);
-	char *txt = rc && left(w, rec) ? json_dumps(rec, JSON_COMPACT) : NULL;
-	if (txt) /* put back: a refused answer leaves the login as it was, and its deadline */
-		w->svc->scratch_put(w->svc->inst, rid, txt, strlen(txt), left(w, rec));
-	free(txt);
+	int rc;
+	if (!jwe || n != 1)
+		/* direct_post.jwt only: a plain vp_token would be readable by anyone on the way */
+		rc = refuse(w, a, r, IDHUB_CHECK_FORMAT,
+		            idhub_param(req, "vp_token", NULL)
+		                ? "unencrypted response (direct_post.jwt requires a JWE)"
+		                : "response parameter missing");
+	else if (!pending(rec))
+		rc = refuse(w, a, r, IDHUB_CHECK_REPLAY,
+		            st && !strcmp(st, "cancelled") ? "this login was cancelled"
+		                                           : "this login was already answered");
+	else
+		rc = response(w, a, rid, flow_of(req), rec, jwe, r);
 	json_decref(rec);
-	return 0;
+	return rc;
 }
 
 int wallet_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_http_response *resp)

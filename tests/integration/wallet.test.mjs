@@ -331,11 +331,11 @@ test('refused at the response_uri: unencrypted, another journey\'s response_uri,
     assert.match(res.json.error_description, /JWE: /);
   }
   assert.match(hub.logs(), /wallet response refused: unencrypted response/);
-  // a login that no longer waits (or never did): nothing to answer (404), counted as replay
+  // a login that no longer waits (or never did): nothing to answer (404), and not counted (the
+  // response_uri is anonymous: a made-up rid is anyone's to post, it names no login)
   const unknown = r1.response_uri.replace(/rid=[^&]+/, `rid=${'A'.repeat(43)}`);
-  res = await refusedAtResponseUri(() => postResponse(r1, { pid: [vp] }, { responseUri: unknown }), 'replay');
+  res = await refusedAtResponseUri(() => postResponse(r1, { pid: [vp] }, { responseUri: unknown }), null);
   assert.equal(res.status, 404);
-  assert.match(hub.logs(), /wallet response refused: no login waits for it/);
   // the genuine answer still goes through, once
   res = await refusedAtResponseUri(() => postResponse(r1, { pid: [vp] }), null);
   assert.equal(res.status, 200);
@@ -343,6 +343,53 @@ test('refused at the response_uri: unencrypted, another journey\'s response_uri,
   assert.equal(again.status, 400);
   assert.match(again.json.error_description, /already answered/);
   await idToken(j1, res);
+});
+
+test('a made-up rid at the response_uri: 404, in no refusal metric and no warning, whatever it posts', async () => {
+  const jr = await journey();
+  const { request } = await readRequest(jr.link);
+  const unknown = request.response_uri.replace(/rid=[^&]+/, `rid=${'B'.repeat(43)}`);
+  const warnings = () => hub.logs().split('\n').filter((l) => /wallet response refused/.test(l)).length;
+  const w0 = warnings();
+  for (const opts of [{ responseUri: unknown }, { responseUri: unknown, plain: true }, { responseUri: unknown, rawJwe: 'a.b.c' }]) {
+    const res = await refusedAtResponseUri(() => postResponse(request, { pid: ['x'] }, opts), null);
+    assert.equal(res.status, 404, JSON.stringify(Object.keys(opts)));
+  }
+  assert.equal(warnings(), w0, 'no "wallet response refused" line for a rid no login has');
+  // the same posts for the real login are refused and counted (as in the test above)
+  const res = await refusedAtResponseUri(() => postResponse(request, null, { rawJwe: 'a.b.c' }), 'format');
+  assert.equal(res.status, 400);
+  assert.equal(warnings(), w0 + 1);
+});
+
+test('refused POSTs to a waiting login\'s response_uri (anyone who saw its QR code may send them) never make its waiting page or status see it as gone: the genuine answer afterwards completes the login', async () => {
+  const jr = await journey();
+  const { request } = await readRequest(jr.link);
+  const statusUrl = new URL(/data-status="([^"]+)"/.exec(jr.page.text)[1].replace(/&amp;/g, '&'), jr.page.url).href;
+  const before = await refusals('format');
+  const POSTS = 4 * 60; // 4 at a time, under the IdP's max_concurrent (8) with the 2 readers
+  let posting = true;
+  const posted = [];
+  const spam = (async () => {
+    try {
+      for (let i = 0; i < POSTS / 4; i++)
+        posted.push(...(await Promise.all(Array.from({ length: 4 }, () => postResponse(request, null, { rawJwe: 'x' })))).map((r) => r.status));
+    } finally { posting = false; }
+  })();
+  // the waiting browser's page (its Refresh reload) and the anonymous status, read meanwhile
+  const pages = [], statuses = [];
+  const reader = async (read, out) => { while (posting && out.length < 2000) out.push(await read()); };
+  const stranger = new Browser();
+  await Promise.all([spam,
+    reader(async () => (await jr.browser.get(jr.page.url, { initiator: jr.page.url })).status, pages),
+    reader(async () => { const r = await stranger.get(statusUrl, { initiator: null }); return `${r.status} ${r.text}`; }, statuses)]);
+  assert.ok(pages.length > 0 && statuses.length > 0);
+  assert.deepEqual([...new Set(pages)], [200], `the waiting page left the login while refused answers came in (${pages.length} reads)`);
+  assert.deepEqual([...new Set(statuses)], ['200 {"ready":false}'], `the status said the login was gone (${statuses.length} reads)`);
+  assert.deepEqual([...new Set(posted)], [400], 'each POST refused as itself (none finds the login gone)');
+  assert.equal(await refusals('format'), before + POSTS, 'each refusal for a real login is counted');
+  const c = await idToken(jr, (await answer(jr.link, pid, hold)).res);
+  assert.equal(c.acr, LOA_HIGH);
 });
 
 test('refused: malformed and oversized presentations (JWS)', async () => {
