@@ -2,8 +2,9 @@
  * for a PID in SD-JWT VC format. Its settings, init and destroy, and the login's legs: start parks
  * a fresh encryption key in the journey's scratch record and sends the browser to the wallet page
  * (an openid4vp:// link); the wallet fetches the signed request object (request_uri) and posts its
- * encrypted answer to the response_uri (serve.c); finish, in the browser, takes the parked answer
- * once, with the one-time response code, and verifies the presentation. */
+ * encrypted answer to the response_uri (serve.c), which verifies the presentation (verify.c) and
+ * parks only a verified one; finish, in the browser, takes the parked answer once, with the
+ * one-time response code, and maps its claims. */
 #include "wallet_int.h"
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -109,29 +110,6 @@ static void *wallet_init(const idhub_adapter_config *cfg, const idhub_services *
 	return NULL;
 }
 
-/* The check a verification refusal names, from its message's fixed prefix (sdjwt.c, disclose.c,
- * kb.c, status.c): the metrics label, from a fixed list (never the message itself). */
-static idhub_check check_of(const char *why)
-{
-	static const struct {
-		const char *prefix;
-		idhub_check check;
-	} map[] = {{"issuer signature", IDHUB_CHECK_SIGNATURE},
-	           {"issuer JWT", IDHUB_CHECK_FORMAT},
-	           {"issuer: ", IDHUB_CHECK_TRUST},
-	           {"vct ", IDHUB_CHECK_TYPE},
-	           {"PID expired", IDHUB_CHECK_VALIDITY},
-	           {"PID not yet", IDHUB_CHECK_VALIDITY},
-	           {"disclosures", IDHUB_CHECK_DISCLOSURE},
-	           {"key binding", IDHUB_CHECK_BINDING},
-	           {"status list", IDHUB_CHECK_STATUS},
-	           {"presentation", IDHUB_CHECK_FORMAT}};
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (!strncmp(why, map[i].prefix, strlen(map[i].prefix)))
-			return map[i].check;
-	return IDHUB_CHECK_FORMAT;
-}
-
 static int wallet_start(void *ctx, idhub_arena *a, const idhub_login_request *req,
                         idhub_start_result *out, idhub_error *err)
 {
@@ -145,11 +123,12 @@ static int wallet_start(void *ctx, idhub_arena *a, const idhub_login_request *re
 		return idhub_fail(err, IDHUB_ERR_INTERNAL, "cannot make the response key");
 	/* e: when the login stops waiting; the record that replaces it (answered, cancelled) keeps
 	 * it (never extended) */
-	/* c: the configured PID claims this service may receive (the request object's DCQL) */
-	json_t *rec =
-	    json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "s", "pending", "n", req->nonce, "k", pem, "kid",
-	              kid, "e", (json_int_t)(s->now(s->inst) + w->cfg->values[S_RESPONSE_TTL].num),
-	              "c", wallet_wanted(w, req));
+	/* c: the configured PID claims this service may receive (the request object's DCQL);
+	 * n and t: the nonce and start the response_uri's key-binding check holds the answer to */
+	json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:I}", "s", "pending", "n", req->nonce,
+	                        "k", pem, "kid", kid, "e",
+	                        (json_int_t)(s->now(s->inst) + w->cfg->values[S_RESPONSE_TTL].num),
+	                        "c", wallet_wanted(w, req), "t", (json_int_t)req->started_at);
 	char *txt = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 	json_decref(rec);
 	OPENSSL_cleanse(pem, strlen(pem));
@@ -170,15 +149,6 @@ static int wallet_start(void *ctx, idhub_arena *a, const idhub_login_request *re
 
 /* serve.c */
 int wallet_serve(void *ctx, idhub_arena *a, const idhub_http_request *r, idhub_http_response *resp);
-
-static int one_presentation(json_t *vp, const char **p)
-{
-	/* OpenID4VP 1.0 §8.1: vp_token is an object keyed by the DCQL credential id, each an array
-	 * of presentations; we asked for exactly one PID */
-	json_t *arr = json_object_get(vp, "pid");
-	*p = json_string_value(json_array_get(arr, 0));
-	return json_object_size(vp) == 1 && json_array_size(arr) == 1 && *p ? 0 : -1;
-}
 
 /* The browser came back without a response code: the citizen left the waiting page (cancel=1:
  * its Back or "choose another way"), or the page found the login no longer waiting (its time up,
@@ -213,24 +183,26 @@ static int ended(const wallet *w, idhub_arena *a, const idhub_http_request *cb,
 	                  "the wallet did not answer while the login waited");
 }
 
+/* The browser is back with the response code: the answer parked for it was verified at the
+ * response_uri already (serve.c: the whole chain of checks, so that a forgery never takes the
+ * login's one answer), so only the code, the record's login and the mapping remain. */
 static int wallet_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,
                          const idhub_login_request *req, idhub_identity *out, idhub_error *err)
 {
 	wallet *w = ctx;
 	const idhub_services *s = w->svc;
 	int n;
-	const char *code = idhub_param(cb, "response_code", &n), *pres;
+	const char *code = idhub_param(cb, "response_code", &n);
 	if (!code && !n)
 		return ended(w, a, cb, req, err);
 	if (!code || n != 1)
 		return idhub_fail(err, IDHUB_ERR_INVALID, "response_code repeated");
 	size_t len = 0;
 	const char *txt = s->scratch_get(s->inst, a, req->request_id, &len, 1); /* once */
-	json_t *rec = txt ? json_loadb(txt, len, 0, NULL) : NULL, *claims = NULL;
+	json_t *rec = txt ? json_loadb(txt, len, 0, NULL) : NULL;
+	json_t *claims = json_object_get(rec, "claims");
 	const char *rc = json_string_value(json_object_get(rec, "rc")),
 	           *nonce = json_string_value(json_object_get(rec, "n"));
-	char why[256];
-	int64_t auth_time = 0;
 	int ret = -1;
 	/* OpenID4VP 1.0 §13.3: the response code returned to the wallet's user agent is checked
 	 * here, in the browser whose journey cookie the hub already matched */
@@ -239,27 +211,17 @@ static int wallet_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb
 		idhub_fail(err, IDHUB_ERR_INVALID,
 		           "response_code: no wallet answer for this login");
 		chk = IDHUB_CHECK_REPLAY;
-	} else if (!nonce || strcmp(nonce, req->nonce) ||
-	           one_presentation(json_object_get(rec, "vp"), &pres))
-		idhub_fail(err, IDHUB_ERR_INVALID, "vp_token: not one PID presentation");
-	else if (wallet_sdjwt_verify(w, a, pres,
-	                             &(wallet_kb_expect){nonce, s->now(s->inst), req->started_at},
-	                             &claims, &auth_time, why, sizeof why)) {
-		idhub_fail(err, IDHUB_ERR_INVALID, "PID refused: %s", why);
-		chk = check_of(why);
-	} else if (wallet_status_check(w, a, claims, why, sizeof why)) {
-		idhub_fail(err, IDHUB_ERR_INVALID, "PID refused: %s", why);
-		chk = IDHUB_CHECK_STATUS;
-	} else {
+	} else if (!nonce || strcmp(nonce, req->nonce) || !json_is_object(claims))
+		idhub_fail(err, IDHUB_ERR_INVALID, "parked answer: not this login's verified PID");
+	else {
 		chk = IDHUB_CHECK_CLAIMS; /* wallet_map refuses only for a missing claim */
-		ret = wallet_map(w, a, req, claims, auth_time, s->sprintf(a, "wallet:%.16s", rc),
-		                 out, err);
+		ret = wallet_map(w, a, req, claims, json_integer_value(json_object_get(rec, "at")),
+		                 s->sprintf(a, "wallet:%.16s", rc), out, err);
 	}
 	if (ret) {
 		err->check = chk;
 		s->log(s->inst, 4, "refused: %s", err->message);
 	}
-	json_decref(claims);
 	json_decref(rec);
 	return ret;
 }
@@ -273,7 +235,7 @@ static const idhub_adapter wallet_adapter = {
     .finish = wallet_finish,
     .serve = wallet_serve,
     .destroy = wallet_destroy,
-    /* finish fetches the PID's status list */
+    /* the response_uri (serve) fetches the PID's status list */
     .flags = IDHUB_ADAPTER_NETWORK,
 };
 

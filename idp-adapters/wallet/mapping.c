@@ -47,6 +47,39 @@ int wallet_issuer_level(const wallet *w, const char *iss)
 	return (int)w->cfg->values[S_LEVEL].num;
 }
 
+/* What wallet_map will need, checked at the response_uri before the answer is parked: each
+ * wanted claim (PID names) disclosed, and a subject (subject_claim, else every claim the keyed
+ * hash is over). The same reasons as wallet_map's. */
+int wallet_claims_ok(const wallet *w, json_t *wanted, json_t *claims, char *why, size_t whylen)
+{
+	const idhub_value *v = w->cfg->values;
+	size_t i;
+	json_t *c;
+	json_array_foreach(wanted, i, c)
+	{
+		if (!json_is_string(c) || !json_object_get(claims, json_string_value(c))) {
+			snprintf(why, whylen, "requested claim %.64s not disclosed",
+			         json_is_string(c) ? json_string_value(c) : "(malformed)");
+			return -1;
+		}
+	}
+	const char *id = v[S_SUBJECT_CLAIM].set && *v[S_SUBJECT_CLAIM].str
+	                     ? json_string_value(json_object_get(claims, v[S_SUBJECT_CLAIM].str))
+	                     : NULL;
+	if (id && *id)
+		return 0;
+	for (int k = 0; wallet_hash_claims[k]; k++)
+		if (!json_object_get(claims, wallet_hash_claims[k])) {
+			snprintf(
+			    why, whylen,
+			    "subject: neither %s nor all of given_name, family_name, birthdate, "
+			    "place_of_birth disclosed",
+			    v[S_SUBJECT_CLAIM].str);
+			return -1;
+		}
+	return 0;
+}
+
 int wallet_map(const wallet *w, idhub_arena *a, const idhub_login_request *req, json_t *claims,
                int64_t auth_time, const char *upstream_id, idhub_identity *out, idhub_error *err)
 {

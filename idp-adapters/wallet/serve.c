@@ -1,8 +1,9 @@
 /* serve.c — the wallet adapter's pages under /idp/<id>/: the browser's page with the
  * openid4vp:// link (same device), the request object fetched by the wallet (request_uri), and
  * the response_uri the wallet posts its encrypted answer to (direct_post.jwt). The answer is
- * decrypted with this login's key and parked in the journey's scratch record for finish, and
- * the wallet is given a redirect_uri with a one-time response code (OpenID4VP 1.0 §8.2, §13.3).
+ * decrypted with this login's key, verified (verify.c) and, only when verified, parked with its
+ * claims in the journey's scratch record for finish, and the wallet is given a redirect_uri with
+ * a one-time response code (OpenID4VP 1.0 §8.2, §13.3). A refused answer leaves the login waiting.
  * The page's Back and "choose another way" (/cancel) send the browser to its journey's callback,
  * where finish ends the login. */
 #include "wallet_int.h"
@@ -294,14 +295,34 @@ static int park(const wallet *w, idhub_arena *a, const char *rid, json_t *rec, c
 	return s->scratch_put(s->inst, rid, txt, strlen(txt), left(w, rec)) ? -1 : 0;
 }
 
-/* Decrypts the answer and parks it (park, above) with a response code. 0 answered (200), or
- * refused (400, counted: the login exists). */
+/* The decrypted answer's vp_token, verified (verify.c) against this login's record: its nonce, its
+ * start and the claims it asked for. 0 with *claims and *auth_time, or -1 with why and *chk. */
+static int verified(const wallet *w, idhub_arena *a, json_t *rec, json_t *vp, json_t **claims,
+                    int64_t *auth_time, idhub_check *chk, char *why, size_t whylen)
+{
+	const char *nonce = json_string_value(json_object_get(rec, "n"));
+	if (!nonce) {
+		*chk = IDHUB_CHECK_UNSAID;
+		snprintf(why, whylen, "the login's record is unreadable");
+		return -1;
+	}
+	wallet_kb_expect kb = {nonce, w->svc->now(w->svc->inst),
+	                       json_integer_value(json_object_get(rec, "t"))};
+	return wallet_verify_answer(w, a, vp, &kb, json_object_get(rec, "c"), claims, auth_time,
+	                            chk, why, whylen);
+}
+
+/* Decrypts the answer, verifies it (the whole chain finish ran before: anyone who saw the QR code
+ * has the request object's encryption key, so a well-formed forgery must be refused here, before
+ * it can take the login's one answer and lock the genuine wallet out) and parks only a verified
+ * one (park, above), with its claims and auth_time and a response code. 0 answered (200), or
+ * refused (400, counted with its check: the login exists, and waits on for a genuine answer). */
 static int response(const wallet *w, idhub_arena *a, const char *rid, const char *flow, json_t *rec,
                     const char *jwe, idhub_http_response *r)
 {
 	const idhub_services *s = w->svc;
 	EVP_PKEY *k = wallet_ephemeral_load(w, a, json_string_value(json_object_get(rec, "k")));
-	char why[160], code[44];
+	char why[300], code[44];
 	size_t len = 0;
 	char *pt = k ? wallet_jwe_decrypt(w, a, k, json_string_value(json_object_get(rec, "kid")),
 	                                  jwe, &len, why, sizeof why)
@@ -310,25 +331,30 @@ static int response(const wallet *w, idhub_arena *a, const char *rid, const char
 	idhub_check chk = k ? jwe_check(why) : IDHUB_CHECK_UNSAID;
 	if (!k)
 		snprintf(why, sizeof why, "the login's key is unreadable");
-	json_t *body = pt ? json_loadb(pt, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *body = pt ? json_loadb(pt, len, JSON_REJECT_DUPLICATES, NULL) : NULL,
+	       *claims = NULL;
 	json_t *vp = json_object_get(body, "vp_token");
+	int64_t auth_time = 0;
+	int bad = !pt;
 	if (pt && !json_is_object(vp)) {
 		snprintf(why, sizeof why, "decrypted response has no vp_token object");
-		chk = IDHUB_CHECK_FORMAT;
-	} else if (pt && s->random_token(s->inst, code)) {
+		chk = IDHUB_CHECK_FORMAT, bad = 1;
+	} else if (pt && verified(w, a, rec, vp, &claims, &auth_time, &chk, why, sizeof why))
+		bad = 1;
+	else if (pt && s->random_token(s->inst, code)) {
 		snprintf(why, sizeof why, "cannot make a response code");
-		chk = IDHUB_CHECK_UNSAID, vp = NULL;
+		chk = IDHUB_CHECK_UNSAID, bad = 1;
 	}
-	if (!json_is_object(vp)) {
-		json_decref(body);
+	json_decref(body);
+	if (bad) {
+		json_decref(claims);
 		return refuse(w, a, r, chk, why);
 	}
-	json_t *parked =
-	    json_pack("{s:s,s:O,s:s,s:O,s:O}", "s", "answered", "n", json_object_get(rec, "n"),
-	              "rc", code, "vp", vp, "e", json_object_get(rec, "e"));
+	json_t *parked = json_pack("{s:s,s:O,s:s,s:o,s:I,s:O}", "s", "answered", "n",
+	                           json_object_get(rec, "n"), "rc", code, "claims", claims, "at",
+	                           (json_int_t)auth_time, "e", json_object_get(rec, "e"));
 	char *txt = parked ? json_dumps(parked, JSON_COMPACT) : NULL;
 	json_decref(parked);
-	json_decref(body);
 	const char *no = "cannot park the answer";
 	int rc = txt ? park(w, a, rid, rec, txt, &no, &chk) : (chk = IDHUB_CHECK_UNSAID, -1);
 	free(txt);

@@ -1,6 +1,6 @@
 /* wallet_int.h — the OpenID4VP 1.0 verifier adapter's internal interface: its context, settings and
  * the functions each of its files owns (request object, DCQL, JWE, SD-JWT VC, key binding,
- * mapping, ES256 and certificates). */
+ * mapping, the answer's whole verification, ES256 and certificates). */
 #ifndef WALLET_INT_H
 #define WALLET_INT_H
 #include <idhub/adapter.h>
@@ -126,4 +126,15 @@ int wallet_issuer_level(const wallet *w, const char *iss);
 /* mapping.c: the hub identity from verified PID claims. */
 int wallet_map(const wallet *w, idhub_arena *a, const idhub_login_request *req, json_t *claims,
                int64_t auth_time, const char *upstream_id, idhub_identity *out, idhub_error *err);
+/* mapping.c: 0 when claims hold every wanted claim (an array of PID names) and a subject, else -1
+ * with why (wallet_map's reasons). */
+int wallet_claims_ok(const wallet *w, json_t *wanted, json_t *claims, char *why, size_t whylen);
+
+/* verify.c: the whole chain of checks on a decrypted vp_token (one PID presentation,
+ * wallet_sdjwt_verify with kb, the status list, wallet_claims_ok for wanted); 0 with *claims
+ * (caller decrefs) and *auth_time, or -1 with the check that failed and why ("PID refused: ..."
+ * for the credential's own checks). May fetch the status list (blocking). */
+int wallet_verify_answer(const wallet *w, idhub_arena *a, json_t *vp, const wallet_kb_expect *kb,
+                         json_t *wanted, json_t **claims, int64_t *auth_time, idhub_check *chk,
+                         char *why, size_t whylen);
 #endif

@@ -74,15 +74,26 @@ async function refusals(check, h = hub) {
   return Number(m[1]);
 }
 
-/** Expects the browser's callback refused, with reason in the hub's log and (check given) one
- * more refusal counted under that check in the metrics. */
-async function refusedAtCallback(jr, res, reason, check) {
+/** The login's anonymous status (what its waiting page polls): {"ready":false} while it waits. */
+async function loginStatus(jr) {
+  const url = new URL(/data-status="([^"]+)"/.exec(jr.page.text)[1].replace(/&amp;/g, '&'), jr.page.url).href;
+  return (await fetch(url, { signal: AbortSignal.timeout(10000) })).text();
+}
+
+/** Expects the wallet's answer (post: () => the POST's result) refused at the response_uri, where
+ * the whole presentation is verified before anything is parked: 400 with reason in the wallet's
+ * error_description and the hub's log, (check given) one more refusal counted under that check in
+ * the metrics, and the login still waiting (a forgery never takes its one answer). */
+async function refusedAtWallet(jr, post, reason, check) {
   const before = check && await refusals(check);
-  const c = await back(jr, res);
-  assert.ok(!c.location?.startsWith(cb), 'a forged presentation must not log in');
-  assert.equal(c.status, 400);
+  const res = await post();
+  assert.equal(res.status, 400, `not refused at the response_uri: ${res.status} ${res.text?.slice(0, 200)}`);
+  assert.equal(res.json.error, 'invalid_request');
+  assert.match(res.json.error_description, reason);
   assert.match(hub.logs(), reason);
   if (check) assert.equal(await refusals(check), before + 1, `refusal not counted under check="${check}"`);
+  assert.equal(await loginStatus(jr), '{"ready":false}', 'a refused answer leaves the login waiting');
+  return res;
 }
 
 test('a genuine PID, same device: ID token at level high, pairwise sub stable across two presentations', async () => {
@@ -155,14 +166,32 @@ test('a genuine PID, cross-device: the QR page waits by a Refresh header (and it
 test('refused: an issuer outside the trust list, a trusted issuer speaking as another, and a self-signed x5c', async () => {
   const rogue = await issuePid(await issuer(pki, 'rogue-issuer', ['rogue-ca']), hold);
   let jr = await journey();
-  await refusedAtCallback(jr, (await answer(jr.link, rogue, hold)).res, /PID refused: issuer: x5c chain not trusted/, 'trust');
+  await refusedAtWallet(jr, async () => (await answer(jr.link, rogue, hold)).res, /PID refused: issuer: x5c chain not trusted/, 'trust');
   // a trusted issuer speaking as another: its certificate does not name that iss
   const other = await issuePid(iss, hold, { issuerId: 'https://other-state.test' });
   jr = await journey();
-  await refusedAtCallback(jr, (await answer(jr.link, other, hold)).res, /PID refused: issuer: the certificate does not name iss https:\/\/other-state\.test/);
+  await refusedAtWallet(jr, async () => (await answer(jr.link, other, hold)).res, /PID refused: issuer: the certificate does not name iss https:\/\/other-state\.test/);
   const self = await issuePid(await issuer(pki, 'selfsigned-issuer', []), hold);
   jr = await journey();
-  await refusedAtCallback(jr, (await answer(jr.link, self, hold)).res, /x5c chain not trusted: self.signed certificate/);
+  await refusedAtWallet(jr, async () => (await answer(jr.link, self, hold)).res, /x5c chain not trusted: self.signed certificate/);
+});
+
+test('forged answers posted first by someone who saw the QR code (the request object gives out the encryption key) are refused at the response_uri and take no answer slot: the genuine wallet\'s answer then completes the login with the pairwise sub', async () => {
+  const ref = await journey();
+  const subRef = (await idToken(ref, (await answer(ref.link, pid, hold)).res)).sub;
+  const jr = await journey();
+  const { request } = await readRequest(jr.link); // anyone may fetch it: its rid is in the QR code
+  // well-formed and encrypted to the login's key: an untrusted issuer's PID, then a genuine
+  // PID bound to another nonce
+  const rogue = await issuePid(await issuer(pki, 'rogue-issuer', ['rogue-ca']), hold);
+  await refusedAtWallet(jr, async () => (await answer(jr.link, rogue, hold)).res, /PID refused: issuer: x5c chain not trusted/, 'trust');
+  const stale = await present(pid, hold, { aud: request.client_id, nonce: 'not-this-login' });
+  await refusedAtWallet(jr, () => postResponse(request, { pid: [stale] }), /PID refused: key binding: nonce is not this login's/, 'binding');
+  const genuine = await answer(jr.link, pid, hold);
+  assert.equal(genuine.res.status, 200, `the genuine answer after the forgeries: ${genuine.res.text}`);
+  const c = await idToken(jr, genuine.res);
+  assert.equal(c.sub, subRef, 'the genuine wallet signs the citizen in, with their pairwise sub');
+  assert.equal(c.acr, LOA_HIGH);
 });
 
 test('refused: a requested claim left out; a vct outside the allow-list', async () => {
@@ -170,13 +199,13 @@ test('refused: a requested claim left out; a vct outside the allow-list', async 
   const { request } = await readRequest(jr.link);
   const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce,
     disclose: { family_name: true, birthdate: true, place_of_birth: true } });
-  await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), /requested claim given_name not disclosed/, 'claims');
+  await refusedAtWallet(jr, () => postResponse(request, { pid: [vp] }), /requested claim given_name not disclosed/, 'claims');
   assert.match(hub.logs(), /requested claim given_name not disclosed/, 'claims');
   const other = await issuePid(iss, hold, { vct: 'urn:example:not-a-pid' });
   jr = await journey();
   const r2 = (await readRequest(jr.link)).request; // a wallet that ignores the query's vct_values
   const vp2 = await present(other, hold, { aud: r2.client_id, nonce: r2.nonce });
-  await refusedAtCallback(jr, await postResponse(r2, { pid: [vp2] }), /PID refused: vct urn:example:not-a-pid is not allowed/, 'type');
+  await refusedAtWallet(jr, () => postResponse(r2, { pid: [vp2] }), /PID refused: vct urn:example:not-a-pid is not allowed/, 'type');
 });
 
 test('Token Status List: a valid entry passes; a revoked or suspended PID is refused, and so is a list token from an untrusted chain or not signed by its x5c key', async () => {
@@ -189,7 +218,7 @@ test('Token Status List: a valid entry passes; a revoked or suspended PID is ref
     for (const [idx, reason] of [[3, /PID refused: status list: PID revoked/], [5, /PID refused: status list: PID suspended/]]) {
       jr = await journey();
       const pidS = await issuePid(iss, hold, { status: { idx, uri: st.uri } });
-      await refusedAtCallback(jr, (await answer(jr.link, pidS, hold)).res, reason, 'status');
+      await refusedAtWallet(jr, async () => (await answer(jr.link, pidS, hold)).res, reason, 'status');
     }
   } finally {
     await st.close();
@@ -204,7 +233,7 @@ test('Token Status List: a valid entry passes; a revoked or suspended PID is ref
     try {
       const jr = await journey();
       const p = await issuePid(iss, hold, { status: { idx: 1, uri: bad.uri } });
-      await refusedAtCallback(jr, (await answer(jr.link, p, hold)).res, reason, 'status');
+      await refusedAtWallet(jr, async () => (await answer(jr.link, p, hold)).res, reason, 'status');
     } finally {
       await bad.close();
     }
@@ -220,16 +249,15 @@ test('refused: a tampered disclosure, and an extra one', async () => {
   d[d.length - 1] = 'Mallory';
   const tampered = [parts[0], Buffer.from(JSON.stringify(d)).toString('base64url'), ...parts.slice(2)].join('~');
   // the holder re-signs its KB-JWT over the tampered set, so the disclosure check is what refuses
-  let res = await postResponse(request, { pid: [await withKb(tampered, hold, { aud: request.client_id, nonce: request.nonce })] });
-  await refusedAtCallback(jr, res, /PID refused: disclosures: .* not referenced/);
+  const resigned = await withKb(tampered, hold, { aud: request.client_id, nonce: request.nonce });
+  await refusedAtWallet(jr, () => postResponse(request, { pid: [resigned] }), /PID refused: disclosures: .* not referenced/);
   jr = await journey();
   ({ request } = await readRequest(jr.link));
   const extra = Buffer.from(JSON.stringify(['salt123', 'nationality', 'XX'])).toString('base64url');
   const p2 = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
   const i = p2.indexOf('~');
   const withExtra = await withKb(`${p2.slice(0, i)}~${extra}${p2.slice(i)}`, hold, { aud: request.client_id, nonce: request.nonce });
-  res = await postResponse(request, { pid: [withExtra] });
-  await refusedAtCallback(jr, res, /PID refused: disclosures: .* not referenced by the issuer \(extra\)/, 'disclosure');
+  await refusedAtWallet(jr, () => postResponse(request, { pid: [withExtra] }), /PID refused: disclosures: .* not referenced by the issuer \(extra\)/, 'disclosure');
 });
 
 test('refused: an issuer that lists one digest twice in _sd (the reason is worded safely)', async () => {
@@ -244,14 +272,14 @@ test('refused: an issuer that lists one digest twice in _sd (the reason is worde
   const jr = await journey();
   const { request } = await readRequest(jr.link);
   const vp = await withKb(`${jwt}~${disclosure}~`, hold, { aud: request.client_id, nonce: request.nonce });
-  await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), /PID refused: disclosures: digest [\w-]+ appears twice/);
+  await refusedAtWallet(jr, () => postResponse(request, { pid: [vp] }), /PID refused: disclosures: digest [\w-]+ appears twice/);
 });
 
 test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key; a stale iat', async () => {
   let jr = await journey();
   let { request } = await readRequest(jr.link);
   const vp = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
-  await refusedAtCallback(jr, await postResponse(request, { pid: [vp.slice(0, vp.lastIndexOf('~') + 1)] }),
+  await refusedAtWallet(jr, () => postResponse(request, { pid: [vp.slice(0, vp.lastIndexOf('~') + 1)] }),
     /PID refused: key binding: missing key-binding JWT/, 'binding');
   const other = await holder();
   for (const [kb, signer, reason] of [
@@ -265,7 +293,7 @@ test('refused: a missing key-binding JWT; wrong nonce, aud, sd_hash or key; a st
     ({ request } = await readRequest(jr.link));
     const good = await present(pid, hold, { aud: request.client_id, nonce: request.nonce });
     const forged = await withKb(good, signer, { aud: request.client_id, nonce: request.nonce, ...kb });
-    await refusedAtCallback(jr, await postResponse(request, { pid: [forged] }), reason, 'binding');
+    await refusedAtWallet(jr, () => postResponse(request, { pid: [forged] }), reason, 'binding');
   }
   // the hand-made KB-JWT itself passes when nothing is bent (the refusals above are the bends)
   jr = await journey();
@@ -281,14 +309,14 @@ test('refused: a presentation replayed into a second journey; an expired PID, on
   await idToken(j1, a1.res);
   const j2 = await journey();
   const { request } = await readRequest(j2.link);
-  await refusedAtCallback(j2, await postResponse(request, { pid: [a1.vp] }), /PID refused: key binding: nonce is not this login's/);
+  await refusedAtWallet(j2, () => postResponse(request, { pid: [a1.vp] }), /PID refused: key binding: nonce is not this login's/);
 
   const expired = await issuePid(iss, hold, { exp: Math.floor(Date.now() / 1000) - 3600 });
   let jr = await journey();
-  await refusedAtCallback(jr, (await answer(jr.link, expired, hold)).res, /PID refused: PID expired \(exp\)/, 'validity');
+  await refusedAtWallet(jr, async () => (await answer(jr.link, expired, hold)).res, /PID refused: PID expired \(exp\)/, 'validity');
   const early = await issuePid(iss, hold, { nbf: Math.floor(Date.now() / 1000) + 3600 });
   jr = await journey();
-  await refusedAtCallback(jr, (await answer(jr.link, early, hold)).res, /PID refused: PID not yet valid \(nbf\)/, 'validity');
+  await refusedAtWallet(jr, async () => (await answer(jr.link, early, hold)).res, /PID refused: PID not yet valid \(nbf\)/, 'validity');
 
   jr = await journey();
   const r = (await readRequest(jr.link)).request;
@@ -297,7 +325,7 @@ test('refused: a presentation replayed into a second journey; an expired PID, on
   const [, body] = jwt.split('.');
   const h = JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url'));
   const none = `${Buffer.from(JSON.stringify({ ...h, alg: 'none' })).toString('base64url')}.${body}.`;
-  await refusedAtCallback(jr, await postResponse(r, { pid: [[none, ...rest].join('~')] }), /issuer signature: alg none is not ES256/, 'signature');
+  await refusedAtWallet(jr, () => postResponse(r, { pid: [[none, ...rest].join('~')] }), /issuer signature: alg none is not ES256/, 'signature');
 });
 
 /** Posts a refused answer at the response_uri (post: () => the POST's result) and expects it
@@ -401,7 +429,7 @@ test('refused: malformed and oversized presentations (JWS)', async () => {
   ]) {
     const jr = await journey();
     const { request } = await readRequest(jr.link);
-    await refusedAtCallback(jr, await postResponse(request, { pid: [vp] }), reason);
+    await refusedAtWallet(jr, () => postResponse(request, { pid: [vp] }), reason);
   }
   // and a JWE that would carry more than the adapter takes is refused at the response_uri
   const jr = await journey();
@@ -568,16 +596,19 @@ test('trust_anchors: the file is reread (document service): an issuer CA added l
       const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
       const link = decodeEntities(/id="wallet-link" href="([^"]+)"/.exec(j.last.text)[1]);
       const { res } = await answer(link, pid, hold);
+      if (res.status !== 200) return res; // refused at the response_uri
       const c = await j.browser.get(res.json.redirect_uri, { initiator: null });
       return c.location?.startsWith(cb) ?? false;
     };
-    assert.equal(await attempt(), false, 'the issuer CA is not trusted yet');
+    const first = await attempt();
+    assert.equal(first.status, 400, 'the issuer CA is not trusted yet: the answer is refused at the response_uri');
+    assert.match(first.json.error_description, /x5c chain not trusted/);
     assert.match(h3.logs(), /x5c chain not trusted/);
     await writeFile(anchors, (await readFile(pki.file('rogue-ca.crt'), 'utf8')) + (await readFile(pki.file('issuer-ca.crt'), 'utf8')));
     let ok = false;
     for (let i = 0; i < 20 && !ok; i++) {
       await new Promise((r) => setTimeout(r, 300));
-      ok = await attempt();
+      ok = (await attempt()) === true;
     }
     assert.ok(ok, 'the reread trust list lets the issuer in');
   } finally {
