@@ -257,7 +257,8 @@ int store_get(store *s, store_ns ns, const void *key, size_t klen, void **val, s
 	/* not in the backend: it may be queued for the group commit. When it is neither queued nor
 	 * in flight but a flight was committed since the first read, read once more. */
 	bool recheck;
-	if (!__atomic_load_n(&s->gc_busy, __ATOMIC_ACQUIRE)) /* the common miss: nothing pending */
+	/* the common miss: nothing of ns pending */
+	if (!(__atomic_load_n(&s->gc_busy, __ATOMIC_ACQUIRE) & (1u << ns)))
 		recheck = __atomic_load_n(&s->gc_flushes, __ATOMIC_ACQUIRE) != flushes;
 	else
 		rc =

@@ -16,6 +16,18 @@ enum { GC_QUEUE_MAX = 4096, LOG_INTERVAL_S = 10 };
 
 /* ---- group commit of deferred writes ---- */
 
+_Static_assert(NS_COUNT <= 32, "gc_busy has a bit for each namespace");
+
+/* The namespaces the batches from b on write (gc_busy). */
+static uint32_t ns_bits(const store_batch *b)
+{
+	uint32_t bits = 0;
+	for (; b; b = b->next)
+		for (size_t i = 0; i < b->n; i++)
+			bits |= 1u << b->ops[i].ns;
+	return bits;
+}
+
 /* Commits the queued batches in one synced transaction; returns how many were queued. */
 static size_t gc_flush(store *s)
 {
@@ -50,7 +62,7 @@ static size_t gc_flush(store *s)
 	s->gc_flight = NULL;
 	/* counted before gc_busy drops: a reader that sees it idle also sees the count moved */
 	__atomic_add_fetch(&s->gc_flushes, 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->gc_busy, s->gc_head != NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->gc_busy, ns_bits(s->gc_head), __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->gc_mu);
 	while (head) {
 		store_batch *next = head->next;
@@ -128,7 +140,7 @@ int store_batch_commit_deferred(store *s, store_batch *b)
 			b->next = NULL;
 			*s->gc_tail = b;
 			s->gc_tail = &b->next;
-			__atomic_store_n(&s->gc_busy, true, __ATOMIC_RELEASE);
+			__atomic_store_n(&s->gc_busy, s->gc_busy | ns_bits(b), __ATOMIC_RELEASE);
 			if (s->gc_len++ == 0)
 				pthread_cond_signal(&s->gc_cv); /* wakes the syncer */
 		}

@@ -100,7 +100,9 @@ struct store {
 	struct store_batch *gc_head, **gc_tail;
 	struct store_batch *gc_flight; /* the batches being committed now (still readable) */
 	unsigned long gc_flushes;      /* flights committed so far (read atomically) */
-	bool gc_busy; /* something queued or in flight (read atomically: a miss skips the lock) */
+	/* the namespaces with a write queued or in flight, one bit each (read atomically: a miss in
+	 * any other skips the lock; only the pairwise ones are ever deferred) */
+	uint32_t gc_busy;
 	size_t gc_len;
 	bool gc_running, gc_stop;
 	int gc_interval_ms;
@@ -138,6 +140,8 @@ int store_batch_prepare(store *s, store_batch *b, int64_t now);
  * writes: a login right after the first must find the pairwise record the first queued). STORE_OK
  * with a copy as store_get gives, else STORE_NOTFOUND (nothing pending, or deleted). A flight
  * committed since s->gc_flushes read `since` may hold it: *recheck says to read the backend again.
+ * Read-uncommitted: a queued put_new is seen though its commit may yet fail (STORE_EXISTS), which
+ * suits the only deferred writer, pairwise, whose values are derived identically every time.
  */
 int store_pending_get(store *s, store_ns ns, const void *key, size_t klen, void **val, size_t *vlen,
                       int64_t *expires, int64_t now, unsigned long since, bool *recheck);
