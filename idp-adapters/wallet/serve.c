@@ -322,7 +322,7 @@ static int response(const wallet *w, idhub_arena *a, const char *rid, const char
 {
 	const idhub_services *s = w->svc;
 	EVP_PKEY *k = wallet_ephemeral_load(w, a, json_string_value(json_object_get(rec, "k")));
-	char why[300], code[44];
+	char why[300] = "", code[44];
 	size_t len = 0;
 	char *pt = k ? wallet_jwe_decrypt(w, a, k, json_string_value(json_object_get(rec, "kid")),
 	                                  jwe, &len, why, sizeof why)

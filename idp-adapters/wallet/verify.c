@@ -57,12 +57,13 @@ int wallet_verify_answer(const wallet *w, idhub_arena *a, json_t *vp, const wall
 		return -1;
 	}
 	int rc = -1;
-	if (wallet_status_check(w, a, *claims, sub, sizeof sub))
-		*chk = IDHUB_CHECK_STATUS, snprintf(why, whylen, "PID refused: %s", sub);
 	/* a presentation that cannot sign the citizen in (a wanted claim withheld, no subject) is
-	 * refused here too, so that it never takes the login's one answer */
-	else if (wallet_claims_ok(w, wanted, *claims, why, whylen))
+	 * refused here too, so that it never takes the login's one answer; before the status list,
+	 * so that such an answer costs no fetch */
+	if (wallet_claims_ok(w, wanted, *claims, why, whylen))
 		*chk = IDHUB_CHECK_CLAIMS;
+	else if (wallet_status_check(w, a, *claims, sub, sizeof sub))
+		*chk = IDHUB_CHECK_STATUS, snprintf(why, whylen, "PID refused: %s", sub);
 	else
 		rc = 0;
 	if (rc) {
