@@ -166,6 +166,10 @@ static int ended(const wallet *w, idhub_arena *a, const idhub_http_request *cb,
 	json_t *rec = txt ? json_loadb(txt, len, 0, NULL) : NULL;
 	json_int_t e = json_integer_value(json_object_get(rec, "e"));
 	int64_t ttl = e - s->now(s->inst);
+	/* the wait is over only when the record is gone or its time is up: a login still waiting
+	 * that comes back here was left (someone who saw the QR code can send the citizen's browser
+	 * to the callback), which is worded as a cancel, not as a time-out */
+	int over = !rec || ttl <= 0;
 	json_t *mark = ttl > 0 ? json_pack("{s:s,s:I}", "s", "cancelled", "e", e) : NULL;
 	char *m = mark ? json_dumps(mark, JSON_COMPACT) : NULL;
 	if (m)
@@ -177,6 +181,9 @@ static int ended(const wallet *w, idhub_arena *a, const idhub_http_request *cb,
 	if (c && !strcmp(c, "1"))
 		return idhub_fail(err, IDHUB_ERR_ACCESS_DENIED,
 		                  "the person cancelled at the wallet page");
+	if (!over)
+		return idhub_fail(err, IDHUB_ERR_ACCESS_DENIED,
+		                  "the login was left before the wallet answered");
 	/* timed out: a hub of revision 5 says so (an older one shows its cancelled page) */
 	return idhub_fail(err,
 	                  IDHUB_HAS_REVISION(s, 5) ? IDHUB_ERR_TIMEOUT : IDHUB_ERR_ACCESS_DENIED,

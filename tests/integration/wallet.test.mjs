@@ -14,6 +14,7 @@ import { rpConfig, authRequest, client } from './lib/rp.mjs';
 import { makePki, issuer, holder, issuePid, present, readRequest, postResponse, answer, withKb, statusServer, disclosedNames, PID_CLAIMS } from './lib/wallet.mjs';
 import { readFile } from 'node:fs/promises';
 import crypto from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as jose from 'jose';
 
 const cb = 'http://127.0.0.1:9/svc/cb';
@@ -770,22 +771,38 @@ test('the wallet\'s page for a login that no longer waits leads on: to the hub\'
   const done = await jr.browser.get(w.location, { initiator: w.url });
   assert.equal(done.status, 400);
   assert.match(done.text, /<h1>You have already finished signing in<\/h1>/);
-  // a login whose wait ended without an answer (as when response_ttl runs out before the journey
-  // does): the callback without a response code ends it, with a way forward
+  // a login still waiting whose browser is sent to the callback without a response code (anyone
+  // who saw the QR code knows its state): it ends, worded as left, with a way forward
   const j2 = await journey();
   const rid = /[?&]rid=([\w-]+)/.exec(j2.page.url)[1];
   const c = await j2.browser.get(`${hub.issuer}/callback/wallet?state=${rid}`, { initiator: j2.page.url });
   assert.equal(c.status, 400);
   assert.match(c.text, /<h1>You did not finish proving your identity<\/h1>/);
+  assert.match(c.text, /You stopped before you finished\./, 'not worded as a time-out: the wait was not over');
   assert.ok(links(c.text, c.url).some((l) => /^\/login\/[^/]+$/.test(new URL(l.href).pathname)), 'choose another way');
-  assert.match(hub.logs(), /wallet refused: the wallet did not answer while the login waited/);
+  assert.match(hub.logs(), /wallet refused: the login was left before the wallet answered/);
   await assert.rejects(readRequest(j2.link), /404/, 'the login no longer waits: no request object');
 });
 
 test('a login whose wallet never answered is worded as timed out (not as a cancel), with "choose another way"', async () => {
-  const jr = await journey();
-  const rid = /[?&]rid=([\w-]+)/.exec(jr.page.url)[1];
-  const c = await jr.browser.get(`${hub.issuer}/callback/wallet?state=${rid}`, { initiator: jr.page.url });
+  // response_ttl at its least (30 s): the waiting page, reloaded after it, leads to the callback
+  const h2 = await startHub({
+    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
+      settings: walletSettings({ response_ttl: '30s' }) }],
+    services: [service('svc', { redirect_uris: [cb] })],
+  });
+  let c;
+  try {
+    const req = await authRequest(await rpConfig(h2, 'svc'), { redirectUri: cb });
+    const j = await login({ authorizeUrl: req.url.href, idp: 'wallet', until: 'sandbox', browser: new Browser() });
+    await sleep(31000);
+    const w = await j.browser.get(j.last.url, { initiator: j.last.url });
+    assert.equal(w.status, 303, 'the wait is over: the page sends the browser to the callback');
+    c = await j.browser.get(w.location, { initiator: w.url });
+    assert.match(h2.logs(), /wallet refused: the wallet did not answer while the login waited/);
+  } finally {
+    await h2.stopAndCheck();
+  }
   assert.equal(c.status, 400);
   assert.match(c.text, /Your sign-in timed out before we got an answer\./);
   assert.doesNotMatch(c.text, /You stopped before you finished/, 'not the cancelled page\'s words');
