@@ -17,32 +17,7 @@ make --no-print-directory -C bench >/dev/null
 bench_tmp
 trap bench_cleanup EXIT
 dir="$BENCH_TMP/hub"
-HUB_PORT=$(free_port)
-mkdir -p "$dir/state"
-chmod 700 "$dir/state"
-hash=$(printf %s "$BENCH_SECRET" | openssl dgst -sha256 -binary | basenc --base64url | tr -d '=')
-cat >"$dir/hub.conf" <<EOF
-hub: {
-  issuer = "http://127.0.0.1:$HUB_PORT";
-  port = $HUB_PORT;
-  state_dir = "$dir/state";
-  adapter_dir = "$TREE/build/adapters";
-  threads = 2;
-  demo = false;
-  log_level = "warning";
-  journeys_per_minute = 0;
-  metrics_listen = "127.0.0.1:$(free_port)";
-};
-idps = (
-  { id = "sandbox"; adapter = "sandbox"; display_name = "Sandbox identity provider";
-    max_loa = "http://eidas.europa.eu/LoA/substantial"; }
-);
-services = (
-  { client_id = "$BENCH_CLIENT"; name = "Bench service"; auth_method = "client_secret_basic";
-    secret_hash = "sha256:$hash"; redirect_uris = [ "$BENCH_REDIRECT" ];
-    scopes = [ "openid", "profile" ]; id_token_alg = "ES256"; }
-);
-EOF
+hub_conf "$dir" "$TREE/build/adapters" 2
 # an older tree may not know metrics_listen or journeys_per_minute: drop what it refuses
 if "$TREE/build/idhub" --check-config "$dir/hub.conf" 2>&1 | grep -q 'metrics_listen\|journeys_per_minute'; then
 	sed -i '/metrics_listen\|journeys_per_minute/d' "$dir/hub.conf"

@@ -52,12 +52,12 @@ wait_http() { # URL: until it answers 200, at most 10 s
 	return 1
 }
 
-# start_hub NAME THREADS: the release build in sandbox mode, two client_secret_basic services (the
-# second for the single-sign-on row), demo off; sets HUB_PID and HUB_PORT. BENCH_ISSUER (default
-# the hub's own address) and BENCH_HUB_EXTRA (more settings of the hub group) serve the
-# several-node row.
-start_hub() {
-	local name=$1 threads=$2 dir="$BENCH_TMP/$1"
+# hub_conf DIR ADAPTER_DIR THREADS: writes DIR/hub.conf, the hub as the benchmark runs it (sandbox
+# mode, two client_secret_basic services, the second for the single-sign-on row, demo off), on a
+# free port it sets in HUB_PORT. BENCH_ISSUER (default the hub's own address) and BENCH_HUB_EXTRA
+# (more settings of the hub group) serve the several-node row.
+hub_conf() {
+	local dir=$1 adapters=$2 threads=$3
 	HUB_PORT=$(free_port)
 	mkdir -p "$dir/state"
 	chmod 700 "$dir/state"
@@ -70,7 +70,7 @@ hub: {
   port = $HUB_PORT;
   state_dir = "$dir/state";
   ${BENCH_HUB_EXTRA:-}
-  adapter_dir = "$PWD/build/adapters";
+  adapter_dir = "$adapters";
   threads = $threads;
   demo = false;
   log_level = "warning";
@@ -94,6 +94,13 @@ services = (
     sector = "bench-second"; scopes = [ "openid", "profile" ]; id_token_alg = "ES256"; }
 );
 EOF
+}
+
+# start_hub NAME THREADS: the release build with hub_conf's configuration; sets HUB_PID and
+# HUB_PORT.
+start_hub() {
+	local name=$1 threads=$2 dir="$BENCH_TMP/$1"
+	hub_conf "$dir" "$PWD/build/adapters" "$threads"
 	build/idhub --config "$dir/hub.conf" 2>"$dir/hub.log" &
 	HUB_PID=$!
 	BENCH_PIDS+=("$HUB_PID")
