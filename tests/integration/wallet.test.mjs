@@ -42,6 +42,12 @@ after(async () => {
 const walletSettings = (extra = {}) => ({ verifier_key: pki.file('verifier.key'), verifier_cert: pki.file('verifier.crt'),
   client_id_dns: 'verifier.idhub.test', trust_anchors: pki.file('issuer-ca.crt'), ...extra });
 
+/** A hub of its own with the wallet IdP (walletSettings(extra)) and services (default: svc). */
+const walletHub = (extra = {}, services = [service('svc', { redirect_uris: [cb] })]) => startHub({
+  idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH, settings: walletSettings(extra) }],
+  services,
+});
+
 /** A journey up to the wallet page: {browser, req, link}. */
 async function journey() {
   const req = await authRequest(config, { redirectUri: cb });
@@ -464,10 +470,7 @@ test('settings: errors at FILE:LINE (--check-config): a certificate without the 
 });
 
 test('data minimisation: the DCQL asks for birthdate only for a service allowed it (the subject claims aside)', async () => {
-  const h2 = await startHub({
-    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH, settings: walletSettings() }],
-    services: [service('svc-p', { redirect_uris: [cb] }), service('svc-o', { redirect_uris: [cb], scopes: ['openid'] })],
-  });
+  const h2 = await walletHub({}, [service('svc-p', { redirect_uris: [cb] }), service('svc-o', { redirect_uris: [cb], scopes: ['openid'] })]);
   try {
     const dcql = async (id, scope) => {
       const cfg2 = await rpConfig(h2, id);
@@ -492,10 +495,7 @@ test('data minimisation: the DCQL asks for birthdate only for a service allowed 
 });
 
 test('data minimisation, end to end: the test wallet discloses exactly what the DCQL asks, less for a service with fewer scopes', async () => {
-  const h2 = await startHub({
-    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH, settings: walletSettings() }],
-    services: [service('svc-p', { redirect_uris: [cb] }), service('svc-o', { redirect_uris: [cb], scopes: ['openid'] })],
-  });
+  const h2 = await walletHub({}, [service('svc-p', { redirect_uris: [cb] }), service('svc-o', { redirect_uris: [cb], scopes: ['openid'] })]);
   const withId = await issuePid(iss, hold, { claims: { ...PID_CLAIMS, personal_administrative_number: 'DE-4711' } });
   /** A login at service id with the PID cred: what the wallet disclosed, and the ID token's claims. */
   const run = async (id, cred) => {
@@ -541,11 +541,7 @@ test('the test wallet honours DCQL: it answers nothing for a PID that cannot sat
 });
 
 test('issuer_levels: a PID from an issuer listed at substantial gives substantial, not high (a level by number or by its loa name)', async () => {
-  const h2 = await startHub({
-    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
-      settings: walletSettings({ issuer_levels: `https://other.test=${LOA_HIGH} https://pid-issuer.test=2` }) }],
-    services: [service('svc', { redirect_uris: [cb] })],
-  });
+  const h2 = await walletHub({ issuer_levels: `https://other.test=${LOA_HIGH} https://pid-issuer.test=2` });
   try {
     const cfg2 = await rpConfig(h2, 'svc');
     const req = await authRequest(cfg2, { redirectUri: cb });
@@ -563,11 +559,7 @@ test('issuer_levels: a PID from an issuer listed at substantial gives substantia
 });
 
 test('link_scheme: the link and the QR code use the configured scheme (haip-vp), and a wallet completes from it', async () => {
-  const h2 = await startHub({
-    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
-      settings: walletSettings({ link_scheme: 'haip-vp' }) }],
-    services: [service('svc', { redirect_uris: [cb] })],
-  });
+  const h2 = await walletHub({ link_scheme: 'haip-vp' });
   try {
     const cfg2 = await rpConfig(h2, 'svc');
     const req = await authRequest(cfg2, { redirectUri: cb });
@@ -585,11 +577,7 @@ test('link_scheme: the link and the QR code use the configured scheme (haip-vp),
 test('trust_anchors: the file is reread (document service): an issuer CA added later is trusted without a restart', async () => {
   const anchors = path.join(pki.dir, 'anchors-live.pem');
   await copyFile(pki.file('rogue-ca.crt'), anchors);
-  const h3 = await startHub({
-    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
-      settings: walletSettings({ trust_anchors: anchors, trust_refresh: '1s' }) }],
-    services: [service('svc', { redirect_uris: [cb] })],
-  });
+  const h3 = await walletHub({ trust_anchors: anchors, trust_refresh: '1s' });
   try {
     const cfg3 = await rpConfig(h3, 'svc');
     const attempt = async () => {
@@ -786,11 +774,7 @@ test('the wallet\'s page for a login that no longer waits leads on: to the hub\'
 
 test('a login whose wallet never answered is worded as timed out (not as a cancel), with "choose another way"', async () => {
   // response_ttl at its least (30 s): the waiting page, reloaded after it, leads to the callback
-  const h2 = await startHub({
-    idps: [{ id: 'wallet', adapter: 'wallet', display_name: 'Wallet', max_loa: LOA_HIGH,
-      settings: walletSettings({ response_ttl: '30s' }) }],
-    services: [service('svc', { redirect_uris: [cb] })],
-  });
+  const h2 = await walletHub({ response_ttl: '30s' });
   let c;
   try {
     const req = await authRequest(await rpConfig(h2, 'svc'), { redirectUri: cb });
