@@ -6,7 +6,7 @@
 # looked up where the package installs them.
 
 VARIANT ?= release
-PKGS := libmicrohttpd lmdb libpq jansson libconfig liboauth2 libcrypto libsystemd
+PKGS := libmicrohttpd lmdb libpq jansson libconfig liboauth2 libcrypto libsystemd libxml-2.0
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

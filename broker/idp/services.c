@@ -2,8 +2,8 @@
  * randomness, arena allocation and formatting, replay cache, instance cache and scratch records in
  * the store, logging, page rendering, strict base64, the URL check, the file reader, JWT signing
  * and the HTTP client on liboauth2, digests, query strings and refusal counts. Documents are in
- * docs.c, JWS verification in jose.c, pages and levels in responses.c, forms in forms.c, claims and
- * records in claims.c. */
+ * docs.c, JWS verification in jose.c, XML in xml.c, pages and levels in responses.c, forms in
+ * forms.c, claims and records in claims.c. */
 #include "services.h"
 #include "host_int.h"
 #include "claims.h"
@@ -11,6 +11,7 @@
 #include "forms.h"
 #include "keypair.h"
 #include "responses.h"
+#include "xml.h"
 #include "../audit/audit.h"
 #include "../metrics/metrics.h"
 #include "../pages/pages.h"
@@ -566,7 +567,10 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .form_html = idp_form_html,
 	                      .error_summary_html = idp_error_summary_html,
 	                      .url_param = svc_url_param,
-	                      .count_refusal = svc_count_refusal};
+	                      .count_refusal = svc_count_refusal,
+	                      .xml_read = idp_xml_read,
+	                      .xml_check = idp_xml_check};
+	idp_xml_init(); /* services are bound before the hub's threads start */
 	return seal_key_load(in, h, id);
 }
 

@@ -42,8 +42,8 @@ static void ctx_free(saml_ctx *c)
 
 static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err)
 {
-	/* The newest services this adapter uses (revision 3) were appended to ABI 2. */
-	if (!IDHUB_HAS_SERVICE(svc, url_param)) {
+	/* The newest services this adapter uses (revision 6) were appended to ABI 2. */
+	if (!IDHUB_HAS_SERVICE(svc, xml_check)) {
 		idhub_fail(err, IDHUB_ERR_INTERNAL, "this hub is older than the SAML adapter");
 		return NULL;
 	}

@@ -1,9 +1,9 @@
 /* saml_idp_metadata.c — the IdP's metadata: a document the hub keeps fresh (read from a file or
  * fetched from a URL, every metadata_refresh seconds, the last good copy kept in the hub's store),
- * parsed here without DTDs, its XML signature verified with xmlsec when a metadata signing
- * certificate is configured, its validUntil honoured, the IdP's EntityDescriptor picked out, and a
- * LassoServer built from it (our SP and that one IdP): an IdP certificate rollover needs no
- * restart. */
+ * read by the hub's XML service (no DTD; with a metadata signing certificate, one enveloped
+ * signature covering the root), that signature verified with xmlsec, its validUntil honoured, the
+ * IdP's EntityDescriptor picked out, and a LassoServer built from it (our SP and that one IdP): an
+ * IdP certificate rollover needs no restart. */
 #include "saml_int.h"
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -16,6 +16,22 @@
 #define MAX_METADATA (4 * 1024 * 1024)
 
 static const xmlChar MD_NS[] = "urn:oasis:names:tc:SAML:2.0:metadata";
+static const xmlChar DS_NS[] = "http://www.w3.org/2000/09/xmldsig#";
+
+static int is_el(const xmlNode *n, const xmlChar *ns, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && n->ns && xmlStrEqual(n->ns->href, ns) &&
+	       xmlStrEqual(n->name, (const xmlChar *)name);
+}
+
+static xmlNode *child(xmlNode *n, const xmlChar *ns, const char *name)
+{
+	for (xmlNode *x = n->children; x; x = x->next)
+		if (is_el(x, ns, name))
+			return x;
+	return NULL;
+}
+
 /* The transforms an enveloped signature needs, and nothing else (no XPath or XSLT from the
  * document); SHA-1 only with allow_sha1. */
 static void enable_transforms(xmlSecDSigCtxPtr d, int allow_sha1)
@@ -43,28 +59,12 @@ static int refuse(char *why, size_t n, const char *msg)
 	return -1;
 }
 
-/* Verify the enveloped signature over the metadata's root element with the configured certificate.
- * Non-obvious checks: the one Reference must point at the root itself (else a signature over some
- * other element would "verify" the document: signature wrapping), and only the transforms an
- * enveloped signature needs are enabled. */
+/* Verify the root's enveloped signature (the hub's XML service checked it is the root's one
+ * signature and covers the root) with the configured certificate; only the transforms an enveloped
+ * signature needs are enabled. */
 static int verify_root(xmlDoc *doc, const char *cert_pem, int allow_sha1, char *why, size_t n)
 {
-	xmlNode *root = xmlDocGetRootElement(doc);
-	int nsig, weak = 0;
-	xmlNode *sig = saml_child(root, SAML_DS_NS, "Signature", &nsig);
-	if (!sig || nsig != 1)
-		return refuse(why, n,
-		              "the metadata is not signed (one enveloped signature required)");
-	if (!saml_sig_covers(sig, root, &weak))
-		return refuse(why, n, "the metadata signature does not cover its root element");
-	if (weak && !allow_sha1)
-		return refuse(why, n, "the metadata signature uses SHA-1 (allow_sha1 is false)");
-	xmlAttr *idattr = xmlHasProp(root, (const xmlChar *)"ID");
-	xmlChar *id = xmlNodeGetContent((xmlNode *)idattr);
-	if (!xmlGetID(doc, id))
-		xmlAddID(NULL, doc, id, idattr);
-	xmlFree(id);
-
+	xmlNode *sig = child(xmlDocGetRootElement(doc), DS_NS, "Signature");
 	xmlSecKeyPtr key =
 	    xmlSecCryptoAppKeyLoadMemory((const xmlSecByte *)cert_pem, (xmlSecSize)strlen(cert_pem),
 	                                 xmlSecKeyDataFormatCertPem, NULL, NULL, NULL);
@@ -96,11 +96,10 @@ static int expired(saml_ctx *c, xmlNode *n)
  * how many in *count, the first in *found. */
 static void find_idp(xmlNode *x, const char *want, int *count, xmlNode **found)
 {
-	if (saml_is_el(x, MD_NS, "EntitiesDescriptor")) {
+	if (is_el(x, MD_NS, "EntitiesDescriptor")) {
 		for (xmlNode *k = x->children; k; k = k->next)
 			find_idp(k, want, count, found);
-	} else if (saml_is_el(x, MD_NS, "EntityDescriptor") &&
-	           saml_child(x, MD_NS, "IDPSSODescriptor", NULL)) {
+	} else if (is_el(x, MD_NS, "EntityDescriptor") && child(x, MD_NS, "IDPSSODescriptor")) {
 		xmlChar *eid = xmlGetProp(x, (const xmlChar *)"entityID");
 		if (eid && (!want || xmlStrEqual(eid, (const xmlChar *)want))) {
 			(*count)++;
@@ -156,17 +155,18 @@ static char *own_document(xmlNode *ed, char **entity_id)
 	return out;
 }
 
-/* Parse, verify, choose the IdP; returns its EntityDescriptor as a document of its own. */
+/* Read, verify, choose the IdP; returns its EntityDescriptor as a document of its own. */
 static char *extract(saml_ctx *c, const char *xml, size_t len, char **entity_id, char *why,
                      size_t n)
 {
-	xmlDoc *doc;
+	idhub_xml_rules r = {.what = "the metadata",
+	                     .flags = (c->allow_sha1 ? IDHUB_XML_ALLOW_SHA1 : 0) |
+	                              (c->metadata_signing_cert_pem ? IDHUB_XML_SIGNED_ROOT : 0)};
+	idhub_error err = {0};
+	void *doc;
 	xmlNode *ed = NULL;
-	int rc = saml_read_xml(xml, len, &doc);
-	if (rc) {
-		refuse(why, n,
-		       rc == -1 ? "the metadata has a DTD (refused)"
-		                : "the metadata is not well-formed XML");
+	if (c->svc->xml_read(xml, len, &r, &doc, &err)) {
+		refuse(why, n, err.message);
 		return NULL;
 	}
 	char *out = choose(c, doc, &ed, why, n) ? NULL : own_document(ed, entity_id);

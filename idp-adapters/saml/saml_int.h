@@ -109,20 +109,11 @@ int saml_idp_metadata_load(saml_ctx *c, idhub_error *err);
 int saml_start(void *ctx, idhub_arena *a, const idhub_login_request *req, idhub_start_result *out,
                idhub_error *err);
 
-/* saml_precheck.c: structural checks on the decoded Response before lasso parses it. */
-/* Parses xml with libxml2 without ever reading a DTD (one is refused before parsing): 0 with *doc
- * set (xmlFreeDoc it), -1 when xml has a DTD, -2 when it is not well-formed XML. */
-int saml_read_xml(const char *xml, size_t len, xmlDoc **doc);
-int saml_precheck(const char *xml, size_t len, int allow_sha1, idhub_error *err);
-int saml_precheck_node(xmlNode *n, int allow_sha1, idhub_error *err);
-/* XML helpers the metadata reader shares: is n the element ns:name; the first child ns:name (and
- * how many there are, in *count if non-NULL). */
-#define SAML_DS_NS ((const xmlChar *)"http://www.w3.org/2000/09/xmldsig#")
-int saml_is_el(const xmlNode *n, const xmlChar *ns, const char *name);
-xmlNode *saml_child(xmlNode *n, const xmlChar *ns, const char *name, int *count);
-/* Whether signature sig has one SignedInfo with one Reference to parent's ID; *weak set to 1 when
- * it uses SHA-1 or MD5. */
-int saml_sig_covers(xmlNode *sig, xmlNode *parent, int *weak);
+/* saml_precheck.c: the hub's XML rules for a Response (before lasso parses it), and for an
+ * assertion lasso decrypted (its copy of the XML). 0, or -1 with err filled. */
+int saml_precheck(const idhub_services *svc, const char *xml, size_t len, int allow_sha1,
+                  idhub_error *err);
+int saml_precheck_node(const idhub_services *svc, xmlNode *n, int allow_sha1, idhub_error *err);
 
 /* saml_response.c: finish. */
 int saml_finish(void *ctx, idhub_arena *a, const idhub_http_request *cb,

@@ -88,7 +88,8 @@ static int verify_response(saml_ctx *c, LassoProfile *p, const char *idp, const 
 		return idhub_fail(err, IDHUB_ERR_INVALID, "the assertion's Issuer is not the IdP");
 	/* A decrypted assertion was not visible to the pre-checks: run them on lasso's copy. */
 	if (resp->EncryptedAssertion &&
-	    saml_precheck_node(lasso_node_get_original_xmlnode(LASSO_NODE(as)), c->allow_sha1, err))
+	    saml_precheck_node(c->svc, lasso_node_get_original_xmlnode(LASSO_NODE(as)),
+	                       c->allow_sha1, err))
 		return -1;
 	return 0;
 }
@@ -273,7 +274,7 @@ static int process_response(saml_ctx *c, idhub_arena *a, const char *b64,
 	long xlen = c->svc->b64_decode(a, b64, len, IDHUB_B64_WRAPPED, &xml);
 	if (xlen <= 0)
 		return idhub_fail(err, IDHUB_ERR_INVALID, "SAMLResponse is not valid base64");
-	int rc = saml_precheck((const char *)xml, (size_t)xlen, c->allow_sha1, err);
+	int rc = saml_precheck(c->svc, (const char *)xml, (size_t)xlen, c->allow_sha1, err);
 	if (rc)
 		return -1;
 	const saml_live *live = c->svc->doc_get(c->live);

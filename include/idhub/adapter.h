@@ -16,10 +16,11 @@
  * The hub owns everything adapters share: typed settings (parsed and checked with FILE:LINE
  * errors, also by --check-config), remote documents kept fresh (single-flight fetching, a
  * last-good copy in the store, a refresh timer), JOSE verification and signing on the hub's one
- * JOSE implementation, strict base64, URL checks, a file reader, request IDs, state/RelayState and
- * nonces, a per-journey scratch record, replay caches, an HTTP client, the clock, randomness,
- * logging, the citizen's pages (the hub's layout, form patterns, catalogs and level names), claim
- * mapping, freshness checks and the metrics of refusals. An adapter holds only its protocol logic.
+ * JOSE implementation, XML read safely and held to anti-wrapping rules, strict base64, URL checks,
+ * a file reader, request IDs, state/RelayState and nonces, a per-journey scratch record, replay
+ * caches, an HTTP client, the clock, randomness, logging, the citizen's pages (the hub's layout,
+ * form patterns, catalogs and level names), claim mapping, freshness checks and the metrics of
+ * refusals. An adapter holds only its protocol logic.
  *
  * Threads: start, finish and serve run concurrently on many threads (on the blocking pool when the
  * adapter sets IDHUB_ADAPTER_NETWORK, under the IdP's max_concurrent gate). ctx must be read-only
@@ -316,6 +317,40 @@ typedef struct idhub_jws_check {
 	const char *what;        /* names the token in reasons: "ID token" (NULL: "token") */
 } idhub_jws_check;
 
+/* ---- XML (revision 6) ----------------------------------------------------------------------- */
+
+/* What xml_read and xml_check hold an XML document (a SAML message, metadata) to, besides being
+ * well-formed without a DTD. Element names are written "{namespace}local". Fixed for ABI 2: new
+ * rules come as flags, which an older hub refuses (check the revision). */
+typedef struct idhub_xml_rules {
+	const char *what; /* names the document in reasons: "the response" (NULL: "the document") */
+	uint32_t flags;   /* IDHUB_XML_* */
+	/* The root element; no other element of that name may occur anywhere (a second Response
+	 * hidden inside the first). NULL: any root. */
+	const char *root;
+	/* Elements of which exactly one, all names together, must occur in the whole document, and
+	 * as a child of the root (SAML: Assertion and EncryptedAssertion). NULL-terminated; NULL:
+	 * no such rule. */
+	const char *const *one_child;
+	/* The elements a ds:Signature may be a direct child of. Each ds:Signature anywhere must be
+	 * the only one of its parent, that parent one of these, and its SignedInfo must hold
+	 * exactly one Reference, to "#" and the parent's ID: a signature over any other element
+	 * would verify without covering the one read (signature wrapping). NULL-terminated; NULL:
+	 * no placement rule. */
+	const char *const *signed_by;
+} idhub_xml_rules;
+
+/* No comments and no processing instructions (canonicalisation drops them, so a comment can split
+ * a signed text and the signature still verifies over another reading: CVE-2017-11427), and no ID
+ * attribute value twice. */
+#define IDHUB_XML_STRICT 1u
+/* The root has exactly one ds:Signature child, and it covers the root (one Reference to "#" and
+ * the root's ID, which is registered as an XML ID so that a signature library resolves it). */
+#define IDHUB_XML_SIGNED_ROOT 2u
+/* SHA-1 (and MD5) allowed as the signature or digest method of the signatures checked; else
+ * refused. */
+#define IDHUB_XML_ALLOW_SHA1 4u
+
 /* ---- forms (revision 3) --------------------------------------------------------------------- */
 
 /* One field of a form in the hub's patterns (form_html). Strings are escaped by the hub. Fixed
@@ -584,6 +619,21 @@ typedef struct idhub_services {
 	 * answers it. IDHUB_CHECK_UNSAID, or a check outside the list, is not counted. Refusals a
 	 * finish reports in err.check must not be counted again here. */
 	void (*count_refusal)(idhub_instance *inst, idhub_check check);
+
+	/* ---- Revision 6: appended within ABI v2 (IDHUB_HAS_SERVICE(svc, xml_read)). ---- */
+
+	/* Parses text (len bytes) as XML with libxml2, safely: a DTD or an entity declaration is
+	 * refused before parsing, so no entity is ever expanded or fetched, and nothing is read
+	 * from the network. With rules (NULL: well-formedness only) the whole tree is then held to
+	 * them. 0 with *doc an xmlDocPtr the caller frees with xmlFreeDoc, or -1 with *doc NULL and
+	 * err filled (IDHUB_ERR_INVALID, worded with rules->what). The adapter links libxml2 to
+	 * read the tree (the hub's own copy: one libxml2 in the process). */
+	int (*xml_read)(const char *text, size_t len, const idhub_xml_rules *rules, void **doc,
+	                idhub_error *err);
+	/* Holds the subtree at node (an xmlNodePtr; not its siblings) to rules, except root and
+	 * one_child, which speak of a whole document: for a part that was read apart, such as a
+	 * decrypted assertion. 0, or -1 with err filled as xml_read fills it. */
+	int (*xml_check)(void *node, const idhub_xml_rules *rules, idhub_error *err);
 } idhub_services;
 
 #define IDHUB_PAGE_ERROR 1u /* respond_page: the title says "Error:" first */
@@ -602,8 +652,8 @@ typedef struct idhub_services {
  * identity.logout_state and the logout hook; 2 = login_request.claims / nclaims,
  * error.check, http_response.headers / nheaders; 3 = the services from respond_page to
  * url_param, idhub_field and the IDHUB_SET_MAP setting type; 4 = count_refusal; 5 = the status
- * IDHUB_ERR_TIMEOUT. */
-#define IDHUB_ADAPTER_REVISION 5u
+ * IDHUB_ERR_TIMEOUT; 6 = xml_read and xml_check. */
+#define IDHUB_ADAPTER_REVISION 6u
 #define IDHUB_HAS_REVISION(svc, rev)                                                               \
 	((svc)->size >= offsetof(idhub_services, revision) + sizeof(uint32_t) &&                   \
 	 (svc)->revision >= (rev))
