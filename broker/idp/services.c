@@ -569,7 +569,8 @@ int services_bind(idhub_instance *in, idp_host *h, const char *id)
 	                      .url_param = svc_url_param,
 	                      .count_refusal = svc_count_refusal,
 	                      .xml_read = idp_xml_read,
-	                      .xml_check = idp_xml_check};
+	                      .xml_check = idp_xml_check,
+	                      .attrs_from_pairs = idp_attrs_from_pairs};
 	idp_xml_init(); /* services are bound before the hub's threads start */
 	return seal_key_load(in, h, id);
 }

@@ -1,7 +1,8 @@
 /* settings.c — the declared, typed settings of adapters (include/idhub/adapter.h): each value of
  * an idp's `settings` group is checked against the adapter's declaration (string, URL, integer
- * range, enum, boolean, duration, file, list, map) and parsed once, with errors that name the
- * config file and the setting's line. The daemon and --check-config both go through here. */
+ * range, enum, boolean, duration, file, list, map; URIs, one word per level) and parsed once, with
+ * errors that name the config file and the setting's line. The daemon and --check-config both go
+ * through here. */
 #include "host_int.h"
 #include "services.h"
 #include <errno.h>
@@ -63,6 +64,24 @@ static int bad(parse_ctx *p, const idhub_setting_decl *d, const char *what)
 	return -1;
 }
 
+/* IDHUB_SET_URI: text that can stand as a URI in an XML document or a query. */
+static int uri_text(const char *w, size_t l)
+{
+	if (!l || l > 1024)
+		return 0;
+	for (size_t i = 0; i < l; i++)
+		if ((unsigned char)w[i] <= ' ' || strchr("\"<>&", w[i]))
+			return 0;
+	return 1;
+}
+
+/* A word of a LIST: allowed by choices, and by IDHUB_SET_URI. */
+static int word_ok(const idhub_setting_decl *d, const char *w, size_t l)
+{
+	return (!d->choices || choice_of(d->choices, w, l) >= 0) &&
+	       (!(d->flags & IDHUB_SET_URI) || uri_text(w, l));
+}
+
 static int parse_list(parse_ctx *p, const idhub_setting_decl *d, const char *v, idhub_value *out)
 {
 	size_t max = d->max > 0 ? (size_t)d->max : 64;
@@ -74,7 +93,7 @@ static int parse_list(parse_ctx *p, const idhub_setting_decl *d, const char *v, 
 	for (const char *w = v + strspn(v, sep); *w;) {
 		size_t l = strcspn(w, sep);
 		if (l) {
-			if (n == max || (d->choices && choice_of(d->choices, w, l) < 0))
+			if (n == max || !word_ok(d, w, l))
 				return bad(p, d,
 				           n == max ? "too many entries"
 				                    : "an entry is not allowed");
@@ -86,6 +105,12 @@ static int parse_list(parse_ctx *p, const idhub_setting_decl *d, const char *v, 
 	}
 	if (!n && (d->flags & IDHUB_SET_NONEMPTY))
 		return bad(p, d, "must not be empty");
+	if ((d->flags & IDHUB_SET_LEVELS) && n != (size_t)p->inst->h->cfg->nloas) {
+		char m[80];
+		snprintf(m, sizeof m, "one word per level: %zu given, %d levels", n,
+		         p->inst->h->cfg->nloas);
+		return bad(p, d, m);
+	}
 	out->items = items;
 	out->nitems = n;
 	return 0;
@@ -121,6 +146,8 @@ static int parse_value(parse_ctx *p, const idhub_setting_decl *d, const char *v,
 	case IDHUB_SET_STRING:
 		if (strlen(v) > (d->max > 0 ? (size_t)d->max : 4096))
 			return bad(p, d, "too long");
+		if ((d->flags & IDHUB_SET_URI) && !uri_text(v, strlen(v)))
+			return bad(p, d, "must be a URI");
 		return !*v && (d->flags & IDHUB_SET_NONEMPTY) ? bad(p, d, "must not be empty") : 0;
 	case IDHUB_SET_URL:
 		return idp_url_check(v, d->flags)
@@ -158,6 +185,19 @@ static int parse_value(parse_ctx *p, const idhub_setting_decl *d, const char *v,
 		return parse_map(p, d, v, out);
 	}
 	return bad(p, d, "has a type this hub does not know");
+}
+
+/* IDHUB_SET_LEVELS's default: the hub's level names, as a list's text (kept by the instance). */
+static const char *level_names(idhub_instance *in)
+{
+	const hub_conf *c = in->h->cfg;
+	size_t len = 1;
+	for (int i = 0; i < c->nloas; i++)
+		len += strlen(c->loa_acrs[i]) + 1;
+	char *t = keep(in, calloc(1, len));
+	for (int i = 0; t && i < c->nloas; i++)
+		strcat(strcat(t, i ? " " : ""), c->loa_acrs[i]);
+	return t;
 }
 
 static const idp_setting *find(const idp_conf *ic, const char *name)
@@ -200,6 +240,8 @@ int settings_parse(idhub_instance *in, const char *file, const idp_conf *ic,
 		const idhub_setting_decl *d = &ops->settings[k];
 		const idp_setting *s = find(ic, d->name);
 		const char *v = s ? s->value : d->def;
+		if (!v && (d->flags & IDHUB_SET_LEVELS) && !(v = level_names(in)))
+			return fail(err, file, ic->line, ic, d->name, "out of memory");
 		if (!v) {
 			if (d->flags & IDHUB_SET_REQUIRED)
 				return fail(err, file, ic->line, ic, d->name,

@@ -35,15 +35,15 @@ static void ctx_free(saml_ctx *c)
 	free(c->sp_next_cert_pem);
 	free(c->sp_metadata);
 	free(c->metadata_signing_cert_pem);
-	for (int i = 0; i < c->nattrs; i++)
-		free(c->attrs[i].copy);
+	for (int i = 0; i < SAML_MAX_ATTRS; i++)
+		free(c->map_copy[i]);
 	free(c);
 }
 
 static void *saml_init(const idhub_adapter_config *cfg, const idhub_services *svc, idhub_error *err)
 {
 	/* The newest services this adapter uses (revision 6) were appended to ABI 2. */
-	if (!IDHUB_HAS_SERVICE(svc, xml_check)) {
+	if (!IDHUB_HAS_SERVICE(svc, attrs_from_pairs)) {
 		idhub_fail(err, IDHUB_ERR_INTERNAL, "this hub is older than the SAML adapter");
 		return NULL;
 	}

@@ -18,14 +18,6 @@
 #define SAML_MAX_LOAS 8
 #define SAML_MAX_ATTRS 16
 
-/* One hub attribute and the SAML attribute names (Name or FriendlyName) it is read from. */
-typedef struct saml_attr_map {
-	const char *claim; /* the hub's parsed setting */
-	char *copy;        /* of the names, cut in place at the commas (malloc'd) */
-	char *names[6];    /* into copy */
-	int nnames;
-} saml_attr_map;
-
 /* Strings declared const point into the hub's config (valid until destroy); the others are ours. */
 typedef struct saml_ctx {
 	const idhub_services *svc;
@@ -51,8 +43,11 @@ typedef struct saml_ctx {
 	const char *comparison;                    /* RequestedAuthnContext Comparison */
 	const char *authn_contexts[SAML_MAX_LOAS]; /* per hub level; NULL: the IdP has none */
 	int nloas;
-	saml_attr_map attrs[SAML_MAX_ATTRS];
-	int nattrs;
+	/* attribute_map as the hub's map: SAML attribute name -> claim, each claim's names in the
+	 * order written (cut from copies of the entries, malloc'd) */
+	idhub_kv claim_map[SAML_MAX_ATTRS * 6];
+	size_t nclaim;
+	char *map_copy[SAML_MAX_ATTRS];
 
 	/* The live IdP: a document the hub keeps fresh, its parsed form a saml_live. */
 	idhub_doc *live;

@@ -147,7 +147,6 @@ static int verify_assertion(saml_ctx *c, LassoSaml2Assertion *as, const char *wa
 	return 0;
 }
 
-/* The attributes: mapped by Name or FriendlyName to the hub's claim names. */
 /* The text of an AttributeValue: lasso keeps simple content as LassoMiscTextNode children. */
 static const char *value_text(gpointer v)
 {
@@ -161,50 +160,37 @@ static const char *value_text(gpointer v)
 	return NULL;
 }
 
-static int named(const LassoSaml2Attribute *at, const char *name)
+/* The attributes, each by Name and by FriendlyName, mapped to the hub's claims by the hub
+ * (attrs_from_pairs); the first value of subject_attribute, if set, in *subject. 0 or -1. */
+static int map_attributes(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as, idhub_identity *out,
+                          const char **subject)
 {
-	return (at->Name && strcmp(at->Name, name) == 0) ||
-	       (at->FriendlyName && strcmp(at->FriendlyName, name) == 0);
-}
-
-static void map_attributes(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as,
-                           idhub_identity *out, const char **subject_attr_value)
-{
-	idhub_kv *kv = c->svc->alloc(a, (size_t)(c->nattrs + 1) * sizeof(*kv));
-	size_t n = 0;
-	*subject_attr_value = NULL;
-	for (GList *s = as->AttributeStatement; s; s = s->next) {
-		if (!LASSO_IS_SAML2_ATTRIBUTE_STATEMENT(s->data))
-			continue;
-		for (GList *ai = LASSO_SAML2_ATTRIBUTE_STATEMENT(s->data)->Attribute; ai;
-		     ai = ai->next) {
-			if (!LASSO_IS_SAML2_ATTRIBUTE(ai->data))
-				continue;
-			LassoSaml2Attribute *at = ai->data;
+	size_t n = 0, max = 0;
+	for (GList *s = as->AttributeStatement; s; s = s->next)
+		if (LASSO_IS_SAML2_ATTRIBUTE_STATEMENT(s->data))
+			max += g_list_length(LASSO_SAML2_ATTRIBUTE_STATEMENT(s->data)->Attribute);
+	idhub_kv *kv = c->svc->alloc(a, (2 * max + 1) * sizeof *kv);
+	*subject = NULL;
+	for (GList *s = as->AttributeStatement; s && kv; s = s->next)
+		for (GList *i = LASSO_IS_SAML2_ATTRIBUTE_STATEMENT(s->data)
+		                    ? LASSO_SAML2_ATTRIBUTE_STATEMENT(s->data)->Attribute
+		                    : NULL;
+		     i; i = i->next) {
+			LassoSaml2Attribute *at =
+			    LASSO_IS_SAML2_ATTRIBUTE(i->data) ? i->data : NULL;
 			const char *v =
-			    at->AttributeValue ? value_text(at->AttributeValue->data) : NULL;
+			    at && at->AttributeValue ? value_text(at->AttributeValue->data) : NULL;
 			if (!v || !*v || strlen(v) > 1024)
 				continue;
-			if (c->subject_attribute && named(at, c->subject_attribute) &&
-			    !*subject_attr_value)
-				*subject_attr_value = c->svc->strdup(a, v);
-			for (int m = 0; m < c->nattrs; m++) {
-				int hit = 0;
-				for (int k = 0; k < c->attrs[m].nnames && !hit; k++)
-					hit = named(at, c->attrs[m].names[k]);
-				int have = 0;
-				for (size_t x = 0; x < n; x++)
-					have |= strcmp(kv[x].name, c->attrs[m].claim) == 0;
-				if (hit && !have) {
-					kv[n].name = c->svc->strdup(a, c->attrs[m].claim);
-					kv[n].value = c->svc->strdup(a, v);
-					n++;
-				}
-			}
+			kv[n++] = (idhub_kv){at->Name, v};
+			kv[n++] = (idhub_kv){at->FriendlyName, v};
+			if (c->subject_attribute && !*subject &&
+			    ((at->Name && !strcmp(at->Name, c->subject_attribute)) ||
+			     (at->FriendlyName && !strcmp(at->FriendlyName, c->subject_attribute))))
+				*subject = c->svc->strdup(a, v);
 		}
-	}
-	out->attrs = kv;
-	out->nattrs = n;
+	return kv ? c->svc->attrs_from_pairs(c->svc->inst, a, kv, n, c->claim_map, c->nclaim, out)
+	          : -1;
 }
 
 /* The level, the freshness and the subject of the assertion, into out. 0, or -1 with err. */
@@ -241,7 +227,8 @@ static int verify_statement(saml_ctx *c, idhub_arena *a, LassoSaml2Assertion *as
 		          "login"
 		        : "the IdP's AuthnInstant is older than max_age");
 	const char *sattr = NULL;
-	map_attributes(c, a, as, out, &sattr);
+	if (map_attributes(c, a, as, out, &sattr))
+		return idhub_fail(err, IDHUB_ERR_INTERNAL, "out of memory");
 	const char *subject = NULL;
 	if (c->subject_attribute) {
 		subject = sattr;

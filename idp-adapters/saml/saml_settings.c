@@ -11,15 +11,18 @@ const idhub_setting_decl saml_settings[S_COUNT] = {
     [S_IDP_METADATA_FILE] = {"idp_metadata_file", IDHUB_SET_STRING},
     [S_IDP_METADATA_URL] = {"idp_metadata_url", IDHUB_SET_URL,
                             .help = "must be https (http only on a loopback host)"},
-    [S_IDP_ENTITY_ID] = {"idp_entity_id", IDHUB_SET_STRING},
+    [S_IDP_ENTITY_ID] = {"idp_entity_id", IDHUB_SET_STRING, .flags = IDHUB_SET_URI,
+                         .help = "not a valid entity ID"},
     [S_METADATA_SIGNING_CERT] = {"metadata_signing_cert", IDHUB_SET_STRING},
     [S_METADATA_REFRESH] = {"metadata_refresh", IDHUB_SET_INT, "3600", 60, 86400},
-    [S_SP_ENTITY_ID] = {"sp_entity_id", IDHUB_SET_STRING},
+    [S_SP_ENTITY_ID] = {"sp_entity_id", IDHUB_SET_STRING, .flags = IDHUB_SET_URI,
+                        .help = "not a valid entity ID"},
     [S_SP_KEY_FILE] = {"sp_key_file", IDHUB_SET_STRING},
     [S_SP_CERT_FILE] = {"sp_cert_file", IDHUB_SET_STRING},
     [S_SP_NEXT_KEY_FILE] = {"sp_next_key_file", IDHUB_SET_STRING},
     [S_SP_NEXT_CERT_FILE] = {"sp_next_cert_file", IDHUB_SET_STRING},
-    [S_AUTHN_CONTEXTS] = {"authn_contexts", IDHUB_SET_LIST, .flags = IDHUB_SET_SPACES,
+    [S_AUTHN_CONTEXTS] = {"authn_contexts", IDHUB_SET_LIST,
+                          .flags = IDHUB_SET_SPACES | IDHUB_SET_URI | IDHUB_SET_LEVELS,
                           .help = "one context URI (or -) per level"},
     [S_COMPARISON] = {"authn_context_comparison", IDHUB_SET_ENUM, "minimum", .choices = comparisons,
                       .help = "must be minimum or exact"},
@@ -35,23 +38,14 @@ const idhub_setting_decl saml_settings[S_COUNT] = {
                          .help = "claim=Name[,Name...] entries separated by spaces, at most 16"},
     [S_SUBJECT_ATTRIBUTE] = {"subject_attribute", IDHUB_SET_STRING},
     [S_NAME_ID_FORMAT] = {"name_id_format", IDHUB_SET_STRING,
-                          LASSO_SAML2_NAME_IDENTIFIER_FORMAT_PERSISTENT},
+                          LASSO_SAML2_NAME_IDENTIFIER_FORMAT_PERSISTENT, .flags = IDHUB_SET_URI,
+                          .help = "not a URI"},
     [S_ALLOW_SHA1] = {"allow_sha1", IDHUB_SET_BOOL, "false"},
     [S_SIGN_REQUESTS] = {"sign_requests", IDHUB_SET_BOOL, "true"},
     [S_FORCE_AUTHN] = {"force_authn", IDHUB_SET_BOOL, "false"},
     [S_CLOCK_LEEWAY] = {"clock_leeway", IDHUB_SET_INT, "60", 0, 300},
     [S_MAX_RESPONSE_SIZE] = {"max_response_size", IDHUB_SET_INT, "262144", 4096, 524288},
 };
-
-static int uri_ok(const char *s)
-{
-	if (!*s || strlen(s) > 1024)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == '"' || *p == '<' || *p == '>' || *p == '&')
-			return 0;
-	return 1;
-}
 
 /* The PEM text of the file setting k names (malloc'd), or NULL with err filled. An empty file is
  * no file. */
@@ -69,51 +63,24 @@ char *saml_pem_file(saml_ctx *c, const idhub_adapter_config *cfg, int k, idhub_e
 	return pem;
 }
 
-static int parse_contexts(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
-{
-	const idhub_value *v = &cfg->values[S_AUTHN_CONTEXTS];
-	c->nloas = cfg->nloas < SAML_MAX_LOAS ? cfg->nloas : SAML_MAX_LOAS;
-	if (!v->set) {
-		for (int i = 0; i < c->nloas; i++)
-			c->authn_contexts[i] = cfg->loa_acrs[i];
-		return 0;
-	}
-	for (size_t i = 0; i < v->nitems && i < (size_t)c->nloas; i++) {
-		const char *t = v->items[i];
-		if (strcmp(t, "-") != 0 && !uri_ok(t))
-			return idhub_fail(
-			    err, IDHUB_ERR_INTERNAL,
-			    "authn_contexts: one context URI (or -) per level, %d levels",
-			    c->nloas);
-		c->authn_contexts[i] = strcmp(t, "-") == 0 ? NULL : t;
-	}
-	if (v->nitems != (size_t)c->nloas)
-		return idhub_fail(
-		    err, IDHUB_ERR_INTERNAL,
-		    "authn_contexts: one context URI (or -) per level: %zu given, %d levels",
-		    v->nitems, c->nloas);
-	return 0;
-}
-
-/* Each entry claim=Name[,Name...] (the hub splits it at its first '='): the names, one copy cut in
- * place at the commas. */
+/* Each entry claim=Name[,Name...] (the hub splits it at its first '='): a map pair per name, at
+ * most 6, from a copy cut at the commas; the first name that yields a value wins. */
 static int parse_attribute_map(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
 {
 	const idhub_value *v = &cfg->values[S_ATTRIBUTE_MAP];
 	for (size_t i = 0; i < v->nitems; i++) {
-		saml_attr_map *m = &c->attrs[c->nattrs++];
-		m->claim = v->items[2 * i];
-		if (!(m->copy = strdup(v->items[2 * i + 1])))
+		char *save = NULL, *copy = c->map_copy[i] = strdup(v->items[2 * i + 1]);
+		if (!copy)
 			return idhub_fail(err, IDHUB_ERR_INTERNAL, "out of memory");
-		char *save = NULL;
-		for (char *n = strtok_r(m->copy, ",", &save); n && m->nnames < 6;
+		int k = 0;
+		for (char *n = strtok_r(copy, ",", &save); n && k++ < 6;
 		     n = strtok_r(NULL, ",", &save))
-			m->names[m->nnames++] = n;
+			c->claim_map[c->nclaim++] = (idhub_kv){n, v->items[2 * i]};
 	}
 	return 0;
 }
 
-/* What the declarations cannot say: one metadata source, entity IDs, pairs of files. */
+/* What the declarations cannot say: one metadata source, pairs of files. */
 int saml_settings_parse(saml_ctx *c, const idhub_adapter_config *cfg, idhub_error *err)
 {
 	const idhub_value *v = cfg->values; /* str is NULL for a setting that is not set */
@@ -128,19 +95,12 @@ int saml_settings_parse(saml_ctx *c, const idhub_adapter_config *cfg, idhub_erro
 	c->idp_metadata_file = file;
 	c->idp_metadata_url = url;
 	c->idp_entity_id_setting = v[S_IDP_ENTITY_ID].str;
-	if (c->idp_entity_id_setting && !uri_ok(c->idp_entity_id_setting))
-		return idhub_fail(err, IDHUB_ERR_INTERNAL, "idp_entity_id: not a valid entity ID");
 	if (v[S_METADATA_SIGNING_CERT].str &&
 	    !(c->metadata_signing_cert_pem = saml_pem_file(c, cfg, S_METADATA_SIGNING_CERT, err)))
 		return -1;
-	const char *sp = v[S_SP_ENTITY_ID].str;
-	if (sp && !uri_ok(sp))
-		return idhub_fail(err, IDHUB_ERR_INTERNAL, "sp_entity_id: not a valid entity ID");
-	c->sp_entity_id = sp ? sp : c->metadata_url;
+	c->sp_entity_id = v[S_SP_ENTITY_ID].str ? v[S_SP_ENTITY_ID].str : c->metadata_url;
 	c->comparison = v[S_COMPARISON].str;
 	c->name_id_format = v[S_NAME_ID_FORMAT].str;
-	if (!uri_ok(c->name_id_format))
-		return idhub_fail(err, IDHUB_ERR_INTERNAL, "name_id_format: not a URI");
 	const char *sa = v[S_SUBJECT_ATTRIBUTE].str;
 	c->subject_attribute = sa && *sa ? sa : NULL;
 	c->allow_sha1 = (int)cfg->values[S_ALLOW_SHA1].num;
@@ -150,5 +110,10 @@ int saml_settings_parse(saml_ctx *c, const idhub_adapter_config *cfg, idhub_erro
 			return idhub_fail(err, IDHUB_ERR_INTERNAL, "%s: %s and %s go together",
 			                  saml_settings[v[k].str ? k : k + 1].name,
 			                  saml_settings[k].name, saml_settings[k + 1].name);
-	return parse_contexts(c, cfg, err) || parse_attribute_map(c, cfg, err) ? -1 : 0;
+	/* one context (or "-") per level of the hub: the hub checked the count */
+	const idhub_value *lv = &v[S_AUTHN_CONTEXTS];
+	c->nloas = lv->nitems < SAML_MAX_LOAS ? (int)lv->nitems : SAML_MAX_LOAS;
+	for (int i = 0; i < c->nloas; i++)
+		c->authn_contexts[i] = strcmp(lv->items[i], "-") ? lv->items[i] : NULL;
+	return parse_attribute_map(c, cfg, err);
 }

@@ -84,6 +84,12 @@ typedef enum {
 #define IDHUB_SET_NONEMPTY 8u  /* STRING, LIST: must not be empty */
 #define IDHUB_SET_SPACES 16u   /* LIST, MAP: words are separated by white space only (not commas) */
 #define IDHUB_SET_FIRST_EQ 32u /* MAP: split each word at its first '=' (FROM holds none) */
+/* Revision 6. STRING, LIST: the text (each word) is a URI such as a SAML entity ID: not empty, at
+ * most 1024 bytes, no white space, quotes, '<', '>' or '&'. */
+#define IDHUB_SET_URI 64u
+/* Revision 6. LIST: exactly one word per level of assurance of the hub, lowest first ("-": the
+ * IdP has none at that level); when the setting is absent, the hub's level names. */
+#define IDHUB_SET_LEVELS 128u
 
 /* One setting an adapter accepts. def is the default as config text (NULL: none, value.set = 0).
  * help, when set, is the whole error message for a value that does not pass ("<name>: <help>");
@@ -620,7 +626,8 @@ typedef struct idhub_services {
 	 * finish reports in err.check must not be counted again here. */
 	void (*count_refusal)(idhub_instance *inst, idhub_check check);
 
-	/* ---- Revision 6: appended within ABI v2 (IDHUB_HAS_SERVICE(svc, xml_read)). ---- */
+	/* ---- Revision 6: appended within ABI v2 (IDHUB_HAS_SERVICE(svc, attrs_from_pairs)). ----
+	 */
 
 	/* Parses text (len bytes) as XML with libxml2, safely: a DTD or an entity declaration is
 	 * refused before parsing, so no entity is ever expanded or fetched, and nothing is read
@@ -634,6 +641,14 @@ typedef struct idhub_services {
 	 * one_child, which speak of a whole document: for a part that was read apart, such as a
 	 * decrypted assertion. 0, or -1 with err filled as xml_read fills it. */
 	int (*xml_check)(void *node, const idhub_xml_rules *rules, idhub_error *err);
+	/* attrs_from_json for upstream name/value pairs (SAML attributes, each under its Name and
+	 * its FriendlyName): for each map entry in order, the value of the first pair named
+	 * map.name, if it is not empty and at most 1024 bytes, becomes the hub's attribute
+	 * map.value (NULL: the same name). One value per attribute: the first entry that yields one
+	 * wins. Sets out->attrs and out->nattrs (on the arena); 0, or -1 when out of memory. */
+	int (*attrs_from_pairs)(idhub_instance *inst, idhub_arena *a, const idhub_kv *pairs,
+	                        size_t npairs, const idhub_kv *map, size_t nmap,
+	                        idhub_identity *out);
 } idhub_services;
 
 #define IDHUB_PAGE_ERROR 1u /* respond_page: the title says "Error:" first */
@@ -652,7 +667,8 @@ typedef struct idhub_services {
  * identity.logout_state and the logout hook; 2 = login_request.claims / nclaims,
  * error.check, http_response.headers / nheaders; 3 = the services from respond_page to
  * url_param, idhub_field and the IDHUB_SET_MAP setting type; 4 = count_refusal; 5 = the status
- * IDHUB_ERR_TIMEOUT; 6 = xml_read and xml_check. */
+ * IDHUB_ERR_TIMEOUT; 6 = xml_read, xml_check, attrs_from_pairs and the setting flags
+ * IDHUB_SET_URI and IDHUB_SET_LEVELS. */
 #define IDHUB_ADAPTER_REVISION 6u
 #define IDHUB_HAS_REVISION(svc, rev)                                                               \
 	((svc)->size >= offsetof(idhub_services, revision) + sizeof(uint32_t) &&                   \

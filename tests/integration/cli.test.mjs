@@ -104,3 +104,34 @@ test('the sandbox IdP and the demo service are refused on a non-loopback issuer 
   assert.equal(r.status, 1);
   assert.match(r.stderr, /'environment' in hub must be "production" or "integration"/);
 });
+
+test('--check-config: the SAML adapter\'s authn_contexts (one per level) and entity IDs are checked by the hub, at their own line', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'idhub-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'saml.conf');
+  const samlConf = (settings) => {
+    const c = config(dir);
+    c.idps.push({ id: 'gov', adapter: 'saml', display_name: 'Gov', max_loa: LOAS[1], settings: { idp_metadata_url: 'https://idp.example/md', ...settings } });
+    return lcFile(c);
+  };
+  const cases = [
+    [{ authn_contexts: 'urn:a' }, 'authn_contexts', 'one context URI (or -) per level'],
+    [{ authn_contexts: LOAS.map((l, i) => (i ? l : 'urn:<a>')).join(' ') }, 'authn_contexts', 'one context URI (or -) per level'],
+    [{ sp_entity_id: 'https://sp.example/a b' }, 'sp_entity_id', 'not a valid entity ID'],
+    [{ name_id_format: 'urn:x&y' }, 'name_id_format', 'not a URI'],
+  ];
+  for (const [settings, name, why] of cases) {
+    const text = samlConf(settings);
+    await writeFile(file, text);
+    const r = check(file);
+    assert.equal(r.status, 1, `${name}: exit ${r.status}\n${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^${escapeRe(file)}:${lineOf(text, `${name} =`)}: idp 'gov': ${name}: ${escapeRe(why)}$`, 'm'), `${name}:\n${r.stderr}\n${text}`);
+  }
+  // one word per level, "-" for a level the IdP lacks; and absent, the hub's level names
+  await writeFile(file, samlConf({ authn_contexts: LOAS.map((l, i) => (i ? l : '-')).join(' '), sp_entity_id: 'https://sp.example/' }));
+  let r = check(file);
+  assert.equal(r.status, 0, r.stderr);
+  await writeFile(file, samlConf({}));
+  r = check(file);
+  assert.equal(r.status, 0, r.stderr);
+});

@@ -3,7 +3,8 @@
  * call them, through an instance's bound idhub_services: pages in the hub's layout, the
  * auto-POST, the way back from an upstream logout, level names and words, catalog texts with
  * placeholders, attributes from JSON claims, the freshness check, digests, records, query
- * strings, the MAP setting type, and (revision 4) refusals counted in the metrics. */
+ * strings, the MAP setting type, (revision 4) refusals counted in the metrics, and (revision 6)
+ * attributes from name/value pairs and the URI and LEVELS setting flags. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +82,50 @@ static void test_attrs_from_json(void **state)
 	    svc->attrs_from_json(svc->inst, (idhub_arena *)a, "{\"a\":1,\"a\":2}", map, 7, &none),
 	    -1); /* duplicate names are refused, as the ID token's were */
 	assert_null(none.attrs);
+	arena_free(a);
+}
+
+/* Revision 6: name/value pairs (SAML attributes by Name and FriendlyName), mapped in map order;
+ * the first pair of a name counts, empty and over-long values yield nothing. */
+static void test_attrs_from_pairs(void **state)
+{
+	(void)state;
+	arena *a = arena_new();
+	char big[1100];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	const idhub_kv pairs[] = {{"urn:oid:2.5.4.4", "Lee"},
+	                          {"sn", "Lee"},
+	                          {NULL, "nameless"},
+	                          {"givenName", "Ann"},
+	                          {"gn", "Anna"},
+	                          {"givenName", "Bo"},
+	                          {"mail", ""},
+	                          {"long", big}};
+	const idhub_kv map[] = {{"urn:oid:2.5.4.42", "given_name"},
+	                        {"gn", "given_name"},
+	                        {"givenName", "given_name"},
+	                        {"mail", "email"},
+	                        {"long", "name"},
+	                        {"sn", "family_name"},
+	                        {"urn:oid:2.5.4.4", "family_name"}};
+	idhub_identity out = {0};
+	assert_int_equal(svc->attrs_from_pairs(svc->inst, (idhub_arena *)a, pairs, 8, map, 7, &out),
+	                 0);
+	assert_int_equal(out.nattrs, 2);
+	assert_string_equal(out.attrs[0].name, "given_name");
+	assert_string_equal(out.attrs[0].value, "Anna"); /* the map's order, not the pairs' */
+	assert_string_equal(out.attrs[1].name, "family_name");
+	assert_string_equal(out.attrs[1].value, "Lee");
+	const idhub_kv same[] = {{"givenName", NULL}};
+	assert_int_equal(
+	    svc->attrs_from_pairs(svc->inst, (idhub_arena *)a, pairs, 8, same, 1, &out), 0);
+	assert_int_equal(out.nattrs, 1);
+	assert_string_equal(out.attrs[0].name, "givenName");
+	assert_string_equal(out.attrs[0].value, "Ann"); /* the first pair of that name */
+	assert_int_equal(svc->attrs_from_pairs(svc->inst, (idhub_arena *)a, NULL, 0, map, 7, &out),
+	                 0);
+	assert_int_equal(out.nattrs, 0);
 	arena_free(a);
 }
 
@@ -290,6 +335,51 @@ static void test_settings_map(void **state)
 	settings_free(&inst);
 }
 
+/* Revision 6: IDHUB_SET_URI on a string and on a list, IDHUB_SET_LEVELS (one word per level, "-"
+ * allowed, the hub's level names when absent). value NULL: the setting is absent. */
+static int flags_parse(idhub_setting_type type, uint32_t flags, const char *value, char **err)
+{
+	idhub_setting_decl d[] = {{"u", type, NULL, 0, 0, NULL, flags, NULL}};
+	idhub_adapter ops = {.name = "t", .settings = d, .nsettings = 1};
+	idp_setting s = {"u", value, 9};
+	idp_conf ic = {.id = "bank", .settings = &s, .nsettings = value ? 1 : 0, .line = 5};
+	settings_free(&inst);
+	*err = NULL;
+	return settings_parse(&inst, "idhub.conf", &ic, &ops, err);
+}
+
+static void test_settings_uri_and_levels(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	const uint32_t levels = IDHUB_SET_SPACES | IDHUB_SET_URI | IDHUB_SET_LEVELS;
+	assert_int_equal(
+	    flags_parse(IDHUB_SET_STRING, IDHUB_SET_URI, "https://idp.example/x", &err), 0);
+	const char *bad_uris[] = {"", "a b", "x\"y", "<x>", "a&b"};
+	for (size_t i = 0; i < sizeof bad_uris / sizeof *bad_uris; i++) {
+		assert_int_equal(flags_parse(IDHUB_SET_STRING, IDHUB_SET_URI, bad_uris[i], &err),
+		                 -1);
+		assert_string_equal(err, "idhub.conf:9: idp 'bank': u: must be a URI");
+		free(err);
+	}
+	assert_int_equal(flags_parse(IDHUB_SET_LIST, levels, "urn:a - urn:c", &err), 0);
+	assert_int_equal(inst.values[0].nitems, 3);
+	assert_string_equal(inst.values[0].items[1], "-");
+	/* absent: the hub's level names */
+	assert_int_equal(flags_parse(IDHUB_SET_LIST, levels, NULL, &err), 0);
+	assert_int_equal(inst.values[0].nitems, 3);
+	assert_string_equal(inst.values[0].items[0], "urn:loa:low");
+	assert_string_equal(inst.values[0].items[2], "urn:loa:high");
+	assert_int_equal(flags_parse(IDHUB_SET_LIST, levels, "urn:a urn:b", &err), -1);
+	assert_string_equal(err,
+	                    "idhub.conf:9: idp 'bank': u: one word per level: 2 given, 3 levels");
+	free(err);
+	assert_int_equal(flags_parse(IDHUB_SET_LIST, levels, "urn:a <b> urn:c", &err), -1);
+	assert_string_equal(err, "idhub.conf:9: idp 'bank': u: an entry is not allowed");
+	free(err);
+	settings_free(&inst);
+}
+
 /* The series of idhub_idp_refusals_total for the instance and check, as exposed. */
 static unsigned long long refusals(const char *check)
 {
@@ -329,14 +419,11 @@ static void test_count_refusal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_attrs_from_json),
-	    cmocka_unit_test(test_auth_fresh),
-	    cmocka_unit_test(test_url_param_and_digest),
-	    cmocka_unit_test(test_record),
-	    cmocka_unit_test(test_levels_and_texts),
-	    cmocka_unit_test(test_responses),
-	    cmocka_unit_test(test_forms),
-	    cmocka_unit_test(test_settings_map),
+	    cmocka_unit_test(test_attrs_from_json), cmocka_unit_test(test_attrs_from_pairs),
+	    cmocka_unit_test(test_auth_fresh),      cmocka_unit_test(test_url_param_and_digest),
+	    cmocka_unit_test(test_record),          cmocka_unit_test(test_levels_and_texts),
+	    cmocka_unit_test(test_responses),       cmocka_unit_test(test_forms),
+	    cmocka_unit_test(test_settings_map),    cmocka_unit_test(test_settings_uri_and_levels),
 	    cmocka_unit_test(test_count_refusal),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
