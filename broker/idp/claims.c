@@ -11,71 +11,63 @@
 
 #define ATTR_MAX 1024 /* longest attribute value taken from upstream */
 
-/* The upstream value named name, or NULL: from a JSON object (attrs_from_json) or from pairs
- * (attrs_from_pairs, the first so named). Strings of at most ATTR_MAX bytes, and JSON booleans. */
-typedef struct upstream {
-	json_t *obj;
-	const idhub_kv *pairs;
-	size_t npairs;
-} upstream;
-
-static const char *upstream_value(const upstream *u, const char *name)
+/* Adds attribute to = v to kv[0..k) unless it is there already (one value per attribute: the
+ * first that yields one wins); returns the new count. */
+static size_t add(idhub_arena *a, idhub_kv *kv, size_t k, const char *to, const char *v)
 {
-	if (!u->obj) {
-		for (size_t i = 0; i < u->npairs; i++)
-			if (u->pairs[i].name && u->pairs[i].value &&
-			    !strcmp(u->pairs[i].name, name))
-				return *u->pairs[i].value && strlen(u->pairs[i].value) <= ATTR_MAX
-				           ? u->pairs[i].value
-				           : NULL;
-		return NULL;
-	}
-	const json_t *v = json_object_get(u->obj, name);
-	if (json_is_string(v) && json_string_length(v) <= ATTR_MAX)
-		return json_string_value(v);
-	return json_is_boolean(v) ? (json_is_true(v) ? "true" : "false") : NULL;
-}
-
-/* For each map entry in order, its upstream value under the hub's attribute name; one value per
- * attribute: the first mapping that yields one wins. */
-static int map_attrs(idhub_arena *a, const upstream *u, const idhub_kv *map, size_t nmap,
-                     idhub_identity *out)
-{
-	idhub_kv *kv = arena_alloc((arena *)a, (nmap ? nmap : 1) * sizeof *kv);
-	if (!kv)
-		return -1;
-	size_t k = 0;
-	for (size_t i = 0; i < nmap; i++) {
-		const char *s = upstream_value(u, map[i].name);
-		const char *to = map[i].value ? map[i].value : map[i].name;
-		int dup = 0;
-		for (size_t j = 0; s && j < k; j++)
-			dup |= strcmp(kv[j].name, to) == 0;
-		if (s && !dup)
-			kv[k++] =
-			    (idhub_kv){arena_strdup((arena *)a, to), arena_strdup((arena *)a, s)};
-	}
-	out->attrs = kv;
-	out->nattrs = k;
-	return 0;
+	for (size_t j = 0; j < k; j++)
+		if (strcmp(kv[j].name, to) == 0)
+			return k;
+	kv[k] = (idhub_kv){arena_strdup((arena *)a, to), arena_strdup((arena *)a, v)};
+	return k + 1;
 }
 
 int idp_attrs_from_json(idhub_instance *in, idhub_arena *a, const char *json, const idhub_kv *map,
                         size_t nmap, idhub_identity *out)
 {
 	(void)in;
-	upstream u = {.obj = json ? json_loads(json, JSON_REJECT_DUPLICATES, NULL) : NULL};
-	int rc = json_is_object(u.obj) ? map_attrs(a, &u, map, nmap, out) : -1;
-	json_decref(u.obj);
-	return rc;
+	json_t *o = json ? json_loads(json, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	idhub_kv *kv = arena_alloc((arena *)a, (nmap ? nmap : 1) * sizeof *kv);
+	if (!json_is_object(o) || !kv) {
+		json_decref(o);
+		return -1;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < nmap; i++) {
+		const json_t *v = json_object_get(o, map[i].name);
+		const char *s = NULL;
+		if (json_is_string(v) && json_string_length(v) <= ATTR_MAX)
+			s = json_string_value(v);
+		else if (json_is_boolean(v))
+			s = json_is_true(v) ? "true" : "false";
+		if (s)
+			k = add(a, kv, k, map[i].value ? map[i].value : map[i].name, s);
+	}
+	json_decref(o);
+	out->attrs = kv;
+	out->nattrs = k;
+	return 0;
 }
 
 int idp_attrs_from_pairs(idhub_instance *in, idhub_arena *a, const idhub_kv *pairs, size_t npairs,
                          const idhub_kv *map, size_t nmap, idhub_identity *out)
 {
 	(void)in;
-	upstream u = {.pairs = pairs, .npairs = npairs};
-	return map_attrs(a, &u, map, nmap, out);
+	idhub_kv *kv = arena_alloc((arena *)a, (nmap ? nmap : 1) * sizeof *kv);
+	if (!kv)
+		return -1;
+	size_t k = 0;
+	for (size_t i = 0; i < npairs; i++) {
+		const char *name = pairs[i].name, *v = pairs[i].value;
+		if (!name || !v || !*v || strlen(v) > ATTR_MAX)
+			continue;
+		for (size_t m = 0; m < nmap; m++)
+			if (strcmp(map[m].name, name) == 0)
+				k = add(a, kv, k, map[m].value ? map[m].value : name, v);
+	}
+	out->attrs = kv;
+	out->nattrs = k;
+	return 0;
 }
 
 const char *idp_record(idhub_arena *a, const idhub_kv *kv, size_t n, size_t max)

@@ -106,10 +106,9 @@ static int parse_list(parse_ctx *p, const idhub_setting_decl *d, const char *v, 
 	if (!n && (d->flags & IDHUB_SET_NONEMPTY))
 		return bad(p, d, "must not be empty");
 	if ((d->flags & IDHUB_SET_LEVELS) && n != (size_t)p->inst->h->cfg->nloas) {
-		char m[80];
-		snprintf(m, sizeof m, "one word per level: %zu given, %d levels", n,
-		         p->inst->h->cfg->nloas);
-		return bad(p, d, m);
+		snprintf(p->msg, sizeof p->msg, "%s: %zu given, %d levels",
+		         d->help ? d->help : "one word per level", n, p->inst->h->cfg->nloas);
+		return -1;
 	}
 	out->items = items;
 	out->nitems = n;
@@ -187,17 +186,18 @@ static int parse_value(parse_ctx *p, const idhub_setting_decl *d, const char *v,
 	return bad(p, d, "has a type this hub does not know");
 }
 
-/* IDHUB_SET_LEVELS's default: the hub's level names, as a list's text (kept by the instance). */
-static const char *level_names(idhub_instance *in)
+/* IDHUB_SET_LEVELS's default: the hub's level names as they are (copies kept by the instance). */
+static int level_names(idhub_instance *in, idhub_value *out)
 {
 	const hub_conf *c = in->h->cfg;
-	size_t len = 1;
+	const char **items = calloc((size_t)c->nloas + 1, sizeof *items);
+	if (!items || !keep(in, (char *)items))
+		return -1;
 	for (int i = 0; i < c->nloas; i++)
-		len += strlen(c->loa_acrs[i]) + 1;
-	char *t = keep(in, calloc(1, len));
-	for (int i = 0; t && i < c->nloas; i++)
-		strcat(strcat(t, i ? " " : ""), c->loa_acrs[i]);
-	return t;
+		if (!(items[i] = keep(in, strdup(c->loa_acrs[i]))))
+			return -1;
+	*out = (idhub_value){.set = 1, .items = items, .nitems = (size_t)c->nloas};
+	return 0;
 }
 
 static const idp_setting *find(const idp_conf *ic, const char *name)
@@ -240,8 +240,11 @@ int settings_parse(idhub_instance *in, const char *file, const idp_conf *ic,
 		const idhub_setting_decl *d = &ops->settings[k];
 		const idp_setting *s = find(ic, d->name);
 		const char *v = s ? s->value : d->def;
-		if (!v && (d->flags & IDHUB_SET_LEVELS) && !(v = level_names(in)))
-			return fail(err, file, ic->line, ic, d->name, "out of memory");
+		if (!v && d->type == IDHUB_SET_LIST && (d->flags & IDHUB_SET_LEVELS)) {
+			if (level_names(in, &in->values[k]))
+				return fail(err, file, ic->line, ic, d->name, "out of memory");
+			continue;
+		}
 		if (!v) {
 			if (d->flags & IDHUB_SET_REQUIRED)
 				return fail(err, file, ic->line, ic, d->name,

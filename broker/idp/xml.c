@@ -9,9 +9,11 @@
 #include "xml.h"
 #include <libxml/hash.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/valid.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 static const xmlChar DS_NS[] = "http://www.w3.org/2000/09/xmldsig#";
@@ -179,10 +181,15 @@ static int verdict(walk *w, xmlNode *top, idhub_error *err)
 		return idhub_fail(err, IDHUB_ERR_INVALID,
 		                  "%s holds more than one %s (signature wrapping)", what,
 		                  local(r->root));
-	if (w->root && r->one_child && w->ones != 1)
+	if (w->root && r->one_child && w->ones != 1) {
+		char names[160] = "";
+		for (const char *const *n = r->one_child; *n; n++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+			         n == r->one_child ? "" : " or ", local(*n));
 		return idhub_fail(err, IDHUB_ERR_INVALID,
 		                  "%s must hold exactly one %s, as a child of its root", what,
-		                  local(r->one_child[0]));
+		                  names);
+	}
 	if (w->bad_sig)
 		return idhub_fail(
 		    err, IDHUB_ERR_INVALID,
@@ -221,22 +228,49 @@ void idp_xml_init(void)
 	xmlInitParser();
 }
 
+/* A DOCTYPE stops the parser where it stands, before any of it is read: whatever the encoding the
+ * document claims (UTF-16 or UTF-7 would hide "<!DOCTYPE" from a byte search). */
+static void no_dtd(void *ctx, const xmlChar *name, const xmlChar *eid, const xmlChar *sid)
+{
+	(void)name, (void)eid, (void)sid;
+	xmlParserCtxtPtr c = ctx;
+	c->_private = c; /* seen */
+	xmlStopParser(c);
+}
+
+/* Parses text: 0 with *doc, -1 when it has a DTD, -2 when it is not well-formed. */
+static int parse(const char *text, size_t len, xmlDoc **doc)
+{
+	*doc = NULL;
+	if (memmem(text, len, "<!DOCTYPE", 9) || memmem(text, len, "<!doctype", 9) ||
+	    memmem(text, len, "<!ENTITY", 8))
+		return -1;
+	xmlParserCtxtPtr c = len <= INT_MAX ? xmlCreateMemoryParserCtxt(text, (int)len) : NULL;
+	if (!c)
+		return -2;
+	xmlCtxtUseOptions(c, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	c->sax->internalSubset = no_dtd; /* the context's own copy of the SAX handler */
+	c->sax->externalSubset = no_dtd;
+	xmlParseDocument(c);
+	int rc = c->_private ? -1 : c->wellFormed && c->myDoc ? 0 : -2;
+	if (rc == 0)
+		*doc = c->myDoc;
+	else
+		xmlFreeDoc(c->myDoc);
+	xmlFreeParserCtxt(c);
+	return rc;
+}
+
 int idp_xml_read(const char *text, size_t len, const idhub_xml_rules *rules, void **out,
                  idhub_error *err)
 {
 	const char *what = rules && rules->what ? rules->what : "the document";
+	xmlDoc *doc;
 	*out = NULL;
-	/* Refused before parsing: libxml2 then never reads a DTD, so it never expands or fetches an
-	 * entity. */
-	if (memmem(text, len, "<!DOCTYPE", 9) || memmem(text, len, "<!doctype", 9) ||
-	    memmem(text, len, "<!ENTITY", 8))
+	int rc = parse(text, len, &doc);
+	if (rc == -1)
 		return idhub_fail(err, IDHUB_ERR_INVALID, "%s contains a DTD (refused)", what);
-	xmlDoc *doc = len <= INT_MAX
-	                  ? xmlReadMemory(text, (int)len, NULL, NULL,
-	                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-	                  : NULL;
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-	int rc = 0;
 	if (!root || doc->intSubset || doc->extSubset)
 		rc = idhub_fail(err, IDHUB_ERR_INVALID, "%s is not well-formed XML", what);
 	else if (rules && rules->root && !is_named(root, rules->root))
@@ -252,5 +286,7 @@ int idp_xml_read(const char *text, size_t len, const idhub_xml_rules *rules, voi
 
 int idp_xml_check(void *node, const idhub_xml_rules *rules, idhub_error *err)
 {
-	return node && rules ? check(node, NULL, 0, rules, err) : 0;
+	if (!node || !rules) /* nothing to hold to the rules is not a pass */
+		return idhub_fail(err, IDHUB_ERR_INVALID, "no XML to check");
+	return check(node, NULL, 0, rules, err);
 }

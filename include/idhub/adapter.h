@@ -88,7 +88,8 @@ typedef enum {
  * most 1024 bytes, no white space, quotes, '<', '>' or '&'. */
 #define IDHUB_SET_URI 64u
 /* Revision 6. LIST: exactly one word per level of assurance of the hub, lowest first ("-": the
- * IdP has none at that level); when the setting is absent, the hub's level names. */
+ * IdP has none at that level). When the setting is absent and has no default: the hub's level
+ * names as they are (set 1, str NULL, no other flag applied to them). */
 #define IDHUB_SET_LEVELS 128u
 
 /* One setting an adapter accepts. def is the default as config text (NULL: none, value.set = 0).
@@ -347,8 +348,8 @@ typedef struct idhub_xml_rules {
 } idhub_xml_rules;
 
 /* No comments and no processing instructions (canonicalisation drops them, so a comment can split
- * a signed text and the signature still verifies over another reading: CVE-2017-11427), and no ID
- * attribute value twice. */
+ * a signed text and the signature still verifies over another reading: CVE-2017-11427), and no
+ * value twice among the attributes named ID (SAML's; not xml:id nor Id). */
 #define IDHUB_XML_STRICT 1u
 /* The root has exactly one ds:Signature child, and it covers the root (one Reference to "#" and
  * the root's ID, which is registered as an XML ID so that a signature library resolves it). */
@@ -629,23 +630,27 @@ typedef struct idhub_services {
 	/* ---- Revision 6: appended within ABI v2 (IDHUB_HAS_SERVICE(svc, attrs_from_pairs)). ----
 	 */
 
-	/* Parses text (len bytes) as XML with libxml2, safely: a DTD or an entity declaration is
-	 * refused before parsing, so no entity is ever expanded or fetched, and nothing is read
-	 * from the network. With rules (NULL: well-formedness only) the whole tree is then held to
-	 * them. 0 with *doc an xmlDocPtr the caller frees with xmlFreeDoc, or -1 with *doc NULL and
-	 * err filled (IDHUB_ERR_INVALID, worded with rules->what). The adapter links libxml2 to
-	 * read the tree (the hub's own copy: one libxml2 in the process). */
+	/* Parses text (len bytes) as XML with libxml2, safely: a DTD stops the parser where it
+	 * stands, whatever encoding the document claims, so no entity is ever declared, expanded or
+	 * fetched, and nothing is read from the network. With rules (NULL: well-formedness only)
+	 * the whole tree is then held to them. 0 with *doc an xmlDocPtr the caller frees with
+	 * xmlFreeDoc, or -1 with *doc NULL and err filled (IDHUB_ERR_INVALID, worded with
+	 * rules->what; IDHUB_ERR_INTERNAL for flags this hub does not know, or no memory). The
+	 * adapter links libxml2 to read the tree (the hub's own copy: one libxml2 in the process).
+	 */
 	int (*xml_read)(const char *text, size_t len, const idhub_xml_rules *rules, void **doc,
 	                idhub_error *err);
 	/* Holds the subtree at node (an xmlNodePtr; not its siblings) to rules, except root and
 	 * one_child, which speak of a whole document: for a part that was read apart, such as a
-	 * decrypted assertion. 0, or -1 with err filled as xml_read fills it. */
+	 * decrypted assertion. 0, or -1 with err filled as xml_read fills it (also when node or
+	 * rules is NULL: nothing checked is not a pass). */
 	int (*xml_check)(void *node, const idhub_xml_rules *rules, idhub_error *err);
-	/* attrs_from_json for upstream name/value pairs (SAML attributes, each under its Name and
-	 * its FriendlyName): for each map entry in order, the value of the first pair named
-	 * map.name, if it is not empty and at most 1024 bytes, becomes the hub's attribute
-	 * map.value (NULL: the same name). One value per attribute: the first entry that yields one
-	 * wins. Sets out->attrs and out->nattrs (on the arena); 0, or -1 when out of memory. */
+	/* The identity's attributes from upstream name/value pairs (SAML attributes, each under its
+	 * Name and its FriendlyName), in their order: a pair whose value is not empty and at most
+	 * 1024 bytes gives its value to the hub's attribute of every map entry naming it (map.name
+	 * the upstream name, map.value the hub's attribute; NULL: the same name). One value per
+	 * attribute: the first pair that yields one wins (a pair with a NULL name yields nothing).
+	 * Sets out->attrs and out->nattrs (on the arena); 0, or -1 when out of memory. */
 	int (*attrs_from_pairs)(idhub_instance *inst, idhub_arena *a, const idhub_kv *pairs,
 	                        size_t npairs, const idhub_kv *map, size_t nmap,
 	                        idhub_identity *out);

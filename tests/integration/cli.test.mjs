@@ -115,7 +115,7 @@ test('--check-config: the SAML adapter\'s authn_contexts (one per level) and ent
     return lcFile(c);
   };
   const cases = [
-    [{ authn_contexts: 'urn:a' }, 'authn_contexts', 'one context URI (or -) per level'],
+    [{ authn_contexts: 'urn:a' }, 'authn_contexts', `one context URI (or -) per level: 1 given, ${LOAS.length} levels`],
     [{ authn_contexts: LOAS.map((l, i) => (i ? l : 'urn:<a>')).join(' ') }, 'authn_contexts', 'one context URI (or -) per level'],
     [{ sp_entity_id: 'https://sp.example/a b' }, 'sp_entity_id', 'not a valid entity ID'],
     [{ name_id_format: 'urn:x&y' }, 'name_id_format', 'not a URI'],

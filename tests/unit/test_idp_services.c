@@ -85,8 +85,9 @@ static void test_attrs_from_json(void **state)
 	arena_free(a);
 }
 
-/* Revision 6: name/value pairs (SAML attributes by Name and FriendlyName), mapped in map order;
- * the first pair of a name counts, empty and over-long values yield nothing. */
+/* Revision 6: name/value pairs (SAML attributes by Name and FriendlyName), in their order: the
+ * first pair that yields a value for an attribute wins; one pair may feed several attributes;
+ * empty, over-long and nameless pairs yield nothing. */
 static void test_attrs_from_pairs(void **state)
 {
 	(void)state;
@@ -95,7 +96,7 @@ static void test_attrs_from_pairs(void **state)
 	memset(big, 'x', sizeof big - 1);
 	big[sizeof big - 1] = 0;
 	const idhub_kv pairs[] = {{"urn:oid:2.5.4.4", "Lee"},
-	                          {"sn", "Lee"},
+	                          {"sn", "Li"},
 	                          {NULL, "nameless"},
 	                          {"givenName", "Ann"},
 	                          {"gn", "Anna"},
@@ -108,22 +109,25 @@ static void test_attrs_from_pairs(void **state)
 	                        {"mail", "email"},
 	                        {"long", "name"},
 	                        {"sn", "family_name"},
-	                        {"urn:oid:2.5.4.4", "family_name"}};
+	                        {"urn:oid:2.5.4.4", "family_name"},
+	                        {"gn", "nickname"}};
 	idhub_identity out = {0};
-	assert_int_equal(svc->attrs_from_pairs(svc->inst, (idhub_arena *)a, pairs, 8, map, 7, &out),
+	assert_int_equal(svc->attrs_from_pairs(svc->inst, (idhub_arena *)a, pairs, 8, map, 8, &out),
 	                 0);
-	assert_int_equal(out.nattrs, 2);
-	assert_string_equal(out.attrs[0].name, "given_name");
-	assert_string_equal(out.attrs[0].value, "Anna"); /* the map's order, not the pairs' */
-	assert_string_equal(out.attrs[1].name, "family_name");
-	assert_string_equal(out.attrs[1].value, "Lee");
+	assert_int_equal(out.nattrs, 3);
+	assert_string_equal(out.attrs[0].name, "family_name");
+	assert_string_equal(out.attrs[0].value, "Lee"); /* the pairs' order, not the map's */
+	assert_string_equal(out.attrs[1].name, "given_name");
+	assert_string_equal(out.attrs[1].value, "Ann");
+	assert_string_equal(out.attrs[2].name, "nickname");
+	assert_string_equal(out.attrs[2].value, "Anna");
 	const idhub_kv same[] = {{"givenName", NULL}};
 	assert_int_equal(
 	    svc->attrs_from_pairs(svc->inst, (idhub_arena *)a, pairs, 8, same, 1, &out), 0);
 	assert_int_equal(out.nattrs, 1);
 	assert_string_equal(out.attrs[0].name, "givenName");
-	assert_string_equal(out.attrs[0].value, "Ann"); /* the first pair of that name */
-	assert_int_equal(svc->attrs_from_pairs(svc->inst, (idhub_arena *)a, NULL, 0, map, 7, &out),
+	assert_string_equal(out.attrs[0].value, "Ann");
+	assert_int_equal(svc->attrs_from_pairs(svc->inst, (idhub_arena *)a, NULL, 0, map, 8, &out),
 	                 0);
 	assert_int_equal(out.nattrs, 0);
 	arena_free(a);

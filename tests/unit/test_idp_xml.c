@@ -99,6 +99,31 @@ static void test_dtd_and_well_formedness(void **state)
 	REFUSED("<a:Assertion xmlns:a=\"" A "\"/>", &saml, "the response is not a Response");
 }
 
+/* A DTD in UTF-16, which a byte search for "<!DOCTYPE" cannot see, still stops the parser. */
+static void test_dtd_in_utf16(void **state)
+{
+	(void)state;
+	const char *ascii = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><!DOCTYPE x [<!ENTITY a "
+	                    "\"aaaa\">]><x a=\"&a;\"/>";
+	char u16[512];
+	size_t n = 0;
+	u16[n++] = (char)0xff, u16[n++] = (char)0xfe; /* little-endian byte order mark */
+	for (const char *c = ascii; *c; c++)
+		u16[n++] = *c, u16[n++] = 0;
+	void *doc = (void *)1;
+	idhub_error err = {0};
+	assert_int_equal(svc->xml_read(u16, n, NULL, &doc, &err), -1);
+	assert_null(doc);
+	assert_string_equal(err.message, "the document contains a DTD (refused)");
+	/* the same document without its DTD is read */
+	const char *plain = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><x a=\"b\"/>";
+	n = 2;
+	for (const char *c = plain; *c; c++)
+		u16[n++] = *c, u16[n++] = 0;
+	assert_int_equal(svc->xml_read(u16, n, NULL, &doc, &err), 0);
+	xmlFreeDoc(doc);
+}
+
 static void test_strict(void **state)
 {
 	(void)state;
@@ -174,6 +199,16 @@ static void test_sha1(void **state)
 	(void)state;
 	const char *xml = OPEN SIG("r1", SHA1) ASSERTION("a1", "") "</p:Response>";
 	REFUSED(xml, &saml, "the response is signed with SHA-1");
+	/* as the signature method, in the assertion's signature, and MD5 */
+	REFUSED(OPEN
+	        "<ds:Signature><ds:SignedInfo><ds:SignatureMethod Algorithm=\"" DS
+	        "rsa-sha1\"/><ds:Reference URI=\"#r1\"/></ds:SignedInfo></ds:Signature>" ASSERTION(
+	            "a1", "") "</p:Response>",
+	        &saml, "SHA-1");
+	REFUSED(OPEN ASSERTION("a1", SIG("a1", SHA1)) "</p:Response>", &saml, "SHA-1");
+	REFUSED(OPEN ASSERTION(
+	            "a1", SIG("a1", "http://www.w3.org/2001/04/xmldsig-more#md5")) "</p:Response>",
+	        &saml, "SHA-1 or MD5");
 	idhub_xml_rules sha1 = saml;
 	sha1.flags |= IDHUB_XML_ALLOW_SHA1;
 	ACCEPTED(xml, &sha1);
@@ -196,7 +231,9 @@ static void test_signed_root(void **state)
 	void *doc = NULL;
 	idhub_error err = {0};
 	assert_int_equal(svc->xml_read(good, strlen(good), &md, &doc, &err), 0);
-	assert_non_null(xmlGetID(doc, (const xmlChar *)"m1"));
+	xmlAttr *id = xmlGetID(doc, (const xmlChar *)"m1");
+	assert_non_null(id);
+	assert_ptr_equal(id->parent, xmlDocGetRootElement(doc));
 	xmlFreeDoc(doc);
 	/* rules this hub does not know are refused, not ignored */
 	idhub_xml_rules future = md;
@@ -221,7 +258,14 @@ static void test_check_subtree(void **state)
 		as = as->next;
 	assert_non_null(as);
 	assert_int_equal(svc->xml_check(as, &saml, &err), 0);
-	assert_int_equal(svc->xml_check(NULL, &saml, &err), 0);
+	assert_int_equal(svc->xml_check(NULL, &saml, &err), -1); /* nothing checked: no pass */
+	/* a SHA-1 signature inside the subtree */
+	xmlNode *sig = xmlFirstElementChild(as);
+	xmlNode *dm = xmlFirstElementChild(xmlLastElementChild(xmlFirstElementChild(sig)));
+	xmlSetProp(dm, BAD_CAST "Algorithm", BAD_CAST SHA1);
+	assert_int_equal(svc->xml_check(as, &saml, &err), -1);
+	assert_non_null(strstr(err.message, "SHA-1"));
+	xmlSetProp(dm, BAD_CAST "Algorithm", BAD_CAST SHA256);
 	xmlNode *name_id = xmlLastElementChild(as);
 	xmlAddChild(name_id, xmlNewComment(BAD_CAST "split"));
 	assert_int_equal(svc->xml_check(as, &saml, &err), -1);
@@ -233,6 +277,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dtd_and_well_formedness),
+	    cmocka_unit_test(test_dtd_in_utf16),
 	    cmocka_unit_test(test_strict),
 	    cmocka_unit_test(test_many_ids),
 	    cmocka_unit_test(test_root_and_one_child),
