@@ -105,7 +105,8 @@ static size_t fields_html(buf *b, const idhub_field *fields, size_t i, size_t n)
 	while (i < end) {
 		const idhub_field *f = &fields[i++];
 		size_t k = f->kind == IDHUB_FIELD_RADIO && f->reveal <= end - i ? f->reveal : 0;
-		const char *rid = k ? arena_printf(b->a, "%s-fields", f->value) : NULL;
+		/* named after the radio's own id (name-value): unique across radio groups */
+		const char *rid = k ? arena_printf(b->a, "%s-%s-fields", f->name, f->value) : NULL;
 		if (f->kind == IDHUB_FIELD_RADIO)
 			radio_field(b, f, rid);
 		else if (f->kind == IDHUB_FIELD_TEXT)

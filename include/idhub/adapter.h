@@ -380,7 +380,7 @@ typedef struct idhub_field {
 	                      summary), or NULL */
 	int checked;       /* RADIO */
 	size_t reveal;     /* RADIO: how many of the fields after it are shown only while it is
-	                      checked (CSS, no JavaScript), in a div with id value-fields */
+	                      checked (CSS, no JavaScript), in a div with id name-value-fields */
 	size_t max;        /* TEXT: maxlength (0: none) */
 	const idhub_kv *options; /* SELECT: each option's value (name) and text (value) */
 	size_t noptions;

@@ -271,9 +271,10 @@ static void test_forms(void **state)
 	    "</legend>\n<div class=\"option\"><input type=\"radio\" name=\"who\" id=\"who-ann\" "
 	    "value=\"ann\" checked><label for=\"who-ann\">Ann &lt;A&gt;<span class=\"hint\">a "
 	    "hint</span></label></div>\n<div class=\"option\"><input type=\"radio\" name=\"who\" "
-	    "id=\"who-other\" value=\"other\" aria-controls=\"other-fields\"><label "
+	    "id=\"who-other\" value=\"other\" aria-controls=\"who-other-fields\"><label "
 	    "for=\"who-other\">Someone else</label></div>\n<div class=\"reveal form-group-error\" "
-	    "id=\"other-fields\">\n<p><label for=\"user\">User name</label><span class=\"hint\" "
+	    "id=\"who-other-fields\">\n<p><label for=\"user\">User name</label><span "
+	    "class=\"hint\" "
 	    "id=\"user-hint\">Letters</span><span class=\"error-message\" id=\"user-error\">"
 	    "<span class=\"vh\">Error:</span> Enter a name</span><input type=\"text\" "
 	    "id=\"user\" name=\"user\" autocomplete=\"off\" spellcheck=\"false\" "
@@ -292,8 +293,18 @@ static void test_forms(void **state)
 	f[2].error = NULL; /* no error: no summary, no error class, hint only */
 	assert_string_equal(svc->error_summary_html(svc->inst, ia, f, 4), "");
 	html = svc->form_html(svc->inst, ia, "/x", NULL, 0, "L", f, 4, buttons, 1);
-	assert_non_null(strstr(html, "<div class=\"reveal\" id=\"other-fields\">"));
+	assert_non_null(strstr(html, "<div class=\"reveal\" id=\"who-other-fields\">"));
 	assert_non_null(strstr(html, "aria-describedby=\"user-hint\">"));
+	/* two radio groups with the same revealing value: each its own revealed block */
+	idhub_field g[] = {{IDHUB_FIELD_RADIO, "a", "other", "A", .reveal = 1},
+	                   {IDHUB_FIELD_TEXT, "ta", "", "TA", .max = 9},
+	                   {IDHUB_FIELD_RADIO, "b", "other", "B", .reveal = 1},
+	                   {IDHUB_FIELD_TEXT, "tb", "", "TB", .max = 9}};
+	html = svc->form_html(svc->inst, ia, "/x", NULL, 0, "L", g, 4, buttons, 1);
+	assert_non_null(strstr(html, "aria-controls=\"a-other-fields\""));
+	assert_non_null(strstr(html, "id=\"a-other-fields\""));
+	assert_non_null(strstr(html, "aria-controls=\"b-other-fields\""));
+	assert_non_null(strstr(html, "id=\"b-other-fields\""));
 	arena_free(a);
 }
 
