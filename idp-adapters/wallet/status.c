@@ -2,7 +2,10 @@
  * entry (status.status_list {idx, uri}) is looked up in the list token fetched from uri. The
  * token must be typ statuslist+jwt, signed ES256 by a key whose x5c chain ends at the PID trust
  * anchors, with sub equal to uri and not expired; its lst is inflated with zlib (bounded) and the
- * entry's bits read: 0 valid, 1 revoked (invalid), 2 suspended, anything else refused. */
+ * entry's bits read: 0 valid, 1 revoked (invalid), 2 suspended, anything else refused. A token
+ * with a ttl claim is kept in the instance's cache for that long (at most an hour, never past its
+ * exp), as the draft allows, and verified again at each use: a PID checked again within it costs
+ * no fetch. */
 #include "wallet_int.h"
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +80,19 @@ static int entry(const wallet *w, idhub_arena *a, json_t *p, json_int_t idx, cha
 	return 0;
 }
 
+/* How long a verified token p may be kept: its ttl, at most an hour, never past its exp. */
+static int64_t keep_for(json_t *p, int64_t now)
+{
+	json_int_t ttl = json_integer_value(json_object_get(p, "ttl"));
+	json_t *exp = json_object_get(p, "exp");
+	int64_t keep = ttl > 0 ? (ttl < 3600 ? ttl : 3600) : 0;
+	if (exp && json_integer_value(exp) - now < keep)
+		keep = json_integer_value(exp) - now;
+	return keep;
+}
+
 static int list_token(const wallet *w, idhub_arena *a, const char *uri, const char *tok,
-                      json_int_t idx, char *why, size_t whylen)
+                      json_int_t idx, int64_t *keep, char *why, size_t whylen)
 {
 	json_t *h, *p;
 	EVP_PKEY *k = NULL;
@@ -112,10 +126,33 @@ static int list_token(const wallet *w, idhub_arena *a, const char *uri, const ch
 		rc = no(why, whylen, "sub is not the uri the PID names");
 	else if (exp && (!json_is_integer(exp) || json_integer_value(exp) <= now))
 		rc = no(why, whylen, "token expired");
-	else
+	else {
+		*keep = keep_for(p, now);
 		rc = entry(w, a, p, idx, why, whylen);
+	}
 	json_decref(p);
 	return rc;
+}
+
+/* The list token at uri (malloc'd, trimmed), or NULL. */
+static char *fetch(const wallet *w, const char *uri)
+{
+	const idhub_kv accept[] = {{"Accept", "application/statuslist+jwt"}};
+	idhub_http_call call = {.method = "GET",
+	                        .url = uri,
+	                        .headers = accept,
+	                        .nheaders = 1,
+	                        .timeout_s = 5,
+	                        .max_body = 1u << 20};
+	int status = 0;
+	char *body = NULL;
+	if (w->svc->http(w->svc->inst, &call, &status, &body) || status != 200) {
+		free(body);
+		return NULL;
+	}
+	/* the body is one compact JWS: trim the trailing line break some servers add */
+	body[strcspn(body, "\r\n \t")] = 0;
+	return body;
 }
 
 int wallet_status_check(const wallet *w, idhub_arena *a, json_t *claims, char *why, size_t whylen)
@@ -129,23 +166,17 @@ int wallet_status_check(const wallet *w, idhub_arena *a, json_t *claims, char *w
 	if (!uri || !json_is_integer(idx) || json_integer_value(idx) < 0 ||
 	    w->svc->url_check(uri, 0))
 		return no(why, whylen, "status_list idx or uri malformed");
-	const idhub_kv accept[] = {{"Accept", "application/statuslist+jwt"}};
-	idhub_http_call call = {.method = "GET",
-	                        .url = uri,
-	                        .headers = accept,
-	                        .nheaders = 1,
-	                        .timeout_s = 5,
-	                        .max_body = 1u << 20};
-	int status = 0;
-	char *body = NULL;
-	if (w->svc->http(w->svc->inst, &call, &status, &body) || status != 200) {
-		free(body);
+	/* cached under a digest of the uri (any length fits a store key) */
+	const char *key =
+	    w->svc->sprintf(a, "statuslist %s", w->svc->digest_b64url(a, uri, strlen(uri)));
+	char *body = w->svc->cache_get(w->svc->inst, key);
+	int cached = body != NULL;
+	if (!body && !(body = fetch(w, uri)))
 		return no(why, whylen, "the list could not be fetched");
-	}
-	/* the body is one compact JWS: trim the trailing line break some servers add */
-	size_t n = strcspn(body, "\r\n \t");
-	body[n] = 0;
-	int rc = list_token(w, a, uri, body, json_integer_value(idx), why, whylen);
+	int64_t keep = 0;
+	int rc = list_token(w, a, uri, body, json_integer_value(idx), &keep, why, whylen);
+	if (!cached && keep > 0)
+		w->svc->cache_put(w->svc->inst, key, body, keep);
 	free(body);
 	return rc;
 }

@@ -225,7 +225,9 @@ test('Token Status List: a valid entry passes; a revoked or suspended PID is ref
     for (const [idx, reason] of [[3, /PID refused: status list: PID revoked/], [5, /PID refused: status list: PID suspended/]]) {
       jr = await journey();
       const pidS = await issuePid(iss, hold, { status: { idx, uri: st.uri } });
+      const before = st.fetches;
       await refusedAtWallet(jr, async () => (await answer(jr.link, pidS, hold)).res, reason, 'status');
+      assert.ok(st.fetches > before, 'a list token without ttl is fetched at each check');
     }
   } finally {
     await st.close();
@@ -244,6 +246,23 @@ test('Token Status List: a valid entry passes; a revoked or suspended PID is ref
     } finally {
       await bad.close();
     }
+  }
+});
+
+test('Token Status List with a ttl: the verified token is reused within it, and checked again (one fetch for two logins)', async () => {
+  const st = await statusServer(iss, await readFile(pki.file('issuer.key'), 'utf8'), [0, 0, 0, 0, 0, 0, 0, 0], { ttl: 300 });
+  try {
+    const pid = await issuePid(iss, hold, { status: { idx: 2, uri: st.uri } });
+    let jr = await journey();
+    assert.equal((await idToken(jr, (await answer(jr.link, pid, hold)).res)).acr, LOA_HIGH);
+    assert.equal(st.fetches, 1);
+    // the same list for another login and another entry: from the hub's cache, checked again
+    const other = await issuePid(iss, hold, { status: { idx: 5, uri: st.uri } });
+    jr = await journey();
+    assert.equal((await idToken(jr, (await answer(jr.link, other, hold)).res)).acr, LOA_HIGH);
+    assert.equal(st.fetches, 1, 'no second fetch within the ttl');
+  } finally {
+    await st.close();
   }
 });
 

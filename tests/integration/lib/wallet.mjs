@@ -155,12 +155,16 @@ export async function answer(link, credential, hold, opts = {}) {
 /**
  * A status list server: serves the issuer's status list token (statuslist+jwt, x5c) at
  * http://127.0.0.1:<port>/status/1 with the given statuses (index → 0 valid, 1 revoked, 2
- * suspended; 2 bits per entry). Returns {uri, close()}.
+ * suspended; 2 bits per entry), read at each request, and a ttl claim when given. Returns
+ * {uri, statuses, fetches (how many requests it answered), close()}.
  */
-export async function statusServer(iss, keyPem, statuses) {
-  const list = new StatusList(statuses, 2);
+export async function statusServer(iss, keyPem, statuses, { ttl } = {}) {
+  const st = { fetches: 0, statuses };
   const server = http.createServer(async (req, res) => {
-    const { header, payload } = createHeaderAndPayload(list, { iss: 'https://pid-issuer.test', sub: uri, iat: Math.floor(Date.now() / 1000) },
+    st.fetches++;
+    // the list as it is now: a test may change st.statuses between logins
+    const claims = { iss: 'https://pid-issuer.test', sub: uri, iat: Math.floor(Date.now() / 1000), ...(ttl ? { ttl } : {}) };
+    const { header, payload } = createHeaderAndPayload(new StatusList(st.statuses, 2), claims,
       { alg: 'ES256', typ: 'statuslist+jwt', x5c: iss.x5c });
     const key = crypto.createPrivateKey(keyPem);
     const jwt = await new jose.SignJWT(payload).setProtectedHeader(header).sign(key);
@@ -169,5 +173,5 @@ export async function statusServer(iss, keyPem, statuses) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const uri = `http://127.0.0.1:${server.address().port}/status/1`;
-  return { uri, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }) };
+  return Object.assign(st, { uri, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }) });
 }
