@@ -627,8 +627,7 @@ typedef struct idhub_services {
 	 * finish reports in err.check must not be counted again here. */
 	void (*count_refusal)(idhub_instance *inst, idhub_check check);
 
-	/* ---- Revision 6: appended within ABI v2 (IDHUB_HAS_SERVICE(svc, attrs_from_pairs)). ----
-	 */
+	/* ---- Revision 6: appended within ABI v2 (IDHUB_HAS_SERVICE(svc, attrs_from_pairs)). */
 
 	/* Parses text (len bytes) as XML with libxml2, safely: a DTD stops the parser where it
 	 * stands, whatever encoding the document claims, so no entity is ever declared, expanded or
